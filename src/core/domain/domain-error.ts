@@ -1,0 +1,71 @@
+/**
+ * The one error type the core throws. Adapters translate it at the border: the API adapter
+ * into a ConnectError (code + google.rpc.ErrorInfo), the REST drop-in into an HTTP status.
+ */
+export type DomainErrorCode =
+  | "invalid-argument"
+  | "not-found"
+  | "already-exists"
+  | "aborted"
+  | "failed-precondition"
+  | "resource-exhausted"
+  | "unavailable"
+  | "permission-denied"
+  | "unauthenticated"
+  | "unimplemented"
+  | "internal";
+
+/** Stable, machine-readable reasons (the ErrorInfo `reason`), documented in update_service.proto. */
+export type DomainErrorReason =
+  | "INVALID_ARGUMENT"
+  | "IDEMPOTENCY_KEY_REUSED"
+  | "NO_TARGETS"
+  | "UPDATE_NOT_FOUND"
+  | "UPDATE_EXISTS"
+  | "TARGET_BUSY"
+  | "IMAGE_QUARANTINED"
+  | "TARGET_NOT_UPDATABLE"
+  | "UPDATE_FINISHED"
+  | "RATE_LIMITED"
+  | "WATCHER_TOO_SLOW"
+  | "CACHE_NOT_SYNCED"
+  | "IMAGE_CONFLICT"
+  | "PERMISSION_DENIED"
+  | "UNAUTHENTICATED"
+  | "UNIMPLEMENTED"
+  | "CLUSTER_ERROR"
+  | "INTERNAL";
+
+export interface DomainErrorOptions {
+  /** Structured details a client can act on (ErrorInfo metadata). Default: none. */
+  metadata?: Record<string, string>;
+  /** When the caller may retry (RetryInfo). Default: not set. */
+  retryAfterMs?: number;
+  /** The underlying error, kept for logs; never sent to clients. */
+  cause?: unknown;
+}
+
+export class DomainError extends Error {
+  override readonly name = "DomainError";
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    readonly code: DomainErrorCode,
+    readonly reason: DomainErrorReason,
+    message: string,
+    options: DomainErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.metadata = options.metadata ?? {};
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export function invalidArgument(field: string, message: string): DomainError {
+  return new DomainError("invalid-argument", "INVALID_ARGUMENT", message, { metadata: { field } });
+}
+
+export function isDomainError(error: unknown, code?: DomainErrorCode): error is DomainError {
+  return error instanceof DomainError && (code === undefined || error.code === code);
+}

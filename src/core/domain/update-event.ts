@@ -1,0 +1,49 @@
+import type { RolloutVerdict } from "./rollout-verdict.js";
+import type { ContainerChange, UpdatePlan, UpdateState } from "./update.js";
+import type { WorkloadRef } from "./workload.js";
+
+/** What happened, without sequence and time (the store assigns those). */
+export type UpdateEventBody =
+  | { readonly type: "planned"; readonly plan: UpdatePlan }
+  | { readonly type: "migration-started"; readonly template: WorkloadRef; readonly jobName: string }
+  | { readonly type: "migration-succeeded"; readonly template: WorkloadRef; readonly jobName: string }
+  | {
+      readonly type: "migration-failed";
+      readonly template: WorkloadRef;
+      readonly jobName: string;
+      readonly reason: string;
+    }
+  | { readonly type: "workload-patched"; readonly workload: WorkloadRef; readonly containers: readonly ContainerChange[] }
+  | { readonly type: "workload-progress"; readonly workload: WorkloadRef; readonly rollout: RolloutVerdict }
+  | { readonly type: "workload-healthy"; readonly workload: WorkloadRef }
+  | { readonly type: "workload-failed"; readonly workload: WorkloadRef; readonly reason: string }
+  | {
+      readonly type: "workload-conflict";
+      readonly workload: WorkloadRef;
+      readonly container: string;
+      readonly expectedImage: string;
+      readonly actualImage: string;
+    }
+  | {
+      readonly type: "rollback-started";
+      readonly reason: string;
+      readonly workloads: readonly WorkloadRef[];
+      readonly migrationsNotUndone: readonly WorkloadRef[];
+    }
+  | {
+      readonly type: "workload-rolled-back";
+      readonly workload: WorkloadRef;
+      readonly containers: readonly ContainerChange[];
+    }
+  | { readonly type: "workload-rollback-failed"; readonly workload: WorkloadRef; readonly reason: string }
+  | { readonly type: "rollback-finished"; readonly success: boolean; readonly remaining: readonly WorkloadRef[] }
+  | { readonly type: "cancel-requested"; readonly reason: string; readonly requester: string }
+  | { readonly type: "finished"; readonly state: UpdateState; readonly reason: string };
+
+export type UpdateEventType = UpdateEventBody["type"];
+
+export type UpdateEvent = UpdateEventBody & {
+  readonly sequence: number;
+  readonly time: Date;
+  readonly updateId: string;
+};

@@ -1,0 +1,111 @@
+import type { RolloutVerdict } from "./rollout-verdict.js";
+import type { WorkloadRef } from "./workload.js";
+
+export type UpdateState =
+  | "planned"
+  | "pending"
+  | "running"
+  | "rolling-back"
+  | "succeeded"
+  | "failed"
+  | "rolled-back"
+  | "rollback-failed"
+  | "cancelled";
+
+export const terminalStates: ReadonlySet<UpdateState> = new Set([
+  "succeeded",
+  "failed",
+  "rolled-back",
+  "rollback-failed",
+  "cancelled",
+]);
+
+export function isTerminal(state: UpdateState): boolean {
+  return terminalStates.has(state);
+}
+
+export type UpdatePhase = "planning" | "migrating" | "rolling-out" | "rolling-back" | "finished";
+
+export interface ContainerChange {
+  readonly name: string;
+  readonly init: boolean;
+  readonly currentImage: string;
+  readonly newImage: string;
+  readonly unchanged: boolean;
+}
+
+export interface PlannedMigration {
+  readonly template: WorkloadRef;
+  /** Deterministic: derived from the update id and the template, so a retry never runs it twice. */
+  readonly jobName: string;
+  readonly containers: readonly ContainerChange[];
+  readonly order: number;
+}
+
+export interface PlannedWorkload {
+  readonly workload: WorkloadRef;
+  readonly containers: readonly ContainerChange[];
+  readonly unchanged: boolean;
+  readonly warnings: readonly string[];
+}
+
+export interface UpdatePlan {
+  readonly migrations: readonly PlannedMigration[];
+  readonly workloads: readonly PlannedWorkload[];
+  readonly warnings: readonly string[];
+}
+
+export type WorkloadPhase =
+  | "pending"
+  | "unchanged"
+  | "rolling-out"
+  | "healthy"
+  | "failed"
+  | "conflict"
+  | "rolled-back"
+  | "rollback-failed";
+
+export interface WorkloadStatus {
+  readonly workload: WorkloadRef;
+  phase: WorkloadPhase;
+  /** Recorded before the first patch: what a rollback restores (currentImage) and what was set (newImage). */
+  containers: ContainerChange[];
+  rollout?: RolloutVerdict;
+  message: string;
+  /** True once this update has patched the workload: only these are rolled back. */
+  patched: boolean;
+}
+
+export type MigrationPhase = "pending" | "running" | "succeeded" | "failed";
+
+export interface MigrationStatus {
+  readonly template: WorkloadRef;
+  readonly jobName: string;
+  phase: MigrationPhase;
+  message: string;
+}
+
+/** The durable record of one update. The engine mutates it and saves it through the UpdateStore. */
+export interface UpdateRecord {
+  readonly id: string;
+  state: UpdateState;
+  phase: UpdatePhase;
+  /** Normalised image reference. */
+  readonly image: string;
+  readonly classifier: string;
+  readonly requester: string;
+  readonly plan: UpdatePlan;
+  readonly createTime: Date;
+  startTime?: Date;
+  finishTime?: Date;
+  reason: string;
+  readonly updateTimeoutMs: number;
+  readonly idempotencyKey?: string;
+  /** Hash of the request that created the update, to tell a retry from a reused key. */
+  readonly requestHash?: string;
+  readonly overrideQuarantine: boolean;
+  cancelRequested: boolean;
+  migrations: MigrationStatus[];
+  workloads: WorkloadStatus[];
+  lastSequence: number;
+}

@@ -1,0 +1,43 @@
+import type { UpdateEvent, UpdateEventBody } from "../domain/update-event.js";
+import type { UpdateRecord, UpdateState } from "../domain/update.js";
+import type { Unsubscribe } from "./cluster.js";
+
+export interface ListUpdatesQuery {
+  readonly pageSize: number;
+  readonly pageToken?: string;
+  readonly classifier?: string;
+  readonly states?: readonly UpdateState[];
+  readonly requester?: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextPageToken: string;
+}
+
+/**
+ * Durable updates and their events. Implementations: in memory (embedded mode and tests) and
+ * UpdateRun custom resources (a later issue).
+ */
+export interface UpdateStore {
+  /**
+   * Records a new update with its first events. When an update with the same
+   * (requester, idempotency key) exists, throws DomainError("already-exists") and records nothing.
+   */
+  create(record: UpdateRecord, events: readonly UpdateEventBody[]): Promise<readonly UpdateEvent[]>;
+  get(id: string): Promise<UpdateRecord | undefined>;
+  findByIdempotencyKey(requester: string, key: string): Promise<UpdateRecord | undefined>;
+  /** Newest first. */
+  list(query: ListUpdatesQuery): Promise<Page<UpdateRecord>>;
+  /** Updates not in a terminal state (to resume them after a restart or failover). */
+  listUnfinished(): Promise<readonly UpdateRecord[]>;
+  /**
+   * Saves the record and appends events atomically; assigns gapless sequence numbers and times,
+   * sets `record.lastSequence`, and notifies subscribers after the write.
+   */
+  save(record: UpdateRecord, events?: readonly UpdateEventBody[]): Promise<readonly UpdateEvent[]>;
+  /** Recorded events with sequence > afterSequence, in order. */
+  readEvents(id: string, afterSequence: number): Promise<readonly UpdateEvent[]>;
+  /** Live events of one update, delivered in order after they are saved. */
+  subscribe(id: string, listener: (event: UpdateEvent) => void): Unsubscribe;
+}
