@@ -1,0 +1,84 @@
+import { formatImageReference, tryParseImageReference } from "../../core/domain/image-reference.js";
+import type { QuarantineRecord } from "../../core/domain/quarantine.js";
+import { type WorkloadRef, sameWorkload } from "../../core/domain/workload.js";
+import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
+import { pageOf } from "./page-token.js";
+
+interface Entry {
+  readonly position: number;
+  readonly record: QuarantineRecord;
+}
+
+/**
+ * The QuarantineStore of embedded mode and tests. One record per (workload, image, digest): adding
+ * the same failure again replaces the older record, so the list does not fill with repeats.
+ */
+export function createMemoryQuarantineStore(): QuarantineStore {
+  let entries: Entry[] = [];
+  let nextPosition = 1;
+
+  return {
+    async add(record) {
+      entries = entries.filter(
+        ({ record: old }) =>
+          !(sameWorkload(old.workload, record.workload) && sameReference(old.image, record.image) && old.digest === record.digest),
+      );
+      entries.push({ position: nextPosition++, record: structuredClone(record) });
+    },
+
+    async find(workload, image, digest) {
+      // Newest first, so the most recent reason is reported.
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const { record } = entries[i]!;
+        if (sameWorkload(record.workload, workload) && matches(record, image, digest)) return structuredClone(record);
+      }
+      return undefined;
+    },
+
+    async list(query) {
+      const matching = entries
+        .filter(({ record }) => !query.namespace || record.workload.namespace === query.namespace)
+        .map((entry) => ({ position: entry.position, item: entry.record }))
+        .reverse();
+      const page = pageOf(matching, query.pageSize, query.pageToken);
+      return { items: structuredClone(page.items), nextPageToken: page.nextPageToken };
+    },
+
+    async clear(image, workload?: WorkloadRef) {
+      const removed: QuarantineRecord[] = [];
+      entries = entries.filter(({ record }) => {
+        const hit =
+          (workload === undefined || sameWorkload(record.workload, workload)) &&
+          (sameReference(record.image, image) || (record.digest !== undefined && record.digest === digestOf(image)));
+        if (hit) removed.push(record);
+        return !hit;
+      });
+      return removed.reverse();
+    },
+  };
+}
+
+/**
+ * The digest is the image's identity when both sides know it (a tag can be pushed again with other
+ * content); otherwise the normalised references must be equal.
+ */
+function matches(record: QuarantineRecord, image: string, digest: string | undefined): boolean {
+  if (record.digest && digest) return record.digest === digest;
+  return sameReference(record.image, image);
+}
+
+/** Records hold normalised references; normalising again here makes "nginx:1" find "docker.io/library/nginx:1". */
+function normalise(image: string): string {
+  const ref = tryParseImageReference(image);
+  return ref === undefined ? image : formatImageReference(ref);
+}
+
+function sameReference(a: string, b: string): boolean {
+  return a === b || normalise(a) === normalise(b);
+}
+
+/** `sha256:…` for a bare digest or a reference pinned by digest; undefined otherwise. */
+function digestOf(image: string): string | undefined {
+  if (/^sha(256|384|512):/.test(image)) return image;
+  return tryParseImageReference(image)?.digest;
+}
