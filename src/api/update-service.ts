@@ -1,0 +1,152 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { UpdateManager } from "../core/use-cases/update-manager.js";
+import {
+  ClearQuarantineResponseSchema,
+  CancelUpdateResponseSchema,
+  GetUpdateResponseSchema,
+  ListQuarantinesResponseSchema,
+  ListTargetsResponseSchema,
+  ListUpdatesResponseSchema,
+  UpdateResponseSchema,
+  UpdateService,
+  type WatchUpdateResponse,
+  WatchUpdateResponseSchema,
+} from "../../gen/updatemanager/v1/update_service_pb.js";
+import { translateErrors, toConnectError } from "./connect-error.js";
+import { durationToMs, updateStateFromProto, workloadRefFromProto } from "./from-proto.js";
+import { principalKey } from "./principal.js";
+import { eventToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
+
+/** What the API needs from the core: the use cases, not the engine's life cycle. */
+export type UpdateUseCases = Omit<UpdateManager, "resumeUnfinished" | "whenIdle" | "shutdown">;
+
+export interface UpdateServiceOptions {
+  /** Ends open WatchUpdate streams cleanly when the server shuts down. */
+  shutdownSignal?: AbortSignal;
+}
+
+function nonEmpty(value: string): string | undefined {
+  return value === "" ? undefined : value;
+}
+
+function pageSize(value: number): number | undefined {
+  return value === 0 ? undefined : value;
+}
+
+/** The UpdateService: decodes requests, calls the core, encodes answers, translates errors. */
+export function createUpdateService(core: UpdateUseCases, options: UpdateServiceOptions = {}): ServiceImpl<typeof UpdateService> {
+  return {
+    update: (req, ctx) =>
+      translateErrors(async () => {
+        const record = await core.startUpdate(
+          {
+            image: req.image,
+            classifier: req.classifier,
+            dryRun: req.dryRun,
+            idempotencyKey: nonEmpty(req.idempotencyKey),
+            updateTimeoutMs: durationToMs(req.updateTimeout, "update_timeout"),
+            overrideQuarantine: req.overrideQuarantine,
+          },
+          { requester: ctx.values.get(principalKey).name },
+        );
+        return create(UpdateResponseSchema, { update: updateToProto(record) });
+      }),
+
+    getUpdate: (req) =>
+      translateErrors(async () => create(GetUpdateResponseSchema, { update: updateToProto(await core.getUpdate(req.updateId)) })),
+
+    listUpdates: (req) =>
+      translateErrors(async () => {
+        const page = await core.listUpdates({
+          pageSize: pageSize(req.pageSize),
+          pageToken: nonEmpty(req.pageToken),
+          classifier: nonEmpty(req.classifier),
+          states: req.states.map((state, i) => updateStateFromProto(state, `states[${i}]`)),
+          requester: nonEmpty(req.requester),
+        });
+        return create(ListUpdatesResponseSchema, {
+          updates: page.items.map(updateToProto),
+          nextPageToken: page.nextPageToken,
+        });
+      }),
+
+    cancelUpdate: (req, ctx) =>
+      translateErrors(async () => {
+        const record = await core.cancelUpdate(req.updateId, req.reason, ctx.values.get(principalKey).name);
+        return create(CancelUpdateResponseSchema, { update: updateToProto(record) });
+      }),
+
+    async *watchUpdate(req, ctx) {
+      yield* watch(core, req.updateId, Number(req.afterSequence), ctx, options.shutdownSignal);
+    },
+
+    listTargets: (req) =>
+      translateErrors(async () => {
+        const page = await core.listTargets({
+          classifier: nonEmpty(req.classifier),
+          repository: nonEmpty(req.repository),
+          namespace: nonEmpty(req.namespace),
+          pageSize: pageSize(req.pageSize),
+          pageToken: nonEmpty(req.pageToken),
+        });
+        return create(ListTargetsResponseSchema, {
+          targets: page.items.map(targetToProto),
+          nextPageToken: page.nextPageToken,
+        });
+      }),
+
+    listQuarantines: (req) =>
+      translateErrors(async () => {
+        const page = await core.listQuarantines({
+          namespace: nonEmpty(req.namespace),
+          pageSize: pageSize(req.pageSize),
+          pageToken: nonEmpty(req.pageToken),
+        });
+        return create(ListQuarantinesResponseSchema, {
+          quarantines: page.items.map(quarantineToProto),
+          nextPageToken: page.nextPageToken,
+        });
+      }),
+
+    clearQuarantine: (req) =>
+      translateErrors(async () => {
+        const workload = req.workload === undefined ? undefined : workloadRefFromProto(req.workload, "workload");
+        const cleared = await core.clearQuarantine(req.image, workload);
+        return create(ClearQuarantineResponseSchema, { cleared: cleared.map(quarantineToProto) });
+      }),
+  };
+}
+
+async function* watch(
+  core: UpdateUseCases,
+  updateId: string,
+  afterSequence: number,
+  ctx: HandlerContext,
+  shutdownSignal: AbortSignal | undefined,
+): AsyncGenerator<WatchUpdateResponse> {
+  // The stream ends cleanly (OK) on server shutdown: the client resumes with after_sequence elsewhere.
+  const signal = shutdownSignal === undefined ? ctx.signal : AbortSignal.any([ctx.signal, shutdownSignal]);
+  try {
+    for await (const item of core.watchUpdate(updateId, afterSequence, signal)) {
+      if (signal.aborted) return;
+      yield item.type === "event"
+        ? create(WatchUpdateResponseSchema, { message: { case: "event", value: eventToProto(item.event) } })
+        : create(WatchUpdateResponseSchema, {
+            message: {
+              case: "heartbeat",
+              value: { time: timestampFromDate(item.time), lastSequence: BigInt(item.lastSequence) },
+            },
+          });
+    }
+  } catch (error) {
+    if (shutdownSignal?.aborted) return;
+    throw toConnectError(error);
+  }
+}
+
+/** Registers the service on a router. */
+export function registerUpdateService(router: ConnectRouter, core: UpdateUseCases, options: UpdateServiceOptions = {}): void {
+  router.service(UpdateService, createUpdateService(core, options));
+}
