@@ -48,8 +48,9 @@ export interface ClusterPort {
   subscribe(listener: (change: ClusterChange) => void): Unsubscribe;
   /**
    * Changes images with a patch that first tests each container's name and expected image.
-   * Throws DomainError("aborted", "IMAGE_CONFLICT") with metadata container/expected/actual when a
-   * test fails; nothing is changed then. Resolves with the workload as the server returned it.
+   * Throws DomainError("aborted", "IMAGE_CONFLICT") with metadata workload, container, expected_image and
+   * actual_image when a test fails; nothing is changed then. Resolves with the workload as the server
+   * returned it.
    */
   patchImages(ref: WorkloadRef, patches: readonly ImagePatch[]): Promise<Workload>;
   /** Creates a migration Job copy; a copy that already exists (same name) is not an error. */

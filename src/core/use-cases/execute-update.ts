@@ -1,0 +1,191 @@
+import { DomainError } from "../domain/domain-error.js";
+import { isTerminal, type UpdateRecord } from "../domain/update.js";
+import { describeWorkload } from "./describe-workload.js";
+import { ExecutionHalted } from "./execution-halted.js";
+import { cancelReasonPrefix, rollBack } from "./roll-back-workloads.js";
+import { rollOutWorkloads } from "./roll-out-workloads.js";
+import { runMigrations } from "./run-migrations.js";
+import type { UpdateEngineDeps } from "./update-engine-deps.js";
+import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
+import { createUpdateExecution, type UpdateExecution } from "./update-execution.js";
+
+/** Runs recorded updates in the background of this process. */
+export interface UpdateExecutor {
+  /**
+   * Executes (or resumes, from its recorded step) an update whose locks are held. Returns at once:
+   * the execution does not belong to any caller. Ignored after shutdown (the update stays recorded
+   * and is resumed by the next start) and for an update already executing here.
+   */
+  launch(record: UpdateRecord): void;
+  /** True while the update executes in this process. */
+  isRunning(id: string): boolean;
+  /**
+   * Routes a cancel through the running execution (which owns the record), so the flag and event
+   * are saved in order with its own writes. Undefined when the update does not execute here.
+   * Throws FAILED_PRECONDITION UPDATE_FINISHED when it has already reached its outcome.
+   */
+  requestCancel(id: string, reason: string, requester: string): Promise<UpdateRecord | undefined>;
+  /** Resolves once no update executes (tests, graceful drain). */
+  whenIdle(): Promise<void>;
+  /** Stops every execution at its next step without another write; the updates stay resumable. */
+  shutdown(): Promise<void>;
+}
+
+interface Running {
+  readonly execution: UpdateExecution;
+  readonly cancel: AbortController;
+  readonly halt: AbortController;
+  done: Promise<void>;
+}
+
+export function createUpdateExecutor(deps: UpdateEngineDeps, options: ResolvedUpdateEngineOptions): UpdateExecutor {
+  const running = new Map<string, Running>();
+  let closed = false;
+
+  return {
+    launch(record) {
+      if (closed || running.has(record.id) || isTerminal(record.state)) return;
+      const cancel = new AbortController();
+      const halt = new AbortController();
+      if (record.cancelRequested) cancel.abort();
+      const execution = createUpdateExecution(structuredClone(record), deps, options, {
+        cancel: cancel.signal,
+        halt: halt.signal,
+      });
+      const entry: Running = { execution, cancel, halt, done: Promise.resolve() };
+      running.set(record.id, entry);
+      entry.done = execute(execution)
+        .catch((error) => execution.log.error({ err: error }, "update execution ended with an error"))
+        .finally(() => running.delete(record.id));
+    },
+
+    isRunning: (id) => running.has(id),
+
+    async requestCancel(id, reason, requester) {
+      const entry = running.get(id);
+      if (entry === undefined) return undefined;
+      const { record } = entry.execution;
+      if (isTerminal(record.state) || entry.execution.finished) throw updateFinished(record);
+      if (!record.cancelRequested) {
+        record.cancelRequested = true;
+        entry.execution.cancelReason = cancelReason(requester, reason);
+        const saved = entry.execution.save([{ type: "cancel-requested", reason, requester }]);
+        entry.cancel.abort();
+        await saved;
+      }
+      return structuredClone(record);
+    },
+
+    async whenIdle() {
+      while (running.size > 0) await Promise.all([...running.values()].map((entry) => entry.done));
+    },
+
+    async shutdown() {
+      closed = true;
+      for (const entry of running.values()) entry.halt.abort();
+      await this.whenIdle();
+    },
+  };
+}
+
+export function updateFinished(record: UpdateRecord): DomainError {
+  return new DomainError(
+    "failed-precondition",
+    "UPDATE_FINISHED",
+    `update ${record.id} has already finished (${record.state}); there is nothing to cancel`,
+    { metadata: { update_id: record.id, state: record.state } },
+  );
+}
+
+/** The cancel reason as recorded: names who asked, and starts with `cancelReasonPrefix`. */
+export function cancelReason(requester: string, reason: string): string {
+  return `${cancelReasonPrefix}${requester || "an unknown caller"}${reason ? `: ${reason}` : ""}`;
+}
+
+/** The pipeline: migrations, then workloads, then (on failure or cancel) the rollback. */
+async function execute(execution: UpdateExecution): Promise<void> {
+  const { record, deps } = execution;
+  try {
+    if (record.state === "pending") {
+      record.state = "running";
+      record.phase = record.migrations.length > 0 ? "migrating" : "rolling-out";
+      record.startTime = deps.clock.now();
+      await execution.save();
+      execution.log.info({ image: record.image, classifier: record.classifier }, "update started");
+    }
+    if (record.phase === "planning" || record.phase === "migrating") {
+      if (record.phase === "planning") record.phase = "migrating";
+      const migrations = await runMigrations(execution);
+      if (migrations.kind === "failed") return await execution.finish("failed", migrations.reason);
+      if (migrations.kind === "cancelled") return await execution.finish("cancelled", await recordedCancelReason(execution));
+      record.phase = "rolling-out";
+      await execution.save();
+    }
+    if (record.phase === "rolling-out") {
+      const rollout = await rollOutWorkloads(execution);
+      if (rollout.kind === "succeeded") return await execution.finish("succeeded", "");
+      const cause =
+        rollout.kind === "cancelled"
+          ? { cancelled: true, reason: await recordedCancelReason(execution) }
+          : { cancelled: false, reason: rollout.reason };
+      return await rollBack(execution, cause);
+    }
+    if (record.phase === "rolling-back") {
+      // Resumed mid-rollback: the cause was recorded as the reason when the rollback started.
+      const cancelled = record.cancelRequested && record.reason.startsWith(cancelReasonPrefix);
+      return await rollBack(execution, { cancelled, reason: record.reason });
+    }
+    if (record.phase === "finished") {
+      // Resumed between recording "finished" as the phase and the state: finish once more.
+      return await execution.finish("failed", record.reason || "the update was interrupted while finishing");
+    }
+  } catch (error) {
+    if (error instanceof ExecutionHalted || execution.haltSignal.aborted) return;
+    await endAfterUnexpectedError(execution, error);
+  }
+}
+
+/**
+ * An unexpected error must not leave the update running forever or its changes unreported: roll
+ * back what this update changed (once), else end it FAILED / ROLLBACK_FAILED with the message.
+ */
+async function endAfterUnexpectedError(execution: UpdateExecution, error: unknown): Promise<void> {
+  const { record } = execution;
+  const message = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  execution.log.error({ err: error, phase: record.phase }, "update execution failed unexpectedly");
+  if (execution.finished) return;
+  const unrestored = () =>
+    record.workloads.filter((status) => status.patched && status.phase !== "rolled-back").map((s) => s.workload);
+  try {
+    if (record.phase === "rolling-out" && unrestored().length > 0) {
+      await rollBack(execution, { cancelled: false, reason: message });
+      return;
+    }
+  } catch (rollbackError) {
+    if (rollbackError instanceof ExecutionHalted) return;
+    execution.log.error({ err: rollbackError }, "rollback after an unexpected error failed");
+  }
+  if (execution.finished) return;
+  const left = unrestored();
+  try {
+    if (left.length === 0) await execution.finish("failed", message);
+    else {
+      await execution.finish(
+        "rollback-failed",
+        `${message}; not restored: ${left.map(describeWorkload).join(", ")}`,
+      );
+    }
+  } catch (finishError) {
+    if (finishError instanceof ExecutionHalted) return;
+    // The store itself fails: the record stays unfinished and is resumed at the next start.
+    execution.log.error({ err: finishError }, "recording the update's end failed");
+  }
+}
+
+/** The cancel reason from the recorded cancel-requested event. */
+async function recordedCancelReason(execution: UpdateExecution): Promise<string> {
+  if (execution.cancelReason !== undefined) return execution.cancelReason;
+  const events = await execution.deps.store.readEvents(execution.record.id, 0);
+  const request = events.findLast((event) => event.type === "cancel-requested");
+  return request?.type === "cancel-requested" ? cancelReason(request.requester, request.reason) : cancelReason("", "");
+}

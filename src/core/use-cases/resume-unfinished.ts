@@ -1,0 +1,60 @@
+import type { Unsubscribe } from "../ports/cluster.js";
+import type { UpdateExecutor } from "./execute-update.js";
+import { lockTargets } from "./lock-targets.js";
+import type { UpdateEngineDeps } from "./update-engine-deps.js";
+
+export interface ResumeResult {
+  /** Updates now executing again. */
+  readonly resumed: readonly string[];
+  /** Updates that could not be resumed (their locks are held by another update), with why. */
+  readonly failed: readonly { readonly id: string; readonly error: unknown }[];
+}
+
+export type ResumeUnfinished = () => Promise<ResumeResult>;
+
+/**
+ * On start-up: continues every update the store holds unfinished, each from its last recorded
+ * step, after re-taking its locks (re-acquiring its own locks succeeds). Waits for the cluster
+ * cache to sync first: resuming reads the cache (a migration Job, a workload's images).
+ */
+export function createResumeUnfinished(deps: UpdateEngineDeps, executor: UpdateExecutor): ResumeUnfinished {
+  return async () => {
+    await whenSynced(deps);
+    const resumed: string[] = [];
+    const failed: { id: string; error: unknown }[] = [];
+    for (const record of await deps.store.listUnfinished()) {
+      if (executor.isRunning(record.id)) continue;
+      try {
+        await deps.locks.acquire(record.id, lockTargets(record.plan));
+      } catch (error) {
+        deps.logger.error({ update_id: record.id, err: error }, "cannot resume update: its targets are locked");
+        failed.push({ id: record.id, error });
+        continue;
+      }
+      deps.logger.info({ update_id: record.id, state: record.state, phase: record.phase }, "resuming update");
+      executor.launch(record);
+      resumed.push(record.id);
+    }
+    return { resumed, failed };
+  };
+}
+
+function whenSynced(deps: UpdateEngineDeps): Promise<void> {
+  if (deps.cluster.isSynced()) return Promise.resolve();
+  return new Promise((resolve) => {
+    let unsubscribe: Unsubscribe | undefined;
+    let done = false;
+    unsubscribe = deps.cluster.subscribe((change) => {
+      if (done || (change.type !== "synced" && !deps.cluster.isSynced())) return;
+      done = true;
+      unsubscribe?.();
+      resolve();
+    });
+    // Synced between the check and the subscription.
+    if (!done && deps.cluster.isSynced()) {
+      done = true;
+      unsubscribe();
+      resolve();
+    }
+  });
+}

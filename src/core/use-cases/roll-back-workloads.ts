@@ -1,0 +1,171 @@
+import { isDomainError } from "../domain/domain-error.js";
+import type { ContainerChange, WorkloadStatus } from "../domain/update.js";
+import type { ImagePatch } from "../ports/cluster.js";
+import { awaitRollout } from "./await-rollout.js";
+import { conflictImage } from "./conflict-image.js";
+import { describeWorkload } from "./describe-workload.js";
+import { ExecutionHalted } from "./execution-halted.js";
+import { formatDuration } from "./format-duration.js";
+import { createProgressCoalescer } from "./progress-coalescer.js";
+import type { UpdateExecution } from "./update-execution.js";
+
+/** Why the update rolls back. */
+export interface RollbackCause {
+  /** A cancel (the update ends CANCELLED) rather than a failure (ROLLED_BACK). */
+  readonly cancelled: boolean;
+  readonly reason: string;
+}
+
+/** Prefix of every cancel reason; a resumed rollback reads its cause back from `record.reason`. */
+export const cancelReasonPrefix = "cancelled by ";
+
+/**
+ * Ends an update that failed or was cancelled. Restores exactly the workloads this update patched,
+ * in reverse order, each to the images recorded before its patch, with a patch that first tests
+ * the container still holds the image this update set (a foreign change is never overwritten),
+ * and waits for each to be healthy again. Migrations cannot be undone; the event says which ran.
+ * Resumable: workloads already restored (or given up on) are skipped.
+ */
+export async function rollBack(execution: UpdateExecution, cause: RollbackCause): Promise<void> {
+  const { record } = execution;
+  const patched = record.workloads.filter((status) => status.patched);
+  if (patched.length === 0) {
+    await execution.finish(cause.cancelled ? "cancelled" : "failed", cause.reason);
+    return;
+  }
+  if (record.phase !== "rolling-back") {
+    record.state = "rolling-back";
+    record.phase = "rolling-back";
+    record.reason = cause.reason;
+    const migrationsNotUndone = record.migrations
+      .filter((migration) => migration.phase === "succeeded")
+      .map((migration) => migration.template);
+    await execution.save([
+      {
+        type: "rollback-started",
+        reason: cause.reason,
+        workloads: patched.map((status) => status.workload),
+        migrationsNotUndone,
+      },
+    ]);
+    execution.log.warn(
+      { reason: cause.reason, workloads: patched.length, migrationsNotUndone: migrationsNotUndone.length },
+      "rolling back",
+    );
+  }
+
+  for (const status of [...patched].reverse()) {
+    if (status.phase === "rolled-back" || status.phase === "rollback-failed") continue;
+    await restoreWorkload(execution, status);
+  }
+
+  const remaining = patched.filter((status) => status.phase !== "rolled-back").map((status) => status.workload);
+  const finished = { type: "rollback-finished", success: remaining.length === 0, remaining } as const;
+  if (remaining.length === 0) {
+    await execution.finish(cause.cancelled ? "cancelled" : "rolled-back", cause.reason, [finished]);
+    return;
+  }
+  const left = remaining.map(describeWorkload).join(", ");
+  await execution.finish("rollback-failed", `${cause.reason}; the rollback could not restore ${left}`, [finished]);
+}
+
+async function restoreWorkload(execution: UpdateExecution, status: WorkloadStatus): Promise<void> {
+  const { deps, options } = execution;
+  const changed = status.containers.filter((container) => !container.unchanged);
+  const cached = deps.cluster.getWorkload(status.workload);
+  if (cached === undefined) return rollbackFailed(execution, status, "it no longer exists");
+
+  // Containers already back on their previous image (a resumed rollback) need no patch.
+  const patches: ImagePatch[] = changed
+    .filter((change) => {
+      const current = cached.containers.find(
+        (container) => container.name === change.name && container.init === change.init,
+      );
+      return current?.image !== change.currentImage;
+    })
+    .map((change) => ({
+      container: change.name,
+      init: change.init,
+      expectedImage: change.newImage,
+      newImage: change.currentImage,
+    }));
+
+  let minGeneration: number | undefined;
+  if (patches.length > 0) {
+    try {
+      minGeneration = (await deps.cluster.patchImages(status.workload, patches)).rollout.generation;
+    } catch (error) {
+      if (error instanceof ExecutionHalted) throw error;
+      if (isDomainError(error) && error.reason === "IMAGE_CONFLICT") {
+        const container = error.metadata["container"] ?? "";
+        const expected = conflictImage(error.metadata, "expected") ?? "";
+        const actual = conflictImage(error.metadata, "actual") ?? "";
+        return rollbackFailed(
+          execution,
+          status,
+          `container ${container} runs ${actual === "" ? "no image (it is gone)" : actual}, not ${expected} as this update set it: ` +
+            "someone else changed it; the change was not overwritten",
+        );
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      return rollbackFailed(execution, status, `patching it back failed: ${message}`);
+    }
+  }
+
+  const progress = createProgressCoalescer(deps.clock, options.progressIntervalMs, (rollout) => {
+    status.rollout = rollout;
+    execution.save([{ type: "workload-progress", workload: status.workload, rollout }]).catch((error) => {
+      if (!(error instanceof ExecutionHalted)) execution.log.error({ err: error }, "saving rollout progress failed");
+    });
+  });
+  const outcome = await awaitRollout({
+    cluster: deps.cluster,
+    clock: deps.clock,
+    workload: status.workload,
+    deadline: deps.clock.now().getTime() + options.rollbackTimeoutMs,
+    ...(minGeneration === undefined ? {} : { minGeneration }),
+    failFastReasons: new Set(options.failFastOnPodProblems ? options.podProblemReasons : []),
+    halt: execution.haltSignal,
+    onProgress: (rollout) => progress.offer(rollout),
+  });
+  if (outcome.kind === "halted") {
+    progress.stop();
+    throw new ExecutionHalted();
+  }
+  progress.flush();
+
+  switch (outcome.kind) {
+    case "healthy":
+      // The message keeps why the workload failed (if it did): still the useful detail.
+      status.phase = "rolled-back";
+      status.rollout = outcome.rollout;
+      await execution.save([{ type: "workload-rolled-back", workload: status.workload, containers: reversed(changed) }]);
+      execution.log.info({ workload: describeWorkload(status.workload) }, "workload rolled back");
+      return;
+    case "timeout":
+      return rollbackFailed(
+        execution,
+        status,
+        `its previous images are back, but its rollout was not complete within ${formatDuration(options.rollbackTimeoutMs)}`,
+      );
+    case "failed":
+    case "cancelled":
+      return rollbackFailed(
+        execution,
+        status,
+        `its previous images are back, but its rollout failed: ${outcome.kind === "failed" ? outcome.reason : "cancelled"}`,
+      );
+  }
+}
+
+async function rollbackFailed(execution: UpdateExecution, status: WorkloadStatus, reason: string): Promise<void> {
+  status.phase = "rollback-failed";
+  status.message = reason;
+  await execution.save([{ type: "workload-rollback-failed", workload: status.workload, reason }]);
+  execution.log.error({ workload: describeWorkload(status.workload), reason }, "rollback of workload failed");
+}
+
+/** The changes a rollback applies: from the image the update set back to the recorded one. */
+function reversed(changes: readonly ContainerChange[]): ContainerChange[] {
+  return changes.map((change) => ({ ...change, currentImage: change.newImage, newImage: change.currentImage }));
+}

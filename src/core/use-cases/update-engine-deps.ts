@@ -1,0 +1,20 @@
+import type { MetadataKeys } from "../domain/metadata-keys.js";
+import type { Clock } from "../ports/clock.js";
+import type { ClusterPort } from "../ports/cluster.js";
+import type { CoreLogger } from "../ports/logger.js";
+import type { QuarantineStore } from "../ports/quarantine-store.js";
+import type { TargetLocks } from "../ports/target-locks.js";
+import type { UpdateStore } from "../ports/update-store.js";
+
+/** The ports the update engine runs on; adapters are chosen at start-up (Kubernetes or simulated). */
+export interface UpdateEngineDeps {
+  readonly cluster: ClusterPort;
+  readonly store: UpdateStore;
+  readonly quarantines: QuarantineStore;
+  readonly locks: TargetLocks;
+  readonly clock: Clock;
+  /** New update ids (UUIDs in production; predictable in tests). */
+  readonly newId: () => string;
+  readonly keys: MetadataKeys;
+  readonly logger: CoreLogger;
+}

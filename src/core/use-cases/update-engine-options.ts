@@ -1,0 +1,95 @@
+/** Tunables of the update engine. Every option is optional; the defaults suit production. */
+export interface UpdateEngineOptions {
+  /**
+   * Honour the original update manager's `xcnt.io/update-classifier` annotation as well as the
+   * classifier label, so workloads annotated for the old manager keep working. Default: true.
+   */
+  legacyAnnotation?: boolean;
+  /** Deadline of an update (migrations and rollout) when the request sets none. Default: 15 minutes. */
+  defaultUpdateTimeoutMs?: number;
+  /** The longest deadline a request may ask for. Default: 24 hours. */
+  maxUpdateTimeoutMs?: number;
+  /**
+   * `activeDeadlineSeconds` of a migration Job copy, so Kubernetes stops a stuck migration. Never
+   * more than what is left of the update's deadline. Default: 600.
+   */
+  migrationActiveDeadlineSeconds?: number;
+  /**
+   * Fail a rollout as soon as a new pod reports one of `podProblemReasons`, instead of waiting for
+   * the progress deadline or the update timeout. Default: true.
+   */
+  failFastOnPodProblems?: boolean;
+  /**
+   * Pod waiting reasons that fail a rollout at once (with `failFastOnPodProblems`). Default:
+   * ImagePullBackOff, ErrImagePull, CrashLoopBackOff, CreateContainerConfigError, InvalidImageName.
+   */
+  podProblemReasons?: readonly string[];
+  /**
+   * Rollout progress events are coalesced to at most one per workload per interval; the latest
+   * state wins, and a pending one is sent before the workload's healthy or failed event. Default: 1000.
+   */
+  progressIntervalMs?: number;
+  /** How long a rollback waits for one restored workload to become healthy again. Default: 5 minutes. */
+  rollbackTimeoutMs?: number;
+  /** A watch stream sends a heartbeat after this long without other messages. Default: 15000. */
+  watchHeartbeatMs?: number;
+  /**
+   * Live events a watcher may leave unread before its stream ends with WATCHER_TOO_SLOW (it can
+   * resume from the last sequence it got). Bounds the memory one slow client can hold. Default: 256.
+   */
+  watchBufferSize?: number;
+}
+
+export type ResolvedUpdateEngineOptions = Required<UpdateEngineOptions>;
+
+export const defaultPodProblemReasons: readonly string[] = [
+  "ImagePullBackOff",
+  "ErrImagePull",
+  "CrashLoopBackOff",
+  "CreateContainerConfigError",
+  "InvalidImageName",
+];
+
+const minute = 60_000;
+
+export const defaultUpdateEngineOptions: ResolvedUpdateEngineOptions = {
+  legacyAnnotation: true,
+  defaultUpdateTimeoutMs: 15 * minute,
+  maxUpdateTimeoutMs: 24 * 60 * minute,
+  migrationActiveDeadlineSeconds: 600,
+  failFastOnPodProblems: true,
+  podProblemReasons: defaultPodProblemReasons,
+  progressIntervalMs: 1000,
+  rollbackTimeoutMs: 5 * minute,
+  watchHeartbeatMs: 15_000,
+  watchBufferSize: 256,
+};
+
+/** Fills in defaults and rejects values that would make the engine misbehave (a configuration bug). */
+export function resolveUpdateEngineOptions(options: UpdateEngineOptions = {}): ResolvedUpdateEngineOptions {
+  const resolved: ResolvedUpdateEngineOptions = { ...defaultUpdateEngineOptions };
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) (resolved as unknown as Record<string, unknown>)[key] = value;
+  }
+  const positive = [
+    "defaultUpdateTimeoutMs",
+    "maxUpdateTimeoutMs",
+    "migrationActiveDeadlineSeconds",
+    "progressIntervalMs",
+    "rollbackTimeoutMs",
+    "watchHeartbeatMs",
+    "watchBufferSize",
+  ] as const;
+  for (const key of positive) {
+    const value = resolved[key];
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`update engine option ${key} must be a positive number, got ${value}`);
+    }
+  }
+  if (resolved.defaultUpdateTimeoutMs > resolved.maxUpdateTimeoutMs) {
+    throw new RangeError(
+      `update engine option defaultUpdateTimeoutMs (${resolved.defaultUpdateTimeoutMs}) exceeds maxUpdateTimeoutMs (${resolved.maxUpdateTimeoutMs})`,
+    );
+  }
+  return resolved;
+}

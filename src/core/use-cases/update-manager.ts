@@ -1,0 +1,62 @@
+import type { QuarantineRecord } from "../domain/quarantine.js";
+import type { TargetView } from "../domain/target-view.js";
+import type { UpdateRecord } from "../domain/update.js";
+import type { WorkloadRef } from "../domain/workload.js";
+import type { Page } from "../ports/update-store.js";
+import { createCancelUpdate } from "./cancel-update.js";
+import { createClearQuarantine } from "./clear-quarantine.js";
+import { createUpdateExecutor } from "./execute-update.js";
+import { createGetUpdate } from "./get-update.js";
+import { createListQuarantines, type ListQuarantinesRequest } from "./list-quarantines.js";
+import { createListTargets, type ListTargetsQuery } from "./list-targets.js";
+import { createListUpdates, type ListUpdatesRequest } from "./list-updates.js";
+import { createResumeUnfinished, type ResumeResult } from "./resume-unfinished.js";
+import { createStartUpdate, type RequestContext, type StartUpdateRequest } from "./start-update.js";
+import type { UpdateEngineDeps } from "./update-engine-deps.js";
+import { resolveUpdateEngineOptions, type UpdateEngineOptions } from "./update-engine-options.js";
+import { createWatchUpdate, type WatchItem } from "./watch-update.js";
+
+/**
+ * The update engine as the API adapter sees it: one method per use case. Every method throws
+ * (rejects with) DomainError only; the adapter translates it.
+ */
+export interface UpdateManager {
+  /** Opted-in targets from the cluster cache; UNAVAILABLE (CACHE_NOT_SYNCED) until it synced. */
+  listTargets(query: ListTargetsQuery): Promise<Page<TargetView>>;
+  /** Validates, plans, records and starts an update (or, for a dry run, only plans it). */
+  startUpdate(request: StartUpdateRequest, context: RequestContext): Promise<UpdateRecord>;
+  /** NOT_FOUND (UPDATE_NOT_FOUND) for an unknown id. */
+  getUpdate(id: string): Promise<UpdateRecord>;
+  listUpdates(request: ListUpdatesRequest): Promise<Page<UpdateRecord>>;
+  /** FAILED_PRECONDITION (UPDATE_FINISHED) once the update has finished. */
+  cancelUpdate(id: string, reason: string, requester: string): Promise<UpdateRecord>;
+  /** Events after `afterSequence`, then live ones, ending after `finished`. */
+  watchUpdate(id: string, afterSequence: number, signal?: AbortSignal): AsyncIterable<WatchItem>;
+  listQuarantines(request: ListQuarantinesRequest): Promise<Page<QuarantineRecord>>;
+  clearQuarantine(image: string, workload?: WorkloadRef): Promise<readonly QuarantineRecord[]>;
+  /** At start-up: continues every unfinished update from its last recorded step. */
+  resumeUnfinished(): Promise<ResumeResult>;
+  /** Resolves when no update is executing in this process. */
+  whenIdle(): Promise<void>;
+  /** Stops executing (without further writes, so the updates stay resumable) and waits for it. */
+  shutdown(): Promise<void>;
+}
+
+export function createUpdateManager(deps: UpdateEngineDeps, options: UpdateEngineOptions = {}): UpdateManager {
+  const resolved = resolveUpdateEngineOptions(options);
+  const executor = createUpdateExecutor(deps, resolved);
+  const listTargets = createListTargets(deps, resolved);
+  return {
+    listTargets: async (query) => listTargets(query),
+    startUpdate: createStartUpdate(deps, resolved, executor),
+    getUpdate: createGetUpdate(deps),
+    listUpdates: createListUpdates(deps),
+    cancelUpdate: createCancelUpdate(deps, executor),
+    watchUpdate: createWatchUpdate(deps, resolved),
+    listQuarantines: createListQuarantines(deps),
+    clearQuarantine: createClearQuarantine(deps),
+    resumeUnfinished: createResumeUnfinished(deps, executor),
+    whenIdle: () => executor.whenIdle(),
+    shutdown: () => executor.shutdown(),
+  };
+}

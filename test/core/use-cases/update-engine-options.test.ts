@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { resolveUpdateEngineOptions } from "../../../src/core/use-cases/update-engine-options.js";
+
+describe("update engine options", () => {
+  it("documents and applies its defaults", () => {
+    expect(resolveUpdateEngineOptions()).toEqual({
+      legacyAnnotation: true,
+      defaultUpdateTimeoutMs: 15 * 60_000,
+      maxUpdateTimeoutMs: 24 * 3600_000,
+      migrationActiveDeadlineSeconds: 600,
+      failFastOnPodProblems: true,
+      podProblemReasons: ["ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff", "CreateContainerConfigError", "InvalidImageName"],
+      progressIntervalMs: 1000,
+      rollbackTimeoutMs: 5 * 60_000,
+      watchHeartbeatMs: 15_000,
+      watchBufferSize: 256,
+    });
+  });
+
+  it("keeps given values and ignores undefined ones", () => {
+    const resolved = resolveUpdateEngineOptions({ legacyAnnotation: false, watchBufferSize: undefined, progressIntervalMs: 50 });
+    expect(resolved.legacyAnnotation).toBe(false);
+    expect(resolved.watchBufferSize).toBe(256);
+    expect(resolved.progressIntervalMs).toBe(50);
+  });
+
+  it("rejects values that cannot work", () => {
+    expect(() => resolveUpdateEngineOptions({ watchHeartbeatMs: 0 })).toThrow(/watchHeartbeatMs/);
+    expect(() => resolveUpdateEngineOptions({ rollbackTimeoutMs: Number.NaN })).toThrow(/rollbackTimeoutMs/);
+    expect(() => resolveUpdateEngineOptions({ defaultUpdateTimeoutMs: 2000, maxUpdateTimeoutMs: 1000 })).toThrow(/exceeds/);
+  });
+});
