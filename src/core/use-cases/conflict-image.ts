@@ -1,10 +1,7 @@
-/**
- * An image from IMAGE_CONFLICT metadata. Adapters name the keys `expected_image`/`actual_image`
- * (the port's documentation says `expected`/`actual`); both are read.
- */
+/** An image from IMAGE_CONFLICT metadata (`expected_image` / `actual_image`, as ClusterPort documents). */
 export function conflictImage(
   metadata: Readonly<Record<string, string>>,
   which: "expected" | "actual",
 ): string | undefined {
-  return metadata[`${which}_image`] ?? metadata[which];
+  return metadata[`${which}_image`];
 }

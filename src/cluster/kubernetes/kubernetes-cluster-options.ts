@@ -1,0 +1,42 @@
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { MetadataKeys } from "../../core/domain/metadata-keys.js";
+import type { Clock } from "../../core/ports/clock.js";
+import type { CoreLogger } from "../../core/ports/logger.js";
+import type { BackoffOptions } from "./backoff.js";
+
+export interface KubernetesClusterOptions {
+  /** Credentials and API server address (client-node KubeConfig: in-cluster, file or built). Required. */
+  readonly kubeConfig: KubeConfig;
+  /**
+   * Namespaces to watch: one informer per namespace per kind, so a namespaced Role suffices.
+   * Default: undefined, every namespace (one cluster-wide informer per kind; needs a ClusterRole).
+   */
+  readonly namespaces?: readonly string[];
+  /** The label and annotation keys. Required (createMetadataKeys()). */
+  readonly keys: MetadataKeys;
+  /**
+   * Also honour the original update manager's annotation (keys.legacyClassifierAnnotation).
+   * Annotations cannot be selected server-side, so the workload informers then list and cache
+   * every Deployment, StatefulSet, DaemonSet, CronJob and Job of the watched namespaces and
+   * filter here: memory grows with all of them, not just the opted-in ones. Without it only
+   * objects carrying keys.classifierLabel are sent by the server. Default: true.
+   */
+  readonly legacyAnnotation?: boolean;
+  /** Default: silentLogger. */
+  readonly logger?: CoreLogger;
+  /** Timers for informer restarts. Default: systemClock. */
+  readonly clock?: Clock;
+  /** Delays between informer restarts after errors. Default: 500 ms doubling to 30 s, 20 % jitter. */
+  readonly backoff?: BackoffOptions;
+  /**
+   * spec.ttlSecondsAfterFinished set on a migration copy once it completed successfully (failed
+   * copies keep no TTL, so their pods and logs stay for inspection). Default: 3600.
+   */
+  readonly successfulJobTtlSeconds?: number;
+  /** The field manager named in managedFields for the manager's writes. Default: "update-manager". */
+  readonly fieldManager?: string;
+  /** Longest silence on one API request (not watches) before it fails. Default: 30 000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** Objects per page when informers list. Default: 500. */
+  readonly listPageSize?: number;
+}

@@ -1,0 +1,92 @@
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest, type RequestOptions } from "node:https";
+import type { KubeConfig, V1Status } from "@kubernetes/client-node";
+import { KubernetesApiError } from "./kubernetes-errors.js";
+
+export interface RestRequest {
+  readonly method: "GET" | "POST" | "PATCH";
+  /** Absolute API path, e.g. /apis/apps/v1/namespaces/shop/deployments/web. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  /** Sent as JSON. */
+  readonly body?: unknown;
+  /** Content-Type of the body. Default: application/json. */
+  readonly contentType?: string;
+}
+
+/** Plain JSON requests to the API server with the KubeConfig's credentials. */
+export interface RestClient {
+  /** Resolves with the parsed JSON answer; rejects with KubernetesApiError for HTTP errors, the Node error for network ones. */
+  request<T>(request: RestRequest): Promise<T>;
+}
+
+export interface RestClientOptions {
+  /** Longest silence on one request's connection before it is given up. Default: 30 000 ms. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Requests through `KubeConfig.applyToHTTPSOptions`, the same credential path client-node's Watch
+ * uses, so every kind of kubeconfig (token, client certificate, exec plugin, in-cluster) works.
+ * Hand-made rather than client-node's generated clients because those know neither
+ * batch/v1beta1 CronJobs (Kubernetes 1.20) nor a JSON patch body, and answer with class
+ * instances where the watch gives plain JSON.
+ */
+export function createRestClient(kubeConfig: KubeConfig, options: RestClientOptions = {}): RestClient {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return {
+    async request<T>(request: RestRequest): Promise<T> {
+      const cluster = kubeConfig.getCurrentCluster();
+      if (cluster === null) throw new Error("the kubeconfig has no current cluster");
+      const url = new URL(cluster.server.replace(/\/+$/, "") + request.path);
+      for (const [key, value] of Object.entries(request.query ?? {})) {
+        if (value !== undefined) url.searchParams.set(key, value);
+      }
+      const body = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
+      const httpsOptions: RequestOptions = {
+        method: request.method,
+        headers: {
+          accept: "application/json",
+          ...(body === undefined
+            ? {}
+            : { "content-type": request.contentType ?? "application/json", "content-length": String(body.length) }),
+        },
+      };
+      await kubeConfig.applyToHTTPSOptions(httpsOptions);
+      const send = url.protocol === "http:" ? httpRequest : httpsRequest;
+      return new Promise<T>((resolve, reject) => {
+        const req = send(url, { ...httpsOptions, timeout: timeoutMs }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("error", reject);
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            const statusCode = res.statusCode ?? 0;
+            if (statusCode >= 200 && statusCode < 300) {
+              try {
+                resolve(JSON.parse(text) as T);
+              } catch (error) {
+                reject(new Error(`the API server answered ${request.method} ${request.path} with invalid JSON`, { cause: error }));
+              }
+              return;
+            }
+            const retryAfter = Number(res.headers["retry-after"]);
+            reject(new KubernetesApiError(statusCode, parseStatus(text), Number.isFinite(retryAfter) ? retryAfter : undefined));
+          });
+        });
+        req.on("timeout", () => req.destroy(new Error(`${request.method} ${request.path} timed out after ${timeoutMs} ms`)));
+        req.on("error", reject);
+        req.end(body);
+      });
+    },
+  };
+}
+
+function parseStatus(text: string): V1Status | undefined {
+  try {
+    const parsed = JSON.parse(text) as V1Status;
+    return parsed.kind === "Status" ? parsed : { message: text.slice(0, 500) };
+  } catch {
+    return text.length === 0 ? undefined : { message: text.slice(0, 500) };
+  }
+}
