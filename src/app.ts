@@ -5,7 +5,11 @@ import { createAuthInterceptor } from "./api/auth-interceptor.js";
 import { registerUpdateService } from "./api/update-service.js";
 import { seedDemoCluster } from "./cluster/simulated/demo-seed.js";
 import { createSimulatedCluster } from "./cluster/simulated/simulated-cluster.js";
-import { createMetadataKeys } from "./core/domain/metadata-keys.js";
+import { createMetadataKeys, type MetadataKeys } from "./core/domain/metadata-keys.js";
+import type { ClusterPort } from "./core/ports/cluster.js";
+import type { Config } from "./config/config.js";
+import { createKubernetesCluster } from "./cluster/kubernetes/kubernetes-cluster.js";
+import { KubeConfig } from "@kubernetes/client-node";
 import { systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import { createUpdateManager } from "./core/use-cases/update-manager.js";
@@ -17,17 +21,11 @@ import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 
-/** What the composition root needs from the configuration (src/config). */
-export interface ApplicationConfig {
-  readonly cluster: { readonly mode: "embedded" | "kubernetes"; readonly reason: string };
-  readonly apiKey?: string;
-  readonly insecureDemo: boolean;
-  readonly keyPrefix: string;
-  readonly legacyAnnotation: boolean;
-  readonly defaultUpdateTimeoutMs: number;
-  readonly reflection: boolean;
-  readonly namespaces?: readonly string[];
-}
+/** What the composition root needs from the configuration. */
+export type ApplicationConfig = Pick<
+  Config,
+  "cluster" | "apiKey" | "insecureDemo" | "keyPrefix" | "legacyAnnotation" | "defaultUpdateTimeoutMs" | "reflection" | "namespaces"
+>;
 
 export interface Application {
   readonly mode: "embedded" | "kubernetes";
@@ -46,6 +44,27 @@ export interface Application {
 }
 
 const updateServiceName = UpdateService.typeName;
+
+/** A cluster adapter the application starts (caches sync) and stops. */
+type AppCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void> | void };
+
+/** The cluster adapter: the embedded demo, or a real cluster through client-node. */
+function createCluster(config: ApplicationConfig, keys: MetadataKeys, logger: CoreLogger): AppCluster {
+  if (config.cluster.mode === "embedded") {
+    const cluster = createSimulatedCluster({ keys, legacyAnnotation: config.legacyAnnotation });
+    seedDemoCluster(cluster);
+    return { ...cluster, start: async () => cluster.start() };
+  }
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return createKubernetesCluster({
+    kubeConfig,
+    keys,
+    legacyAnnotation: config.legacyAnnotation,
+    logger,
+    ...(config.namespaces.all ? {} : { namespaces: config.namespaces.names }),
+  });
+}
 const mutatingMethods = new Set(["Update", "CancelUpdate", "ClearQuarantine"]);
 
 /**
@@ -60,16 +79,9 @@ export async function createApplication(deps: {
   interceptors?: Interceptor[];
 }): Promise<Application> {
   const { config, logger } = deps;
-  if (config.cluster.mode === "kubernetes") {
-    throw new Error(
-      `a Kubernetes cluster is configured (${config.cluster.reason}), but the Kubernetes adapter is not part of this release yet; ` +
-        "set UPDATE_MANAGER_CLUSTER=embedded to run on the embedded simulated cluster",
-    );
-  }
   const clock = systemClock;
   const keys = createMetadataKeys(config.keyPrefix);
-  const cluster = createSimulatedCluster({ clock, keys, legacyAnnotation: config.legacyAnnotation });
-  seedDemoCluster(cluster);
+  const cluster = createCluster(config, keys, logger);
   const manager = createUpdateManager(
     {
       cluster,
@@ -93,8 +105,13 @@ export async function createApplication(deps: {
   });
 
   return {
-    mode: "embedded",
-    description: `using the embedded simulated cluster (${config.cluster.reason}): demo workloads, nothing real is changed`,
+    mode: config.cluster.mode,
+    description:
+      config.cluster.mode === "embedded"
+        ? `using the embedded simulated cluster (${config.cluster.reason}): demo workloads, nothing real is changed`
+        : `using the Kubernetes cluster (${config.cluster.reason}), ${
+            config.namespaces.all ? "all namespaces" : `namespaces ${config.namespaces.names.join(", ")}`
+          }`,
     interceptors: [...(deps.interceptors ?? []), auth],
     routes(router, { shutdownSignal }) {
       registerUpdateService(router, manager, { shutdownSignal });
@@ -103,14 +120,20 @@ export async function createApplication(deps: {
     },
     ready: () => cluster.isSynced(),
     async start() {
-      cluster.start();
-      const resumed = await manager.resumeUnfinished();
-      logger.info({ resumed }, "update engine started");
-      health.registry.setStatus(updateServiceName, "SERVING");
+      // The API answers UNAVAILABLE until the caches synced; syncing must not hold up listening,
+      // or readiness probes could never say why the pod is not ready.
+      const synced = cluster.start();
+      void synced
+        .then(() => manager.resumeUnfinished())
+        .then((resumed) => {
+          logger.info({ resumed }, "cluster caches synced; update engine started");
+          health.registry.setStatus(updateServiceName, "SERVING");
+        })
+        .catch((error: unknown) => logger.error({ err: error }, "the update engine could not start"));
     },
     async close() {
       await manager.shutdown();
-      cluster.stop();
+      await cluster.stop();
     },
     health: health.registry,
   };

@@ -26,7 +26,8 @@ export function durationToMs(duration: Duration | undefined, field: string): num
   const { seconds, nanos } = duration;
   if (seconds < 0n || nanos < 0 || nanos > 999_999_999) throw invalidArgument(field, `${field} must be a positive duration`);
   if (seconds > 10n ** 9n) throw invalidArgument(field, `${field} is too long`);
-  return Number(seconds) * 1000 + Math.floor(nanos / 1_000_000);
+  // Rounded up, so a positive duration under a millisecond stays positive.
+  return Number(seconds) * 1000 + Math.ceil(nanos / 1_000_000);
 }
 
 export function workloadRefFromProto(ref: WorkloadRef, field: string): DomainWorkloadRef {
@@ -39,6 +40,7 @@ export function workloadRefFromProto(ref: WorkloadRef, field: string): DomainWor
 
 export function updateStateFromProto(state: UpdateState, field: string): domain.UpdateState {
   const value = states.get(state);
-  if (value === undefined || value === "planned") throw invalidArgument(field, `${field} holds an unknown state (${state})`);
+  if (value === undefined) throw invalidArgument(field, `${field} holds an unknown state (${state})`);
+  if (value === "planned") throw invalidArgument(field, `${field}: PLANNED is never recorded (dry runs are not stored)`);
   return value;
 }

@@ -20,7 +20,8 @@ export function validateClassifier(input: string, field = "classifier"): string 
   if (!labelValuePattern.test(input)) {
     throw invalidArgument(
       field,
-      `${field} "${input}" is not a valid label value: use letters, digits, "-", "_" and ".", starting and ending with a letter or digit`,
+      // Quoted as JSON: a control character in the input must not break the message (or a log line) apart.
+      `${field} ${JSON.stringify(input)} is not a valid label value: use letters, digits, "-", "_" and ".", starting and ending with a letter or digit`,
     );
   }
   return input;

@@ -6,13 +6,14 @@ const hashLength = 8;
 
 /**
  * The name of the Job copy an update runs for a migration template: `<template>-<hash>`, where the
- * hash covers the update id and the template. Deterministic, so a resumed update finds (and never
+ * hash covers the update id and the template (kind included: a Job and a suspended CronJob may
+ * share a name, and each needs its own copy). Deterministic, so a resumed update finds (and never
  * duplicates) the copy it created; a valid DNS-1123 label of at most 63 characters, because the
  * Job controller copies the name into the `job-name` label of its pods.
  */
 export function migrationJobName(updateId: string, template: WorkloadRef): string {
   const hash = createHash("sha256")
-    .update(`${updateId}\n${template.namespace}\n${template.name}`)
+    .update(`${updateId}\n${template.kind}\n${template.namespace}\n${template.name}`)
     .digest("hex")
     .slice(0, hashLength);
   const base = template.name

@@ -19,12 +19,16 @@ export function migrationOrder(template: Workload, keys: MetadataKeys): Migratio
   const raw = template.annotations[keys.migrationOrderAnnotation];
   if (raw === undefined) return {};
   const trimmed = raw.trim();
-  const value = /^[-+]?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < int32Min || value > int32Max) {
+  const integer = /^[-+]?\d+$/.test(trimmed);
+  const value = integer ? Number(trimmed) : Number.NaN;
+  if (!integer || value < int32Min || value > int32Max) {
     const { kind, namespace, name } = template.ref;
+    // An out-of-range integer is an integer: say what is actually wrong with it.
+    const problem = integer ? `is outside the int32 range (${int32Min} to ${int32Max})` : "is not an integer";
     return {
-      warning: `${kind} ${namespace}/${name}: annotation ${keys.migrationOrderAnnotation}="${raw}" is not an integer; treated as unset`,
+      warning: `${kind} ${namespace}/${name}: annotation ${keys.migrationOrderAnnotation}="${raw}" ${problem}; treated as unset`,
     };
   }
-  return { order: value };
+  // Number("-0") is -0; the order is plain 0.
+  return { order: value === 0 ? 0 : value };
 }
