@@ -1,0 +1,73 @@
+/** The pino levels `UPDATE_MANAGER_LOG_LEVEL` accepts. */
+export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** `auto`: pretty on a terminal, JSON otherwise. */
+export const logFormats = ["auto", "json", "pretty"] as const;
+export type LogFormat = (typeof logFormats)[number];
+
+/** What `UPDATE_MANAGER_CLUSTER` asks for; `auto` resolves to one of the others. */
+export const clusterRequests = ["auto", "embedded", "kubernetes"] as const;
+export type ClusterRequest = (typeof clusterRequests)[number];
+export type ClusterMode = "embedded" | "kubernetes";
+
+/**
+ * The process configuration, from environment variables and command-line flags (flags win over variables).
+ * An empty variable counts as unset, except `UPDATE_MANAGER_API_KEY`, where an empty value is an error (a secret
+ * that did not resolve must not silently turn authentication off). Booleans accept true/false/1/0/yes/no in any
+ * case. Durations are Go-style: `90s`, `15m`, `1h30m`.
+ *
+ * | Variable | Flag | Default | Meaning |
+ * | --- | --- | --- | --- |
+ * | `UPDATE_MANAGER_LISTENING_HOST` | `--listen-host` | `0.0.0.0` | Address of the API port (gRPC, gRPC-Web, Connect; HTTP/2 and HTTP/1.1). The original's misspelled `UPDATE_MANGER_LISTENING_HOST` works too; the correct spelling wins. |
+ * | `UPDATE_MANAGER_LISTENING_PORT` | `--port` | `9000` | The API port, 0..65535 (0: any free port). `UPDATE_MANGER_LISTENING_PORT` works too. |
+ * | `UPDATE_MANAGER_ADMIN_HOST` | | the listening host | Address of the admin port (`/healthz`, `/readyz`, `/metrics`). |
+ * | `UPDATE_MANAGER_ADMIN_PORT` | `--admin-port` | `9090` | The admin port, 0..65535. |
+ * | `UPDATE_MANAGER_AUTOLOAD_NAMESPACES` | | `true` | Watch every namespace. When `false`, only those in `UPDATE_MANAGER_NAMESPACES`. |
+ * | `UPDATE_MANAGER_NAMESPACES` | | (all) | Comma-separated namespaces (DNS-1123 labels) to watch. Set without `UPDATE_MANAGER_AUTOLOAD_NAMESPACES`, it restricts the watch to them; ignored when autoload is `true` explicitly. |
+ * | `UPDATE_MANAGER_API_KEY` | | (none) | The API key (at least 16 characters) that grants every permission, sent as `Authorization: Bearer <key>`. |
+ * | `UPDATE_MANAGER_API_KEY_FILE` | | (none) | A file holding the API key (surrounding whitespace trimmed), e.g. a mounted Secret. Not together with `UPDATE_MANAGER_API_KEY`. |
+ * | `UPDATE_MANAGER_CLUSTER` | | `auto` | `embedded` (the built-in simulated cluster), `kubernetes`, or `auto`: kubernetes when running in a pod (`KUBERNETES_SERVICE_HOST`) or a kubeconfig exists (`KUBECONFIG`, else `~/.kube/config`), embedded otherwise. |
+ * | `UPDATE_MANAGER_INSECURE_DEMO` | | `true` embedded, `false` kubernetes | Allow mutating RPCs without credentials. Without it, mutating RPCs are refused unless a credential is configured. |
+ * | `UPDATE_MANAGER_KEY_PREFIX` | | `update-manager.io` | Prefix of the labels and annotations workloads opt in with (a DNS subdomain). |
+ * | `UPDATE_MANAGER_LEGACY_ANNOTATION` | | `true` | Also honour the original's annotations. |
+ * | `UPDATE_MANAGER_DEFAULT_UPDATE_TIMEOUT` | | `15m` | How long an update may take when the request does not say. |
+ * | `UPDATE_MANAGER_MAX_REQUEST_BYTES` | | `1048576` | Largest request message accepted (RESOURCE_EXHAUSTED above). |
+ * | `UPDATE_MANAGER_REFLECTION` | | `true` | Serve gRPC server reflection (grpcurl, `buf curl`). |
+ * | `UPDATE_MANAGER_LOG_LEVEL` | | `info` | fatal, error, warn, info, debug, trace or silent. |
+ * | `UPDATE_MANAGER_LOG_FORMAT` | | `auto` | `json`, `pretty`, or `auto`: pretty on a terminal, JSON otherwise. |
+ * | `UPDATE_MANAGER_TLS_CERT_FILE` | | (none) | PEM certificate chain for the API port. With `UPDATE_MANAGER_TLS_KEY_FILE`; both or neither. |
+ * | `UPDATE_MANAGER_TLS_KEY_FILE` | | (none) | PEM private key for the API port. |
+ * | `UPDATE_MANAGER_SHUTDOWN_GRACE` | | `4s` | How long shutdown waits for calls in flight before it closes connections. |
+ * | `SENTRY_DSN` | | | The original's error reporting: accepted and ignored, with a notice. Use OpenTelemetry (`OTEL_*`). |
+ *
+ * Any other `UPDATE_MANAGER_*` variable draws a notice (a typo guard), not an error.
+ */
+export interface Config {
+  /** The API port. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** The admin port. */
+  readonly admin: { readonly host: string; readonly port: number };
+  /** Which namespaces to watch: every one (`all: true`), or exactly `names`. */
+  readonly namespaces: { readonly all: true } | { readonly all: false; readonly names: readonly string[] };
+  /** The full-scope API key; undefined when none is configured. */
+  readonly apiKey: string | undefined;
+  /**
+   * The resolved cluster and why it was chosen, e.g. `{ mode: "embedded", reason: "no kubeconfig and not in a
+   * cluster" }`; the application's first log line tells it.
+   */
+  readonly cluster: { readonly mode: ClusterMode; readonly requested: ClusterRequest; readonly reason: string };
+  /** Mutating RPCs allowed without credentials. */
+  readonly insecureDemo: boolean;
+  readonly keyPrefix: string;
+  readonly legacyAnnotation: boolean;
+  readonly defaultUpdateTimeoutMs: number;
+  readonly maxRequestBytes: number;
+  readonly reflection: boolean;
+  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+  /** PEM files for TLS on the API port; undefined for plaintext. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  readonly shutdownGraceMs: number;
+  /** Things an operator should know about how the configuration was read; `main` logs each one. */
+  readonly notices: readonly string[];
+}

@@ -1,0 +1,370 @@
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, join } from "node:path";
+import {
+  type ClusterMode,
+  type ClusterRequest,
+  type Config,
+  clusterRequests,
+  type LogFormat,
+  type LogLevel,
+  logFormats,
+  logLevels,
+} from "./config.js";
+import { ConfigError } from "./config-error.js";
+import { parseDuration } from "./duration.js";
+
+/** The file system access `loadConfig` needs, replaceable in tests. */
+export interface ConfigFiles {
+  /** The file's text; throws when it cannot be read. */
+  readText(path: string): string;
+  exists(path: string): boolean;
+  /** The user's home directory, for `~/.kube/config`. */
+  home(): string;
+}
+
+const nodeFiles: ConfigFiles = {
+  readText: (path) => readFileSync(path, "utf8"),
+  exists: (path) => existsSync(path),
+  home: () => homedir(),
+};
+
+/** Every variable `loadConfig` reads; any other `UPDATE_MANAGER_*` one draws a notice. */
+export const knownVariables = [
+  "UPDATE_MANAGER_LISTENING_HOST",
+  "UPDATE_MANAGER_LISTENING_PORT",
+  "UPDATE_MANAGER_ADMIN_HOST",
+  "UPDATE_MANAGER_ADMIN_PORT",
+  "UPDATE_MANAGER_AUTOLOAD_NAMESPACES",
+  "UPDATE_MANAGER_NAMESPACES",
+  "UPDATE_MANAGER_API_KEY",
+  "UPDATE_MANAGER_API_KEY_FILE",
+  "UPDATE_MANAGER_CLUSTER",
+  "UPDATE_MANAGER_INSECURE_DEMO",
+  "UPDATE_MANAGER_KEY_PREFIX",
+  "UPDATE_MANAGER_LEGACY_ANNOTATION",
+  "UPDATE_MANAGER_DEFAULT_UPDATE_TIMEOUT",
+  "UPDATE_MANAGER_MAX_REQUEST_BYTES",
+  "UPDATE_MANAGER_REFLECTION",
+  "UPDATE_MANAGER_LOG_LEVEL",
+  "UPDATE_MANAGER_LOG_FORMAT",
+  "UPDATE_MANAGER_TLS_CERT_FILE",
+  "UPDATE_MANAGER_TLS_KEY_FILE",
+  "UPDATE_MANAGER_SHUTDOWN_GRACE",
+] as const;
+
+/** The command-line flags, each overriding a variable. */
+const flagVariables = {
+  "--listen-host": "UPDATE_MANAGER_LISTENING_HOST",
+  "--port": "UPDATE_MANAGER_LISTENING_PORT",
+  "--admin-port": "UPDATE_MANAGER_ADMIN_PORT",
+} as const;
+type Flag = keyof typeof flagVariables;
+
+const minApiKeyLength = 16;
+/** connect's limit for a message size. */
+const maxMessageBytes = 0xffffffff;
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Reads the configuration from environment variables and command-line flags (`argv` without the node binary
+ * and script, e.g. `process.argv.slice(2)`; `--flag value` and `--flag=value` both work). No side effects
+ * besides reading the API key file and looking for a kubeconfig. Throws a `ConfigError` listing every problem;
+ * see `Config` for the variables.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], files: ConfigFiles = nodeFiles): Config {
+  const problems: string[] = [];
+  const notices: string[] = [];
+  const flags = parseFlags(argv, problems);
+
+  /** A variable's value, empty counting as unset. */
+  const variable = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value === "" ? undefined : value;
+  };
+
+  /** A setting from its flag, its variable or the original's misspelled variable, in that order. */
+  const setting = (name: string, misspelled?: string): { value: string; source: string } | undefined => {
+    const flag = (Object.keys(flagVariables) as Flag[]).find((f) => flagVariables[f] === name);
+    const fromFlag = flag === undefined ? undefined : flags.get(flag);
+    const fromVariable = variable(name);
+    const fromMisspelled = misspelled === undefined ? undefined : variable(misspelled);
+    if (fromMisspelled !== undefined && misspelled !== undefined) {
+      if (fromFlag !== undefined || fromVariable !== undefined) {
+        notices.push(`${misspelled} (the original's spelling) is ignored: ${fromFlag === undefined ? name : flag} is set`);
+      } else {
+        notices.push(`using ${misspelled}, the original's misspelled name; prefer ${name}`);
+      }
+    }
+    if (fromFlag !== undefined && flag !== undefined) return { value: fromFlag, source: flag };
+    if (fromVariable !== undefined) return { value: fromVariable, source: name };
+    if (fromMisspelled !== undefined && misspelled !== undefined) return { value: fromMisspelled, source: misspelled };
+    return undefined;
+  };
+
+  /** A port, or undefined when it is not one (a problem is recorded). */
+  const port = (name: string, fallback: number, misspelled?: string): number | undefined => {
+    const found = setting(name, misspelled);
+    if (found === undefined) return fallback;
+    const parsed = /^\d{1,5}$/.test(found.value) ? Number(found.value) : Number.NaN;
+    if (!(parsed <= 65535)) {
+      problems.push(`${found.source}="${found.value}" is not a port: expected an integer from 0 to 65535`);
+      return undefined;
+    }
+    return parsed;
+  };
+
+  const boolean = (name: string): boolean | undefined => {
+    const value = variable(name);
+    if (value === undefined) return undefined;
+    const lower = value.toLowerCase();
+    if (lower === "true" || lower === "1" || lower === "yes") return true;
+    if (lower === "false" || lower === "0" || lower === "no") return false;
+    problems.push(`${name}="${value}" is not a boolean: expected true, false, 1, 0, yes or no`);
+    return undefined;
+  };
+
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const value = variable(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase() as T;
+    if (allowed.includes(lower)) return lower;
+    problems.push(`${name}="${value}" is not one of ${allowed.join(", ")}`);
+    return fallback;
+  };
+
+  const duration = (name: string, fallbackMs: number, { allowZero }: { allowZero: boolean }): number => {
+    const value = variable(name);
+    if (value === undefined) return fallbackMs;
+    const parsed = parseDuration(value);
+    if (parsed === undefined || (parsed === 0 && !allowZero)) {
+      problems.push(
+        `${name}="${value}" is not a ${allowZero ? "" : "positive "}duration: expected e.g. 90s, 15m or 1h30m`,
+      );
+      return fallbackMs;
+    }
+    return parsed;
+  };
+
+  // The ports.
+  const listenHost = setting("UPDATE_MANAGER_LISTENING_HOST", "UPDATE_MANGER_LISTENING_HOST")?.value ?? "0.0.0.0";
+  const listenPort = port("UPDATE_MANAGER_LISTENING_PORT", 9000, "UPDATE_MANGER_LISTENING_PORT");
+  const adminHost = variable("UPDATE_MANAGER_ADMIN_HOST") ?? listenHost;
+  const adminPort = port("UPDATE_MANAGER_ADMIN_PORT", 9090);
+  if (adminPort === listenPort && adminPort !== 0 && adminHost === listenHost) {
+    problems.push(`the API port and the admin port are both ${adminPort}: they must differ`);
+  }
+
+  // The namespaces.
+  const autoload = boolean("UPDATE_MANAGER_AUTOLOAD_NAMESPACES");
+  const namespaceList = variable("UPDATE_MANAGER_NAMESPACES");
+  const names = [
+    ...new Set(
+      (namespaceList ?? "")
+        .split(",")
+        .map((name) => name.trim())
+        .filter((name) => name !== ""),
+    ),
+  ];
+  for (const name of names) {
+    if (name.length > 63 || !dns1123Label.test(name)) {
+      problems.push(
+        `UPDATE_MANAGER_NAMESPACES: "${name}" is not a namespace name (a DNS-1123 label: lowercase letters, digits and "-", at most 63)`,
+      );
+    }
+  }
+  let namespaces: Config["namespaces"] = { all: true };
+  if (autoload === false) {
+    if (names.length === 0) {
+      problems.push("UPDATE_MANAGER_AUTOLOAD_NAMESPACES=false needs the namespaces to watch in UPDATE_MANAGER_NAMESPACES");
+    }
+    namespaces = { all: false, names };
+  } else if (autoload === undefined && names.length > 0) {
+    notices.push(
+      `UPDATE_MANAGER_NAMESPACES is set without UPDATE_MANAGER_AUTOLOAD_NAMESPACES: watching only ${names.join(", ")}`,
+    );
+    namespaces = { all: false, names };
+  } else if (autoload === true && names.length > 0) {
+    notices.push("UPDATE_MANAGER_NAMESPACES is ignored: UPDATE_MANAGER_AUTOLOAD_NAMESPACES=true watches every namespace");
+  }
+
+  // The API key.
+  let apiKey: string | undefined;
+  const keyFile = variable("UPDATE_MANAGER_API_KEY_FILE");
+  if (env.UPDATE_MANAGER_API_KEY !== undefined && keyFile !== undefined) {
+    problems.push("UPDATE_MANAGER_API_KEY and UPDATE_MANAGER_API_KEY_FILE are both set: set one");
+  } else if (env.UPDATE_MANAGER_API_KEY !== undefined) {
+    apiKey = env.UPDATE_MANAGER_API_KEY;
+    if (apiKey.trim() !== apiKey) {
+      problems.push("UPDATE_MANAGER_API_KEY starts or ends with whitespace");
+    } else if (apiKey.length < minApiKeyLength) {
+      problems.push(
+        `UPDATE_MANAGER_API_KEY is ${apiKey.length === 0 ? "empty" : "too short"}: use at least ${minApiKeyLength} characters`,
+      );
+    }
+  } else if (keyFile !== undefined) {
+    try {
+      apiKey = files.readText(keyFile).trim();
+      if (apiKey.length < minApiKeyLength) {
+        problems.push(
+          `UPDATE_MANAGER_API_KEY_FILE: the key in ${keyFile} is ${apiKey.length === 0 ? "empty" : "too short"}: use at least ${minApiKeyLength} characters`,
+        );
+      }
+    } catch (error) {
+      problems.push(`UPDATE_MANAGER_API_KEY_FILE: cannot read ${keyFile}: ${messageOf(error)}`);
+    }
+  }
+
+  // The cluster.
+  const requested = oneOf<ClusterRequest>("UPDATE_MANAGER_CLUSTER", clusterRequests, "auto");
+  const cluster = resolveCluster(requested, env, files);
+  const insecureDemo = boolean("UPDATE_MANAGER_INSECURE_DEMO") ?? cluster.mode === "embedded";
+  if (insecureDemo && cluster.mode === "kubernetes") {
+    notices.push("UPDATE_MANAGER_INSECURE_DEMO is on with a real cluster: anyone who reaches the API port can update it");
+  }
+  if (!insecureDemo && apiKey === undefined) {
+    notices.push("no credential is configured and insecure demo mode is off: mutating RPCs will be refused");
+  }
+
+  // Keys, timeouts, limits.
+  const keyPrefix = variable("UPDATE_MANAGER_KEY_PREFIX") ?? "update-manager.io";
+  if (keyPrefix.length > 253 || !dns1123Subdomain.test(keyPrefix)) {
+    problems.push(`UPDATE_MANAGER_KEY_PREFIX="${keyPrefix}" is not a DNS subdomain (e.g. update-manager.io)`);
+  }
+  const legacyAnnotation = boolean("UPDATE_MANAGER_LEGACY_ANNOTATION") ?? true;
+  const defaultUpdateTimeoutMs = duration("UPDATE_MANAGER_DEFAULT_UPDATE_TIMEOUT", 15 * 60_000, { allowZero: false });
+  const shutdownGraceMs = duration("UPDATE_MANAGER_SHUTDOWN_GRACE", 4000, { allowZero: true });
+  let maxRequestBytes = 1024 * 1024;
+  const maxRequestBytesText = variable("UPDATE_MANAGER_MAX_REQUEST_BYTES");
+  if (maxRequestBytesText !== undefined) {
+    const parsed = /^\d+$/.test(maxRequestBytesText) ? Number(maxRequestBytesText) : Number.NaN;
+    if (parsed >= 1 && parsed <= maxMessageBytes) maxRequestBytes = parsed;
+    else {
+      problems.push(
+        `UPDATE_MANAGER_MAX_REQUEST_BYTES="${maxRequestBytesText}" is not a size in bytes: expected an integer from 1 to ${maxMessageBytes}`,
+      );
+    }
+  }
+  const reflection = boolean("UPDATE_MANAGER_REFLECTION") ?? true;
+
+  // Logging.
+  const level = oneOf<LogLevel>("UPDATE_MANAGER_LOG_LEVEL", logLevels, "info");
+  const format = oneOf<LogFormat>("UPDATE_MANAGER_LOG_FORMAT", logFormats, "auto");
+
+  // TLS.
+  const certFile = variable("UPDATE_MANAGER_TLS_CERT_FILE");
+  const tlsKeyFile = variable("UPDATE_MANAGER_TLS_KEY_FILE");
+  let tls: Config["tls"];
+  if ((certFile === undefined) !== (tlsKeyFile === undefined)) {
+    problems.push("UPDATE_MANAGER_TLS_CERT_FILE and UPDATE_MANAGER_TLS_KEY_FILE go together: set both or neither");
+  } else if (certFile !== undefined && tlsKeyFile !== undefined) {
+    for (const [name, path] of [
+      ["UPDATE_MANAGER_TLS_CERT_FILE", certFile],
+      ["UPDATE_MANAGER_TLS_KEY_FILE", tlsKeyFile],
+    ] as const) {
+      if (!files.exists(path)) problems.push(`${name}: ${path} does not exist`);
+    }
+    tls = { certFile, keyFile: tlsKeyFile };
+  }
+
+  // The original's variables and typos.
+  if (variable("SENTRY_DSN") !== undefined) {
+    notices.push("SENTRY_DSN is ignored: errors are reported with OpenTelemetry, configure it with OTEL_* variables");
+  }
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith("UPDATE_MANAGER_") || (knownVariables as readonly string[]).includes(name)) continue;
+    const suggestion = closestKnownVariable(name);
+    notices.push(`unknown variable ${name} is ignored${suggestion === undefined ? "" : `; did you mean ${suggestion}?`}`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    listen: { host: listenHost, port: listenPort as number },
+    admin: { host: adminHost, port: adminPort as number },
+    namespaces,
+    apiKey,
+    cluster: { ...cluster, requested },
+    insecureDemo,
+    keyPrefix,
+    legacyAnnotation,
+    defaultUpdateTimeoutMs,
+    maxRequestBytes,
+    reflection,
+    log: { level, format },
+    tls,
+    shutdownGraceMs,
+    notices,
+  };
+}
+
+function parseFlags(argv: readonly string[], problems: string[]): Map<Flag, string> {
+  const flags = new Map<Flag, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const equals = arg.indexOf("=");
+    const name = equals === -1 ? arg : arg.slice(0, equals);
+    if (!(name in flagVariables)) {
+      problems.push(`unknown argument "${arg}": the flags are ${Object.keys(flagVariables).join(", ")}`);
+      continue;
+    }
+    let value: string | undefined;
+    if (equals !== -1) value = arg.slice(equals + 1);
+    else if (i + 1 < argv.length && !(argv[i + 1] as string).startsWith("--")) value = argv[++i];
+    if (value === undefined || value === "") {
+      problems.push(`${name} needs a value`);
+      continue;
+    }
+    flags.set(name as Flag, value);
+  }
+  return flags;
+}
+
+function resolveCluster(
+  requested: ClusterRequest,
+  env: NodeJS.ProcessEnv,
+  files: ConfigFiles,
+): { mode: ClusterMode; reason: string } {
+  if (requested === "embedded") return { mode: "embedded", reason: "UPDATE_MANAGER_CLUSTER=embedded" };
+  if (requested === "kubernetes") return { mode: "kubernetes", reason: "UPDATE_MANAGER_CLUSTER=kubernetes" };
+  if (env.KUBERNETES_SERVICE_HOST) {
+    return { mode: "kubernetes", reason: "running in a cluster (KUBERNETES_SERVICE_HOST is set)" };
+  }
+  const kubeconfig = env.KUBECONFIG
+    ? env.KUBECONFIG.split(delimiter).find((path) => path !== "" && files.exists(path))
+    : undefined;
+  if (kubeconfig !== undefined) return { mode: "kubernetes", reason: `kubeconfig ${kubeconfig} (KUBECONFIG)` };
+  if (!env.KUBECONFIG) {
+    const home = env.HOME || files.home();
+    const defaultPath = join(home, ".kube", "config");
+    if (files.exists(defaultPath)) return { mode: "kubernetes", reason: `kubeconfig ${defaultPath}` };
+  }
+  return { mode: "embedded", reason: "no kubeconfig and not in a cluster" };
+}
+
+/** The known variable a typo most likely meant, if one is close enough. */
+function closestKnownVariable(name: string): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const known of knownVariables) {
+    const distance = editDistance(name, known);
+    if (best === undefined || distance < best.distance) best = { name: known, distance };
+  }
+  return best !== undefined && best.distance <= 3 ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,128 @@
+/**
+ * The server process: configuration, logging, the API and admin ports, and an orderly shutdown on SIGTERM/SIGINT.
+ * Run it as `npm start` (`node --import tsx --import ./src/telemetry/preload.ts src/main.ts`).
+ *
+ * Exit codes: 0 after a clean shutdown, 2 for an invalid configuration, 1 for anything else.
+ */
+import { readFileSync } from "node:fs";
+import { trace } from "@opentelemetry/api";
+import { createApplication } from "./app.js";
+import type { Config } from "./config/config.js";
+import { ConfigError } from "./config/config-error.js";
+import { loadConfig } from "./config/load-config.js";
+import { createAdminServer } from "./server/admin-server.js";
+import { createApiServer } from "./server/api-server.js";
+import { createLogger, type Logger } from "./telemetry/logger.js";
+import { createMetricsInterceptor, createMetricsRegistry } from "./telemetry/metrics.js";
+import { shutdownTelemetrySdk } from "./telemetry/telemetry-sdk.js";
+import { createTracingInterceptor } from "./telemetry/tracing.js";
+
+/** Time left after the shutdown grace period for the application and the admin port to close. */
+const shutdownMarginMs = 900;
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env, process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`update-manager: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.log);
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
+  process.on("uncaughtException", (error) => exitOnFailure(logger, error, "uncaught exception"));
+
+  const metrics = createMetricsRegistry();
+  let app: Awaited<ReturnType<typeof createApplication>>;
+  try {
+    app = await createApplication({
+      config,
+      logger,
+      metrics,
+      interceptors: [createTracingInterceptor(trace.getTracer("update-manager")), createMetricsInterceptor(metrics)],
+    });
+  } catch (error) {
+    for (const notice of config.notices) logger.info(notice);
+    exitOnFailure(logger, error, "the application could not be created");
+  }
+  logger.info({ mode: app.mode }, app.description);
+  for (const notice of config.notices) logger.info(notice);
+
+  let apiListening = false;
+  let shuttingDown = false;
+  const api = createApiServer({
+    routes: (router, context) => app.routes(router, context),
+    host: config.listen.host,
+    port: config.listen.port,
+    maxRequestBytes: config.maxRequestBytes,
+    tls:
+      config.tls === undefined
+        ? undefined
+        : { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) },
+    interceptors: app.interceptors,
+    logger: logger.child({ component: "api-server" }),
+    shutdownGraceMs: config.shutdownGraceMs,
+  });
+  const admin = createAdminServer({
+    host: config.admin.host,
+    port: config.admin.port,
+    metrics,
+    logger: logger.child({ component: "admin-server" }),
+    ready: () => {
+      if (shuttingDown) return { ready: false, reason: "shutting down" };
+      if (!apiListening) return { ready: false, reason: "starting" };
+      return app.ready() ? true : { ready: false, reason: "the cluster cache is not synced yet" };
+    },
+  });
+
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      logger.warn({ signal }, "second signal during shutdown: exiting now");
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info({ signal }, "shutting down");
+    // The backstop: whatever hangs, the process is gone shortly after the grace period.
+    setTimeout(() => {
+      logger.error({ graceMs: config.shutdownGraceMs }, "shutdown took too long: exiting");
+      process.exit(1);
+    }, config.shutdownGraceMs + shutdownMarginMs).unref();
+    try {
+      app.health.shutdown();
+      await api.close();
+      await app.close();
+      await admin.close();
+      await shutdownTelemetrySdk();
+      logger.info("stopped");
+      process.exit(0);
+    } catch (error) {
+      exitOnFailure(logger, error, "shutdown failed");
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  try {
+    // Probes answer while the application starts (not ready yet); the API port opens once it has.
+    await admin.listen();
+    logger.info({ ...admin.address(), protocol: "http" }, "admin server listening");
+    await app.start();
+    await api.listen();
+    apiListening = true;
+    logger.info({ ...api.address(), protocol: config.tls === undefined ? "http" : "https" }, "api server listening");
+  } catch (error) {
+    if (shuttingDown) return;
+    exitOnFailure(logger, error, "the server could not start");
+  }
+}
+
+function exitOnFailure(logger: Logger, error: unknown, message: string): never {
+  logger.fatal({ err: error }, message);
+  process.exit(1);
+}
+
+await main();

@@ -1,0 +1,233 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { AddressInfo } from "node:net";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { type CoreLogger, silentLogger } from "../core/ports/logger.js";
+import { createConnectionDrainer } from "./connection-drainer.js";
+import { detectHttp2Preface } from "./http2-preface.js";
+
+type NodeHandler = ReturnType<typeof connectNodeAdapter>;
+type NodeServerRequest = Parameters<NodeHandler>[0];
+type NodeServerResponse = Parameters<NodeHandler>[1];
+
+/** What the route registration gets besides the router. */
+export interface ApiRoutesContext {
+  /** Aborted when `close()` starts: streaming handlers end their streams (with OK) when it fires. */
+  readonly shutdownSignal: AbortSignal;
+}
+
+export interface ApiServerOptions {
+  /** Registers the Connect services. Called once, by `createApiServer`. Required. */
+  routes: (router: ConnectRouter, context: ApiRoutesContext) => void;
+  /** The address to listen on, e.g. "0.0.0.0", "::" or "127.0.0.1". Required. */
+  host: string;
+  /** The TCP port to listen on; 0 picks a free one (see `address()`). Required. */
+  port: number;
+  /**
+   * The largest request message accepted, in bytes; a larger one fails with RESOURCE_EXHAUSTED before it is
+   * buffered. Also caps HTTP/1.1 request bodies declared with a Content-Length on non-RPC paths (413).
+   * Default: 1 MiB (connect's own default is ~4 GiB).
+   */
+  maxRequestBytes?: number;
+  /**
+   * Serve TLS (PEM cert chain and key): HTTP/2 negotiated with ALPN, HTTP/1.1 for clients that do not offer h2.
+   * Default: none, plaintext HTTP/2 ("h2c" with prior knowledge) and HTTP/1.1 on the same port.
+   */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Interceptors for every RPC, outermost first. Default: none. */
+  interceptors?: Interceptor[];
+  /** Where connection-level problems go (RPC logging is an interceptor's job). Default: silent. */
+  logger?: CoreLogger;
+  /**
+   * Handles plain HTTP/1.1 requests for paths that are not RPCs (a REST API, a dashboard). HTTP/2 requests for
+   * such paths and everything when this is unset get 404. Default: none.
+   */
+  http1Fallback?: (request: http.IncomingMessage, response: http.ServerResponse) => void;
+  /**
+   * How long `close()` waits for in-flight calls and streams before it destroys the connections left.
+   * Default: 4000 ms.
+   */
+  shutdownGraceMs?: number;
+  /**
+   * How long a new plaintext connection may stay silent before the server can tell HTTP/2 from HTTP/1.1;
+   * it is closed after that. Default: 10000 ms.
+   */
+  firstBytesTimeoutMs?: number;
+}
+
+/** The API port: gRPC, gRPC-Web and Connect over HTTP/2 and HTTP/1.1, on one listening socket. */
+export interface ApiServer {
+  /** Starts listening; resolves once the port is bound. */
+  listen(): Promise<void>;
+  /** The bound address (the actual port when `port` was 0). Throws before `listen()` resolved. */
+  address(): { host: string; port: number };
+  /**
+   * Shuts down gracefully: stops accepting connections, aborts `shutdownSignal` so streams end cleanly, lets
+   * in-flight unary calls finish, sends GOAWAY to HTTP/2 clients and closes idle connections, and destroys
+   * whatever is still open after `shutdownGraceMs`. Idempotent.
+   */
+  close(): Promise<void>;
+  /** Aborted when `close()` starts. The same signal `routes` receives. */
+  readonly shutdownSignal: AbortSignal;
+}
+
+export const defaultMaxRequestBytes = 1024 * 1024;
+export const defaultShutdownGraceMs = 4000;
+
+/**
+ * Creates the API server. Without TLS, one TCP listener peeks at each connection's first bytes: the HTTP/2
+ * preface hands it to an HTTP/2 server (gRPC needs HTTP/2), anything else to an HTTP/1.1 server (Connect and
+ * gRPC-Web from browsers, curl, the REST drop-in). With TLS, ALPN makes the same choice.
+ */
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  const logger = options.logger ?? silentLogger;
+  const maxRequestBytes = options.maxRequestBytes ?? defaultMaxRequestBytes;
+  const shutdownGraceMs = options.shutdownGraceMs ?? defaultShutdownGraceMs;
+  const firstBytesTimeoutMs = options.firstBytesTimeoutMs ?? 10_000;
+  const shutdown = new AbortController();
+  const drainer = createConnectionDrainer();
+  const { http1Fallback } = options;
+
+  const handleRpc = connectNodeAdapter({
+    routes: (router) => options.routes(router, { shutdownSignal: shutdown.signal }),
+    readMaxBytes: maxRequestBytes,
+    interceptors: options.interceptors ?? [],
+    fallback: (request, response) => handleNonRpc(request, response),
+  });
+
+  function handleNonRpc(request: NodeServerRequest, response: NodeServerResponse): void {
+    if (http1Fallback !== undefined && request.httpVersionMajor === 1) {
+      const http1Request = request as http.IncomingMessage;
+      const http1Response = response as unknown as http.ServerResponse;
+      const declared = Number(http1Request.headers["content-length"] ?? 0);
+      if (declared > maxRequestBytes) {
+        http1Response.writeHead(413, { "content-type": "text/plain; charset=utf-8", connection: "close" });
+        http1Response.end(`request body larger than ${maxRequestBytes} bytes\n`);
+        return;
+      }
+      http1Fallback(http1Request, http1Response);
+      return;
+    }
+    response.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+    response.end("not found\n");
+  }
+
+  const onRequest = (request: NodeServerRequest, response: NodeServerResponse) => {
+    if (request.httpVersionMajor === 1) {
+      drainer.trackHttp1Request(request.socket as net.Socket, response as unknown as http.ServerResponse);
+    }
+    handleRpc(request, response);
+  };
+
+  // Node creates the session synchronously while it handles 'connection' (plaintext) or 'secureConnection'
+  // (TLS, before listeners added here run), so the newest session belongs to the socket just handed over.
+  let newestSession: http2.ServerHttp2Session | undefined;
+  const onSession = (session: http2.ServerHttp2Session) => {
+    newestSession = session;
+    session.on("error", (error) => logger.debug({ err: error }, "http/2 session failed"));
+  };
+  const takeNewestSession = () => {
+    const session = newestSession;
+    newestSession = undefined;
+    return session;
+  };
+
+  let listener: net.Server;
+  if (options.tls === undefined) {
+    const h2 = http2.createServer({}, onRequest);
+    const h1 = http.createServer({}, onRequest);
+    h2.on("session", onSession);
+    listener = net.createServer((socket) => {
+      if (drainer.draining) {
+        socket.destroy();
+        return;
+      }
+      drainer.trackUndecided(socket);
+      socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
+      detectHttp2Preface(socket).then(
+        (isHttp2) => {
+          socket.setTimeout(0);
+          if (drainer.draining) {
+            socket.destroy();
+            return;
+          }
+          if (isHttp2) {
+            // The HTTP/2 session reads what was pushed back by itself.
+            h2.emit("connection", socket);
+            const session = takeNewestSession();
+            if (session === undefined) socket.destroy();
+            else drainer.trackHttp2(socket, session);
+            return;
+          }
+          drainer.trackHttp1(socket);
+          h1.emit("connection", socket);
+          // detectHttp2Preface leaves the socket paused; the HTTP/1.1 server does not resume it by itself.
+          socket.resume();
+        },
+        (error: unknown) => {
+          logger.debug({ err: error }, "connection closed before its protocol was known");
+          socket.destroy();
+        },
+      );
+    });
+    // Node's HTTP/1.1 server arms its header and request timeouts (slow-client protection) on 'listening',
+    // which it never sees itself because connections are handed to it.
+    listener.on("listening", () => h1.emit("listening"));
+    listener.on("close", () => h1.close());
+  } else {
+    const secure = http2.createSecureServer(
+      {
+        cert: options.tls.cert,
+        key: options.tls.key,
+        allowHTTP1: true,
+        ALPNProtocols: ["h2", "http/1.1"],
+      },
+      onRequest,
+    );
+    secure.on("session", onSession);
+    secure.on("connection", (socket: net.Socket) => drainer.trackUndecided(socket));
+    secure.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
+      const session = takeNewestSession();
+      if (socket.alpnProtocol === "h2" && session !== undefined) drainer.trackHttp2(socket, session);
+      else drainer.trackHttp1(socket);
+    });
+    secure.on("tlsClientError", (error) => logger.debug({ err: error }, "tls handshake failed"));
+    listener = secure;
+  }
+  listener.on("error", (error) => logger.error({ err: error }, "api server listener failed"));
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    shutdownSignal: shutdown.signal,
+    listen() {
+      return new Promise<void>((resolve, reject) => {
+        const onError = (error: Error) => reject(error);
+        listener.once("error", onError);
+        listener.listen(options.port, options.host, () => {
+          listener.off("error", onError);
+          resolve();
+        });
+      });
+    },
+    address() {
+      const address = listener.address() as AddressInfo | null;
+      if (address === null) throw new Error("the API server is not listening");
+      return { host: address.address, port: address.port };
+    },
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => {
+          if (!listener.listening) resolve();
+          else listener.close(() => resolve());
+        });
+        shutdown.abort();
+        await drainer.drain(shutdownGraceMs);
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}

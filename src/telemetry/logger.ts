@@ -1,0 +1,54 @@
+import pino, { type DestinationStream, type Logger } from "pino";
+import pretty from "pino-pretty";
+import type { LogFormat, LogLevel } from "../config/config.js";
+import { redactSecrets } from "./redact-secrets.js";
+
+export type { Logger } from "pino";
+
+export interface LoggerOptions {
+  /** The lowest level written. Default: "info". */
+  level?: LogLevel;
+  /** `json`, `pretty`, or `auto`: pretty when the destination is a terminal. Default: "auto". */
+  format?: LogFormat;
+  /**
+   * Where lines go. Default: standard output, written synchronously so that the last lines before an exit are
+   * not lost.
+   */
+  destination?: DestinationStream & { isTTY?: boolean };
+}
+
+/**
+ * Creates the process logger: one JSON object per line (`level` as a name, ISO `time`, `msg`), or human-readable
+ * lines when pretty. Credentials never reach the output: fields named like `authorization`, `*key*`, `*token*`,
+ * `*secret*` or `*password*` are replaced by "[redacted]" wherever they are in the logged object.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const usesStdout = options.destination === undefined;
+  const destination: DestinationStream & { isTTY?: boolean } = options.destination ?? pino.destination({ dest: 1, sync: true });
+  const isTTY = usesStdout ? process.stdout.isTTY === true : destination.isTTY === true;
+  const format = options.format ?? "auto";
+  const prettyOutput = format === "pretty" || (format === "auto" && isTTY);
+  // pino-pretty as a synchronous stream in this thread, not a worker transport: nothing to start, nothing lost
+  // on exit, and no worker to keep the process alive.
+  const stream = prettyOutput
+    ? pretty({ destination, sync: true, colorize: isTTY, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" })
+    : destination;
+  const logger = pino(
+    {
+      level: options.level ?? "info",
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        bindings: (bindings) => redactSecrets(bindings),
+        log: (object) => redactSecrets(object),
+      },
+    },
+    stream,
+  );
+  // pino applies the bindings formatter to the root bindings only; children inherit this override.
+  const child = logger.child;
+  logger.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, redactSecrets(bindings), childOptions);
+  } as typeof logger.child;
+  return logger;
+}

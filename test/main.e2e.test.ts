@@ -1,0 +1,109 @@
+import { spawn } from "node:child_process";
+import * as http2 from "node:http2";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
+import { type ServerProcess, startServer } from "./support/server-process.js";
+
+const running: ServerProcess[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((server) => server.stop()));
+});
+
+async function start(env: Record<string, string> = {}) {
+  const server = await startServer({ env });
+  running.push(server);
+  return server;
+}
+
+/** Runs the entry point as `npm start` does and waits for it to exit. */
+function runToExit(env: Record<string, string>, timeoutMs = 20_000) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "--import", "./src/telemetry/preload.ts", "src/main.ts"], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`the process did not exit within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("the server process", () => {
+  it("exits with status 2 and names the variable when the configuration is invalid", async () => {
+    const result = await runToExit({
+      UPDATE_MANAGER_LISTENING_PORT: "abc",
+      UPDATE_MANAGER_LOG_LEVEL: "loud",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('UPDATE_MANAGER_LISTENING_PORT="abc" is not a port');
+    // Every problem at once, not one per restart.
+    expect(result.stderr).toContain("UPDATE_MANAGER_LOG_LEVEL");
+    expect(result.stdout).not.toContain("listening");
+  });
+
+  it("logs the cluster mode first and one line per port", async () => {
+    const server = await start();
+    expect(server.logs[0]).toMatchObject({ level: "info", mode: "embedded" });
+    const listening = server.logs.filter((line) => String(line.msg).endsWith("server listening"));
+    expect(listening.map((line) => [line.msg, line.host, line.protocol])).toEqual([
+      ["admin server listening", "127.0.0.1", "http"],
+      ["api server listening", "127.0.0.1", "http"],
+    ]);
+  });
+
+  it("serves probes and RPC metrics on the admin port", async () => {
+    const server = await start();
+    await createClient(Health, createConnectTransport({ baseUrl: server.apiUrl, httpVersion: "1.1" })).check({});
+    expect((await fetch(`${server.adminUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.adminUrl}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
+    expect(metrics).toContain(
+      'update_manager_rpc_requests_total{service="grpc.health.v1.Health",method="Check",code="OK"} 1',
+    );
+  });
+
+  it("shuts down on SIGTERM within 5 s with exit code 0, ending an open Health/Watch stream cleanly", async () => {
+    const server = await start();
+    const stream = createClient(Health, createGrpcTransport({ baseUrl: server.apiUrl })).watch({});
+    const iterator = stream[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    // An idle HTTP/2 client must not hold the shutdown up either.
+    const idle = http2.connect(server.apiUrl);
+    idle.on("error", () => {});
+    await new Promise<void>((resolve) => idle.once("connect", () => resolve()));
+
+    const rest = (async () => {
+      const statuses: HealthCheckResponse_ServingStatus[] = [];
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done === true) return statuses;
+        statuses.push(next.value.status);
+      }
+    })();
+    const stopped = await server.stop();
+    idle.destroy();
+
+    expect(stopped).toMatchObject({ code: 0, signal: null });
+    expect(stopped.ms).toBeLessThan(5000);
+    // The stream ends without an error, after at most a last NOT_SERVING.
+    const statuses = await rest;
+    expect(statuses.every((status) => status === HealthCheckResponse_ServingStatus.NOT_SERVING)).toBe(true);
+    expect(server.logs.map((line) => line.msg)).toContain("stopped");
+  });
+});
