@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
-import { createAuthInterceptor } from "./api/auth-interceptor.js";
+import { createAccessControl } from "./auth/access-control.js";
+import type { AccessControlConfig } from "./auth/load-access-control-config.js";
+import { defaultReadLimit, defaultWriteLimit } from "./auth/rate-limiter.js";
+import { updateFinder } from "./auth/rpc-authorization.js";
 import { registerUpdateService } from "./api/update-service.js";
 import { seedDemoCluster } from "./cluster/simulated/demo-seed.js";
 import { createSimulatedCluster } from "./cluster/simulated/simulated-cluster.js";
@@ -14,6 +17,7 @@ import { systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import { createUpdateManager } from "./core/use-cases/update-manager.js";
 import { createHealthService } from "./server/health-service.js";
+import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
 import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-store.js";
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
@@ -35,6 +39,8 @@ export interface Application {
   routes(router: ConnectRouter, context: { shutdownSignal: AbortSignal }): void;
   /** Interceptors to install on the API port (auth, ...), outermost first. */
   readonly interceptors: Interceptor[];
+  /** Plain HTTP/1.1 handlers on the API port, tried in order (REST drop-in, dashboard). */
+  readonly http1Handlers: readonly Http1Handler[];
   ready(): boolean;
   start(): Promise<void>;
   /** Called on shutdown after the API server stopped accepting. */
@@ -65,7 +71,12 @@ function createCluster(config: ApplicationConfig, keys: MetadataKeys, logger: Co
     ...(config.namespaces.all ? {} : { namespaces: config.namespaces.names }),
   });
 }
-const mutatingMethods = new Set(["Update", "CancelUpdate", "ClearQuarantine"]);
+const defaultAccessControl: AccessControlConfig = {
+  keys: [],
+  writeLimit: defaultWriteLimit,
+  readLimit: defaultReadLimit,
+  reflection: "open",
+};
 
 /**
  * The composition root: picks the adapters for the configured cluster and wires them to the core
@@ -73,6 +84,8 @@ const mutatingMethods = new Set(["Update", "CancelUpdate", "ClearQuarantine"]);
  */
 export async function createApplication(deps: {
   config: ApplicationConfig;
+  /** Scoped keys, CI identity tokens, rate limits. Default: only UPDATE_MANAGER_API_KEY, default limits. */
+  accessControl?: AccessControlConfig;
   logger: CoreLogger;
   metrics?: Registry;
   /** Extra interceptors (tracing, metrics), outermost first. Default: none. */
@@ -97,11 +110,13 @@ export async function createApplication(deps: {
   );
   const health = createHealthService({ initialStatus: { "": "SERVING", [updateServiceName]: "NOT_SERVING" } });
   const reflection = createReflectionService({ services: [UpdateService, Health] });
-  const auth = createAuthInterceptor({
-    apiKey: config.apiKey,
+  const auth = createAccessControl({
+    config: deps.accessControl ?? defaultAccessControl,
+    ...(config.apiKey === undefined ? {} : { fullScopeKey: config.apiKey }),
     insecureDemo: config.insecureDemo,
-    openServices: [Health.typeName, "grpc.reflection.v1.ServerReflection"],
-    mutatingMethods,
+    clock,
+    audit: logger.child({ component: "audit" }),
+    findUpdate: updateFinder((id) => manager.getUpdate(id)),
   });
 
   return {
@@ -113,6 +128,7 @@ export async function createApplication(deps: {
             config.namespaces.all ? "all namespaces" : `namespaces ${config.namespaces.names.join(", ")}`
           }`,
     interceptors: [...(deps.interceptors ?? []), auth],
+    http1Handlers: [],
     routes(router, { shutdownSignal }) {
       registerUpdateService(router, manager, { shutdownSignal });
       health.register(router);

@@ -11,7 +11,9 @@ import type { Config } from "./config/config.js";
 import { ConfigError } from "./config/config-error.js";
 import { loadConfig } from "./config/load-config.js";
 import { createAdminServer } from "./server/admin-server.js";
+import { type AccessControlConfig, loadAccessControlConfig } from "./auth/load-access-control-config.js";
 import { createApiServer } from "./server/api-server.js";
+import { createHttp1Router } from "./server/http1-router.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetricsInterceptor, createMetricsRegistry } from "./telemetry/metrics.js";
 import { shutdownTelemetrySdk } from "./telemetry/telemetry-sdk.js";
@@ -20,18 +22,29 @@ import { createTracingInterceptor } from "./telemetry/tracing.js";
 /** Time left after the shutdown grace period for the application and the admin port to close. */
 const shutdownMarginMs = 900;
 
-function readConfig(): Config {
-  try {
-    return loadConfig(process.env, process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`update-manager: ${error.message}\n`);
+/** Both configurations, or exit 2 listing every problem of both. */
+function readConfig(): { config: Config; accessControl: AccessControlConfig } {
+  const problems: string[] = [];
+  const attempt = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const config = attempt(() => loadConfig(process.env, process.argv.slice(2)));
+  const accessControl = attempt(() => loadAccessControlConfig(process.env));
+  if (config === undefined || accessControl === undefined) {
+    process.stderr.write(`update-manager: ${new ConfigError(problems).message}\n`);
     process.exit(2);
   }
+  return { config, accessControl };
 }
 
 async function main(): Promise<void> {
-  const config = readConfig();
+  const { config, accessControl } = readConfig();
   const logger = createLogger(config.log);
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
   process.on("uncaughtException", (error) => exitOnFailure(logger, error, "uncaught exception"));
@@ -41,6 +54,7 @@ async function main(): Promise<void> {
   try {
     app = await createApplication({
       config,
+      accessControl,
       logger,
       metrics,
       interceptors: [createTracingInterceptor(trace.getTracer("update-manager")), createMetricsInterceptor(metrics)],
@@ -64,6 +78,7 @@ async function main(): Promise<void> {
         ? undefined
         : { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) },
     interceptors: app.interceptors,
+    http1Fallback: createHttp1Router(app.http1Handlers),
     logger: logger.child({ component: "api-server" }),
     shutdownGraceMs: config.shutdownGraceMs,
   });

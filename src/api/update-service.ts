@@ -1,7 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { RequestContext } from "../core/use-cases/start-update.js";
 import type { UpdateManager } from "../core/use-cases/update-manager.js";
+import { accessScopeKey } from "../auth/access-principal.js";
 import {
   ClearQuarantineResponseSchema,
   CancelUpdateResponseSchema,
@@ -27,6 +29,12 @@ export interface UpdateServiceOptions {
   shutdownSignal?: AbortSignal;
 }
 
+/** Who asks, and what they may touch (checked by the engine once the plan is known). */
+function requestContext(ctx: HandlerContext): RequestContext {
+  const scope = ctx.values.get(accessScopeKey);
+  return { requester: ctx.values.get(principalKey).name, ...(scope === undefined ? {} : { scope }) };
+}
+
 function nonEmpty(value: string): string | undefined {
   return value === "" ? undefined : value;
 }
@@ -49,7 +57,7 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
             updateTimeoutMs: durationToMs(req.updateTimeout, "update_timeout"),
             overrideQuarantine: req.overrideQuarantine,
           },
-          { requester: ctx.values.get(principalKey).name },
+          requestContext(ctx),
         );
         return create(UpdateResponseSchema, { update: updateToProto(record) });
       }),

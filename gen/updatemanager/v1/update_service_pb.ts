@@ -564,8 +564,12 @@ export const ClearQuarantineResponseSchema: GenMessage<ClearQuarantineResponse> 
  *   `TARGET_NOT_UPDATABLE` (for example a paused Deployment); reason `UPDATE_FINISHED` (cancel of a finished update).
  * - RESOURCE_EXHAUSTED, reason `RATE_LIMITED` with `google.rpc.RetryInfo`; reason `WATCHER_TOO_SLOW` (metadata
  *   `last_sequence`: resume with `after_sequence` set to it).
- * - UNAVAILABLE, reason `CACHE_NOT_SYNCED`: the manager's cluster caches have not synced yet; retry.
- * - UNAUTHENTICATED and PERMISSION_DENIED (metadata `denied`: what the credential may not touch).
+ * - UNAVAILABLE, reason `CACHE_NOT_SYNCED`: the manager's cluster caches have not synced yet; retry. Reason
+ *   `ISSUER_UNAVAILABLE` (with `google.rpc.RetryInfo`): a CI identity token cannot be checked because its issuer's
+ *   signing keys cannot be fetched now.
+ * - UNAUTHENTICATED, reason `UNAUTHENTICATED`: missing, malformed or invalid credential (never echoed).
+ * - PERMISSION_DENIED, reason `PERMISSION_DENIED` (metadata `denied`: what the credential may not touch, e.g.
+ *   `namespace:legacy`; `principal`: who asked). The whole request is refused; nothing is recorded or changed.
  *
  * @generated from service updatemanager.v1.UpdateService
  */

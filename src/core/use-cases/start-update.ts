@@ -1,3 +1,4 @@
+import { type AccessScope, authorizeAccess, planNamespaces } from "../domain/access-scope.js";
 import { validateClassifier } from "../domain/classifier.js";
 import { DomainError, isDomainError } from "../domain/domain-error.js";
 import { formatImageReference, parseUpdateImage, repositoryName } from "../domain/image-reference.js";
@@ -31,6 +32,14 @@ export interface StartUpdateRequest {
 export interface RequestContext {
   /** Who asks: the API key's name, the CI identity's subject, or the registry watcher. */
   readonly requester: string;
+  /**
+   * What the requester may touch. Checked once the plan is known, before anything is recorded,
+   * locked or changed: the update is refused whole (PERMISSION_DENIED naming what is denied) when
+   * no single grant covers its classifier, repository and every namespace the plan touches
+   * (workloads and migration templates). Dry runs are checked too: a plan names workloads.
+   * Default: unrestricted (the full-scope key, insecure demo mode, internal callers).
+   */
+  readonly scope?: AccessScope;
 }
 
 export type StartUpdate = (request: StartUpdateRequest, context: RequestContext) => Promise<UpdateRecord>;
@@ -85,6 +94,14 @@ export function createStartUpdate(
       keys: deps.keys,
       legacyAnnotation: options.legacyAnnotation,
     });
+    if (context.scope !== undefined) {
+      const repository = repositoryName(reference);
+      authorizeAccess(
+        context.scope,
+        { classifier, repositories: [repository], namespaces: planNamespaces(plan) },
+        `update ${repository} (classifier ${JSON.stringify(classifier)})`,
+      );
+    }
     const now = deps.clock.now();
     const record: UpdateRecord = {
       id,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { type AccessScope, parseRepositoryPattern, type ScopeGrant } from "../../../src/core/domain/access-scope.js";
 import type { UpdateRecord } from "../../../src/core/domain/update.js";
 import { createHarness, deployment, rejection } from "./engine-harness.js";
 
@@ -240,5 +241,86 @@ describe("starting an update", () => {
     expect(ids[0]).not.toBe("rejected");
     expect(ids[1]).toBe(ids[0]);
     expect((await h.store.list({ pageSize: 10 })).items).toHaveLength(1);
+  });
+});
+
+describe("starting an update with a restricted scope", () => {
+  const shopOnly = (grants: ScopeGrant[]): AccessScope => ({ principal: "shop-ci", grants });
+
+  function seedShopAndLegacy(h: ReturnType<typeof createHarness>) {
+    seedWeb(h);
+    h.add({ kind: "Deployment", namespace: "legacy", name: "web", classifier: "shop", containers: [{ name: "app", image: oldImage }] });
+  }
+
+  it("refuses the whole update, naming the namespace outside the scope, and writes nothing", async () => {
+    const h = createHarness();
+    seedShopAndLegacy(h);
+    const error = await rejection(
+      h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci", scope: shopOnly([{ namespaces: ["shop"] }]) }),
+    );
+    expect(error).toMatchObject({ code: "permission-denied", reason: "PERMISSION_DENIED", metadata: { denied: "namespace:legacy" } });
+    expect(error.message).toContain('namespace "legacy"');
+    expect(error.message).toContain("shop-ci");
+    await h.clock.advanceAsync(60_000);
+    expect(h.cluster.writes()).toEqual([]);
+    expect((await h.store.list({ pageSize: 10 })).items).toEqual([]);
+    expect(h.locks.holder(deployment("web"))).toBeUndefined();
+    // A dry run would show the other namespace's workloads: refused as well.
+    const dryRun = await rejection(
+      h.manager.startUpdate({ image: newImage, classifier: "shop", dryRun: true }, { requester: "shop-ci", scope: shopOnly([{ namespaces: ["shop"] }]) }),
+    );
+    expect(dryRun.code).toBe("permission-denied");
+  });
+
+  it("counts the namespaces of migration templates", async () => {
+    const h = createHarness();
+    seedWeb(h);
+    h.add({ kind: "Job", namespace: "db", name: "migrate", classifier: "shop", containers: [{ name: "m", image: oldImage }] });
+    const error = await rejection(
+      h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci", scope: shopOnly([{ namespaces: ["shop"] }]) }),
+    );
+    expect(error.metadata).toMatchObject({ denied: "namespace:db" });
+    expect(h.cluster.writes()).toEqual([]);
+  });
+
+  it("never merges grants: shop in one and legacy in another do not cover both at once", async () => {
+    const h = createHarness();
+    seedShopAndLegacy(h);
+    const split = shopOnly([{ namespaces: ["shop"] }, { namespaces: ["legacy"] }]);
+    expect((await rejection(h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci", scope: split }))).code).toBe(
+      "permission-denied",
+    );
+    const both = shopOnly([{ namespaces: ["legacy"] }, { classifiers: ["shop"], namespaces: ["shop", "legacy"] }]);
+    const started = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci", scope: both });
+    expect(started).toMatchObject({ state: "pending", requester: "shop-ci" });
+    expect((await h.settle(started.id)).state).toBe("succeeded");
+  });
+
+  it("checks the classifier and the normalised repository exactly, or by a path-segment prefix", async () => {
+    const h = createHarness();
+    seedWeb(h);
+    h.add({ kind: "Deployment", namespace: "shop", name: "admin", classifier: "shop", containers: [{ name: "app", image: "registry.example.com/shop-admin/web:1" }] });
+    const only = (repositories: string[]) =>
+      shopOnly([{ classifiers: ["shop"], repositories: repositories.map((text) => parseRepositoryPattern(text)) }]);
+
+    const wrongRepository = await rejection(
+      h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci", scope: only(["registry.example.com/shop/web-admin"]) }),
+    );
+    expect(wrongRepository.metadata).toMatchObject({ denied: "repository:registry.example.com/shop/web" });
+
+    const wrongClassifier = await rejection(
+      h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci", scope: shopOnly([{ classifiers: ["blog"] }]) }),
+    );
+    expect(wrongClassifier.metadata).toMatchObject({ denied: "classifier:shop" });
+
+    // "shop/*" covers shop/web but not shop-admin/web: segments, not characters.
+    const prefix = only(["registry.example.com/shop/*"]);
+    const denied = await rejection(
+      h.manager.startUpdate({ image: "registry.example.com/shop-admin/web:2", classifier: "shop" }, { requester: "shop-ci", scope: prefix }),
+    );
+    expect(denied.metadata).toMatchObject({ denied: "repository:registry.example.com/shop-admin/web" });
+    expect(h.cluster.writes()).toEqual([]);
+    const started = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci", scope: prefix });
+    expect(started.state).toBe("pending");
   });
 });
