@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Benchmarks (not part of CI): runs every bench/*.bench.ts, or only those given as arguments, one after another.
+#
+#   npm run bench                                      every benchmark
+#   bash scripts/bench.sh bench/kubernetes-update.bench.ts
+#
+# Each benchmark prints its numbers and ratios and writes its raw results to bench/results/<name>.json.
+# The Kubernetes benchmarks need the kube tier's control plane (built here when missing) and kubectl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+benches=("$@")
+if [ ${#benches[@]} -eq 0 ]; then
+  shopt -s nullglob
+  benches=(bench/*.bench.ts)
+fi
+if [ ${#benches[@]} -eq 0 ]; then
+  echo "bench.sh: no bench/*.bench.ts" >&2
+  exit 1
+fi
+
+if grep -l "startControlPlane" "${benches[@]}" >/dev/null 2>&1; then
+  bash scripts/kube/build-control-plane.sh
+  command -v kubectl >/dev/null || { echo "bench.sh: kubectl is missing (Debian: kubernetes-client)" >&2; exit 1; }
+fi
+
+mkdir -p bench/results
+status=0
+for bench in "${benches[@]}"; do
+  echo "=== ${bench}"
+  start=$(date +%s)
+  if ! node --import tsx "$bench"; then
+    echo "bench.sh: ${bench} failed" >&2
+    status=1
+  fi
+  echo "=== ${bench}: $(($(date +%s) - start)) s"
+done
+exit "$status"
