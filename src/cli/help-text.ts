@@ -1,0 +1,96 @@
+/** `--help` texts, one per command. Kept next to each other so flags read the same everywhere. */
+
+const connectionFlags = `Connection (every command):
+  --url URL              The manager's API address [env UPDATE_MANAGER_URL; default http://localhost:9000].
+                         The original CLI's endpoint form (https://host/updates) works too.
+  --api-key KEY          API key, sent as "Authorization: Bearer KEY" [env UPDATE_MANAGER_API_KEY].
+  --id-token-file FILE   File holding a CI identity (OIDC) token, read on every call
+                         [env UPDATE_MANAGER_ID_TOKEN_FILE; or the token itself in UPDATE_MANAGER_ID_TOKEN].
+  --protocol P           connect (default), grpc or grpc-web [env UPDATE_MANAGER_PROTOCOL].
+  --http-version V       1.1 or 2 [default: 2 for https, 1.1 for http; gRPC always 2].
+  -o, --output FORMAT    text (default: live progress on a terminal, one line per event otherwise) or json
+                         (one JSON object per line, ending with a {"result": ...} line).
+  -h, --help             This help.`;
+
+const exitCodes = `Exit codes:
+  0 succeeded   1 failed   2 usage or invalid input   3 rolled back   4 wait timed out
+  5 authentication or permission`;
+
+export const helpTexts: Readonly<Record<string, string>> = {
+  "": `update-manager: ship images to Kubernetes through the Update Manager, from a pipeline or a terminal.
+
+Usage:
+  update-manager update --image IMAGE --classifier CLASSIFIER [--wait] [flags]
+  update-manager watch UPDATE_ID [flags]
+  update-manager targets [--classifier C] [flags]
+  update-manager updates [--classifier C] [--state S] [flags]
+
+Commands:
+  update    Start an update (and follow it with --wait).
+  watch     Follow an update to its end; resumes after disconnects.
+  targets   List the workloads and migration templates that opted in.
+  updates   List recent updates, newest first.
+
+Run "update-manager COMMAND --help" for a command's flags. --version prints the version.
+
+${exitCodes}`,
+
+  update: `Usage: update-manager update --image IMAGE --classifier CLASSIFIER [flags]
+
+Starts an update of every workload that opted in with CLASSIFIER and uses IMAGE's repository. Without --wait
+it prints the update's id and exits 0 once the update is recorded.
+
+Flags:
+  --image IMAGE            The new image, with tag and/or digest [env UPDATE_MANAGER_IMAGE].
+  --classifier C           The classifier the targets opted in with; --update-classifier is the original's
+                           name [env UPDATE_MANAGER_CLASSIFIER or UPDATE_MANAGER_UPDATE_CLASSIFIER].
+  --wait                   Follow the update to its end; the exit code tells how it ended.
+  --update-timeout D       Deadline of the whole update on the server, e.g. 10m [server default 15m].
+  --wait-timeout D         Stop waiting after D (implies --wait): exit 4 and print the id; the update goes on.
+  --dry-run                Print the plan; change and record nothing.
+  --idempotency-key K      Makes retries safe [env UPDATE_MANAGER_IDEMPOTENCY_KEY; default: derived from the
+                           GitHub Actions or GitLab CI job].
+  --no-idempotency-key     Send no key, not even a derived one.
+  --override-quarantine    Allow an image that is quarantined for some target.
+
+${connectionFlags}
+
+${exitCodes}`,
+
+  watch: `Usage: update-manager watch UPDATE_ID [flags]
+
+Follows an update to its terminal event, printing every event from the start (or after --after-sequence).
+Resumes where it left off when the connection drops. The exit code tells how the update ended.
+
+Flags:
+  --after-sequence N       Print only events after sequence number N.
+  --wait-timeout D         Stop waiting after D, e.g. 30m: exit 4; the update goes on.
+
+${connectionFlags}
+
+${exitCodes}`,
+
+  targets: `Usage: update-manager targets [flags]
+
+Lists the workloads and migration templates that opted in, with their images and rollout state.
+
+Flags:
+  --classifier C           Only targets of this classifier (--update-classifier works too).
+  --repository R           Only targets with a container of this image repository.
+  --namespace N            Only targets in this namespace.
+
+${connectionFlags}`,
+
+  updates: `Usage: update-manager updates [flags]
+
+Lists updates, newest first.
+
+Flags:
+  --classifier C           Only updates of this classifier (--update-classifier works too).
+  --state S                Only updates in this state (pending, running, rolling-back, succeeded, failed,
+                           rolled-back, rollback-failed, cancelled); repeat for several.
+  --requester R            Only updates asked for by R.
+  --limit N                At most N updates [default 20].
+
+${connectionFlags}`,
+};
