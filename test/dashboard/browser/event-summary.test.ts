@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { UpdateState } from "../../../gen/updatemanager/v1/update_pb.js";
+import { RolloutState } from "../../../gen/updatemanager/v1/workload_pb.js";
+import { eventSummary } from "../../../src/dashboard/browser/event-summary.js";
+import { deployment, event, job } from "./events.js";
+
+describe("one line per event in the live view's log", () => {
+  it("says what happened, to which object", () => {
+    expect(eventSummary(event(1, { case: "migrationStarted", value: { template: job("web-migrate"), jobName: "web-migrate-1a2b" } }))).toBe(
+      "Migration Job shop/web-migrate started as Job web-migrate-1a2b",
+    );
+    expect(
+      eventSummary(
+        event(2, {
+          case: "workloadProgress",
+          value: {
+            workload: deployment("web"),
+            rollout: { state: RolloutState.PROGRESSING, desiredReplicas: 3, updatedReplicas: 1, readyReplicas: 3, availableReplicas: 3 },
+          },
+        }),
+      ),
+    ).toBe("Deployment shop/web: 1 updated · 3 ready · 3 available of 3");
+    expect(
+      eventSummary(event(3, { case: "workloadPatched", value: { workload: deployment("web"), containers: [{ name: "web", newImage: "shop/web:1.5.0" }] } })),
+    ).toBe("Deployment shop/web patched: web → shop/web:1.5.0");
+  });
+
+  it("describes the rollback and the terminal state with its reason", () => {
+    expect(eventSummary(event(4, { case: "rollbackStarted", value: { reason: "web failed", workloads: [deployment("web")] } }))).toBe(
+      "Rollback started (web failed): restoring Deployment shop/web",
+    );
+    expect(eventSummary(event(5, { case: "rollbackFinished", value: { success: false, remaining: [deployment("worker")] } }))).toBe(
+      "Rollback finished with Deployment shop/worker not restored",
+    );
+    expect(eventSummary(event(6, { case: "finished", value: { state: UpdateState.ROLLED_BACK, reason: "web failed" } }))).toBe(
+      "Finished: ROLLED_BACK (web failed)",
+    );
+    expect(eventSummary(event(7, { case: "finished", value: { state: UpdateState.SUCCEEDED } }))).toBe("Finished: SUCCEEDED");
+  });
+});
