@@ -34,7 +34,11 @@ ensure_packages() {
 
 # prepare_TIER: makes the tier's real components available; non-zero fails the tier.
 prepare_unit() { ensure_packages openssl; }
-prepare_e2e() { :; }
+prepare_e2e() {
+  # The Python client is generated at test time by Debian's protoc and grpc_python_plugin; libprotobuf-dev
+  # brings the google/protobuf imports.
+  ensure_packages protobuf-compiler protobuf-compiler-grpc libprotobuf-dev python3-grpcio python3-protobuf
+}
 prepare_kube() {
   bash scripts/kube/build-control-plane.sh || return 1
   # Any kubectl will do (the tests render kustomizations 1.20 can read); Debian's when there is none.

@@ -7,21 +7,24 @@ import { defaultReadLimit, defaultWriteLimit } from "./auth/rate-limiter.js";
 import { updateFinder } from "./auth/rpc-authorization.js";
 import { registerUpdateService } from "./api/update-service.js";
 import { seedDemoCluster } from "./cluster/simulated/demo-seed.js";
-import { createSimulatedCluster } from "./cluster/simulated/simulated-cluster.js";
+import { createSimulatedCluster, type SimulatedCluster } from "./cluster/simulated/simulated-cluster.js";
 import { createMetadataKeys, type MetadataKeys } from "./core/domain/metadata-keys.js";
 import type { ClusterPort } from "./core/ports/cluster.js";
 import type { Config } from "./config/config.js";
 import { createKubernetesCluster } from "./cluster/kubernetes/kubernetes-cluster.js";
 import { KubeConfig } from "@kubernetes/client-node";
-import { systemClock } from "./core/ports/clock.js";
+import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import { createUpdateManager } from "./core/use-cases/update-manager.js";
 import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
+import { createLegacyRestHandler } from "./rest/legacy-rest-handler.js";
+import { createDashboardHandler } from "./dashboard/dashboard-handler.js"; // Issue 9: the browser dashboard.
 import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-store.js";
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
+import { createKubernetesPersistence, type KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 
@@ -29,6 +32,8 @@ import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 export type ApplicationConfig = Pick<
   Config,
   "cluster" | "apiKey" | "insecureDemo" | "keyPrefix" | "legacyAnnotation" | "defaultUpdateTimeoutMs" | "reflection" | "namespaces"
+  // Durable updates (issue 5).
+  | "store" | "managerNamespace" | "identity" | "leaderElection" | "retention"
 >;
 
 export interface Application {
@@ -90,17 +95,53 @@ export async function createApplication(deps: {
   metrics?: Registry;
   /** Extra interceptors (tracing, metrics), outermost first. Default: none. */
   interceptors?: Interceptor[];
+  // --- Issue 7 (tests): a simulated cluster on a fake clock, so tests can read its write log.
+  /** Used instead of the configured cluster (not seeded: the test adds its workloads). Default: from the config. */
+  cluster?: SimulatedCluster;
+  /** The engine's and the rate limiter's time. Default: systemClock. */
+  clock?: Clock;
+  // --- end issue 7
 }): Promise<Application> {
   const { config, logger } = deps;
-  const clock = systemClock;
+  const clock = deps.clock ?? systemClock;
   const keys = createMetadataKeys(config.keyPrefix);
-  const cluster = createCluster(config, keys, logger);
+  const injected = deps.cluster;
+  const cluster: AppCluster =
+    injected === undefined ? createCluster(config, keys, logger) : { ...injected, start: async () => injected.start() };
+  // --- Durable updates (issue 5): UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
+  // leader election with UPDATE_MANAGER_STORE=kubernetes; this process's memory otherwise. Without the
+  // CRD, startStore() rejects with a message naming the manifest, and the process exits non-zero.
+  let persistence: KubernetesPersistence | undefined;
+  if (config.store === "kubernetes") {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromDefault();
+    persistence = createKubernetesPersistence({
+      kubeConfig,
+      cluster,
+      keys,
+      clock,
+      logger: logger.child({ component: "persistence" }),
+      namespace: config.managerNamespace,
+      identity: config.identity,
+      leaderElection: config.leaderElection,
+      retention: config.retention,
+    });
+    await persistence.checkInstalled();
+  }
+  /** A CRD found missing only once the API server could be reached: nothing can be recorded, so stop (issue 5). */
+  const exitWithoutStore = (error: unknown): never => {
+    logger.error({ err: error }, "the update store cannot start; exiting");
+    process.exit(1);
+  };
+  // --- end durable updates
+  const store = persistence?.store ?? createMemoryUpdateStore({ clock });
   const manager = createUpdateManager(
     {
       cluster,
-      store: createMemoryUpdateStore({ clock }),
-      quarantines: createMemoryQuarantineStore(),
-      locks: createMemoryTargetLocks(),
+      store,
+      quarantines: persistence?.quarantines ?? createMemoryQuarantineStore(),
+      locks: persistence?.locks ?? createMemoryTargetLocks(),
+      ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
       clock,
       newId: randomUUID,
       keys,
@@ -128,19 +169,34 @@ export async function createApplication(deps: {
             config.namespaces.all ? "all namespaces" : `namespaces ${config.namespaces.names.join(", ")}`
           }`,
     interceptors: [...(deps.interceptors ?? []), auth],
-    http1Handlers: [],
+    // Issue 7: the original's REST API, authorised like the RPCs by the same interceptor.
+    http1Handlers: [
+      createLegacyRestHandler({
+        manager,
+        accessControl: auth,
+        ...(store.remove === undefined ? {} : { removeUpdate: store.remove.bind(store) }),
+        logger: logger.child({ component: "rest" }),
+      }),
+      createDashboardHandler({ logger: logger.child({ component: "dashboard" }) }), // Issue 9: `/` and `/dashboard/…`.
+    ],
     routes(router, { shutdownSignal }) {
       registerUpdateService(router, manager, { shutdownSignal });
       health.register(router);
       if (config.reflection) reflection.register(router);
     },
-    ready: () => cluster.isSynced(),
+    ready: () => cluster.isSynced() && (persistence?.isSynced() ?? true),
     async start() {
       // The API answers UNAVAILABLE until the caches synced; syncing must not hold up listening,
       // or readiness probes could never say why the pod is not ready.
       const synced = cluster.start();
       void synced
-        .then(() => manager.resumeUnfinished())
+        // With UpdateRuns only the leader executes: it resumes when it starts leading (issue 5).
+        .then(() => persistence?.startStore().catch(exitWithoutStore))
+        .then(() => {
+          if (persistence === undefined) return manager.resumeUnfinished();
+          persistence.startLeading(manager);
+          return undefined;
+        })
         .then((resumed) => {
           logger.info({ resumed }, "cluster caches synced; update engine started");
           health.registry.setStatus(updateServiceName, "SERVING");
@@ -149,6 +205,8 @@ export async function createApplication(deps: {
     },
     async close() {
       await manager.shutdown();
+      // Hands the Lease over once nothing executes here any more (issue 5).
+      await persistence?.stop();
       await cluster.stop();
     },
     health: health.registry,

@@ -4,7 +4,6 @@
  *
  * Exit codes: 0 after a clean shutdown, 2 for an invalid configuration, 1 for anything else.
  */
-import { readFileSync } from "node:fs";
 import { trace } from "@opentelemetry/api";
 import { createApplication } from "./app.js";
 import type { Config } from "./config/config.js";
@@ -14,6 +13,7 @@ import { createAdminServer } from "./server/admin-server.js";
 import { type AccessControlConfig, loadAccessControlConfig } from "./auth/load-access-control-config.js";
 import { createApiServer } from "./server/api-server.js";
 import { createHttp1Router } from "./server/http1-router.js";
+import { readTlsFiles, type TlsFileWatcher, watchTlsFiles } from "./server/tls-file-watcher.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetricsInterceptor, createMetricsRegistry } from "./telemetry/metrics.js";
 import { shutdownTelemetrySdk } from "./telemetry/telemetry-sdk.js";
@@ -73,15 +73,17 @@ async function main(): Promise<void> {
     host: config.listen.host,
     port: config.listen.port,
     maxRequestBytes: config.maxRequestBytes,
-    tls:
-      config.tls === undefined
-        ? undefined
-        : { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) },
+    tls: config.tls === undefined ? undefined : readTlsFiles(config.tls),
     interceptors: app.interceptors,
     http1Fallback: createHttp1Router(app.http1Handlers),
     logger: logger.child({ component: "api-server" }),
     shutdownGraceMs: config.shutdownGraceMs,
   });
+  // Renewed certificates are served to new connections without a restart (issue 7).
+  const tlsWatcher: TlsFileWatcher | undefined =
+    config.tls === undefined
+      ? undefined
+      : watchTlsFiles({ files: config.tls, apply: (material) => api.updateTls(material), logger: logger.child({ component: "tls" }) });
   const admin = createAdminServer({
     host: config.admin.host,
     port: config.admin.port,
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs + shutdownMarginMs).unref();
     try {
       app.health.shutdown();
+      tlsWatcher?.close();
       await api.close();
       await app.close();
       await admin.close();

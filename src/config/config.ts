@@ -11,6 +11,10 @@ export const clusterRequests = ["auto", "embedded", "kubernetes"] as const;
 export type ClusterRequest = (typeof clusterRequests)[number];
 export type ClusterMode = "embedded" | "kubernetes";
 
+/** What `UPDATE_MANAGER_STORE` accepts. */
+export const storeModes = ["kubernetes", "memory"] as const;
+export type StoreMode = (typeof storeModes)[number];
+
 /**
  * The process configuration, from environment variables and command-line flags (flags win over variables).
  * An empty variable counts as unset, except `UPDATE_MANAGER_API_KEY`, where an empty value is an error (a secret
@@ -38,7 +42,16 @@ export type ClusterMode = "embedded" | "kubernetes";
  * | `UPDATE_MANAGER_LOG_FORMAT` | | `auto` | `json`, `pretty`, or `auto`: pretty on a terminal, JSON otherwise. |
  * | `UPDATE_MANAGER_TLS_CERT_FILE` | | (none) | PEM certificate chain for the API port. With `UPDATE_MANAGER_TLS_KEY_FILE`; both or neither. |
  * | `UPDATE_MANAGER_TLS_KEY_FILE` | | (none) | PEM private key for the API port. |
+ * | `UPDATE_MANAGER_TLS_CLIENT_CA_FILE` | | (none) | PEM CA certificates: with it, clients must present a certificate one of them issued (mutual TLS); callers are still identified by their Authorization header. Needs the two above. All three files are re-read when they change (a renewed certificate is served to new connections without a restart). |
  * | `UPDATE_MANAGER_SHUTDOWN_GRACE` | | `4s` | How long shutdown waits for calls in flight before it closes connections. |
+ * | `UPDATE_MANAGER_STORE` | | `kubernetes` with a real cluster, `memory` embedded | Where updates are recorded: `kubernetes` (UpdateRun custom resources in the manager's namespace; several replicas share them and one leader executes) or `memory` (this process only, lost on restart). `kubernetes` needs the Kubernetes cluster. |
+ * | `UPDATE_MANAGER_NAMESPACE` | | `POD_NAMESPACE`, else `update-manager` | The manager's own namespace: its UpdateRuns, leader Lease and quarantine ConfigMap. |
+ * | `UPDATE_MANAGER_IDENTITY` | | `POD_NAME`, else `<HOSTNAME>-<pid>` | This replica's name in the leader Lease and as the executor of runs; unique per replica. |
+ * | `UPDATE_MANAGER_LEASE_DURATION` | | `15s` | How long followers wait after the Lease's last renewal before taking over. |
+ * | `UPDATE_MANAGER_LEASE_RENEW_DEADLINE` | | `10s` | A leader that could not renew for this long stops executing; less than the lease duration. |
+ * | `UPDATE_MANAGER_LEASE_RETRY_PERIOD` | | `2s` | Time between acquire/renew attempts; less than the renew deadline. |
+ * | `UPDATE_MANAGER_RETENTION_MAX_AGE` | | `720h` | Finished UpdateRuns older than this are deleted. |
+ * | `UPDATE_MANAGER_RETENTION_MAX_COUNT` | | `1000` | At most this many finished UpdateRuns are kept (the oldest go first). |
  * | `SENTRY_DSN` | | | The original's error reporting: accepted and ignored, with a notice. Use OpenTelemetry (`OTEL_*`). |
  *
  * Any other `UPDATE_MANAGER_*` variable draws a notice (a typo guard), not an error.
@@ -65,9 +78,25 @@ export interface Config {
   readonly maxRequestBytes: number;
   readonly reflection: boolean;
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
-  /** PEM files for TLS on the API port; undefined for plaintext. */
-  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /**
+   * PEM files for TLS on the API port (re-read when they change); undefined for plaintext. With `clientCaFile`,
+   * clients must present a certificate issued by one of its CAs.
+   */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string } | undefined;
   readonly shutdownGraceMs: number;
+  /** Where updates are recorded: UpdateRun custom resources, or this process's memory. */
+  readonly store: StoreMode;
+  /** The manager's own namespace (UpdateRuns, the leader Lease, the quarantine ConfigMap). */
+  readonly managerNamespace: string;
+  /** This replica's identity for leader election and as the recorded executor of runs. */
+  readonly identity: string;
+  readonly leaderElection: {
+    readonly leaseDurationMs: number;
+    readonly renewDeadlineMs: number;
+    readonly retryPeriodMs: number;
+  };
+  /** Pruning of finished UpdateRuns. */
+  readonly retention: { readonly maxAgeMs: number; readonly maxCount: number };
   /** Things an operator should know about how the configuration was read; `main` logs each one. */
   readonly notices: readonly string[];
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { accessControlVariables } from "../auth/load-access-control-config.js";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import {
@@ -10,6 +11,8 @@ import {
   type LogLevel,
   logFormats,
   logLevels,
+  type StoreMode,
+  storeModes,
 } from "./config.js";
 import { ConfigError } from "./config-error.js";
 import { parseDuration } from "./duration.js";
@@ -50,7 +53,18 @@ export const knownVariables = [
   "UPDATE_MANAGER_LOG_FORMAT",
   "UPDATE_MANAGER_TLS_CERT_FILE",
   "UPDATE_MANAGER_TLS_KEY_FILE",
+  "UPDATE_MANAGER_TLS_CLIENT_CA_FILE",
   "UPDATE_MANAGER_SHUTDOWN_GRACE",
+  "UPDATE_MANAGER_STORE",
+  "UPDATE_MANAGER_NAMESPACE",
+  "UPDATE_MANAGER_IDENTITY",
+  "UPDATE_MANAGER_LEASE_DURATION",
+  "UPDATE_MANAGER_LEASE_RENEW_DEADLINE",
+  "UPDATE_MANAGER_LEASE_RETRY_PERIOD",
+  "UPDATE_MANAGER_RETENTION_MAX_AGE",
+  "UPDATE_MANAGER_RETENTION_MAX_COUNT",
+  // Read by src/auth/load-access-control-config.ts.
+  ...accessControlVariables,
 ] as const;
 
 /** The command-line flags, each overriding a variable. */
@@ -255,17 +269,55 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
   // TLS.
   const certFile = variable("UPDATE_MANAGER_TLS_CERT_FILE");
   const tlsKeyFile = variable("UPDATE_MANAGER_TLS_KEY_FILE");
+  const clientCaFile = variable("UPDATE_MANAGER_TLS_CLIENT_CA_FILE");
   let tls: Config["tls"];
+  if (clientCaFile !== undefined && certFile === undefined && tlsKeyFile === undefined) {
+    problems.push("UPDATE_MANAGER_TLS_CLIENT_CA_FILE needs TLS: set UPDATE_MANAGER_TLS_CERT_FILE and UPDATE_MANAGER_TLS_KEY_FILE too");
+  }
   if ((certFile === undefined) !== (tlsKeyFile === undefined)) {
     problems.push("UPDATE_MANAGER_TLS_CERT_FILE and UPDATE_MANAGER_TLS_KEY_FILE go together: set both or neither");
   } else if (certFile !== undefined && tlsKeyFile !== undefined) {
     for (const [name, path] of [
       ["UPDATE_MANAGER_TLS_CERT_FILE", certFile],
       ["UPDATE_MANAGER_TLS_KEY_FILE", tlsKeyFile],
+      ["UPDATE_MANAGER_TLS_CLIENT_CA_FILE", clientCaFile],
     ] as const) {
-      if (!files.exists(path)) problems.push(`${name}: ${path} does not exist`);
+      if (path !== undefined && !files.exists(path)) problems.push(`${name}: ${path} does not exist`);
     }
-    tls = { certFile, keyFile: tlsKeyFile };
+    tls = { certFile, keyFile: tlsKeyFile, ...(clientCaFile === undefined ? {} : { clientCaFile }) };
+  }
+
+  // Durable updates and leader election.
+  const store = oneOf<StoreMode>("UPDATE_MANAGER_STORE", storeModes, cluster.mode === "kubernetes" ? "kubernetes" : "memory");
+  if (store === "kubernetes" && cluster.mode === "embedded") {
+    problems.push(
+      `UPDATE_MANAGER_STORE=kubernetes needs the Kubernetes cluster, but the embedded one is used (${cluster.reason}); set UPDATE_MANAGER_STORE=memory or UPDATE_MANAGER_CLUSTER=kubernetes`,
+    );
+  }
+  const managerNamespace = variable("UPDATE_MANAGER_NAMESPACE") ?? variable("POD_NAMESPACE") ?? "update-manager";
+  if (managerNamespace.length > 63 || !dns1123Label.test(managerNamespace)) {
+    problems.push(`the manager's namespace "${managerNamespace}" (UPDATE_MANAGER_NAMESPACE or POD_NAMESPACE) is not a namespace name`);
+  }
+  const identity = variable("UPDATE_MANAGER_IDENTITY") ?? variable("POD_NAME") ?? `${variable("HOSTNAME") ?? "update-manager"}-${process.pid}`;
+  if (identity.length > 128) problems.push("UPDATE_MANAGER_IDENTITY (or POD_NAME) is longer than 128 characters");
+  const leaseDurationMs = duration("UPDATE_MANAGER_LEASE_DURATION", 15_000, { allowZero: false });
+  const renewDeadlineMs = duration("UPDATE_MANAGER_LEASE_RENEW_DEADLINE", 10_000, { allowZero: false });
+  const retryPeriodMs = duration("UPDATE_MANAGER_LEASE_RETRY_PERIOD", 2_000, { allowZero: false });
+  if (leaseDurationMs < 1000 || leaseDurationMs % 1000 !== 0) {
+    problems.push("UPDATE_MANAGER_LEASE_DURATION must be whole seconds, at least 1s (a Lease counts in seconds)");
+  }
+  if (!(renewDeadlineMs < leaseDurationMs)) {
+    problems.push("UPDATE_MANAGER_LEASE_RENEW_DEADLINE must be less than UPDATE_MANAGER_LEASE_DURATION: a leader must stop before others may take over");
+  }
+  if (!(retryPeriodMs < renewDeadlineMs)) {
+    problems.push("UPDATE_MANAGER_LEASE_RETRY_PERIOD must be less than UPDATE_MANAGER_LEASE_RENEW_DEADLINE");
+  }
+  const retentionMaxAgeMs = duration("UPDATE_MANAGER_RETENTION_MAX_AGE", 720 * 3_600_000, { allowZero: false });
+  let retentionMaxCount = 1000;
+  const maxCountText = variable("UPDATE_MANAGER_RETENTION_MAX_COUNT");
+  if (maxCountText !== undefined) {
+    if (/^\d{1,9}$/.test(maxCountText)) retentionMaxCount = Number(maxCountText);
+    else problems.push(`UPDATE_MANAGER_RETENTION_MAX_COUNT="${maxCountText}" is not a count: expected an integer from 0`);
   }
 
   // The original's variables and typos.
@@ -294,6 +346,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
     log: { level, format },
     tls,
     shutdownGraceMs,
+    store,
+    managerNamespace,
+    identity,
+    leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
+    retention: { maxAgeMs: retentionMaxAgeMs, maxCount: retentionMaxCount },
     notices,
   };
 }

@@ -2,6 +2,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
+import * as tls from "node:tls";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type CoreLogger, silentLogger } from "../core/ports/logger.js";
@@ -32,10 +33,12 @@ export interface ApiServerOptions {
    */
   maxRequestBytes?: number;
   /**
-   * Serve TLS (PEM cert chain and key): HTTP/2 negotiated with ALPN, HTTP/1.1 for clients that do not offer h2.
+   * Serve TLS: HTTP/2 negotiated with ALPN, HTTP/1.1 for clients that do not offer h2. With `clientCa`, a client
+   * must present a certificate that CA issued, or the handshake fails (the caller is still identified by its
+   * Authorization header). `updateTls()` swaps the material for new connections.
    * Default: none, plaintext HTTP/2 ("h2c" with prior knowledge) and HTTP/1.1 on the same port.
    */
-  tls?: { cert: Buffer; key: Buffer };
+  tls?: TlsMaterial;
   /** Interceptors for every RPC, outermost first. Default: none. */
   interceptors?: Interceptor[];
   /** Where connection-level problems go (RPC logging is an interceptor's job). Default: silent. */
@@ -55,6 +58,25 @@ export interface ApiServerOptions {
    * it is closed after that. Default: 10000 ms.
    */
   firstBytesTimeoutMs?: number;
+  /**
+   * How long an HTTP/1.1 client may take to send a request's headers (slowloris protection); the connection is
+   * closed after that (408 when nothing was answered yet). Checked every second. Default: 10000 ms.
+   */
+  headersTimeoutMs?: number;
+  /**
+   * How long an HTTP/1.1 client may take to send a whole request, headers and body (streams the server sends
+   * are not limited). Default: 30000 ms.
+   */
+  requestTimeoutMs?: number;
+}
+
+/** PEM material for the API port's TLS. */
+export interface TlsMaterial {
+  /** The certificate chain. */
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** CAs whose client certificates are accepted; when set, clients must present one. Default: none required. */
+  readonly clientCa?: Buffer;
 }
 
 /** The API port: gRPC, gRPC-Web and Connect over HTTP/2 and HTTP/1.1, on one listening socket. */
@@ -71,10 +93,22 @@ export interface ApiServer {
   close(): Promise<void>;
   /** Aborted when `close()` starts. The same signal `routes` receives. */
   readonly shutdownSignal: AbortSignal;
+  /**
+   * Serves new TLS connections with this material; open connections keep theirs. Throws (and keeps the old
+   * material) when it is unusable, e.g. a key that does not match the certificate; throws without TLS.
+   */
+  updateTls(material: TlsMaterial): void;
 }
 
 export const defaultMaxRequestBytes = 1024 * 1024;
 export const defaultShutdownGraceMs = 4000;
+export const defaultHeadersTimeoutMs = 10_000;
+export const defaultRequestTimeoutMs = 30_000;
+
+/** The secure-context options of the material; `tls.createSecureContext` checks that key and certificate match. */
+function secureContextOptions(material: TlsMaterial): tls.SecureContextOptions {
+  return { cert: material.cert, key: material.key, ...(material.clientCa === undefined ? {} : { ca: material.clientCa }) };
+}
 
 /**
  * Creates the API server. Without TLS, one TCP listener peeks at each connection's first bytes: the HTTP/2
@@ -86,6 +120,11 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const maxRequestBytes = options.maxRequestBytes ?? defaultMaxRequestBytes;
   const shutdownGraceMs = options.shutdownGraceMs ?? defaultShutdownGraceMs;
   const firstBytesTimeoutMs = options.firstBytesTimeoutMs ?? 10_000;
+  const headersTimeoutMs = options.headersTimeoutMs ?? defaultHeadersTimeoutMs;
+  // Node requires requestTimeout >= headersTimeout.
+  const requestTimeoutMs = Math.max(options.requestTimeoutMs ?? defaultRequestTimeoutMs, headersTimeoutMs);
+  // How often Node checks those timeouts (its default, 30 s, would let a slow client keep a socket for long).
+  const connectionsCheckingInterval = Math.min(1000, headersTimeoutMs);
   const shutdown = new AbortController();
   const drainer = createConnectionDrainer();
   const { http1Fallback } = options;
@@ -98,20 +137,26 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
 
   function handleNonRpc(request: NodeServerRequest, response: NodeServerResponse): void {
-    if (http1Fallback !== undefined && request.httpVersionMajor === 1) {
-      const http1Request = request as http.IncomingMessage;
-      const http1Response = response as unknown as http.ServerResponse;
-      const declared = Number(http1Request.headers["content-length"] ?? 0);
-      if (declared > maxRequestBytes) {
-        http1Response.writeHead(413, { "content-type": "text/plain; charset=utf-8", connection: "close" });
-        http1Response.end(`request body larger than ${maxRequestBytes} bytes\n`);
-        return;
-      }
-      http1Fallback(http1Request, http1Response);
+    if (http1Fallback === undefined) {
+      response.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+      response.end("not found\n");
       return;
     }
-    response.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-    response.end("not found\n");
+    // HTTP/2 reaches the plain handlers too: browsers speak HTTP/2 on a TLS port (ALPN), and the
+    // dashboard must load there. Node's HTTP/2 compatibility objects carry the request/response
+    // surface the handlers use (url, method, headers, writeHead, setHeader, end).
+    const plainRequest = request as http.IncomingMessage;
+    const plainResponse = response as unknown as http.ServerResponse;
+    const declared = Number(plainRequest.headers["content-length"] ?? 0);
+    if (declared > maxRequestBytes) {
+      // `connection` is a hop-by-hop header HTTP/2 forbids.
+      const headers: http.OutgoingHttpHeaders = { "content-type": "text/plain; charset=utf-8" };
+      if (request.httpVersionMajor === 1) headers.connection = "close";
+      plainResponse.writeHead(413, headers);
+      plainResponse.end(`request body larger than ${maxRequestBytes} bytes\n`);
+      return;
+    }
+    http1Fallback(plainRequest, plainResponse);
   }
 
   const onRequest = (request: NodeServerRequest, response: NodeServerResponse) => {
@@ -135,9 +180,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   };
 
   let listener: net.Server;
+  let secureServer: http2.Http2SecureServer | undefined;
   if (options.tls === undefined) {
     const h2 = http2.createServer({}, onRequest);
-    const h1 = http.createServer({}, onRequest);
+    const h1 = http.createServer(
+      { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval },
+      onRequest,
+    );
     h2.on("session", onSession);
     listener = net.createServer((socket) => {
       if (drainer.draining) {
@@ -177,15 +226,20 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     listener.on("listening", () => h1.emit("listening"));
     listener.on("close", () => h1.close());
   } else {
+    const requireClientCert = options.tls.clientCa !== undefined;
     const secure = http2.createSecureServer(
       {
-        cert: options.tls.cert,
-        key: options.tls.key,
+        ...secureContextOptions(options.tls),
         allowHTTP1: true,
         ALPNProtocols: ["h2", "http/1.1"],
+        requestCert: requireClientCert,
+        rejectUnauthorized: requireClientCert,
       },
       onRequest,
     );
+    // The same slow-client limits for HTTP/1.1 over TLS (Node reads them when the server starts listening).
+    Object.assign(secure, { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval });
+    secureServer = secure;
     secure.on("session", onSession);
     secure.on("connection", (socket: net.Socket) => drainer.trackUndecided(socket));
     secure.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
@@ -202,6 +256,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   return {
     shutdownSignal: shutdown.signal,
+    updateTls(material) {
+      if (secureServer === undefined) throw new Error("the API server was created without TLS");
+      const context = secureContextOptions(material);
+      // Throws on a bad pair before anything changes.
+      tls.createSecureContext(context);
+      secureServer.setSecureContext(context);
+    },
     listen() {
       return new Promise<void>((resolve, reject) => {
         const onError = (error: Error) => reject(error);

@@ -317,3 +317,65 @@ describe("loadConfig errors", () => {
     expect(message.split("\n")[0]).toBe("invalid configuration:");
   });
 });
+
+describe("loadConfig durable updates and leader election", () => {
+  const inCluster = { KUBERNETES_SERVICE_HOST: "10.0.0.1" };
+
+  it("records updates as UpdateRuns on a real cluster and in memory when embedded", () => {
+    expect(load(inCluster).store).toBe("kubernetes");
+    expect(load({}).store).toBe("memory");
+    expect(load({ ...inCluster, UPDATE_MANAGER_STORE: "Memory" }).store).toBe("memory");
+  });
+
+  it("refuses UpdateRuns without the Kubernetes cluster, and unknown stores", () => {
+    expect(problemsOf(() => load({ UPDATE_MANAGER_STORE: "kubernetes" }))[0]).toMatch(
+      /^UPDATE_MANAGER_STORE=kubernetes needs the Kubernetes cluster, but the embedded one is used/,
+    );
+    expect(problemsOf(() => load({ ...inCluster, UPDATE_MANAGER_STORE: "etcd" }))).toEqual([
+      'UPDATE_MANAGER_STORE="etcd" is not one of kubernetes, memory',
+    ]);
+  });
+
+  it("takes the namespace and identity from the pod, with explicit variables winning", () => {
+    const fromPod = load({ ...inCluster, POD_NAMESPACE: "ops", POD_NAME: "update-manager-7d9c-x2" });
+    expect(fromPod.managerNamespace).toBe("ops");
+    expect(fromPod.identity).toBe("update-manager-7d9c-x2");
+    const explicit = load({ ...inCluster, POD_NAMESPACE: "ops", UPDATE_MANAGER_NAMESPACE: "um", UPDATE_MANAGER_IDENTITY: "a" });
+    expect(explicit.managerNamespace).toBe("um");
+    expect(explicit.identity).toBe("a");
+    const defaults = load({ ...inCluster, HOSTNAME: "box" });
+    expect(defaults.managerNamespace).toBe("update-manager");
+    // Two processes on one host must not share an identity: the process id tells them apart.
+    expect(defaults.identity).toBe(`box-${process.pid}`);
+    expect(problemsOf(() => load({ ...inCluster, UPDATE_MANAGER_NAMESPACE: "Ops_1" }))[0]).toContain('"Ops_1"');
+  });
+
+  it("uses client-go's lease timings by default and refuses an order that would let two leaders overlap", () => {
+    expect(load(inCluster).leaderElection).toEqual({ leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+    const fast = load({
+      ...inCluster,
+      UPDATE_MANAGER_LEASE_DURATION: "4s",
+      UPDATE_MANAGER_LEASE_RENEW_DEADLINE: "2500ms",
+      UPDATE_MANAGER_LEASE_RETRY_PERIOD: "500ms",
+    });
+    expect(fast.leaderElection).toEqual({ leaseDurationMs: 4000, renewDeadlineMs: 2500, retryPeriodMs: 500 });
+    expect(
+      problemsOf(() => load({ ...inCluster, UPDATE_MANAGER_LEASE_DURATION: "10s", UPDATE_MANAGER_LEASE_RENEW_DEADLINE: "10s" })),
+    ).toEqual([
+      "UPDATE_MANAGER_LEASE_RENEW_DEADLINE must be less than UPDATE_MANAGER_LEASE_DURATION: a leader must stop before others may take over",
+    ]);
+    expect(problemsOf(() => load({ ...inCluster, UPDATE_MANAGER_LEASE_DURATION: "15500ms" }))[0]).toContain("whole seconds");
+    expect(problemsOf(() => load({ ...inCluster, UPDATE_MANAGER_LEASE_RETRY_PERIOD: "10s" }))).toEqual([
+      "UPDATE_MANAGER_LEASE_RETRY_PERIOD must be less than UPDATE_MANAGER_LEASE_RENEW_DEADLINE",
+    ]);
+  });
+
+  it("reads the retention of finished runs", () => {
+    expect(load(inCluster).retention).toEqual({ maxAgeMs: 720 * 3_600_000, maxCount: 1000 });
+    const custom = load({ ...inCluster, UPDATE_MANAGER_RETENTION_MAX_AGE: "24h", UPDATE_MANAGER_RETENTION_MAX_COUNT: "50" });
+    expect(custom.retention).toEqual({ maxAgeMs: 86_400_000, maxCount: 50 });
+    expect(problemsOf(() => load({ ...inCluster, UPDATE_MANAGER_RETENTION_MAX_COUNT: "-1" }))).toEqual([
+      'UPDATE_MANAGER_RETENTION_MAX_COUNT="-1" is not a count: expected an integer from 0',
+    ]);
+  });
+});

@@ -81,7 +81,7 @@ describe("kube/base kustomization", () => {
   });
 
   it("puts every namespaced object in the update-manager namespace", () => {
-    const clusterScoped = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"]);
+    const clusterScoped = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"]);
     for (const object of base.filter((o) => !clusterScoped.has(o.kind))) {
       expect(object.metadata.namespace, `${object.kind}/${object.metadata.name}`).toBe("update-manager");
     }
@@ -215,9 +215,26 @@ describe("RBAC", () => {
     expect(grants(clusterRole.rules ?? [])).toEqual(expected);
   });
 
-  it("grants Leases for leader election in the manager's own namespace only", () => {
+  it("grants the Lease, the UpdateRuns and the quarantine ConfigMap in the manager's own namespace only", () => {
     expect(role.metadata?.namespace).toBe("update-manager");
-    expect(grants(role.rules ?? [])).toEqual(["create leases.coordination.k8s.io", "get leases.coordination.k8s.io", "update leases.coordination.k8s.io"]);
+    expect(grants(role.rules ?? [])).toEqual(
+      [
+        "create leases.coordination.k8s.io",
+        "get leases.coordination.k8s.io",
+        "update leases.coordination.k8s.io",
+        ...["get", "list", "watch", "create", "delete"].map((verb) => `${verb} updateruns.updatemanager.io`),
+        "update updateruns/status.updatemanager.io",
+        "create configmaps",
+        "get configmaps",
+        "patch configmaps",
+      ].sort(),
+    );
+    // Reading and changing ConfigMaps is limited to the quarantine one; only create cannot be limited by name.
+    for (const rule of role.rules ?? []) {
+      if (!(rule.resources ?? []).includes("configmaps")) continue;
+      if (rule.verbs.includes("create")) expect(rule.verbs).toEqual(["create"]);
+      else expect(rule.resourceNames).toEqual(["update-manager-quarantine"]);
+    }
     const binding = findObject(base, "RoleBinding", "update-manager") as unknown as V1RoleBinding;
     expect(binding.roleRef).toMatchObject({ kind: "Role", name: "update-manager" });
   });

@@ -196,17 +196,25 @@ describe("createApiServer: one port for every protocol", () => {
     expect(missing.status).toBe(404);
   });
 
-  it("answers HTTP/2 requests for unknown paths with 404", async () => {
-    const { baseUrl } = await startServer({ http1Fallback: () => expect.unreachable("HTTP/2 is not for the fallback") });
+  it("gives HTTP/2 requests for non-RPC paths to the plain handlers too (browsers speak HTTP/2 over TLS)", async () => {
+    const { baseUrl } = await startServer({
+      http1Fallback: (request, response) => {
+        response.writeHead(request.url === "/" ? 200 : 404, { "content-type": "text/plain" });
+        response.end(request.url === "/" ? "dashboard" : "not found");
+      },
+    });
     const session = http2.connect(baseUrl);
     cleanups.push(() => session.destroy());
-    const status = await new Promise<number | undefined>((resolve, reject) => {
-      const stream = session.request({ ":path": "/nowhere" });
-      stream.on("response", (headers) => resolve(headers[":status"]));
-      stream.on("error", reject);
-      stream.end();
-    });
-    expect(status).toBe(404);
+    const get = (path: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        const stream = session.request({ ":path": path });
+        stream.on("response", (headers) => resolve(headers[":status"]));
+        stream.on("error", reject);
+        stream.resume();
+        stream.end();
+      });
+    expect(await get("/")).toBe(200);
+    expect(await get("/nowhere")).toBe(404);
   });
 
   it("rejects a fallback request whose declared body is larger than maxRequestBytes", async () => {

@@ -4,7 +4,7 @@ import type { KubeConfig, V1Status } from "@kubernetes/client-node";
 import { KubernetesApiError } from "./kubernetes-errors.js";
 
 export interface RestRequest {
-  readonly method: "GET" | "POST" | "PATCH";
+  readonly method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   /** Absolute API path, e.g. /apis/apps/v1/namespaces/shop/deployments/web. */
   readonly path: string;
   readonly query?: Readonly<Record<string, string | undefined>>;

@@ -83,6 +83,11 @@ export interface Workload {
   /** For Jobs and CronJobs: spec.suspend. */
   readonly suspended?: boolean;
   readonly rollout: RolloutFacts;
+  /**
+   * The pod template's `spec.imagePullSecrets` names, in order (issue 8: the registry watcher reads them by
+   * name for the workload's own registry credentials). Undefined or empty: none.
+   */
+  readonly pullSecrets?: readonly string[];
 }
 
 /** A problem of a pod that belongs to a workload's newest revision. */

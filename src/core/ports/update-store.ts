@@ -33,11 +33,24 @@ export interface UpdateStore {
   listUnfinished(): Promise<readonly UpdateRecord[]>;
   /**
    * Saves the record and appends events atomically; assigns gapless sequence numbers and times,
-   * sets `record.lastSequence`, and notifies subscribers after the write.
+   * sets `record.lastSequence`, and notifies subscribers after the write. A store shared by several
+   * replicas throws ExecutionHalted (use-cases/execution-halted.ts) when this process may no longer
+   * write the update's execution state (another replica executes it); a process that is not the
+   * executor may only record a cancel request (`cancelRequested` with `cancel-requested` events).
    */
   save(record: UpdateRecord, events?: readonly UpdateEventBody[]): Promise<readonly UpdateEvent[]>;
   /** Recorded events with sequence > afterSequence, in order. */
   readEvents(id: string, afterSequence: number): Promise<readonly UpdateEvent[]>;
   /** Live events of one update, delivered in order after they are saved. */
   subscribe(id: string, listener: (event: UpdateEvent) => void): Unsubscribe;
+  /**
+   * Forgets a finished update: its record, its events and its idempotency key (the original's
+   * `DELETE /updates/{uuid}`). An unfinished update is kept (`"unfinished"`): it may still execute,
+   * resume or be cancelled, so forgetting it would lose it. Check and removal are one step.
+   * Optional until every store has it (issue 7); without it the REST DELETE answers 501.
+   */
+  remove?(id: string): Promise<RemoveUpdateResult>;
 }
+
+/** What `UpdateStore.remove` did. */
+export type RemoveUpdateResult = "removed" | "not-found" | "unfinished";

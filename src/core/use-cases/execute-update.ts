@@ -29,6 +29,11 @@ export interface UpdateExecutor {
   whenIdle(): Promise<void>;
   /** Stops every execution at its next step without another write; the updates stay resumable. */
   shutdown(): Promise<void>;
+  /**
+   * Like shutdown, but later launches are accepted again: this process lost the leadership and
+   * another replica resumes the updates; it may lead again later.
+   */
+  haltAll(): Promise<void>;
 }
 
 interface Running {
@@ -45,6 +50,8 @@ export function createUpdateExecutor(deps: UpdateEngineDeps, options: ResolvedUp
   return {
     launch(record) {
       if (closed || running.has(record.id) || isTerminal(record.state)) return;
+      // Not the leader: the update stays recorded (pending) and the leader picks it up from the store.
+      if (deps.canExecute !== undefined && !deps.canExecute()) return;
       const cancel = new AbortController();
       const halt = new AbortController();
       if (record.cancelRequested) cancel.abort();
@@ -54,9 +61,19 @@ export function createUpdateExecutor(deps: UpdateEngineDeps, options: ResolvedUp
       });
       const entry: Running = { execution, cancel, halt, done: Promise.resolve() };
       running.set(record.id, entry);
+      // A cancel recorded by another replica (which does not execute the update) reaches the execution here.
+      const unsubscribe = deps.store.subscribe(record.id, (event) => {
+        if (event.type !== "cancel-requested" || execution.record.cancelRequested) return;
+        execution.record.cancelRequested = true;
+        execution.cancelReason = cancelReason(event.requester, event.reason);
+        cancel.abort();
+      });
       entry.done = execute(execution)
         .catch((error) => execution.log.error({ err: error }, "update execution ended with an error"))
-        .finally(() => running.delete(record.id));
+        .finally(() => {
+          unsubscribe();
+          running.delete(record.id);
+        });
     },
 
     isRunning: (id) => running.has(id),
@@ -82,6 +99,11 @@ export function createUpdateExecutor(deps: UpdateEngineDeps, options: ResolvedUp
 
     async shutdown() {
       closed = true;
+      for (const entry of running.values()) entry.halt.abort();
+      await this.whenIdle();
+    },
+
+    async haltAll() {
       for (const entry of running.values()) entry.halt.abort();
       await this.whenIdle();
     },

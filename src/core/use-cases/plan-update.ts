@@ -6,7 +6,7 @@ import { migrationJobName } from "../domain/migration-job-name.js";
 import { migrationOrder } from "../domain/migration-order.js";
 import { isMigrationTemplate, templateWarnings } from "../domain/migration-template.js";
 import type { ContainerChange, PlannedMigration, PlannedWorkload, UpdatePlan } from "../domain/update.js";
-import { type Workload, type WorkloadRef, toRef } from "../domain/workload.js";
+import { sameWorkload, type Workload, type WorkloadRef, toRef } from "../domain/workload.js";
 
 export interface PlanUpdateInput {
   /** The new image as requested (trimmed): what is written into the matching containers. */
@@ -21,6 +21,8 @@ export interface PlanUpdateInput {
   readonly keys: MetadataKeys;
   /** Whether the legacy classifier annotation opts objects in. */
   readonly legacyAnnotation: boolean;
+  /** Issue 8 (registry watching): plan only these workloads; migration templates are unaffected. Default: all. */
+  readonly onlyWorkloads?: readonly WorkloadRef[];
 }
 
 /** A workload the update would have to change but must not. */
@@ -78,6 +80,7 @@ export function planUpdate(input: PlanUpdateInput): PlanUpdateResult {
       continue;
     }
 
+    if (input.onlyWorkloads !== undefined && !input.onlyWorkloads.some((ref) => sameWorkload(ref, workload.ref))) continue;
     const unchanged = containers.every((container) => container.unchanged);
     const workloadWarnings = gitOpsWarnings(workload.fieldManagers);
     if ((kind === "StatefulSet" || kind === "DaemonSet") && workload.rollout.strategy === "OnDelete") {

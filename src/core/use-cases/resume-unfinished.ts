@@ -22,6 +22,8 @@ export function createResumeUnfinished(deps: UpdateEngineDeps, executor: UpdateE
     await whenSynced(deps);
     const resumed: string[] = [];
     const failed: { id: string; error: unknown }[] = [];
+    // Only the leader executes; a follower leaves the updates to it.
+    if (deps.canExecute !== undefined && !deps.canExecute()) return { resumed, failed };
     for (const record of await deps.store.listUnfinished()) {
       if (executor.isRunning(record.id)) continue;
       try {

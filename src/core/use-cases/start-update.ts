@@ -4,7 +4,7 @@ import { DomainError, isDomainError } from "../domain/domain-error.js";
 import { formatImageReference, parseUpdateImage, repositoryName } from "../domain/image-reference.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import type { UpdatePlan, UpdateRecord } from "../domain/update.js";
-import { workloadKey } from "../domain/workload.js";
+import { type WorkloadRef, workloadKey } from "../domain/workload.js";
 import { describeWorkload } from "./describe-workload.js";
 import type { UpdateExecutor } from "./execute-update.js";
 import { lockTargets } from "./lock-targets.js";
@@ -27,6 +27,12 @@ export interface StartUpdateRequest {
   readonly updateTimeoutMs?: number;
   /** Use the image even where it is quarantined. Default: false. */
   readonly overrideQuarantine?: boolean;
+  /**
+   * Registry watching (issue 8): change only these workloads of the classifier (migration templates still run),
+   * so a policy of one workload never updates another. Internal only, not in the API; not part of the
+   * idempotency hash. Default: every workload of the classifier that uses the repository.
+   */
+  readonly onlyWorkloads?: readonly WorkloadRef[];
 }
 
 export interface RequestContext {
@@ -93,6 +99,7 @@ export function createStartUpdate(
       workloads: deps.cluster.listWorkloads(),
       keys: deps.keys,
       legacyAnnotation: options.legacyAnnotation,
+      ...(request.onlyWorkloads === undefined ? {} : { onlyWorkloads: request.onlyWorkloads }), // Issue 8.
     });
     if (context.scope !== undefined) {
       const repository = repositoryName(reference);

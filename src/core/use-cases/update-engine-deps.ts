@@ -17,4 +17,9 @@ export interface UpdateEngineDeps {
   readonly newId: () => string;
   readonly keys: MetadataKeys;
   readonly logger: CoreLogger;
+  /**
+   * Whether this process may execute updates now. With several replicas only the leader does; the
+   * others record new updates, which the leader picks up from the store. Default: always.
+   */
+  readonly canExecute?: () => boolean;
 }

@@ -40,6 +40,11 @@ export interface UpdateManager {
   whenIdle(): Promise<void>;
   /** Stops executing (without further writes, so the updates stay resumable) and waits for it. */
   shutdown(): Promise<void>;
+  /**
+   * This process lost the leadership: stops every execution without further writes (the new leader
+   * resumes them) and waits for it; serving the API goes on, and executing resumes if it leads again.
+   */
+  stepDown(): Promise<void>;
 }
 
 export function createUpdateManager(deps: UpdateEngineDeps, options: UpdateEngineOptions = {}): UpdateManager {
@@ -58,5 +63,6 @@ export function createUpdateManager(deps: UpdateEngineDeps, options: UpdateEngin
     resumeUnfinished: createResumeUnfinished(deps, executor),
     whenIdle: () => executor.whenIdle(),
     shutdown: () => executor.shutdown(),
+    stepDown: () => executor.haltAll(),
   };
 }

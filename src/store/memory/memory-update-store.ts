@@ -4,7 +4,7 @@ import { isTerminal } from "../../core/domain/update.js";
 import type { UpdateEvent, UpdateEventBody } from "../../core/domain/update-event.js";
 import { type Clock, systemClock } from "../../core/ports/clock.js";
 import type { Unsubscribe } from "../../core/ports/cluster.js";
-import type { ListUpdatesQuery, Page, UpdateStore } from "../../core/ports/update-store.js";
+import type { ListUpdatesQuery, Page, RemoveUpdateResult, UpdateStore } from "../../core/ports/update-store.js";
 import { createListenerQueue } from "./listener-queue.js";
 import { pageOf } from "./page-token.js";
 
@@ -28,11 +28,16 @@ interface Entry {
   readonly events: UpdateEvent[];
 }
 
+/** The memory store has every optional UpdateStore method. */
+export interface MemoryUpdateStore extends UpdateStore {
+  remove(id: string): Promise<RemoveUpdateResult>;
+}
+
 /**
  * The UpdateStore of embedded mode and tests: everything in this process, lost on restart.
  * Records and events are deep-copied in and out, so no caller shares mutable state with the store.
  */
-export function createMemoryUpdateStore(options: MemoryUpdateStoreOptions = {}): UpdateStore {
+export function createMemoryUpdateStore(options: MemoryUpdateStoreOptions = {}): MemoryUpdateStore {
   const clock = options.clock ?? systemClock;
   const maxFinished = options.maxFinishedUpdates ?? 1000;
   if (!Number.isInteger(maxFinished) || maxFinished < 0) {
@@ -82,12 +87,17 @@ export function createMemoryUpdateStore(options: MemoryUpdateStoreOptions = {}):
     for (const [id, entry] of entries) {
       if (finished <= maxFinished) break;
       if (!isTerminal(entry.record.state)) continue;
-      entries.delete(id);
-      listeners.delete(id);
-      const { requester, idempotencyKey } = entry.record;
-      if (idempotencyKey !== undefined) byIdempotencyKey.delete(idempotencyIndexKey(requester, idempotencyKey));
+      forget(id, entry);
       finished--;
     }
+  }
+
+  /** Drops a finished update with its events, subscribers and idempotency key. */
+  function forget(id: string, entry: Entry): void {
+    entries.delete(id);
+    listeners.delete(id);
+    const { requester, idempotencyKey } = entry.record;
+    if (idempotencyKey !== undefined) byIdempotencyKey.delete(idempotencyIndexKey(requester, idempotencyKey));
   }
 
   return {
@@ -164,6 +174,14 @@ export function createMemoryUpdateStore(options: MemoryUpdateStoreOptions = {}):
     async readEvents(id, afterSequence) {
       const entry = mustGet(id);
       return structuredClone(entry.events.slice(Math.max(0, afterSequence)));
+    },
+
+    async remove(id): Promise<RemoveUpdateResult> {
+      const entry = entries.get(id);
+      if (entry === undefined) return "not-found";
+      if (!isTerminal(entry.record.state)) return "unfinished";
+      forget(id, entry);
+      return "removed";
     },
 
     subscribe(id, listener): Unsubscribe {

@@ -1,0 +1,184 @@
+import { statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
+import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
+import { formatImageReference, tryParseImageReference } from "../../core/domain/image-reference.js";
+import type { QuarantineRecord } from "../../core/domain/quarantine.js";
+import { sameWorkload, type WorkloadRef } from "../../core/domain/workload.js";
+import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
+import { pageOf } from "../memory/page-token.js";
+
+export interface ConfigMapQuarantineStoreOptions {
+  readonly rest: RestClient;
+  /** The manager's own namespace. Required. */
+  readonly namespace: string;
+  /** The ConfigMap's name. Default: "update-manager-quarantine". */
+  readonly name?: string;
+  /** Records kept; beyond it the oldest are dropped (a ConfigMap holds at most 1 MiB). Default: 1000. */
+  readonly maxRecords?: number;
+  /** Conflicts (409) retried by re-reading, per write. Default: 5. */
+  readonly conflictRetries?: number;
+}
+
+interface StoredRecord {
+  readonly position: number;
+  readonly workload: WorkloadRef;
+  readonly image: string;
+  readonly digest?: string;
+  readonly updateId: string;
+  readonly reason: string;
+  readonly createTime: string;
+}
+
+interface ConfigMap {
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  data?: Record<string, string>;
+}
+
+const dataKey = "records.json";
+const mergePatch = "application/merge-patch+json";
+
+/**
+ * Quarantine records in one ConfigMap in the manager's namespace (`data["records.json"]`, a JSON
+ * list), so they outlive the UpdateRuns that produced them (runs are pruned) and the workloads'
+ * own metadata (a re-created workload is still protected). Every write carries the resourceVersion
+ * it read (409: read again and redo), so replicas never lose each other's records. Reads go to the
+ * API server each time: a record one replica adds blocks the image on every replica at once.
+ */
+export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStoreOptions): QuarantineStore {
+  const { rest, namespace } = options;
+  const name = options.name ?? "update-manager-quarantine";
+  const maxRecords = options.maxRecords ?? 1000;
+  const retries = options.conflictRetries ?? 5;
+  const collection = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
+  const path = `${collection}/${encodeURIComponent(name)}`;
+  const operation = (verb: string) => ({ verb, resource: "configmaps", namespace, name });
+
+  async function read(): Promise<{ map: ConfigMap | undefined; records: StoredRecord[] }> {
+    try {
+      const map = await rest.request<ConfigMap>({ method: "GET", path });
+      const text = map.data?.[dataKey];
+      return { map, records: text ? (JSON.parse(text) as StoredRecord[]) : [] };
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return { map: undefined, records: [] };
+      throw toDomainError(error, operation("get"));
+    }
+  }
+
+  /** Applies `change` to the current records and writes them back; redone on a conflict. */
+  async function update<T>(change: (records: StoredRecord[]) => { records: StoredRecord[]; result: T; changed: boolean }): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const { map, records } = await read();
+      const { records: next, result, changed } = change(records);
+      if (!changed) return result;
+      const data = { [dataKey]: JSON.stringify(next) };
+      try {
+        if (map === undefined) {
+          await rest.request({
+            method: "POST",
+            path: collection,
+            body: {
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "update-manager" } },
+              data,
+            },
+          });
+        } else {
+          await rest.request({
+            method: "PATCH",
+            path,
+            contentType: mergePatch,
+            body: { metadata: { resourceVersion: map.metadata.resourceVersion }, data },
+          });
+        }
+        return result;
+      } catch (error) {
+        if (statusCodeOf(error) === 409 && attempt < retries) continue;
+        throw toDomainError(error, operation(map === undefined ? "create" : "patch"));
+      }
+    }
+  }
+
+  return {
+    async add(record) {
+      await update((records) => {
+        const kept = records.filter(
+          (old) => !(sameWorkload(old.workload, record.workload) && sameReference(old.image, record.image) && old.digest === record.digest),
+        );
+        const position = records.reduce((max, old) => Math.max(max, old.position), 0) + 1;
+        kept.push({
+          position,
+          workload: { kind: record.workload.kind, namespace: record.workload.namespace, name: record.workload.name },
+          image: record.image,
+          ...(record.digest === undefined ? {} : { digest: record.digest }),
+          updateId: record.updateId,
+          reason: record.reason,
+          createTime: record.createTime.toISOString(),
+        });
+        return { records: kept.slice(-maxRecords), result: undefined, changed: true };
+      });
+    },
+
+    async find(workload, image, digest) {
+      const { records } = await read();
+      for (let i = records.length - 1; i >= 0; i--) {
+        const record = records[i]!;
+        if (sameWorkload(record.workload, workload) && matches(record, image, digest)) return toRecord(record);
+      }
+      return undefined;
+    },
+
+    async list(query) {
+      const { records } = await read();
+      const matching = records
+        .filter((record) => !query.namespace || record.workload.namespace === query.namespace)
+        .map((record) => ({ position: record.position, item: toRecord(record) }))
+        .reverse();
+      return pageOf(matching, query.pageSize, query.pageToken);
+    },
+
+    async clear(image, workload) {
+      return update((records) => {
+        const removed: QuarantineRecord[] = [];
+        const kept = records.filter((record) => {
+          const hit =
+            (workload === undefined || sameWorkload(record.workload, workload)) &&
+            (sameReference(record.image, image) || (record.digest !== undefined && record.digest === digestOf(image)));
+          if (hit) removed.push(toRecord(record));
+          return !hit;
+        });
+        return { records: kept, result: removed.reverse(), changed: removed.length > 0 };
+      });
+    },
+  };
+}
+
+function toRecord(stored: StoredRecord): QuarantineRecord {
+  return {
+    workload: stored.workload,
+    image: stored.image,
+    ...(stored.digest === undefined ? {} : { digest: stored.digest }),
+    updateId: stored.updateId,
+    reason: stored.reason,
+    createTime: new Date(stored.createTime),
+  };
+}
+
+/** The same matching as the in-memory store: the digest when both sides know it, else the normalised reference. */
+function matches(record: StoredRecord, image: string, digest: string | undefined): boolean {
+  if (record.digest && digest) return record.digest === digest;
+  return sameReference(record.image, image);
+}
+
+function normalise(image: string): string {
+  const ref = tryParseImageReference(image);
+  return ref === undefined ? image : formatImageReference(ref);
+}
+
+function sameReference(a: string, b: string): boolean {
+  return a === b || normalise(a) === normalise(b);
+}
+
+function digestOf(image: string): string | undefined {
+  if (/^sha(256|384|512):/.test(image)) return image;
+  return tryParseImageReference(image)?.digest;
+}

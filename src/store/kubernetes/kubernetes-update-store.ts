@@ -1,0 +1,547 @@
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import { KubernetesApiError, isAlreadyExists, statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
+import type { KindApi } from "../../cluster/kubernetes/kind-api.js";
+import { createResilientInformer, type ResilientInformer } from "../../cluster/kubernetes/resilient-informer.js";
+import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
+import { DomainError } from "../../core/domain/domain-error.js";
+import type { UpdateEvent, UpdateEventBody } from "../../core/domain/update-event.js";
+import { isTerminal, type UpdateRecord } from "../../core/domain/update.js";
+import { workloadKey } from "../../core/domain/workload.js";
+import type { Clock } from "../../core/ports/clock.js";
+import type { Unsubscribe } from "../../core/ports/cluster.js";
+import { type CoreLogger, silentLogger } from "../../core/ports/logger.js";
+import type { ListUpdatesQuery, Page, UpdateStore } from "../../core/ports/update-store.js";
+import { ExecutionHalted } from "../../core/use-cases/execution-halted.js";
+import { createListenerQueue } from "../memory/listener-queue.js";
+import { checkPageSize } from "../memory/page-token.js";
+import { decodeRunPageToken, encodeRunPageToken, type RunPosition } from "./run-page-token.js";
+import {
+  type DecodedRun,
+  defaultUpdateRunLimits,
+  fromUpdateRunObject,
+  idempotencyName,
+  toUpdateRunObject,
+  toUpdateRunStatus,
+  type UpdateRunLimits,
+  type UpdateRunObject,
+  updateIdLabel,
+  updateIdLabelValue,
+  updateRunGroup,
+  updateRunName,
+  updateRunsPath,
+} from "./update-run-codec.js";
+
+export interface KubernetesUpdateStoreOptions {
+  /** For the informer's watch. Required. */
+  readonly kubeConfig: KubeConfig;
+  /** Every other request. Required. */
+  readonly rest: RestClient;
+  /** The manager's own namespace, where its UpdateRuns live. Required. */
+  readonly namespace: string;
+  /** Stamps event times; informer restart timers. Required. */
+  readonly clock: Clock;
+  /** This replica's identity (the pod name), recorded as the executor of the runs it writes. Required. */
+  readonly identity: string;
+  /**
+   * Whether this replica may execute updates now (it holds the leader Lease within its renew deadline).
+   * Checked before every write of execution state. Default: always (a single replica).
+   */
+  readonly canExecute?: () => boolean;
+  /**
+   * `workload-progress` events recorded per workload; later ones are folded into the workload's status
+   * (its latest rollout) and get no sequence number, so the event log stays bounded by the number of
+   * targets. Default: 5.
+   */
+  readonly maxProgressEventsPerWorkload?: number;
+  /** How much of a run is readable beside its compressed data. Default: 50 targets, 10 events. */
+  readonly limits?: UpdateRunLimits;
+  /** Conflicts (409) retried by re-reading, per save. Default: 5. */
+  readonly conflictRetries?: number;
+  /** Default: silentLogger. */
+  readonly logger?: CoreLogger;
+  /** Called with what a subscriber threw. Default: rethrown from a microtask. */
+  readonly onListenerError?: (error: unknown) => void;
+}
+
+/** The UpdateStore on UpdateRun custom resources, plus its lifecycle and what the leader needs. */
+export interface KubernetesUpdateStore extends UpdateStore {
+  /**
+   * One check that the UpdateRun CRD is served: DomainError failed-precondition naming the manifest
+   * when it is not, permission-denied without RBAC, unavailable when the API server cannot be reached.
+   */
+  checkInstalled(): Promise<void>;
+  /**
+   * Checks the CRD (retrying while the API server cannot be reached; a missing CRD or RBAC rejects),
+   * starts the informer and resolves once it listed.
+   */
+  start(): Promise<void>;
+  /** True once the informer listed. */
+  hasSynced(): boolean;
+  stop(): Promise<void>;
+  /**
+   * Called for every run the informer sees added or changed, with the executor its status names (the
+   * leader picks up runs that no replica, or a replica gone, executes).
+   */
+  onRunChanged(listener: (record: UpdateRecord, executor: string | undefined) => void): Unsubscribe;
+  /**
+   * Deletes finished runs older than `maxAgeMs`, and the oldest finished ones beyond `maxCount`.
+   * Unfinished runs are never deleted. Resolves with how many were deleted.
+   */
+  prune(policy: { readonly maxAgeMs: number; readonly maxCount: number }): Promise<number>;
+}
+
+/** Only `group`, `version` and `resource` are read by the informer; the kind is a label in its logs. */
+const updateRunApi = { kind: "UpdateRun", group: updateRunGroup, version: "v1alpha1", resource: "updateruns" } as unknown as KindApi;
+
+interface RunList {
+  readonly items: UpdateRunObject[];
+  readonly metadata?: { readonly continue?: string };
+}
+
+interface CachedRun {
+  readonly object: UpdateRunObject;
+  readonly decoded: DecodedRun;
+}
+
+/**
+ * UpdateRuns in the manager's namespace. Reads come from an informer (plus this replica's own
+ * writes, so a write is visible here at once); every write carries the resourceVersion it was based
+ * on, so concurrent writers never overwrite each other: a conflict (409) is retried after re-reading,
+ * merging only what is safe to merge (a cancel request). Execution state is written only by the
+ * replica allowed to execute (`canExecute`), which records itself as the run's executor.
+ */
+export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOptions): KubernetesUpdateStore {
+  const { rest, namespace, clock, identity } = options;
+  const canExecute = options.canExecute ?? (() => true);
+  const maxProgress = options.maxProgressEventsPerWorkload ?? 5;
+  const limits = options.limits ?? defaultUpdateRunLimits;
+  const conflictRetries = options.conflictRetries ?? 5;
+  const logger = (options.logger ?? silentLogger).child({ component: "update-store" });
+  const path = updateRunsPath(namespace);
+  const objectPath = (name: string) => `${path}/${encodeURIComponent(name)}`;
+  const queue = createListenerQueue(options.onListenerError);
+
+  /** By object name: the newest version seen, from the informer or this replica's writes. */
+  const runs = new Map<string, CachedRun>();
+  const nameById = new Map<string, string>();
+  const listeners = new Map<string, Set<(event: UpdateEvent) => void>>();
+  /** Per update id: the last sequence delivered to its subscribers. */
+  const published = new Map<string, number>();
+  const changeListeners = new Set<(record: UpdateRecord, executor: string | undefined) => void>();
+
+  const informer: ResilientInformer<KubernetesObject> = createResilientInformer<KubernetesObject>({
+    kubeConfig: options.kubeConfig,
+    rest,
+    api: updateRunApi,
+    namespace,
+    clock,
+    logger,
+    onAdd: (object) => remember(object as UpdateRunObject, true),
+    onUpdate: (object) => remember(object as UpdateRunObject, true),
+    onDelete: (object) => {
+      const name = (object as UpdateRunObject).metadata.name;
+      const cached = runs.get(name);
+      runs.delete(name);
+      if (cached !== undefined) nameById.delete(cached.decoded.record.id);
+    },
+  });
+
+  /** Keeps the newer of two versions of a run; publishes its new events. Returns the version kept. */
+  function remember(object: UpdateRunObject, fromInformer: boolean): CachedRun | undefined {
+    const name = object.metadata.name;
+    const current = runs.get(name);
+    if (current !== undefined && !isNewer(object, current.object)) return current;
+    let decoded: DecodedRun;
+    try {
+      decoded = fromUpdateRunObject(object);
+    } catch (error) {
+      logger.error({ err: error, name }, "an UpdateRun cannot be read; it is ignored");
+      return current;
+    }
+    const cached = { object, decoded };
+    runs.set(name, cached);
+    nameById.set(decoded.record.id, name);
+    publish(decoded);
+    if (fromInformer) {
+      for (const listener of [...changeListeners]) {
+        try {
+          listener(structuredClone(decoded.record), object.status?.executor);
+        } catch (error) {
+          logger.error({ err: error }, "an UpdateRun change listener threw");
+        }
+      }
+    }
+    return cached;
+  }
+
+  function publish(decoded: DecodedRun): void {
+    const id = decoded.record.id;
+    const subscribers = listeners.get(id);
+    if (subscribers === undefined) return;
+    const from = published.get(id) ?? 0;
+    const fresh = decoded.events.filter((event) => event.sequence > from);
+    if (fresh.length === 0) return;
+    published.set(id, fresh[fresh.length - 1]!.sequence);
+    const isSubscribed = (listener: (event: UpdateEvent) => void) => listeners.get(id)?.has(listener) === true;
+    for (const event of fresh) queue.notify(subscribers, event, isSubscribed, structuredClone);
+  }
+
+  const operation = (verb: string, name?: string) => ({
+    verb,
+    resource: `updateruns.${updateRunGroup}`,
+    namespace,
+    ...(name === undefined ? {} : { name }),
+  });
+
+  async function readLive(name: string): Promise<CachedRun | undefined> {
+    try {
+      const object = await rest.request<UpdateRunObject>({ method: "GET", path: objectPath(name) });
+      return remember(object, false);
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw toDomainError(error, operation("get", name));
+    }
+  }
+
+  async function findById(id: string): Promise<CachedRun | undefined> {
+    const name = nameById.get(id);
+    const cached = name === undefined ? undefined : runs.get(name);
+    if (cached !== undefined) return cached;
+    // Created on another replica a moment ago, before this informer saw it.
+    try {
+      const list = await rest.request<RunList>({
+        method: "GET",
+        path,
+        query: { labelSelector: `${updateIdLabel}=${updateIdLabelValue(id)}` },
+      });
+      const found = list.items.find((object) => object.spec?.id === id);
+      return found === undefined ? undefined : remember(found, false);
+    } catch (error) {
+      throw toDomainError(error, operation("list"));
+    }
+  }
+
+  let stopped = false;
+  let synced = false;
+
+  /** One request: resolves when UpdateRuns are served here and readable; otherwise says why. */
+  async function checkInstalled(): Promise<void> {
+    try {
+      await rest.request({ method: "GET", path, query: { limit: "1" } });
+    } catch (error) {
+      if (statusCodeOf(error) === 404) {
+        throw new DomainError(
+          "failed-precondition",
+          "CLUSTER_ERROR",
+          `the UpdateRun custom resource (updateruns.${updateRunGroup}) is not installed: apply kube/base/update-run-crd.yaml ` +
+            "(kubectl apply -k kube/base installs it), or set UPDATE_MANAGER_STORE=memory to keep updates in memory (lost on restart)",
+          { cause: error },
+        );
+      }
+      throw toDomainError(error, operation("list"));
+    }
+  }
+
+  function notFound(id: string): DomainError {
+    return new DomainError("not-found", "UPDATE_NOT_FOUND", `update ${id} not found`, { metadata: { update_id: id } });
+  }
+
+  /** Writes the status on top of `base`, with base's resourceVersion as the precondition. */
+  async function writeStatus(base: UpdateRunObject, record: UpdateRecord, events: readonly UpdateEvent[], executor: string | undefined) {
+    const status = toUpdateRunStatus(record, events, executor, limits);
+    // An update (PUT) of /status: the whole status is replaced (a merge patch would keep keys that are gone),
+    // and the resourceVersion of `base` makes it fail with 409 if anyone wrote the run since.
+    const object = await rest.request<UpdateRunObject>({
+      method: "PUT",
+      path: `${objectPath(base.metadata.name)}/status`,
+      body: { ...base, status },
+    });
+    return remember(object, false);
+  }
+
+  /** Numbers the new events after `existing`, dropping progress events beyond the per-workload budget. */
+  function number(id: string, existing: readonly UpdateEvent[], bodies: readonly UpdateEventBody[]): UpdateEvent[] {
+    const progressCount = new Map<string, number>();
+    for (const event of existing) {
+      if (event.type === "workload-progress") {
+        const key = workloadKey(event.workload);
+        progressCount.set(key, (progressCount.get(key) ?? 0) + 1);
+      }
+    }
+    const time = clock.now();
+    const added: UpdateEvent[] = [];
+    let sequence = existing.length;
+    for (const body of bodies) {
+      if (body.type === "workload-progress") {
+        const key = workloadKey(body.workload);
+        const count = progressCount.get(key) ?? 0;
+        if (count >= maxProgress) continue;
+        progressCount.set(key, count + 1);
+      }
+      added.push({ ...structuredClone(body), sequence: ++sequence, time, updateId: id } as UpdateEvent);
+    }
+    return added;
+  }
+
+  function isCancelOnly(record: UpdateRecord, bodies: readonly UpdateEventBody[]): boolean {
+    return record.cancelRequested && bodies.every((body) => body.type === "cancel-requested");
+  }
+
+  return {
+    checkInstalled,
+
+    async start() {
+      // Unreachable (or failing) API server: keep trying; a missing CRD or RBAC is final.
+      for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 10_000)) {
+        if (stopped) return;
+        try {
+          await checkInstalled();
+          break;
+        } catch (error) {
+          if (!(error instanceof DomainError) || error.code !== "unavailable") throw error;
+          logger.warn({ err: error, delayMs }, "cannot reach the API server to read UpdateRuns; retrying");
+          await new Promise<void>((resolve) => clock.setTimer(delayMs, resolve));
+        }
+      }
+      informer.start();
+      await informer.synced;
+      synced = true;
+    },
+
+    hasSynced: () => synced,
+
+    async stop() {
+      stopped = true;
+      await informer.stop();
+    },
+
+    onRunChanged(listener) {
+      changeListeners.add(listener);
+      return () => changeListeners.delete(listener);
+    },
+
+    async create(record, events) {
+      const object = toUpdateRunObject(record, namespace);
+      let created: UpdateRunObject;
+      try {
+        created = await rest.request<UpdateRunObject>({ method: "POST", path, body: object });
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw toDomainError(error, operation("create", object.metadata.name));
+        const existing = await readLive(object.metadata.name);
+        const existingId = existing?.decoded.record.id ?? record.id;
+        throw new DomainError(
+          "already-exists",
+          "UPDATE_EXISTS",
+          record.idempotencyKey === undefined
+            ? `update ${existingId} already exists`
+            : `${record.requester} already started update ${existingId} with idempotency key "${record.idempotencyKey}"`,
+          { metadata: { update_id: existingId }, cause: error },
+        );
+      }
+      const added = number(record.id, [], events);
+      const stored = { ...structuredClone(record), lastSequence: added.length };
+      try {
+        await writeStatus(created, stored, added, undefined);
+      } catch (error) {
+        // The run exists but its first status did not land: delete it so the request can be retried whole.
+        await rest.request({ method: "DELETE", path: objectPath(created.metadata.name) }).catch(() => undefined);
+        throw toDomainError(error, operation("update", created.metadata.name));
+      }
+      record.lastSequence = added.length;
+      return structuredClone(added);
+    },
+
+    async get(id) {
+      const found = await findById(id);
+      return found === undefined ? undefined : structuredClone(found.decoded.record);
+    },
+
+    async findByIdempotencyKey(requester, key) {
+      const name = idempotencyName(requester, key);
+      const found = runs.get(name) ?? (await readLive(name));
+      return found === undefined ? undefined : structuredClone(found.decoded.record);
+    },
+
+    async list(query: ListUpdatesQuery): Promise<Page<UpdateRecord>> {
+      checkPageSize(query.pageSize);
+      const after = query.pageToken ? decodeRunPageToken(query.pageToken) : undefined;
+      const states = query.states && query.states.length > 0 ? new Set(query.states) : undefined;
+      const matching = [...runs.values()]
+        .map((run) => run.decoded.record)
+        .filter(
+          (record) =>
+            (!query.classifier || record.classifier === query.classifier) &&
+            (!query.requester || record.requester === query.requester) &&
+            (!states || states.has(record.state)),
+        )
+        .map((record) => ({ record, position: { time: record.createTime.getTime(), id: record.id } }))
+        .sort((a, b) => comparePositions(b.position, a.position))
+        .filter((entry) => after === undefined || comparePositions(entry.position, after) < 0);
+      const page = matching.slice(0, query.pageSize);
+      const last = page[page.length - 1];
+      return {
+        items: structuredClone(page.map((entry) => entry.record)),
+        nextPageToken: matching.length > query.pageSize && last !== undefined ? encodeRunPageToken(last.position) : "",
+      };
+    },
+
+    async listUnfinished() {
+      // From the API server, not the cache: a new leader must not miss a run its informer has not seen yet.
+      const unfinished: UpdateRecord[] = [];
+      let continueToken: string | undefined;
+      do {
+        let page: RunList;
+        try {
+          page = await rest.request<RunList>({
+            method: "GET",
+            path,
+            query: { limit: "100", continue: continueToken },
+          });
+        } catch (error) {
+          throw toDomainError(error, operation("list"));
+        }
+        for (const object of page.items) {
+          const record = remember(object, false)?.decoded.record;
+          if (record !== undefined && !isTerminal(record.state)) unfinished.push(structuredClone(record));
+        }
+        continueToken = page.metadata?.continue || undefined;
+      } while (continueToken !== undefined);
+      return unfinished;
+    },
+
+    async save(record, bodies = []) {
+      const name = nameById.get(record.id) ?? updateRunName(record);
+      let base = runs.get(name) ?? (await readLive(name));
+      for (let attempt = 0; ; attempt++) {
+        if (base === undefined) throw notFound(record.id);
+        const stored = base.decoded;
+        const executor = base.object.status?.executor;
+        let next: UpdateRecord;
+        let executorToRecord: string | undefined;
+        if (canExecute()) {
+          if (isTerminal(stored.record.state)) {
+            // Finished already (by this replica's earlier execution, or another one): never written again.
+            throw new ExecutionHalted(`update ${record.id} has already finished (${stored.record.state}); not written again`);
+          }
+          if (executor !== undefined && executor !== identity) {
+            logger.info({ update_id: record.id, previous_executor: executor }, "taking over the update's execution");
+          }
+          // A cancel recorded by another replica is kept: the executor's copy may predate it.
+          next = { ...structuredClone(record), cancelRequested: record.cancelRequested || stored.record.cancelRequested };
+          executorToRecord = identity;
+        } else if (isCancelOnly(record, bodies)) {
+          if (isTerminal(stored.record.state)) {
+            throw new DomainError(
+              "failed-precondition",
+              "UPDATE_FINISHED",
+              `update ${record.id} has already finished (${stored.record.state}); there is nothing to cancel`,
+              { metadata: { update_id: record.id, state: stored.record.state } },
+            );
+          }
+          if (stored.record.cancelRequested) {
+            record.lastSequence = stored.record.lastSequence;
+            return [];
+          }
+          // Only the request is recorded; the executor's state stays as the executor wrote it.
+          next = { ...structuredClone(stored.record), cancelRequested: true };
+          executorToRecord = executor;
+        } else {
+          throw new ExecutionHalted(
+            `this replica (${identity}) is not the leader and may not write update ${record.id}; the leader executes it`,
+          );
+        }
+        const added = number(record.id, stored.events, bodies);
+        const all = [...stored.events, ...added];
+        next.lastSequence = all.length;
+        try {
+          await writeStatus(base.object, next, all, executorToRecord);
+        } catch (error) {
+          if (statusCodeOf(error) === 409 && attempt < conflictRetries) {
+            base = await readLive(name);
+            continue;
+          }
+          if (statusCodeOf(error) === 404) throw notFound(record.id);
+          if (!(error instanceof KubernetesApiError)) {
+            // The write may or may not have landed: read it again before the next save.
+            runs.delete(name);
+          }
+          throw toDomainError(error, operation("update", name));
+        }
+        record.lastSequence = all.length;
+        return structuredClone(added);
+      }
+    },
+
+    async readEvents(id, afterSequence) {
+      const found = await findById(id);
+      if (found === undefined) throw notFound(id);
+      return structuredClone(found.decoded.events.slice(Math.max(0, afterSequence)));
+    },
+
+    subscribe(id, listener): Unsubscribe {
+      let set = listeners.get(id);
+      if (set === undefined) {
+        set = new Set();
+        listeners.set(id, set);
+        // From what this replica knows now on; a watcher reads what came before from readEvents.
+        const name = nameById.get(id);
+        const known = name === undefined ? undefined : runs.get(name);
+        published.set(id, known?.decoded.record.lastSequence ?? 0);
+      }
+      set.add(listener);
+      return () => {
+        const current = listeners.get(id);
+        current?.delete(listener);
+        if (current?.size === 0) {
+          listeners.delete(id);
+          published.delete(id);
+        }
+      };
+    },
+
+    async prune(policy) {
+      const finished = [...runs.values()]
+        .filter((run) => isTerminal(run.decoded.record.state))
+        .sort((a, b) => comparePositions(positionOf(b.decoded.record), positionOf(a.decoded.record)));
+      const now = clock.now().getTime();
+      const doomed = finished.filter((run, index) => {
+        const ended = (run.decoded.record.finishTime ?? run.decoded.record.createTime).getTime();
+        return index >= policy.maxCount || now - ended > policy.maxAgeMs;
+      });
+      let deleted = 0;
+      for (const run of doomed) {
+        try {
+          await rest.request({
+            method: "DELETE",
+            path: objectPath(run.object.metadata.name),
+            body: { kind: "DeleteOptions", apiVersion: "v1", preconditions: { uid: run.object.metadata.uid } },
+          });
+          deleted++;
+        } catch (error) {
+          if (statusCodeOf(error) !== 404) logger.warn({ err: error, name: run.object.metadata.name }, "pruning a finished UpdateRun failed");
+        }
+        runs.delete(run.object.metadata.name);
+        nameById.delete(run.decoded.record.id);
+      }
+      if (deleted > 0) logger.info({ deleted }, "pruned finished UpdateRuns");
+      return deleted;
+    },
+  };
+}
+
+function positionOf(record: UpdateRecord): RunPosition {
+  return { time: record.createTime.getTime(), id: record.id };
+}
+
+function comparePositions(a: RunPosition, b: RunPosition): number {
+  if (a.time !== b.time) return a.time - b.time;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** resourceVersions are opaque, but etcd's are integers; anything else counts as newer (the informer is authoritative). */
+function isNewer(candidate: UpdateRunObject, current: UpdateRunObject): boolean {
+  const a = candidate.metadata.resourceVersion;
+  const b = current.metadata.resourceVersion;
+  if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return true;
+  return BigInt(a) >= BigInt(b);
+}

@@ -1,0 +1,334 @@
+import { createHash } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
+import type { UpdateEvent } from "../../core/domain/update-event.js";
+import type { MigrationStatus, UpdatePlan, UpdateRecord, UpdateState, WorkloadStatus } from "../../core/domain/update.js";
+import { isTerminal } from "../../core/domain/update.js";
+import { workloadKey } from "../../core/domain/workload.js";
+
+export const updateRunGroup = "updatemanager.io";
+export const updateRunVersion = "v1alpha1";
+export const updateRunApiVersion = `${updateRunGroup}/${updateRunVersion}`;
+/** Label carrying the update id (or its hash when the id is not a valid label value): lookups by id. */
+export const updateIdLabel = `${updateRunGroup}/update-id`;
+
+/** The collection path of UpdateRuns in one namespace. */
+export function updateRunsPath(namespace: string): string {
+  return `/apis/${updateRunGroup}/${updateRunVersion}/namespaces/${encodeURIComponent(namespace)}/updateruns`;
+}
+
+export interface UpdateRunSpec {
+  id: string;
+  image: string;
+  classifier: string;
+  requester: string;
+  idempotencyKey?: string;
+  requestHash?: string;
+  createTime: string;
+  updateTimeoutMs: number;
+  overrideQuarantine: boolean;
+  targetCount: number;
+  /** gzip+base64 JSON of the UpdatePlan. */
+  plan: string;
+}
+
+export interface UpdateRunTarget {
+  target: string;
+  phase: string;
+  patched: boolean;
+  images: { container: string; previous: string; new: string }[];
+}
+
+export interface UpdateRunCondition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface UpdateRunStatus {
+  phase?: string;
+  step?: string;
+  reason?: string;
+  startTime?: string;
+  finishTime?: string;
+  cancelRequested?: boolean;
+  executor?: string;
+  lastSequence?: number;
+  summary?: Record<string, number>;
+  targets?: UpdateRunTarget[];
+  targetsOmitted?: number;
+  recentEvents?: { sequence: number; time: string; type: string; message: string }[];
+  conditions?: UpdateRunCondition[];
+  /** gzip+base64 JSON of { state, migrations, workloads }. */
+  progress?: string;
+  /** gzip+base64 JSON of the event log. */
+  events?: string;
+}
+
+export interface UpdateRunObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+  };
+  spec: UpdateRunSpec;
+  status?: UpdateRunStatus;
+}
+
+/** How much of a run is kept readable beside the compressed data. */
+export interface UpdateRunLimits {
+  /** Targets listed in status.targets. */
+  readonly readableTargets: number;
+  /** Milestone events listed in status.recentEvents. */
+  readonly recentEvents: number;
+}
+
+export const defaultUpdateRunLimits: UpdateRunLimits = { readableTargets: 50, recentEvents: 10 };
+
+const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * The object name of a run. With an idempotency key it derives from (requester, key) only, so a
+ * second create of the same key on any replica fails with AlreadyExists at the API server: the
+ * server, not a replica's memory, decides which request won.
+ */
+export function updateRunName(record: Pick<UpdateRecord, "id" | "requester" | "idempotencyKey">): string {
+  if (record.idempotencyKey !== undefined) return idempotencyName(record.requester, record.idempotencyKey);
+  if (record.id.length <= 63 && dnsSubdomain.test(record.id)) return record.id;
+  return `ur-${sha256Hex(`id\0${record.id}`).slice(0, 40)}`;
+}
+
+export function idempotencyName(requester: string, key: string): string {
+  return `ur-k-${sha256Hex(JSON.stringify([requester, key])).slice(0, 40)}`;
+}
+
+/** The value of `updateIdLabel` for an id: the id itself when it is a valid label value. */
+export function updateIdLabelValue(id: string): string {
+  if (id.length <= 63 && labelValue.test(id)) return id;
+  return `h-${sha256Hex(id).slice(0, 40)}`;
+}
+
+export function compress(value: unknown): string {
+  return gzipSync(Buffer.from(JSON.stringify(value), "utf8"), { level: 9 }).toString("base64");
+}
+
+export function decompress<T>(text: string): T {
+  return JSON.parse(gunzipSync(Buffer.from(text, "base64")).toString("utf8")) as T;
+}
+
+/** Kubernetes-style phase names for the printer column: `rolled-back` becomes `RolledBack`. */
+export function phaseName(state: UpdateState): string {
+  return state
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+}
+
+export function stateFromPhase(phase: string | undefined): UpdateState | undefined {
+  if (phase === undefined) return undefined;
+  const state = phase.replace(/[A-Z]/g, (letter, index: number) => (index === 0 ? "" : "-") + letter.toLowerCase());
+  return state as UpdateState;
+}
+
+/** The new object for `create`: spec from the record, and (written separately, via /status) its first status. */
+export function toUpdateRunObject(record: UpdateRecord, namespace: string): UpdateRunObject {
+  return {
+    apiVersion: updateRunApiVersion,
+    kind: "UpdateRun",
+    metadata: {
+      name: updateRunName(record),
+      namespace,
+      labels: { [updateIdLabel]: updateIdLabelValue(record.id), "app.kubernetes.io/managed-by": "update-manager" },
+    },
+    spec: {
+      id: record.id,
+      image: record.image,
+      classifier: record.classifier,
+      requester: record.requester,
+      ...(record.idempotencyKey === undefined ? {} : { idempotencyKey: record.idempotencyKey }),
+      ...(record.requestHash === undefined ? {} : { requestHash: record.requestHash }),
+      createTime: record.createTime.toISOString(),
+      updateTimeoutMs: record.updateTimeoutMs,
+      overrideQuarantine: record.overrideQuarantine,
+      targetCount:
+        record.plan.workloads.filter((workload) => !workload.unchanged).length + record.plan.migrations.length,
+      plan: compress(record.plan),
+    },
+  };
+}
+
+/** What an event log is stored as: the `planned` event's plan is the spec's, so it is not stored twice. */
+type StoredEvent = Omit<UpdateEvent, "time" | "updateId"> & { time: string; plan?: UpdatePlan | "spec" };
+
+interface StoredProgress {
+  state: UpdateState;
+  migrations: MigrationStatus[];
+  workloads: WorkloadStatus[];
+}
+
+/** The status for a record and its whole event log (which must end at record.lastSequence). */
+export function toUpdateRunStatus(
+  record: UpdateRecord,
+  events: readonly UpdateEvent[],
+  executor: string | undefined,
+  limits: UpdateRunLimits = defaultUpdateRunLimits,
+): UpdateRunStatus {
+  const summary: Record<string, number> = {};
+  for (const status of record.workloads) summary[status.phase] = (summary[status.phase] ?? 0) + 1;
+  const changing = record.workloads.filter((status) => status.phase !== "unchanged");
+  const targets = changing.slice(0, limits.readableTargets).map((status) => ({
+    target: workloadKey(status.workload),
+    phase: status.phase,
+    patched: status.patched,
+    images: status.containers
+      .filter((container) => !container.unchanged)
+      .map((container) => ({ container: container.name, previous: container.currentImage, new: container.newImage })),
+  }));
+  const milestones = events.filter((event) => event.type !== "workload-progress");
+  const recentEvents = milestones.slice(-limits.recentEvents).map((event) => ({
+    sequence: event.sequence,
+    time: event.time.toISOString(),
+    type: event.type,
+    message: describeEvent(event) || event.type,
+  }));
+  const stored: StoredEvent[] = events.map((event) => {
+    const { updateId: _updateId, time, ...rest } = event;
+    const copy: StoredEvent = { ...(rest as Omit<UpdateEvent, "time" | "updateId">), time: time.toISOString() };
+    if (event.type === "planned" && JSON.stringify(event.plan) === JSON.stringify(record.plan)) copy.plan = "spec";
+    return copy;
+  });
+  const progress: StoredProgress = { state: record.state, migrations: record.migrations, workloads: record.workloads };
+  const terminal = isTerminal(record.state);
+  return {
+    phase: phaseName(record.state),
+    step: record.phase,
+    // Empty strings are left out: Kubernetes 1.20 refuses "" for a string field of a custom resource.
+    ...(record.reason === "" ? {} : { reason: record.reason }),
+    ...(record.startTime === undefined ? {} : { startTime: record.startTime.toISOString() }),
+    ...(record.finishTime === undefined ? {} : { finishTime: record.finishTime.toISOString() }),
+    cancelRequested: record.cancelRequested,
+    ...(executor === undefined ? {} : { executor }),
+    lastSequence: record.lastSequence,
+    summary,
+    targets,
+    targetsOmitted: Math.max(0, changing.length - targets.length),
+    recentEvents,
+    conditions: [
+      {
+        type: "Finished",
+        status: terminal ? "True" : "False",
+        reason: phaseName(record.state),
+        ...(record.reason === "" ? {} : { message: record.reason }),
+        lastTransitionTime: (record.finishTime ?? record.startTime ?? record.createTime).toISOString(),
+      },
+    ],
+    progress: compress(progress),
+    events: compress(stored),
+  };
+}
+
+/** A run as the core sees it. */
+export interface DecodedRun {
+  readonly record: UpdateRecord;
+  readonly events: readonly UpdateEvent[];
+}
+
+/** Reads a run back; a run whose status was never written is pending with no events. */
+export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
+  const { spec } = object;
+  const status = object.status ?? {};
+  const plan = decompress<UpdatePlan>(spec.plan);
+  const progress = status.progress === undefined ? undefined : decompress<StoredProgress>(status.progress);
+  const stored = status.events === undefined ? [] : decompress<StoredEvent[]>(status.events);
+  const events = stored.map((event) => {
+    const restored = { ...event, time: new Date(event.time), updateId: spec.id } as UpdateEvent & { plan?: unknown };
+    if (event.type === "planned" && event.plan === "spec") restored.plan = plan;
+    return restored as UpdateEvent;
+  });
+  const record: UpdateRecord = {
+    id: spec.id,
+    state: progress?.state ?? stateFromPhase(status.phase) ?? "pending",
+    phase: (status.step as UpdateRecord["phase"] | undefined) ?? "planning",
+    image: spec.image,
+    classifier: spec.classifier,
+    requester: spec.requester,
+    plan,
+    createTime: new Date(spec.createTime),
+    ...(status.startTime ? { startTime: new Date(status.startTime) } : {}),
+    ...(status.finishTime ? { finishTime: new Date(status.finishTime) } : {}),
+    reason: status.reason ?? "",
+    updateTimeoutMs: spec.updateTimeoutMs,
+    ...(spec.idempotencyKey === undefined ? {} : { idempotencyKey: spec.idempotencyKey }),
+    ...(spec.requestHash === undefined ? {} : { requestHash: spec.requestHash }),
+    overrideQuarantine: spec.overrideQuarantine,
+    cancelRequested: status.cancelRequested ?? false,
+    migrations: progress?.migrations ?? initialMigrations(plan),
+    workloads: progress?.workloads ?? initialWorkloads(plan),
+    lastSequence: events.length,
+  };
+  return { record, events };
+}
+
+function initialMigrations(plan: UpdatePlan): MigrationStatus[] {
+  return plan.migrations.map((migration) => ({
+    template: migration.template,
+    jobName: migration.jobName,
+    phase: "pending",
+    message: "",
+  }));
+}
+
+function initialWorkloads(plan: UpdatePlan): WorkloadStatus[] {
+  return plan.workloads.map((workload) => ({
+    workload: workload.workload,
+    phase: workload.unchanged ? "unchanged" : "pending",
+    containers: workload.containers.map((container) => ({ ...container })),
+    message: "",
+    patched: false,
+  }));
+}
+
+/** One line per milestone event, for `kubectl describe`. */
+function describeEvent(event: UpdateEvent): string {
+  switch (event.type) {
+    case "planned":
+      return `planned ${event.plan.workloads.length} workloads and ${event.plan.migrations.length} migrations`;
+    case "migration-started":
+    case "migration-succeeded":
+      return `${workloadKey(event.template)} as Job ${event.jobName}`;
+    case "migration-failed":
+      return `${workloadKey(event.template)} as Job ${event.jobName}: ${event.reason}`;
+    case "workload-patched":
+    case "workload-rolled-back":
+      return `${workloadKey(event.workload)}: ${event.containers
+        .map((container) => `${container.name} ${container.currentImage} -> ${container.newImage}`)
+        .join(", ")}`;
+    case "workload-progress":
+      return `${workloadKey(event.workload)}: ${event.rollout.message}`;
+    case "workload-healthy":
+      return workloadKey(event.workload);
+    case "workload-failed":
+    case "workload-rollback-failed":
+      return `${workloadKey(event.workload)}: ${event.reason}`;
+    case "workload-conflict":
+      return `${workloadKey(event.workload)} container ${event.container}: expected ${event.expectedImage}, found ${event.actualImage}`;
+    case "rollback-started":
+      return `${event.reason} (${event.workloads.length} workloads to restore)`;
+    case "rollback-finished":
+      return event.success ? "every patched workload restored" : `${event.remaining.length} workloads not restored`;
+    case "cancel-requested":
+      return `by ${event.requester || "an unknown caller"}${event.reason ? `: ${event.reason}` : ""}`;
+    case "finished":
+      return `${phaseName(event.state)}${event.reason ? `: ${event.reason}` : ""}`;
+  }
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { createUpdateManager } from "../../../src/core/use-cases/update-manager.js";
+import { createHarness, deployment, isEvent } from "./engine-harness.js";
+
+const oldImage = "registry.example.com/shop/web:1.0";
+const newImage = "registry.example.com/shop/web:2.0";
+
+/** Two replicas on one store and cluster: the harness's manager leads while `leading` is true; the other never does. */
+function twoReplicas() {
+  const state = { leading: true };
+  const h = createHarness({ wrap: (deps) => ({ ...deps, canExecute: () => state.leading }) });
+  const follower = createUpdateManager({ ...h.deps, canExecute: () => false });
+  h.add({ kind: "Deployment", namespace: "shop", name: "a", classifier: "shop", replicas: 2, containers: [{ name: "app", image: oldImage }] });
+  h.add({ kind: "Deployment", namespace: "shop", name: "b", classifier: "shop", replicas: 2, containers: [{ name: "app", image: oldImage }] });
+  return { h, follower, state };
+}
+
+describe("executing only on the leader", () => {
+  it("has a follower record a new update as pending, which the leader resumes and finishes", async () => {
+    const { h, follower } = twoReplicas();
+    const { id } = await follower.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    await h.clock.advanceAsync(5000);
+    expect((await h.store.get(id))!.state).toBe("pending");
+    expect(h.patchWrites()).toEqual([]);
+    // Its locks are taken, so no other update can slip in before the leader picks it up.
+    expect(h.locks.holder(deployment("a"))).toBe(id);
+
+    expect((await follower.resumeUnfinished()).resumed).toEqual([]);
+    expect((await h.manager.resumeUnfinished()).resumed).toEqual([id]);
+    const done = await h.settle(id);
+    expect(done.state).toBe("succeeded");
+    expect(h.imagesOf(deployment("a"))).toEqual([`app=${newImage}`]);
+  });
+
+  it("stops the leader's execution when a cancel is recorded through a follower", async () => {
+    const { h, follower } = twoReplicas();
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    await h.until(id, isEvent("workload-patched", deployment("a")));
+    const answer = await follower.cancelUpdate(id, "wrong build", "alice");
+    expect(answer.cancelRequested).toBe(true);
+    const done = await h.settle(id);
+    expect(done.state).toBe("cancelled");
+    expect(done.reason).toBe("cancelled by alice: wrong build");
+    expect(h.imagesOf(deployment("a"))).toEqual([`app=${oldImage}`]);
+    expect(h.imagesOf(deployment("b"))).toEqual([`app=${oldImage}`]);
+    expect((await h.eventTypes(id)).filter((type) => type === "cancel-requested")).toHaveLength(1);
+  });
+
+  it("stops executing without another write when it steps down, and resumes when it leads again", async () => {
+    const { h, state } = twoReplicas();
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    await h.until(id, isEvent("workload-patched", deployment("a")));
+    state.leading = false;
+    await h.manager.stepDown();
+    const frozen = await h.events(id);
+    const writes = h.patchWrites().length;
+    await h.clock.advanceAsync(60_000);
+    expect(await h.events(id)).toEqual(frozen);
+    expect(h.patchWrites()).toHaveLength(writes);
+    expect((await h.store.get(id))!.state).toBe("running");
+
+    state.leading = true;
+    expect((await h.manager.resumeUnfinished()).resumed).toEqual([id]);
+    const done = await h.settle(id);
+    expect(done.state).toBe("succeeded");
+    // Nothing was patched twice: a is patched once, b once.
+    expect(h.patchWrites().map((write) => write.target.name)).toEqual(["a", "b"]);
+  });
+});

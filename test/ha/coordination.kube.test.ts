@@ -1,0 +1,222 @@
+import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAnnotationTargetLocks } from "../../src/cluster/kubernetes/annotation-target-locks.js";
+import { createLeaseElector, type LeaseElector } from "../../src/cluster/kubernetes/lease-elector.js";
+import { createRestClient } from "../../src/cluster/kubernetes/rest-client.js";
+import { createMetadataKeys } from "../../src/core/domain/metadata-keys.js";
+import { systemClock } from "../../src/core/ports/clock.js";
+import { createConfigMapQuarantineStore } from "../../src/store/kubernetes/config-map-quarantine-store.js";
+import { type ControlPlane, startControlPlane } from "../support/control-plane.js";
+import { startTcpProxy, type TcpProxy } from "../cluster/kubernetes/tcp-proxy.js";
+
+let plane: ControlPlane;
+let namespaceCount = 0;
+
+beforeAll(async () => {
+  plane = await startControlPlane();
+});
+
+afterAll(async () => {
+  await plane?.stop();
+});
+
+async function createNamespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${++namespaceCount}`;
+  await plane.kubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  return name;
+}
+
+const timings = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 250 };
+
+interface Candidate {
+  readonly elector: LeaseElector;
+  readonly transitions: string[];
+}
+
+function candidate(namespace: string, identity: string, server?: string): Candidate {
+  const kubeConfig = plane.kubeConfig();
+  if (server !== undefined) {
+    const cluster = kubeConfig.getCurrentCluster();
+    kubeConfig.clusters = kubeConfig.clusters.map((c) => (c.name === cluster?.name ? { ...c, server } : c));
+  }
+  const transitions: string[] = [];
+  const elector = createLeaseElector({
+    rest: createRestClient(kubeConfig, { timeoutMs: 1000 }),
+    namespace,
+    identity,
+    clock: systemClock,
+    ...timings,
+    onStartedLeading: () => transitions.push("started"),
+    onStoppedLeading: () => transitions.push("stopped"),
+  });
+  return { elector, transitions };
+}
+
+/** Samples both candidates every 20 ms until `until` holds (bounded); fails if both ever lead at once. */
+async function watchLeaders(a: LeaseElector, b: LeaseElector, until: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!until()) {
+    expect(a.isLeader() && b.isLeader()).toBe(false);
+    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("leader election on a Lease", () => {
+  it("elects one leader, and hands over at once when it stops", async () => {
+    const namespace = await createNamespace("lease");
+    const a = candidate(namespace, "pod-a");
+    const b = candidate(namespace, "pod-b");
+    a.elector.start();
+    await watchLeaders(a.elector, b.elector, () => a.elector.isLeader(), 10_000);
+    b.elector.start();
+    // b keeps following while a renews: well past a lease duration.
+    await watchLeaders(a.elector, b.elector, () => false, 4000).catch((error: Error) => expect(error.message).toMatch(/not reached/));
+    expect(b.elector.isLeader()).toBe(false);
+    expect(b.elector.leader()).toBe("pod-a");
+
+    const stoppedAt = Date.now();
+    await a.elector.stop();
+    await watchLeaders(a.elector, b.elector, () => b.elector.isLeader(), 5000);
+    // Released, not expired: b took over within a couple of retry periods, not a lease duration.
+    expect(Date.now() - stoppedAt).toBeLessThan(timings.leaseDurationMs);
+    expect(a.transitions).toEqual(["started", "stopped"]);
+    await b.elector.stop();
+  });
+
+  it("has a leader cut off from the API server stop before another takes over", async () => {
+    const namespace = await createNamespace("partition");
+    const proxy: TcpProxy = await startTcpProxy(new URL(plane.server));
+    const a = candidate(namespace, "pod-a", proxy.url);
+    const b = candidate(namespace, "pod-b");
+    try {
+      a.elector.start();
+      await watchLeaders(a.elector, b.elector, () => a.elector.isLeader(), 10_000);
+      b.elector.start();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const cutAt = Date.now();
+      proxy.refuse(true);
+      proxy.cut();
+      let stoppedAfter = -1;
+      await watchLeaders(
+        a.elector,
+        b.elector,
+        () => {
+          if (stoppedAfter < 0 && !a.elector.isLeader()) stoppedAfter = Date.now() - cutAt;
+          return b.elector.isLeader();
+        },
+        15_000,
+      );
+      expect(stoppedAfter).toBeGreaterThanOrEqual(0);
+      expect(stoppedAfter).toBeLessThanOrEqual(timings.renewDeadlineMs + 100);
+      expect(Date.now() - cutAt).toBeGreaterThanOrEqual(timings.leaseDurationMs - timings.renewDeadlineMs);
+      expect(a.transitions).toEqual(["started", "stopped"]);
+    } finally {
+      await a.elector.stop();
+      await b.elector.stop();
+      await proxy.close();
+    }
+  }, 60_000);
+});
+
+describe("target locks on workload annotations", () => {
+  const keys = createMetadataKeys();
+  const deploymentRef = (namespace: string, name: string) => ({ kind: "Deployment" as const, namespace, name });
+
+  async function deployment(namespace: string, name: string): Promise<void> {
+    await plane.kubeConfig().makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name },
+        spec: {
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "example.com/app:1" }] } },
+        },
+      },
+    });
+  }
+
+  async function annotations(namespace: string, name: string): Promise<Record<string, string>> {
+    const object = await plane.kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace, name });
+    return object.metadata?.annotations ?? {};
+  }
+
+  function locks(states: Record<string, "active" | "finished" | "missing">) {
+    return createAnnotationTargetLocks({
+      rest: createRestClient(plane.kubeConfig()),
+      cluster: { getWorkload: () => undefined },
+      keys,
+      clock: systemClock,
+      missingUpdateGraceMs: 60_000,
+      updateState: async (id) => states[id] ?? "missing",
+    });
+  }
+
+  it("takes all locks or none, lets exactly one of two racing updates win, and releases only its own", async () => {
+    const namespace = await createNamespace("locks");
+    await deployment(namespace, "a");
+    await deployment(namespace, "b");
+    const states: Record<string, "active" | "finished" | "missing"> = { u1: "active", u2: "active" };
+    const replica1 = locks(states);
+    const replica2 = locks(states);
+    const targets = [deploymentRef(namespace, "a"), deploymentRef(namespace, "b")];
+
+    const results = await Promise.allSettled([replica1.acquire("u1", targets), replica2.acquire("u2", [...targets].reverse())]);
+    const winners = results.filter((result) => result.status === "fulfilled");
+    expect(winners).toHaveLength(1);
+    const loser = results.find((result) => result.status === "rejected") as PromiseRejectedResult;
+    expect(loser.reason).toMatchObject({ code: "aborted", reason: "TARGET_BUSY" });
+    const winner = results[0]!.status === "fulfilled" ? "u1" : "u2";
+    // All or nothing: both held by the winner, none by the loser.
+    expect((await annotations(namespace, "a"))[keys.lockAnnotation]).toBe(winner);
+    expect((await annotations(namespace, "b"))[keys.lockAnnotation]).toBe(winner);
+
+    // Re-acquiring its own locks succeeds (resume after a failover); the other's release changes nothing.
+    await replica2.acquire(winner, targets);
+    await replica1.release(winner === "u1" ? "u2" : "u1", targets);
+    expect((await annotations(namespace, "a"))[keys.lockAnnotation]).toBe(winner);
+    await replica2.release(winner, targets);
+    expect(await annotations(namespace, "a")).not.toHaveProperty(keys.lockAnnotation);
+    expect(await annotations(namespace, "b")).not.toHaveProperty(`${keys.lockAnnotation}-at`);
+  });
+
+  it("takes over the lock of a finished update, and of a missing one only after the grace period", async () => {
+    const namespace = await createNamespace("stale");
+    await deployment(namespace, "a");
+    const states: Record<string, "active" | "finished" | "missing"> = { old: "active" };
+    const target = [deploymentRef(namespace, "a")];
+    await locks(states).acquire("old", target);
+    await expect(locks(states).acquire("new", target)).rejects.toMatchObject({ reason: "TARGET_BUSY", metadata: { update_id: "old" } });
+    states.old = "finished";
+    await locks(states).acquire("new", target);
+    expect((await annotations(namespace, "a"))[keys.lockAnnotation]).toBe("new");
+    // "new" has no run yet (it is created right after its locks): a young lock of a missing update holds.
+    await expect(locks(states).acquire("newer", target)).rejects.toMatchObject({ reason: "TARGET_BUSY" });
+  });
+});
+
+describe("quarantine records in a ConfigMap", () => {
+  it("are shared by every replica, survive without any UpdateRun, and are cleared by image", async () => {
+    const namespace = await createNamespace("quarantine");
+    const open = () => createConfigMapQuarantineStore({ rest: createRestClient(plane.kubeConfig()), namespace });
+    const replica1 = open();
+    const replica2 = open();
+    const web = { kind: "Deployment" as const, namespace: "shop", name: "web" };
+    const base = { workload: web, updateId: "u1", reason: "CrashLoopBackOff", createTime: new Date("2025-01-01T00:00:00Z") };
+    // Two replicas adding at once: neither record is lost (resourceVersion preconditions, redone on conflict).
+    await Promise.all([
+      replica1.add({ ...base, image: "registry.example.com/shop/web:2.0" }),
+      replica2.add({ ...base, image: "registry.example.com/shop/web:3.0", updateId: "u2" }),
+    ]);
+    expect((await replica2.find(web, "registry.example.com/shop/web:2.0"))?.updateId).toBe("u1");
+    expect((await replica1.find(web, "registry.example.com/shop/web:3.0"))?.createTime).toEqual(base.createTime);
+    expect(await replica1.find({ ...web, name: "other" }, "registry.example.com/shop/web:2.0")).toBeUndefined();
+    const page = await replica1.list({ pageSize: 1 });
+    expect(page.items).toHaveLength(1);
+    expect((await replica1.list({ pageSize: 1, pageToken: page.nextPageToken })).items).toHaveLength(1);
+    const cleared = await replica2.clear("registry.example.com/shop/web:2.0");
+    expect(cleared.map((record) => record.updateId)).toEqual(["u1"]);
+    expect(await replica1.find(web, "registry.example.com/shop/web:2.0")).toBeUndefined();
+    expect((await replica1.list({ pageSize: 10 })).items.map((record) => record.image)).toEqual(["registry.example.com/shop/web:3.0"]);
+  });
+});

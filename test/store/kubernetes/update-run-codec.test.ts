@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import type { UpdateRecord } from "../../../src/core/domain/update.js";
+import type { UpdateEvent, UpdateEventBody } from "../../../src/core/domain/update-event.js";
+import {
+  fromUpdateRunObject,
+  idempotencyName,
+  phaseName,
+  stateFromPhase,
+  toUpdateRunObject,
+  toUpdateRunStatus,
+  updateIdLabelValue,
+  updateRunName,
+} from "../../../src/store/kubernetes/update-run-codec.js";
+import { aRecord } from "../../contract/update-store-contract.js";
+
+function numbered(id: string, bodies: readonly UpdateEventBody[]): UpdateEvent[] {
+  return bodies.map((body, index) => ({ ...body, sequence: index + 1, time: new Date(Date.UTC(2025, 0, 1, 0, 0, 0, index)), updateId: id }) as UpdateEvent);
+}
+
+/** An update of `count` Deployments in 20 namespaces, each with two containers. */
+function bigRecord(count: number): UpdateRecord {
+  const base = aRecord("3f1c2b9e-8a41-4c77-9d2e-5b6f0a1c2d3e");
+  const image = (tag: string) => `registry.example.com/platform/shop-frontend-service:${tag}`;
+  const workloads = Array.from({ length: count }, (_, i) => ({
+    workload: { kind: "Deployment" as const, namespace: `team-${i % 20}-production`, name: `shop-frontend-service-${i}` },
+    containers: [
+      { name: "app", init: false, currentImage: image(`2024.12.${i % 28}-build.${1000 + i}`), newImage: image("2025.01.07-build.2000"), unchanged: false },
+      { name: "migrate-config", init: true, currentImage: image(`2024.12.${i % 28}-build.${1000 + i}`), newImage: image("2025.01.07-build.2000"), unchanged: false },
+    ],
+  }));
+  return {
+    ...base,
+    image: image("2025.01.07-build.2000"),
+    plan: { migrations: [], workloads: workloads.map((w) => ({ ...w, unchanged: false, warnings: [] })), warnings: [] },
+    workloads: workloads.map((w) => ({ ...w, phase: "healthy" as const, message: "", patched: true, rollout: { state: "complete" as const, desired: 3, updated: 3, ready: 3, available: 3, message: `deployment "${w.workload.name}" successfully rolled out` } })),
+  };
+}
+
+describe("UpdateRun codec", () => {
+  it("reads back exactly the record and events it wrote, dates as dates", () => {
+    const record = aRecord("u-1", { idempotencyKey: "k", requestHash: "h", state: "running", phase: "rolling-out", startTime: new Date("2025-01-01T00:00:02.5Z") });
+    const events = numbered("u-1", [{ type: "planned", plan: record.plan }, { type: "workload-healthy", workload: record.workloads[0]!.workload }]);
+    record.lastSequence = 2;
+    const object = { ...toUpdateRunObject(record, "update-manager"), status: toUpdateRunStatus(record, events, "pod-a") };
+    const decoded = fromUpdateRunObject(JSON.parse(JSON.stringify(object)));
+    expect(decoded.record).toEqual(record);
+    expect(decoded.events).toEqual(events);
+    expect(object.status.executor).toBe("pod-a");
+    expect(object.status.phase).toBe("Running");
+    expect(object.status.targets).toEqual([
+      {
+        target: "Deployment/shop/web",
+        phase: "pending",
+        patched: false,
+        images: [{ container: "web", previous: "registry.example.com/shop/web:1.4.0", new: "registry.example.com/shop/web:1.5.0" }],
+      },
+    ]);
+  });
+
+  it("reads a run whose status was never written as pending with no events", () => {
+    const record = aRecord("u-2");
+    const decoded = fromUpdateRunObject(JSON.parse(JSON.stringify(toUpdateRunObject(record, "update-manager"))));
+    expect(decoded.record).toEqual(record);
+    expect(decoded.events).toEqual([]);
+  });
+
+  it("keeps a run of 500 targets with its whole event log under 256 KiB", () => {
+    const record = bigRecord(500);
+    const bodies: UpdateEventBody[] = [{ type: "planned", plan: record.plan }];
+    for (const status of record.workloads) {
+      bodies.push({ type: "workload-patched", workload: status.workload, containers: status.containers });
+      for (let step = 0; step <= 3; step++) {
+        bodies.push({
+          type: "workload-progress",
+          workload: status.workload,
+          rollout: { state: "progressing", desired: 3, updated: step, ready: step, available: step, message: `Waiting for deployment "${status.workload.name}" rollout to finish: ${step} of 3 updated replicas are available...` },
+        });
+      }
+      bodies.push({ type: "workload-healthy", workload: status.workload });
+    }
+    bodies.push({ type: "finished", state: "succeeded", reason: "" });
+    const events = numbered(record.id, bodies);
+    record.state = "succeeded";
+    record.phase = "finished";
+    record.lastSequence = events.length;
+    const object = { ...toUpdateRunObject(record, "update-manager"), status: toUpdateRunStatus(record, events, "pod-a") };
+    const bytes = Buffer.byteLength(JSON.stringify(object));
+    expect(bytes).toBeLessThan(256 * 1024);
+    // Readable parts are bounded whatever the number of targets.
+    expect(object.status.targets).toHaveLength(50);
+    expect(object.status.targetsOmitted).toBe(450);
+    expect(object.status.recentEvents).toHaveLength(10);
+    expect(fromUpdateRunObject(JSON.parse(JSON.stringify(object))).events).toHaveLength(events.length);
+  });
+
+  it("names keyed runs after (requester, key) only, so every replica derives the same name", () => {
+    const a = aRecord("u-a", { idempotencyKey: "build-7" });
+    const b = aRecord("u-b", { idempotencyKey: "build-7" });
+    expect(updateRunName(a)).toBe(updateRunName(b));
+    expect(updateRunName(a)).toBe(idempotencyName("ci", "build-7"));
+    expect(idempotencyName("other", "build-7")).not.toBe(idempotencyName("ci", "build-7"));
+    // ["a","b,c"] and ["a,b","c"] must not collide.
+    expect(idempotencyName("a", "b,c")).not.toBe(idempotencyName("a,b", "c"));
+    expect(updateRunName(aRecord("3f1c2b9e-8a41-4c77-9d2e-5b6f0a1c2d3e"))).toBe("3f1c2b9e-8a41-4c77-9d2e-5b6f0a1c2d3e");
+    expect(updateRunName(aRecord("Not_A_Name"))).toMatch(/^ur-[0-9a-f]{40}$/);
+    expect(updateIdLabelValue("u-1")).toBe("u-1");
+    expect(updateIdLabelValue("x".repeat(64))).toMatch(/^h-[0-9a-f]{40}$/);
+  });
+
+  it("shows states as Kubernetes-style phases and reads them back", () => {
+    expect(phaseName("rollback-failed")).toBe("RollbackFailed");
+    expect(stateFromPhase("RollbackFailed")).toBe("rollback-failed");
+    expect(stateFromPhase("Pending")).toBe("pending");
+  });
+});
