@@ -411,7 +411,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
 
     async save(record, bodies = []) {
       const name = nameById.get(record.id) ?? updateRunName(record);
-      let base = runs.get(name) ?? (await readLive(name));
+      // A follower only ever records a cancel, rarely: it reads the run live, so a cache that lags
+      // behind the leader's last write cannot make it answer for a run that has already finished.
+      let base = canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
       for (let attempt = 0; ; attempt++) {
         if (base === undefined) throw notFound(record.id);
         const stored = base.decoded;
