@@ -20,11 +20,12 @@ import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
 import { createLegacyRestHandler } from "./rest/legacy-rest-handler.js";
-import { createDashboardHandler } from "./dashboard/dashboard-handler.js"; // Issue 9: the browser dashboard.
+import { createDashboardHandler } from "./dashboard/dashboard-handler.js";
 import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-store.js";
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
 import { createKubernetesPersistence, type KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
+import { createRegistryWatch } from "./registry-watch-composition.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 
@@ -32,8 +33,10 @@ import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 export type ApplicationConfig = Pick<
   Config,
   "cluster" | "apiKey" | "insecureDemo" | "keyPrefix" | "legacyAnnotation" | "defaultUpdateTimeoutMs" | "reflection" | "namespaces"
-  // Durable updates (issue 5).
+  // Durable updates.
   | "store" | "managerNamespace" | "identity" | "leaderElection" | "retention"
+  // Registry watching.
+  | "registryWatch"
 >;
 
 export interface Application {
@@ -95,12 +98,11 @@ export async function createApplication(deps: {
   metrics?: Registry;
   /** Extra interceptors (tracing, metrics), outermost first. Default: none. */
   interceptors?: Interceptor[];
-  // --- Issue 7 (tests): a simulated cluster on a fake clock, so tests can read its write log.
+  // For tests: a simulated cluster on a fake clock, so tests can read its write log.
   /** Used instead of the configured cluster (not seeded: the test adds its workloads). Default: from the config. */
   cluster?: SimulatedCluster;
   /** The engine's and the rate limiter's time. Default: systemClock. */
   clock?: Clock;
-  // --- end issue 7
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -108,7 +110,7 @@ export async function createApplication(deps: {
   const injected = deps.cluster;
   const cluster: AppCluster =
     injected === undefined ? createCluster(config, keys, logger) : { ...injected, start: async () => injected.start() };
-  // --- Durable updates (issue 5): UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
+  // Durable updates: UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
   // leader election with UPDATE_MANAGER_STORE=kubernetes; this process's memory otherwise. Without the
   // CRD, startStore() rejects with a message naming the manifest, and the process exits non-zero.
   let persistence: KubernetesPersistence | undefined;
@@ -128,18 +130,19 @@ export async function createApplication(deps: {
     });
     await persistence.checkInstalled();
   }
-  /** A CRD found missing only once the API server could be reached: nothing can be recorded, so stop (issue 5). */
+  /** A CRD found missing only once the API server could be reached: nothing can be recorded, so stop. */
   const exitWithoutStore = (error: unknown): never => {
     logger.error({ err: error }, "the update store cannot start; exiting");
     process.exit(1);
   };
   // --- end durable updates
   const store = persistence?.store ?? createMemoryUpdateStore({ clock });
+  const engineQuarantines = createMemoryQuarantineStore(); // Shared with the registry watcher.
   const manager = createUpdateManager(
     {
       cluster,
       store,
-      quarantines: persistence?.quarantines ?? createMemoryQuarantineStore(),
+      quarantines: persistence?.quarantines ?? engineQuarantines,
       locks: persistence?.locks ?? createMemoryTargetLocks(),
       ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
       clock,
@@ -149,6 +152,25 @@ export async function createApplication(deps: {
     },
     { legacyAnnotation: config.legacyAnnotation, defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs },
   );
+  // Registry watching: the leader checks registries and updates or notifies by the workloads' policies.
+  const registryWatch = config.registryWatch.enabled
+    ? createRegistryWatch({
+        cluster,
+        kubernetes: config.cluster.mode === "kubernetes" && injected === undefined,
+        durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
+        manager,
+        quarantines: persistence?.quarantines ?? engineQuarantines,
+        canExecute: persistence?.canExecute,
+        keys,
+        keyPrefix: config.keyPrefix,
+        legacyAnnotation: config.legacyAnnotation,
+        defaultScheduleMs: config.registryWatch.defaultScheduleMs,
+        insecureRegistries: config.registryWatch.insecureRegistries,
+        clock,
+        logger: logger.child({ component: "registry-watch" }),
+        ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+      })
+    : undefined;
   const health = createHealthService({ initialStatus: { "": "SERVING", [updateServiceName]: "NOT_SERVING" } });
   const reflection = createReflectionService({ services: [UpdateService, Health] });
   const auth = createAccessControl({
@@ -169,7 +191,7 @@ export async function createApplication(deps: {
             config.namespaces.all ? "all namespaces" : `namespaces ${config.namespaces.names.join(", ")}`
           }`,
     interceptors: [...(deps.interceptors ?? []), auth],
-    // Issue 7: the original's REST API, authorised like the RPCs by the same interceptor.
+    // The original's REST API, authorised like the RPCs by the same interceptor.
     http1Handlers: [
       createLegacyRestHandler({
         manager,
@@ -177,10 +199,13 @@ export async function createApplication(deps: {
         ...(store.remove === undefined ? {} : { removeUpdate: store.remove.bind(store) }),
         logger: logger.child({ component: "rest" }),
       }),
-      createDashboardHandler({ logger: logger.child({ component: "dashboard" }) }), // Issue 9: `/` and `/dashboard/…`.
+      createDashboardHandler({ logger: logger.child({ component: "dashboard" }) }), // `/` and `/dashboard/…`.
     ],
     routes(router, { shutdownSignal }) {
-      registerUpdateService(router, manager, { shutdownSignal });
+      registerUpdateService(router, manager, {
+        shutdownSignal,
+        ...(registryWatch === undefined ? {} : { listAvailableUpdates: registryWatch.listAvailableUpdates }),
+      });
       health.register(router);
       if (config.reflection) reflection.register(router);
     },
@@ -190,7 +215,7 @@ export async function createApplication(deps: {
       // or readiness probes could never say why the pod is not ready.
       const synced = cluster.start();
       void synced
-        // With UpdateRuns only the leader executes: it resumes when it starts leading (issue 5).
+        // With UpdateRuns only the leader executes: it resumes when it starts leading.
         .then(() => persistence?.startStore().catch(exitWithoutStore))
         .then(() => {
           if (persistence === undefined) return manager.resumeUnfinished();
@@ -199,13 +224,15 @@ export async function createApplication(deps: {
         })
         .then((resumed) => {
           logger.info({ resumed }, "cluster caches synced; update engine started");
+          registryWatch?.watcher.start(); // cycles run on every replica; only the leader's check registries.
           health.registry.setStatus(updateServiceName, "SERVING");
         })
         .catch((error: unknown) => logger.error({ err: error }, "the update engine could not start"));
     },
     async close() {
+      await registryWatch?.watcher.stop(); // no new updates from the watcher while shutting down.
       await manager.shutdown();
-      // Hands the Lease over once nothing executes here any more (issue 5).
+      // Hands the Lease over once nothing executes here any more.
       await persistence?.stop();
       await cluster.stop();
     },

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     logger: logger.child({ component: "api-server" }),
     shutdownGraceMs: config.shutdownGraceMs,
   });
-  // Renewed certificates are served to new connections without a restart (issue 7).
+  // Renewed certificates are served to new connections without a restart.
   const tlsWatcher: TlsFileWatcher | undefined =
     config.tls === undefined
       ? undefined

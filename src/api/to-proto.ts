@@ -1,6 +1,12 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Duration, DurationSchema, type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { QuarantineRecord } from "../core/domain/quarantine.js";
+import type { AvailableUpdate as AvailableUpdateRecord } from "../core/domain/available-update.js";
+import {
+  type AvailableUpdate,
+  AvailableUpdateSchema,
+  AvailabilityStatus,
+} from "../../gen/updatemanager/v1/available_update_pb.js";
 import type { RolloutVerdict, RolloutVerdictState } from "../core/domain/rollout-verdict.js";
 import type { TargetView } from "../core/domain/target-view.js";
 import type { UpdateEvent as DomainUpdateEvent } from "../core/domain/update-event.js";
@@ -264,6 +270,36 @@ function eventKind(event: DomainUpdateEvent): EventKind {
     case "finished":
       return { case: "finished", value: { state: updateStates[event.state], reason: event.reason } };
   }
+}
+
+const availabilityStatuses: Record<AvailableUpdateRecord["status"], AvailabilityStatus> = {
+  applying: AvailabilityStatus.APPLYING,
+  notify: AvailabilityStatus.NOTIFY,
+  "beyond-policy": AvailabilityStatus.BEYOND_POLICY,
+  soaking: AvailabilityStatus.SOAKING,
+  quarantined: AvailabilityStatus.QUARANTINED,
+  "failed-before": AvailabilityStatus.FAILED_BEFORE,
+  busy: AvailabilityStatus.BUSY,
+  refused: AvailabilityStatus.REFUSED,
+};
+
+/** a newer version the registry watcher found. */
+export function availableUpdateToProto(update: AvailableUpdateRecord): AvailableUpdate {
+  return create(AvailableUpdateSchema, {
+    workload: workloadRefToProto(update.workload),
+    classifier: update.classifier,
+    container: update.container,
+    currentImage: update.currentImage,
+    availableImage: update.availableImage,
+    policy: update.policy,
+    mode: update.mode,
+    status: availabilityStatuses[update.status],
+    message: update.message,
+    ...(update.firstSeen === undefined ? {} : { firstSeenTime: timestampFromDate(update.firstSeen) }),
+    ...(update.soakingUntil === undefined ? {} : { soakingUntilTime: timestampFromDate(update.soakingUntil) }),
+    updateId: update.updateId ?? "",
+    checkTime: timestampFromDate(update.checkTime),
+  });
 }
 
 export function quarantineToProto(record: QuarantineRecord): Quarantine {

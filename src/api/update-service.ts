@@ -7,6 +7,7 @@ import { accessScopeKey } from "../auth/access-principal.js";
 import {
   ClearQuarantineResponseSchema,
   CancelUpdateResponseSchema,
+  ListAvailableUpdatesResponseSchema,
   GetUpdateResponseSchema,
   ListQuarantinesResponseSchema,
   ListTargetsResponseSchema,
@@ -19,7 +20,9 @@ import {
 import { translateErrors, toConnectError } from "./connect-error.js";
 import { durationToMs, updateStateFromProto, workloadRefFromProto } from "./from-proto.js";
 import { principalKey } from "./principal.js";
-import { eventToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
+import { availableUpdateToProto, eventToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
+import { DomainError } from "../core/domain/domain-error.js";
+import type { ListAvailableUpdates } from "../core/use-cases/list-available-updates.js";
 
 /** What the API needs from the core: the use cases, not the engine's life cycle. */
 export type UpdateUseCases = Omit<UpdateManager, "resumeUnfinished" | "whenIdle" | "shutdown">;
@@ -27,6 +30,8 @@ export type UpdateUseCases = Omit<UpdateManager, "resumeUnfinished" | "whenIdle"
 export interface UpdateServiceOptions {
   /** Ends open WatchUpdate streams cleanly when the server shuts down. */
   shutdownSignal?: AbortSignal;
+  /** newer versions the registry watcher found. Default: none (the RPC answers UNIMPLEMENTED). */
+  listAvailableUpdates?: ListAvailableUpdates;
 }
 
 /** Who asks, and what they may touch (checked by the engine once the plan is known). */
@@ -114,6 +119,28 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
         });
         return create(ListQuarantinesResponseSchema, {
           quarantines: page.items.map(quarantineToProto),
+          nextPageToken: page.nextPageToken,
+        });
+      }),
+
+    // the registry watcher's findings.
+    listAvailableUpdates: (req) =>
+      translateErrors(async () => {
+        if (options.listAvailableUpdates === undefined) {
+          throw new DomainError(
+            "unimplemented",
+            "UNIMPLEMENTED",
+            "registry watching is off on this server (UPDATE_MANAGER_WATCH_REGISTRIES=false)",
+          );
+        }
+        const page = await options.listAvailableUpdates({
+          classifier: nonEmpty(req.classifier),
+          namespace: nonEmpty(req.namespace),
+          pageSize: pageSize(req.pageSize),
+          pageToken: nonEmpty(req.pageToken),
+        });
+        return create(ListAvailableUpdatesResponseSchema, {
+          availableUpdates: page.items.map(availableUpdateToProto),
           nextPageToken: page.nextPageToken,
         });
       }),

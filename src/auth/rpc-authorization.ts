@@ -17,6 +17,8 @@ import {
   GetUpdateRequestSchema,
   ListQuarantinesRequestSchema,
   ListQuarantinesResponseSchema,
+  ListAvailableUpdatesRequestSchema,
+  ListAvailableUpdatesResponseSchema,
   ListTargetsRequestSchema,
   ListTargetsResponseSchema,
   ListUpdatesRequestSchema,
@@ -117,6 +119,13 @@ export async function authorizeCall(
     check(scope, given("classifier", message.classifier), "list these updates");
   } else if (isMessage(message, ListQuarantinesRequestSchema)) {
     if (message.namespace !== "") check(scope, { namespaces: [message.namespace] }, "list these quarantines");
+  } else if (isMessage(message, ListAvailableUpdatesRequestSchema)) {
+    // like ListTargets; the answer is filtered by classifier, namespace and repository.
+    check(
+      scope,
+      { ...given("classifier", message.classifier), ...(message.namespace === "" ? {} : { namespaces: [message.namespace] }) },
+      "list these available updates",
+    );
   } else if (isMessage(message, ClearQuarantineRequestSchema)) {
     const repository = repositoryOf(message.image);
     const namespace = message.workload?.namespace;
@@ -169,6 +178,15 @@ export function filterResponse(scope: AccessScope, message: unknown): void {
       return (
         repository !== undefined &&
         isAllowed(scope, { classifier: update.classifier, repositories: [repository], namespaces: protoPlanNamespaces(update.plan) })
+      );
+    });
+  } else if (isMessage(message, ListAvailableUpdatesResponseSchema)) {
+    // only what the scope covers, by the workload's classifier and namespace and the image's repository.
+    message.availableUpdates = message.availableUpdates.filter((entry) => {
+      const repository = repositoryOf(entry.currentImage);
+      return (
+        repository !== undefined &&
+        isAllowed(scope, { classifier: entry.classifier, namespaces: [entry.workload?.namespace ?? ""], repositories: [repository] })
       );
     });
   } else if (isMessage(message, ListQuarantinesResponseSchema)) {

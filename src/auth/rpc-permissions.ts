@@ -11,7 +11,7 @@ export const readMethods: ReadonlySet<string> = new Set(updateServiceMethods.fil
 
 /**
  * Names a configuration may use in `rpcs` besides method names: `"*"` (every RPC), `"read"` (the
- * read-only RPCs: ListTargets, ListUpdates, GetUpdate, WatchUpdate, ListQuarantines) and `"write"`
+ * read-only RPCs: ListTargets, ListUpdates, GetUpdate, WatchUpdate, ListQuarantines, ListAvailableUpdates) and `"write"`
  * (Update, CancelUpdate, ClearQuarantine).
  */
 export const rpcGroups: Readonly<Record<string, ReadonlySet<string>>> = {

@@ -97,6 +97,16 @@ export interface Config {
   };
   /** Pruning of finished UpdateRuns. */
   readonly retention: { readonly maxAgeMs: number; readonly maxCount: number };
+  /**
+   * registry watching (docs/registry-policies.md): UPDATE_MANAGER_WATCH_REGISTRIES (default true),
+   * UPDATE_MANAGER_WATCH_INTERVAL (how often a workload without a `schedule` annotation is checked; default 5m,
+   * 30s..24h) and UPDATE_MANAGER_INSECURE_REGISTRIES (comma-separated hosts reached over plain http; default none).
+   */
+  readonly registryWatch: {
+    readonly enabled: boolean;
+    readonly defaultScheduleMs: number;
+    readonly insecureRegistries: readonly string[];
+  };
   /** Things an operator should know about how the configuration was read; `main` logs each one. */
   readonly notices: readonly string[];
 }

@@ -63,6 +63,10 @@ export const knownVariables = [
   "UPDATE_MANAGER_LEASE_RETRY_PERIOD",
   "UPDATE_MANAGER_RETENTION_MAX_AGE",
   "UPDATE_MANAGER_RETENTION_MAX_COUNT",
+  // Registry watching.
+  "UPDATE_MANAGER_WATCH_REGISTRIES",
+  "UPDATE_MANAGER_WATCH_INTERVAL",
+  "UPDATE_MANAGER_INSECURE_REGISTRIES",
   // Read by src/auth/load-access-control-config.ts.
   ...accessControlVariables,
 ] as const;
@@ -320,6 +324,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
     else problems.push(`UPDATE_MANAGER_RETENTION_MAX_COUNT="${maxCountText}" is not a count: expected an integer from 0`);
   }
 
+  // Registry watching.
+  const watchEnabled = boolean("UPDATE_MANAGER_WATCH_REGISTRIES") ?? true;
+  const watchIntervalMs = duration("UPDATE_MANAGER_WATCH_INTERVAL", 5 * 60_000, { allowZero: false });
+  if (watchIntervalMs < 30_000 || watchIntervalMs > 24 * 3_600_000) {
+    problems.push("UPDATE_MANAGER_WATCH_INTERVAL must be between 30s and 24h (the bounds of the schedule annotation)");
+  }
+  const insecureRegistries = (variable("UPDATE_MANAGER_INSECURE_REGISTRIES") ?? "")
+    .split(",")
+    .map((host) => host.trim().toLowerCase())
+    .filter((host) => host !== "");
+  for (const host of insecureRegistries) {
+    if (!/^[a-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-f:]+\](:[0-9]{1,5})?$/.test(host)) {
+      problems.push(`UPDATE_MANAGER_INSECURE_REGISTRIES: "${host}" is not a host[:port]`);
+    }
+  }
+
   // The original's variables and typos.
   if (variable("SENTRY_DSN") !== undefined) {
     notices.push("SENTRY_DSN is ignored: errors are reported with OpenTelemetry, configure it with OTEL_* variables");
@@ -351,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
     identity,
     leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
     retention: { maxAgeMs: retentionMaxAgeMs, maxCount: retentionMaxCount },
+    registryWatch: { enabled: watchEnabled, defaultScheduleMs: watchIntervalMs, insecureRegistries },
     notices,
   };
 }

@@ -39,7 +39,15 @@ repositories: [registry.example.com/shop/web, "myorg/*", nginx]`),
     for (const [parsed] of [yaml, json]) {
       expect(parsed!.name).toBe("shop-ci");
       expect(parsed!.sha256.toString("hex")).toBe(hashApiKeyHex(key));
-      expect([...parsed!.grant.rpcs].sort()).toEqual(["GetUpdate", "ListQuarantines", "ListTargets", "ListUpdates", "Update", "WatchUpdate"]);
+      expect([...parsed!.grant.rpcs].sort()).toEqual([
+        "GetUpdate",
+        "ListAvailableUpdates", // a read RPC, in the "read" group.
+        "ListQuarantines",
+        "ListTargets",
+        "ListUpdates",
+        "Update",
+        "WatchUpdate",
+      ]);
       expect(parsed!.grant.scope).toEqual({
         classifiers: ["shop"],
         namespaces: ["shop", "shop-canary"],

@@ -191,8 +191,10 @@ describe("RBAC", () => {
     }
   });
 
-  it("grants nothing on Secrets", () => {
-    for (const rule of allRules) expect(rule.resources ?? []).not.toContain("secrets");
+  it("grants only get on Secrets (pull secrets read by name), never list or watch", () => {
+    for (const rule of allRules) {
+      if ((rule.resources ?? []).includes("secrets")) expect(rule.verbs).toEqual(["get"]);
+    }
   });
 
   it("never deletes or updates workloads and never escalates, binds or impersonates", () => {
@@ -211,6 +213,7 @@ describe("RBAC", () => {
       ...[...workloadVerbs, "create"].map((verb) => `${verb} jobs.batch`),
       ...["get", "list", "watch"].map((verb) => `${verb} pods`),
       ...["create", "patch"].flatMap((verb) => [`${verb} events`, `${verb} events.events.k8s.io`]),
+      "get secrets", // pull secrets, by name.
     ].sort();
     expect(grants(clusterRole.rules ?? [])).toEqual(expected);
   });
@@ -229,11 +232,11 @@ describe("RBAC", () => {
         "patch configmaps",
       ].sort(),
     );
-    // Reading and changing ConfigMaps is limited to the quarantine one; only create cannot be limited by name.
+    // Reading and changing ConfigMaps is limited to the quarantine and watch-state ones; only create cannot be limited by name.
     for (const rule of role.rules ?? []) {
       if (!(rule.resources ?? []).includes("configmaps")) continue;
       if (rule.verbs.includes("create")) expect(rule.verbs).toEqual(["create"]);
-      else expect(rule.resourceNames).toEqual(["update-manager-quarantine"]);
+      else expect(rule.resourceNames).toEqual(["update-manager-quarantine", "update-manager-watch"]);
     }
     const binding = findObject(base, "RoleBinding", "update-manager") as unknown as V1RoleBinding;
     expect(binding.roleRef).toMatchObject({ kind: "Role", name: "update-manager" });

@@ -6,6 +6,8 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { AvailableUpdate } from "./available_update_pb.js";
+import { file_updatemanager_v1_available_update } from "./available_update_pb.js";
 import type { UpdateEvent } from "./event_pb.js";
 import { file_updatemanager_v1_event } from "./event_pb.js";
 import type { Quarantine } from "./quarantine_pb.js";
@@ -20,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file updatemanager/v1/update_service.proto.
  */
 export const file_updatemanager_v1_update_service: GenFile = /*@__PURE__*/
-  fileDesc("CiV1cGRhdGVtYW5hZ2VyL3YxL3VwZGF0ZV9zZXJ2aWNlLnByb3RvEhB1cGRhdGVtYW5hZ2VyLnYxIqwBCg1VcGRhdGVSZXF1ZXN0Eg0KBWltYWdlGAEgASgJEhIKCmNsYXNzaWZpZXIYAiABKAkSDwoHZHJ5X3J1bhgDIAEoCBIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSMQoOdXBkYXRlX3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGwoTb3ZlcnJpZGVfcXVhcmFudGluZRgGIAEoCCI6Cg5VcGRhdGVSZXNwb25zZRIoCgZ1cGRhdGUYASABKAsyGC51cGRhdGVtYW5hZ2VyLnYxLlVwZGF0ZSI/ChJXYXRjaFVwZGF0ZVJlcXVlc3QSEQoJdXBkYXRlX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgEIkwKCUhlYXJ0YmVhdBIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1sYXN0X3NlcXVlbmNlGAIgASgEIoIBChNXYXRjaFVwZGF0ZVJlc3BvbnNlEi4KBWV2ZW50GAEgASgLMh0udXBkYXRlbWFuYWdlci52MS5VcGRhdGVFdmVudEgAEjAKCWhlYXJ0YmVhdBgCIAEoCzIbLnVwZGF0ZW1hbmFnZXIudjEuSGVhcnRiZWF0SABCCQoHbWVzc2FnZSIlChBHZXRVcGRhdGVSZXF1ZXN0EhEKCXVwZGF0ZV9pZBgBIAEoCSI9ChFHZXRVcGRhdGVSZXNwb25zZRIoCgZ1cGRhdGUYASABKAsyGC51cGRhdGVtYW5hZ2VyLnYxLlVwZGF0ZSKRAQoSTGlzdFVwZGF0ZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhIKCmNsYXNzaWZpZXIYAyABKAkSLQoGc3RhdGVzGAQgAygOMh0udXBkYXRlbWFuYWdlci52MS5VcGRhdGVTdGF0ZRIRCglyZXF1ZXN0ZXIYBSABKAkiWQoTTGlzdFVwZGF0ZXNSZXNwb25zZRIpCgd1cGRhdGVzGAEgAygLMhgudXBkYXRlbWFuYWdlci52MS5VcGRhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjgKE0NhbmNlbFVwZGF0ZVJlcXVlc3QSEQoJdXBkYXRlX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJAChRDYW5jZWxVcGRhdGVSZXNwb25zZRIoCgZ1cGRhdGUYASABKAsyGC51cGRhdGVtYW5hZ2VyLnYxLlVwZGF0ZSJ2ChJMaXN0VGFyZ2V0c1JlcXVlc3QSEgoKY2xhc3NpZmllchgBIAEoCRISCgpyZXBvc2l0b3J5GAIgASgJEhEKCW5hbWVzcGFjZRgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJZChNMaXN0VGFyZ2V0c1Jlc3BvbnNlEikKB3RhcmdldHMYASADKAsyGC51cGRhdGVtYW5hZ2VyLnYxLlRhcmdldBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUgoWTGlzdFF1YXJhbnRpbmVzUmVxdWVzdBIRCgluYW1lc3BhY2UYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZQoXTGlzdFF1YXJhbnRpbmVzUmVzcG9uc2USMQoLcXVhcmFudGluZXMYASADKAsyHC51cGRhdGVtYW5hZ2VyLnYxLlF1YXJhbnRpbmUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlgKFkNsZWFyUXVhcmFudGluZVJlcXVlc3QSDQoFaW1hZ2UYASABKAkSLwoId29ya2xvYWQYAiABKAsyHS51cGRhdGVtYW5hZ2VyLnYxLldvcmtsb2FkUmVmIkgKF0NsZWFyUXVhcmFudGluZVJlc3BvbnNlEi0KB2NsZWFyZWQYASADKAsyHC51cGRhdGVtYW5hZ2VyLnYxLlF1YXJhbnRpbmUy9wUKDVVwZGF0ZVNlcnZpY2USSwoGVXBkYXRlEh8udXBkYXRlbWFuYWdlci52MS5VcGRhdGVSZXF1ZXN0GiAudXBkYXRlbWFuYWdlci52MS5VcGRhdGVSZXNwb25zZRJcCgtXYXRjaFVwZGF0ZRIkLnVwZGF0ZW1hbmFnZXIudjEuV2F0Y2hVcGRhdGVSZXF1ZXN0GiUudXBkYXRlbWFuYWdlci52MS5XYXRjaFVwZGF0ZVJlc3BvbnNlMAESVAoJR2V0VXBkYXRlEiIudXBkYXRlbWFuYWdlci52MS5HZXRVcGRhdGVSZXF1ZXN0GiMudXBkYXRlbWFuYWdlci52MS5HZXRVcGRhdGVSZXNwb25zZRJaCgtMaXN0VXBkYXRlcxIkLnVwZGF0ZW1hbmFnZXIudjEuTGlzdFVwZGF0ZXNSZXF1ZXN0GiUudXBkYXRlbWFuYWdlci52MS5MaXN0VXBkYXRlc1Jlc3BvbnNlEl0KDENhbmNlbFVwZGF0ZRIlLnVwZGF0ZW1hbmFnZXIudjEuQ2FuY2VsVXBkYXRlUmVxdWVzdBomLnVwZGF0ZW1hbmFnZXIudjEuQ2FuY2VsVXBkYXRlUmVzcG9uc2USWgoLTGlzdFRhcmdldHMSJC51cGRhdGVtYW5hZ2VyLnYxLkxpc3RUYXJnZXRzUmVxdWVzdBolLnVwZGF0ZW1hbmFnZXIudjEuTGlzdFRhcmdldHNSZXNwb25zZRJmCg9MaXN0UXVhcmFudGluZXMSKC51cGRhdGVtYW5hZ2VyLnYxLkxpc3RRdWFyYW50aW5lc1JlcXVlc3QaKS51cGRhdGVtYW5hZ2VyLnYxLkxpc3RRdWFyYW50aW5lc1Jlc3BvbnNlEmYKD0NsZWFyUXVhcmFudGluZRIoLnVwZGF0ZW1hbmFnZXIudjEuQ2xlYXJRdWFyYW50aW5lUmVxdWVzdBopLnVwZGF0ZW1hbmFnZXIudjEuQ2xlYXJRdWFyYW50aW5lUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_updatemanager_v1_event, file_updatemanager_v1_quarantine, file_updatemanager_v1_update, file_updatemanager_v1_workload]);
+  fileDesc("CiV1cGRhdGVtYW5hZ2VyL3YxL3VwZGF0ZV9zZXJ2aWNlLnByb3RvEhB1cGRhdGVtYW5hZ2VyLnYxIqwBCg1VcGRhdGVSZXF1ZXN0Eg0KBWltYWdlGAEgASgJEhIKCmNsYXNzaWZpZXIYAiABKAkSDwoHZHJ5X3J1bhgDIAEoCBIXCg9pZGVtcG90ZW5jeV9rZXkYBCABKAkSMQoOdXBkYXRlX3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGwoTb3ZlcnJpZGVfcXVhcmFudGluZRgGIAEoCCI6Cg5VcGRhdGVSZXNwb25zZRIoCgZ1cGRhdGUYASABKAsyGC51cGRhdGVtYW5hZ2VyLnYxLlVwZGF0ZSI/ChJXYXRjaFVwZGF0ZVJlcXVlc3QSEQoJdXBkYXRlX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgEIkwKCUhlYXJ0YmVhdBIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1sYXN0X3NlcXVlbmNlGAIgASgEIoIBChNXYXRjaFVwZGF0ZVJlc3BvbnNlEi4KBWV2ZW50GAEgASgLMh0udXBkYXRlbWFuYWdlci52MS5VcGRhdGVFdmVudEgAEjAKCWhlYXJ0YmVhdBgCIAEoCzIbLnVwZGF0ZW1hbmFnZXIudjEuSGVhcnRiZWF0SABCCQoHbWVzc2FnZSIlChBHZXRVcGRhdGVSZXF1ZXN0EhEKCXVwZGF0ZV9pZBgBIAEoCSI9ChFHZXRVcGRhdGVSZXNwb25zZRIoCgZ1cGRhdGUYASABKAsyGC51cGRhdGVtYW5hZ2VyLnYxLlVwZGF0ZSKRAQoSTGlzdFVwZGF0ZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhIKCmNsYXNzaWZpZXIYAyABKAkSLQoGc3RhdGVzGAQgAygOMh0udXBkYXRlbWFuYWdlci52MS5VcGRhdGVTdGF0ZRIRCglyZXF1ZXN0ZXIYBSABKAkiWQoTTGlzdFVwZGF0ZXNSZXNwb25zZRIpCgd1cGRhdGVzGAEgAygLMhgudXBkYXRlbWFuYWdlci52MS5VcGRhdGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjgKE0NhbmNlbFVwZGF0ZVJlcXVlc3QSEQoJdXBkYXRlX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJAChRDYW5jZWxVcGRhdGVSZXNwb25zZRIoCgZ1cGRhdGUYASABKAsyGC51cGRhdGVtYW5hZ2VyLnYxLlVwZGF0ZSJ2ChJMaXN0VGFyZ2V0c1JlcXVlc3QSEgoKY2xhc3NpZmllchgBIAEoCRISCgpyZXBvc2l0b3J5GAIgASgJEhEKCW5hbWVzcGFjZRgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJZChNMaXN0VGFyZ2V0c1Jlc3BvbnNlEikKB3RhcmdldHMYASADKAsyGC51cGRhdGVtYW5hZ2VyLnYxLlRhcmdldBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUgoWTGlzdFF1YXJhbnRpbmVzUmVxdWVzdBIRCgluYW1lc3BhY2UYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZQoXTGlzdFF1YXJhbnRpbmVzUmVzcG9uc2USMQoLcXVhcmFudGluZXMYASADKAsyHC51cGRhdGVtYW5hZ2VyLnYxLlF1YXJhbnRpbmUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlgKFkNsZWFyUXVhcmFudGluZVJlcXVlc3QSDQoFaW1hZ2UYASABKAkSLwoId29ya2xvYWQYAiABKAsyHS51cGRhdGVtYW5hZ2VyLnYxLldvcmtsb2FkUmVmIkgKF0NsZWFyUXVhcmFudGluZVJlc3BvbnNlEi0KB2NsZWFyZWQYASADKAsyHC51cGRhdGVtYW5hZ2VyLnYxLlF1YXJhbnRpbmUiawobTGlzdEF2YWlsYWJsZVVwZGF0ZXNSZXF1ZXN0EhIKCmNsYXNzaWZpZXIYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJInUKHExpc3RBdmFpbGFibGVVcGRhdGVzUmVzcG9uc2USPAoRYXZhaWxhYmxlX3VwZGF0ZXMYASADKAsyIS51cGRhdGVtYW5hZ2VyLnYxLkF2YWlsYWJsZVVwZGF0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAky7gYKDVVwZGF0ZVNlcnZpY2USSwoGVXBkYXRlEh8udXBkYXRlbWFuYWdlci52MS5VcGRhdGVSZXF1ZXN0GiAudXBkYXRlbWFuYWdlci52MS5VcGRhdGVSZXNwb25zZRJcCgtXYXRjaFVwZGF0ZRIkLnVwZGF0ZW1hbmFnZXIudjEuV2F0Y2hVcGRhdGVSZXF1ZXN0GiUudXBkYXRlbWFuYWdlci52MS5XYXRjaFVwZGF0ZVJlc3BvbnNlMAESVAoJR2V0VXBkYXRlEiIudXBkYXRlbWFuYWdlci52MS5HZXRVcGRhdGVSZXF1ZXN0GiMudXBkYXRlbWFuYWdlci52MS5HZXRVcGRhdGVSZXNwb25zZRJaCgtMaXN0VXBkYXRlcxIkLnVwZGF0ZW1hbmFnZXIudjEuTGlzdFVwZGF0ZXNSZXF1ZXN0GiUudXBkYXRlbWFuYWdlci52MS5MaXN0VXBkYXRlc1Jlc3BvbnNlEl0KDENhbmNlbFVwZGF0ZRIlLnVwZGF0ZW1hbmFnZXIudjEuQ2FuY2VsVXBkYXRlUmVxdWVzdBomLnVwZGF0ZW1hbmFnZXIudjEuQ2FuY2VsVXBkYXRlUmVzcG9uc2USWgoLTGlzdFRhcmdldHMSJC51cGRhdGVtYW5hZ2VyLnYxLkxpc3RUYXJnZXRzUmVxdWVzdBolLnVwZGF0ZW1hbmFnZXIudjEuTGlzdFRhcmdldHNSZXNwb25zZRJmCg9MaXN0UXVhcmFudGluZXMSKC51cGRhdGVtYW5hZ2VyLnYxLkxpc3RRdWFyYW50aW5lc1JlcXVlc3QaKS51cGRhdGVtYW5hZ2VyLnYxLkxpc3RRdWFyYW50aW5lc1Jlc3BvbnNlEmYKD0NsZWFyUXVhcmFudGluZRIoLnVwZGF0ZW1hbmFnZXIudjEuQ2xlYXJRdWFyYW50aW5lUmVxdWVzdBopLnVwZGF0ZW1hbmFnZXIudjEuQ2xlYXJRdWFyYW50aW5lUmVzcG9uc2USdQoUTGlzdEF2YWlsYWJsZVVwZGF0ZXMSLS51cGRhdGVtYW5hZ2VyLnYxLkxpc3RBdmFpbGFibGVVcGRhdGVzUmVxdWVzdBouLnVwZGF0ZW1hbmFnZXIudjEuTGlzdEF2YWlsYWJsZVVwZGF0ZXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_updatemanager_v1_available_update, file_updatemanager_v1_event, file_updatemanager_v1_quarantine, file_updatemanager_v1_update, file_updatemanager_v1_workload]);
 
 /**
  * The request of UpdateService.Update.
@@ -553,6 +555,76 @@ export const ClearQuarantineResponseSchema: GenMessage<ClearQuarantineResponse> 
   messageDesc(file_updatemanager_v1_update_service, 16);
 
 /**
+ * The request of UpdateService.ListAvailableUpdates.
+ *
+ * @generated from message updatemanager.v1.ListAvailableUpdatesRequest
+ */
+export type ListAvailableUpdatesRequest = Message<"updatemanager.v1.ListAvailableUpdatesRequest"> & {
+  /**
+   * Only workloads opted in with this classifier.
+   *
+   * @generated from field: string classifier = 1;
+   */
+  classifier: string;
+
+  /**
+   * Only workloads in this namespace.
+   *
+   * @generated from field: string namespace = 2;
+   */
+  namespace: string;
+
+  /**
+   * At most this many entries; default 100, at most 500.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * The `next_page_token` of a previous call, to continue it.
+   *
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message updatemanager.v1.ListAvailableUpdatesRequest.
+ * Use `create(ListAvailableUpdatesRequestSchema)` to create a new message.
+ */
+export const ListAvailableUpdatesRequestSchema: GenMessage<ListAvailableUpdatesRequest> = /*@__PURE__*/
+  messageDesc(file_updatemanager_v1_update_service, 17);
+
+/**
+ * The response of UpdateService.ListAvailableUpdates.
+ *
+ * @generated from message updatemanager.v1.ListAvailableUpdatesResponse
+ */
+export type ListAvailableUpdatesResponse = Message<"updatemanager.v1.ListAvailableUpdatesResponse"> & {
+  /**
+   * Entries ordered by namespace, kind, name and container. An empty list is a normal answer.
+   *
+   * @generated from field: repeated updatemanager.v1.AvailableUpdate available_updates = 1;
+   */
+  availableUpdates: AvailableUpdate[];
+
+  /**
+   * Pass as `page_token` for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message updatemanager.v1.ListAvailableUpdatesResponse.
+ * Use `create(ListAvailableUpdatesResponseSchema)` to create a new message.
+ */
+export const ListAvailableUpdatesResponseSchema: GenMessage<ListAvailableUpdatesResponse> = /*@__PURE__*/
+  messageDesc(file_updatemanager_v1_update_service, 18);
+
+/**
  * UpdateService ships new images to the workloads that opted in, without giving pipelines cluster credentials.
  *
  * Errors carry a `google.rpc.ErrorInfo` detail (domain `update-manager`) whose reason a client can switch on:
@@ -655,6 +727,17 @@ export const UpdateService: GenService<{
     methodKind: "unary";
     input: typeof ClearQuarantineRequestSchema;
     output: typeof ClearQuarantineResponseSchema;
+  },
+  /**
+   * Lists newer versions the registry watcher found for watched workloads and did not (or not yet) apply, with
+   * the reason. Read-only; every replica answers alike (the leader checks, the list is stored durably).
+   *
+   * @generated from rpc updatemanager.v1.UpdateService.ListAvailableUpdates
+   */
+  listAvailableUpdates: {
+    methodKind: "unary";
+    input: typeof ListAvailableUpdatesRequestSchema;
+    output: typeof ListAvailableUpdatesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_updatemanager_v1_update_service, 0);

@@ -33,6 +33,12 @@ export interface KubernetesClusterOptions {
    * copies keep no TTL, so their pods and logs stay for inspection). Default: 3600.
    */
   readonly successfulJobTtlSeconds?: number;
+  /**
+   * How long after a rollout starts the pod watch behind `watchPodProblems` begins (one pod LIST
+   * and WATCH per gated workload). Rollouts that are healthy sooner read no pods at all; failing
+   * ones are detected this much later at most. Default: 2000.
+   */
+  readonly podProblemWatchDelayMs?: number;
   /** The field manager named in managedFields for the manager's writes. Default: "update-manager". */
   readonly fieldManager?: string;
   /** Longest silence on one API request (not watches) before it fails. Default: 30 000 ms. */

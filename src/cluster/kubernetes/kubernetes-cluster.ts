@@ -66,6 +66,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
   const clock: Clock = options.clock ?? systemClock;
   const fieldManager = options.fieldManager ?? "update-manager";
   const successfulJobTtlSeconds = options.successfulJobTtlSeconds ?? 3600;
+  const podProblemWatchDelayMs = options.podProblemWatchDelayMs ?? 2000;
   const rest = createRestClient(kubeConfig, { timeoutMs: options.requestTimeoutMs ?? 30_000 });
   const namespaces: readonly (string | undefined)[] =
     options.namespaces === undefined ? [undefined] : [...new Set(options.namespaces)];
@@ -346,17 +347,33 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
       logger.debug({ workload: key }, "no pods to watch for this workload");
       return () => {};
     }
-    const watch = startPodProblemWatch({
-      kubeConfig,
-      rest,
-      clock,
-      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
-      logger: logger.child({ podsOf: key }),
-      namespace: ref.namespace,
-      selector,
-      template: () => workloads.get(key)?.containers,
-      listener,
+    // The pod LIST + WATCH starts only after a delay: a rollout that is healthy by then (most are,
+    // and every scale-to-zero) costs no pod reads at all, and new pods need seconds to be scheduled
+    // and to pull before they can report ImagePullBackOff or CrashLoopBackOff anyway.
+    let started: PodProblemWatch | undefined;
+    let stopped = false;
+    const cancelDelay = clock.setTimer(podProblemWatchDelayMs, () => {
+      if (stopped) return;
+      started = startPodProblemWatch({
+        kubeConfig,
+        rest,
+        clock,
+        ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+        logger: logger.child({ podsOf: key }),
+        namespace: ref.namespace,
+        selector,
+        template: () => workloads.get(key)?.containers,
+        listener,
+      });
     });
+    const watch: PodProblemWatch = {
+      recheck: () => started?.recheck(),
+      stop() {
+        stopped = true;
+        cancelDelay();
+        started?.stop();
+      },
+    };
     let watches = podWatches.get(key);
     if (watches === undefined) {
       watches = new Set();

@@ -17,7 +17,7 @@ import { type KubeWorkloadObject, podTemplateOf } from "./kube-objects.js";
 export function toWorkload(kind: WorkloadKind, object: KubeWorkloadObject): Workload {
   const metadata: V1ObjectMeta = object.metadata ?? {};
   const suspended = suspendOf(kind, object);
-  const pullSecrets = pullSecretsOf(podTemplateOf(kind, object)); // Issue 8: the registry watcher's credentials.
+  const pullSecrets = pullSecretsOf(podTemplateOf(kind, object)); // The registry watcher's credentials.
   return {
     ref: { kind, namespace: metadata.namespace ?? "", name: metadata.name ?? "" },
     uid: metadata.uid ?? "",
@@ -32,7 +32,7 @@ export function toWorkload(kind: WorkloadKind, object: KubeWorkloadObject): Work
   };
 }
 
-/** `spec.imagePullSecrets[].name` of a pod template, in order, without blanks (issue 8). */
+/** `spec.imagePullSecrets[].name` of a pod template, in order, without blanks. */
 export function pullSecretsOf(template: V1PodTemplateSpec | undefined): string[] {
   return (template?.spec?.imagePullSecrets ?? []).map((secret) => secret.name ?? "").filter((name) => name !== "");
 }

@@ -31,6 +31,8 @@ import { podSuffix, templateHash } from "./kube-names.js";
 import { isRolledOut, progressingCondition, rolloutStatus, stepRollout } from "./rollout-controller.js";
 import type { SimulatedObject, SimulatedPod } from "./simulated-object.js";
 import type { SimulatedWorkloadSpec } from "./simulated-workload-spec.js";
+import type { PullSecret, PullSecretsPort } from "../../core/ports/pull-secrets.js";
+import type { RunningImagesPort } from "../../core/ports/running-images.js";
 
 export interface SimulatedClusterOptions {
   /** Drives every controller step and Job; tests pass a fake clock. Default: systemClock. */
@@ -47,6 +49,11 @@ export interface SimulatedClusterOptions {
   fieldManager?: string;
   /** Called with what a listener threw; the others still get the change. Default: rethrown from a microtask. */
   onListenerError?: (error: unknown) => void;
+  /**
+   * the `imageID` a node reports for a container image when a pod starts (e.g. "repo@sha256:..."), as the
+   * digest the kubelet pulled at that moment. Default: none (pods report no imageID).
+   */
+  imageIdOf?: (image: string) => string | undefined;
 }
 
 /** How a write to the simulated API server ended. */
@@ -95,7 +102,7 @@ export type JobPredicate = (request: MigrationJobRequest) => boolean;
  * engine's tests. Rollouts progress on the injected clock the way the workload controllers progress
  * them; the extra methods seed objects, inject failures and expose what the manager wrote.
  */
-export interface SimulatedCluster extends ClusterPort {
+export interface SimulatedCluster extends ClusterPort, PullSecretsPort, RunningImagesPort {
   readonly keys: MetadataKeys;
   /** Marks the caches synced (isSynced() is false before) and emits `{type: "synced"}`. */
   start(): void;
@@ -122,6 +129,10 @@ export interface SimulatedCluster extends ClusterPort {
   pods(ref: WorkloadRef): readonly SimulatedPodView[];
   /** Every write the manager attempted through the port, oldest first. */
   writes(): readonly SimulatedWrite[];
+  /** creates or replaces a Secret the workloads' `pullSecrets` can name (a new resourceVersion each time). */
+  putPullSecret(secret: Omit<PullSecret, "resourceVersion">): PullSecret;
+  /** how many times the watcher read a pull secret and listed a workload's pods for imageIDs. */
+  registryAccessCounts(): { readonly secretReads: number; readonly podLists: number };
 }
 
 interface SimulatedJob {
@@ -167,6 +178,19 @@ export function createSimulatedCluster(options: SimulatedClusterOptions = {}): S
   let resourceVersion = 1000;
   let uidCounter = 0;
   let podCounter = 0;
+  // pull secrets by namespace/name, and how often the watcher read them or listed pods.
+  const pullSecrets = new Map<string, PullSecret>();
+  let secretReads = 0;
+  let podLists = 0;
+  const imageIdsOf = (containers: readonly ContainerSpec[]): Record<string, string> | undefined => {
+    if (options.imageIdOf === undefined) return undefined;
+    const ids: Record<string, string> = {};
+    for (const container of containers) {
+      const id = options.imageIdOf(container.image);
+      if (id !== undefined) ids[container.name] = id;
+    }
+    return ids;
+  };
 
   // ---- plumbing -------------------------------------------------------------------------------
 
@@ -222,6 +246,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions = {}): S
         fieldManagers: object.fieldManagers,
         ...(object.suspended === undefined ? {} : { suspended: object.suspended }),
         rollout,
+        ...(object.pullSecrets === undefined || object.pullSecrets.length === 0 ? {} : { pullSecrets: object.pullSecrets }),
       }),
     );
     return object.snapshot;
@@ -309,6 +334,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions = {}): S
       ...(ordinal === undefined ? {} : { ordinal }),
       containers: object.updateContainers,
       ready: true,
+      ...withImageIds(object.updateContainers),
     };
     for (const container of object.updateContainers) {
       const mode = failureOf(container.image);
@@ -430,10 +456,38 @@ export function createSimulatedCluster(options: SimulatedClusterOptions = {}): S
     commitJob(job);
   }
 
+  function withImageIds(containers: readonly ContainerSpec[]): { imageIds?: Record<string, string> } {
+    const imageIds = imageIdsOf(containers);
+    return imageIds === undefined ? {} : { imageIds };
+  }
+
   // ---- the port and the test hooks ----------------------------------------------------------------
 
   return {
     keys,
+
+    // the registry watcher's reads (PullSecretsPort, RunningImagesPort).
+    async getPullSecret(namespace, name) {
+      secretReads++;
+      const secret = pullSecrets.get(`${namespace}/${name}`);
+      return secret === undefined ? undefined : { ...secret };
+    },
+    async runningImageIds(ref) {
+      podLists++;
+      const object = objects.get(workloadKey(ref));
+      const ids = new Map<string, string>();
+      for (const pod of object?.pods ?? []) {
+        if (pod.revision !== object?.updateRevision) continue;
+        for (const [container, id] of Object.entries(pod.imageIds ?? {})) if (!ids.has(container)) ids.set(container, id);
+      }
+      return ids;
+    },
+    putPullSecret(secret) {
+      const stored: PullSecret = { ...secret, resourceVersion: String(++resourceVersion) };
+      pullSecrets.set(`${secret.namespace}/${secret.name}`, stored);
+      return { ...stored };
+    },
+    registryAccessCounts: () => ({ secretReads, podLists }),
 
     start() {
       if (synced) return;
@@ -763,6 +817,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions = {}): S
       annotations,
       containers,
       fieldManagers: [...(spec.fieldManagers ?? ["kubectl-client-side-apply"])],
+      ...(spec.pullSecrets === undefined ? {} : { pullSecrets: [...spec.pullSecrets] }),
       ...(kind === "Job" ? { suspended: spec.suspended ?? true } : {}),
       ...(kind === "CronJob" ? { suspended: spec.suspended ?? false } : {}),
       generation: 1,
@@ -792,6 +847,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions = {}): S
         ...(k === "StatefulSet" ? { ordinal: i } : {}),
         containers,
         ready: true,
+        ...withImageIds(containers),
       });
     }
     if (kind === "Deployment") object.progressing = progressingCondition(object, object.paused ? "paused" : "complete");

@@ -11,6 +11,8 @@ export interface SimulatedPod {
   ready: boolean;
   /** Why it does not serve, as the kubelet reports it (undefined for a healthy pod). */
   problem?: PodProblem;
+  /** container name -> the imageID the node reported when the pod started. */
+  readonly imageIds?: Readonly<Record<string, string>>;
 }
 
 /** The mutable state behind one simulated object; only the simulated cluster touches it. */
@@ -24,6 +26,8 @@ export interface SimulatedObject {
   containers: ContainerSpec[];
   fieldManagers: string[];
   suspended?: boolean;
+  /** the pod template's imagePullSecrets names. */
+  pullSecrets?: string[];
   generation: number;
   observedGeneration: number;
   /** Deployment/StatefulSet spec.replicas; DaemonSet: node count. */

@@ -54,4 +54,6 @@ export interface SimulatedWorkloadSpec {
   readonly suspended?: boolean;
   /** Managers in managedFields. Default: ["kubectl-client-side-apply"]. */
   readonly fieldManagers?: readonly string[];
+  /** the pod template's imagePullSecrets names. Default: none. */
+  readonly pullSecrets?: readonly string[];
 }

@@ -35,7 +35,9 @@ export type DomainErrorReason =
   | "ISSUER_UNAVAILABLE"
   | "UNIMPLEMENTED"
   | "CLUSTER_ERROR"
-  | "INTERNAL";
+  | "INTERNAL"
+  // Registry watching: a registry call of the watcher failed; never sent to API clients.
+  | "REGISTRY_ERROR";
 
 export interface DomainErrorOptions {
   /** Structured details a client can act on (ErrorInfo metadata). Default: none. */

@@ -84,8 +84,8 @@ export interface Workload {
   readonly suspended?: boolean;
   readonly rollout: RolloutFacts;
   /**
-   * The pod template's `spec.imagePullSecrets` names, in order (issue 8: the registry watcher reads them by
-   * name for the workload's own registry credentials). Undefined or empty: none.
+   * The pod template's `spec.imagePullSecrets` names, in order: the registry watcher reads them by
+   * name for the workload's own registry credentials. Undefined or empty: none.
    */
   readonly pullSecrets?: readonly string[];
 }

@@ -47,7 +47,7 @@ export interface UpdateStore {
    * Forgets a finished update: its record, its events and its idempotency key (the original's
    * `DELETE /updates/{uuid}`). An unfinished update is kept (`"unfinished"`): it may still execute,
    * resume or be cancelled, so forgetting it would lose it. Check and removal are one step.
-   * Optional until every store has it (issue 7); without it the REST DELETE answers 501.
+   * Optional until every store has it; without it the REST DELETE answers 501.
    */
   remove?(id: string): Promise<RemoveUpdateResult>;
 }

@@ -21,7 +21,7 @@ export interface PlanUpdateInput {
   readonly keys: MetadataKeys;
   /** Whether the legacy classifier annotation opts objects in. */
   readonly legacyAnnotation: boolean;
-  /** Issue 8 (registry watching): plan only these workloads; migration templates are unaffected. Default: all. */
+  /** (registry watching): plan only these workloads; migration templates are unaffected. Default: all. */
   readonly onlyWorkloads?: readonly WorkloadRef[];
 }
 

@@ -28,7 +28,7 @@ export interface StartUpdateRequest {
   /** Use the image even where it is quarantined. Default: false. */
   readonly overrideQuarantine?: boolean;
   /**
-   * Registry watching (issue 8): change only these workloads of the classifier (migration templates still run),
+   * Registry watching: change only these workloads of the classifier (migration templates still run),
    * so a policy of one workload never updates another. Internal only, not in the API; not part of the
    * idempotency hash. Default: every workload of the classifier that uses the repository.
    */
@@ -99,7 +99,7 @@ export function createStartUpdate(
       workloads: deps.cluster.listWorkloads(),
       keys: deps.keys,
       legacyAnnotation: options.legacyAnnotation,
-      ...(request.onlyWorkloads === undefined ? {} : { onlyWorkloads: request.onlyWorkloads }), // Issue 8.
+      ...(request.onlyWorkloads === undefined ? {} : { onlyWorkloads: request.onlyWorkloads }),
     });
     if (context.scope !== undefined) {
       const repository = repositoryName(reference);

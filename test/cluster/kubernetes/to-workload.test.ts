@@ -227,3 +227,21 @@ describe("toJobInfo", () => {
     });
   });
 });
+
+// the registry watcher reads the workload's own pull secrets by these names.
+describe("pull secrets", () => {
+  it("names the pod template's imagePullSecrets in order, and none when there are none", () => {
+    const withSecrets: V1Deployment = {
+      ...deployment,
+      spec: {
+        ...deployment.spec!,
+        template: {
+          ...deployment.spec!.template,
+          spec: { ...deployment.spec!.template.spec!, imagePullSecrets: [{ name: "regcred" }, { name: "" }, { name: "mirror" }] },
+        },
+      },
+    };
+    expect(toWorkload("Deployment", withSecrets).pullSecrets).toEqual(["regcred", "mirror"]);
+    expect(toWorkload("Deployment", deployment).pullSecrets).toBeUndefined();
+  });
+});

@@ -1,0 +1,97 @@
+import { KubeConfig } from "@kubernetes/client-node";
+import type { Registry } from "prom-client";
+import { createKubernetesRegistryAccess } from "./cluster/kubernetes/kubernetes-registry-access.js";
+import { createRestClient } from "./cluster/kubernetes/rest-client.js";
+import type { MetadataKeys } from "./core/domain/metadata-keys.js";
+import type { Clock } from "./core/ports/clock.js";
+import type { ClusterPort } from "./core/ports/cluster.js";
+import type { CoreLogger } from "./core/ports/logger.js";
+import type { PullSecretsPort } from "./core/ports/pull-secrets.js";
+import type { QuarantineStore } from "./core/ports/quarantine-store.js";
+import type { RunningImagesPort } from "./core/ports/running-images.js";
+import type { WatchStateStore } from "./core/ports/watch-state-store.js";
+import { createListAvailableUpdates, type ListAvailableUpdates } from "./core/use-cases/list-available-updates.js";
+import type { UpdateManager } from "./core/use-cases/update-manager.js";
+import { createRegistryWatcher, type RegistryWatcher } from "./core/use-cases/watch-registries.js";
+import { createRegistryClient } from "./registry/registry-client.js";
+import { createRegistryPortAdapter } from "./registry/registry-port-adapter.js";
+import { createConfigMapWatchStateStore } from "./store/kubernetes/config-map-watch-state-store.js";
+import { createMemoryWatchStateStore } from "./store/memory/memory-watch-state-store.js";
+import { createRegistryWatchMetrics } from "./telemetry/registry-watch-metrics.js";
+
+export interface RegistryWatchCompositionOptions {
+  /** The cluster the engine uses; the simulated one also serves pull secrets and running image IDs. */
+  readonly cluster: ClusterPort & Partial<PullSecretsPort & RunningImagesPort>;
+  /** True with a real cluster: secrets and pods are read from the API server. */
+  readonly kubernetes: boolean;
+  /** With UpdateRuns (UPDATE_MANAGER_STORE=kubernetes): the watch state goes to a ConfigMap in this namespace. */
+  readonly durableNamespace: string | undefined;
+  readonly manager: Pick<UpdateManager, "startUpdate" | "getUpdate">;
+  readonly quarantines: Pick<QuarantineStore, "find">;
+  readonly canExecute: (() => boolean) | undefined;
+  readonly keys: MetadataKeys;
+  readonly keyPrefix: string;
+  readonly legacyAnnotation: boolean;
+  readonly defaultScheduleMs: number;
+  readonly insecureRegistries: readonly string[];
+  readonly clock: Clock;
+  readonly logger: CoreLogger;
+  /** Default: no metrics. */
+  readonly metrics?: Registry;
+}
+
+export interface RegistryWatch {
+  readonly watcher: RegistryWatcher;
+  readonly listAvailableUpdates: ListAvailableUpdates;
+}
+
+/**
+ * wires the registry watcher for src/app.ts: the registry client (no default credentials: only the
+ * workloads' own pull secrets), the adapter, the cluster reads (API server or simulated cluster), the watch state
+ * (ConfigMap with UpdateRuns, memory otherwise) and the metrics.
+ */
+export function createRegistryWatch(options: RegistryWatchCompositionOptions): RegistryWatch {
+  const metrics = options.metrics === undefined ? undefined : createRegistryWatchMetrics(options.metrics);
+  let access: PullSecretsPort & RunningImagesPort;
+  let state: WatchStateStore;
+  if (options.kubernetes) {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromDefault();
+    const rest = createRestClient(kubeConfig);
+    access = createKubernetesRegistryAccess({ rest });
+    state =
+      options.durableNamespace === undefined
+        ? createMemoryWatchStateStore()
+        : createConfigMapWatchStateStore({ rest, namespace: options.durableNamespace });
+  } else {
+    const { cluster } = options;
+    if (cluster.getPullSecret === undefined || cluster.runningImageIds === undefined) {
+      throw new Error("the simulated cluster does not serve pull secrets and running image IDs");
+    }
+    access = { getPullSecret: cluster.getPullSecret, runningImageIds: cluster.runningImageIds };
+    state = createMemoryWatchStateStore();
+  }
+  const client = createRegistryClient({
+    insecureRegistries: options.insecureRegistries,
+    clock: options.clock,
+    ...(metrics === undefined ? {} : { onRequest: metrics.onRequest }),
+  });
+  const watcher = createRegistryWatcher(
+    {
+      cluster: options.cluster,
+      registry: createRegistryPortAdapter({ client, ...(metrics === undefined ? {} : { onError: metrics.onError }) }),
+      pullSecrets: access,
+      runningImages: access,
+      state,
+      quarantines: options.quarantines,
+      updates: options.manager,
+      clock: options.clock,
+      keys: options.keys,
+      logger: options.logger,
+      ...(options.canExecute === undefined ? {} : { canExecute: options.canExecute }),
+      ...(metrics === undefined ? {} : { onAvailable: metrics.onAvailable, onCycle: metrics.onCycle }),
+    },
+    { keyPrefix: options.keyPrefix, legacyAnnotation: options.legacyAnnotation, defaultScheduleMs: options.defaultScheduleMs },
+  );
+  return { watcher, listAvailableUpdates: createListAvailableUpdates({ state }) };
+}

@@ -1,0 +1,141 @@
+import { statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
+import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
+import type { AvailableUpdate } from "../../core/domain/available-update.js";
+import { applyWatchStateChange, emptyWatchState, type WatchAttempt, type WatchState } from "../../core/domain/watch-state.js";
+import type { WatchStateStore } from "../../core/ports/watch-state-store.js";
+
+export interface ConfigMapWatchStateStoreOptions {
+  readonly rest: RestClient;
+  /** The manager's own namespace. Required. */
+  readonly namespace: string;
+  /** The ConfigMap's name. Default: "update-manager-watch". */
+  readonly name?: string;
+  /** Entries kept per map (first-seen times, attempts), oldest dropped: the ConfigMap holds at most 1 MiB. Default: 2000. */
+  readonly maxEntries?: number;
+  /** Conflicts (409) retried by re-reading, per write. Default: 5. */
+  readonly conflictRetries?: number;
+}
+
+interface ConfigMap {
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  data?: Record<string, string>;
+}
+
+type StoredAvailable = Omit<AvailableUpdate, "firstSeen" | "soakingUntil" | "checkTime"> & {
+  readonly firstSeen?: string;
+  readonly soakingUntil?: string;
+  readonly checkTime: string;
+};
+
+const mergePatch = "application/merge-patch+json";
+
+/**
+ * The registry watcher's durable state in one ConfigMap of the manager's namespace (`update-manager-watch`):
+ * `first-seen.json` (version -> ISO time: soak times survive restarts and failovers), `attempts.json` (the
+ * watcher's updates, so a failed version is not retried) and `available.json` (what ListAvailableUpdates answers on
+ * every replica). A ConfigMap rather than workload annotations: writing those would change the tenants' objects
+ * (and wake GitOps tools) for bookkeeping, and first-seen times belong to images, shared by many workloads. Writes
+ * carry the resourceVersion they read (409: read again and redo); the watcher writes at most once per cycle.
+ */
+export function createConfigMapWatchStateStore(options: ConfigMapWatchStateStoreOptions): WatchStateStore {
+  const { rest, namespace } = options;
+  const name = options.name ?? "update-manager-watch";
+  const maxEntries = options.maxEntries ?? 2000;
+  const retries = options.conflictRetries ?? 5;
+  const collection = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
+  const path = `${collection}/${encodeURIComponent(name)}`;
+  const operation = (verb: string) => ({ verb, resource: "configmaps", namespace, name });
+
+  async function read(): Promise<{ map: ConfigMap | undefined; state: WatchState }> {
+    let map: ConfigMap;
+    try {
+      map = await rest.request<ConfigMap>({ method: "GET", path });
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return { map: undefined, state: emptyWatchState };
+      throw toDomainError(error, operation("get"));
+    }
+    return { map, state: decode(map.data ?? {}) };
+  }
+
+  return {
+    load: async () => (await read()).state,
+    async save(change) {
+      for (let attempt = 0; ; attempt++) {
+        const { map, state } = await read();
+        const data = encode(applyWatchStateChange(state, change, maxEntries));
+        try {
+          if (map === undefined) {
+            await rest.request({
+              method: "POST",
+              path: collection,
+              body: {
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "update-manager" } },
+                data,
+              },
+            });
+          } else {
+            await rest.request({
+              method: "PATCH",
+              path,
+              contentType: mergePatch,
+              body: { metadata: { resourceVersion: map.metadata.resourceVersion }, data },
+            });
+          }
+          return;
+        } catch (error) {
+          if (statusCodeOf(error) === 409 && attempt < retries) continue;
+          throw toDomainError(error, operation(map === undefined ? "create" : "patch"));
+        }
+      }
+    },
+  };
+}
+
+/** The ConfigMap's data as text (exported for tests). */
+export function encode(state: WatchState): Record<string, string> {
+  return {
+    "first-seen.json": JSON.stringify(Object.fromEntries([...state.firstSeen].map(([key, time]) => [key, time.toISOString()]))),
+    "attempts.json": JSON.stringify(
+      Object.fromEntries([...state.attempts].map(([key, value]) => [key, { updateId: value.updateId, time: value.time.toISOString() }])),
+    ),
+    "available.json": JSON.stringify(state.available),
+  };
+}
+
+/** Reads what encode wrote; unreadable parts start empty rather than stopping the watcher. */
+export function decode(data: Readonly<Record<string, string>>): WatchState {
+  const parse = (key: string): unknown => {
+    try {
+      return JSON.parse(data[key] ?? "null");
+    } catch {
+      return null;
+    }
+  };
+  const firstSeen = new Map<string, Date>();
+  const seen = parse("first-seen.json");
+  if (seen !== null && typeof seen === "object") {
+    for (const [key, value] of Object.entries(seen)) {
+      const time = new Date(String(value));
+      if (!Number.isNaN(time.getTime())) firstSeen.set(key, time);
+    }
+  }
+  const attempts = new Map<string, WatchAttempt>();
+  const stored = parse("attempts.json");
+  if (stored !== null && typeof stored === "object") {
+    for (const [key, value] of Object.entries(stored as Record<string, { updateId?: unknown; time?: unknown }>)) {
+      if (typeof value?.updateId === "string") attempts.set(key, { updateId: value.updateId, time: new Date(String(value.time)) });
+    }
+  }
+  const list = parse("available.json");
+  const available = Array.isArray(list)
+    ? (list as StoredAvailable[]).map(({ firstSeen: seenAt, soakingUntil, checkTime, ...rest }): AvailableUpdate => ({
+        ...rest,
+        ...(seenAt === undefined ? {} : { firstSeen: new Date(seenAt) }),
+        ...(soakingUntil === undefined ? {} : { soakingUntil: new Date(soakingUntil) }),
+        checkTime: new Date(checkTime),
+      }))
+    : [];
+  return { firstSeen, attempts, available };
+}
