@@ -48,6 +48,10 @@ function parse(stdout: string): JsonLine[] {
     .map((line) => JSON.parse(line) as JsonLine);
 }
 
+async function contractFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.endsWith(".proto")).map((name) => `${dir}/${name}`);
+}
+
 beforeAll(async () => {
   generated = await mkdtemp(join(tmpdir(), "um-python-client-"));
   // Generated at test time from proto/ only; the WKT imports resolve from Debian's /usr/include.
@@ -59,11 +63,8 @@ beforeAll(async () => {
     `--python_out=${generated}`,
     `--grpc_python_out=${generated}`,
     `--plugin=protoc-gen-grpc_python=${grpcPythonPlugin}`,
-    "proto/updatemanager/v1/update_service.proto",
-    "proto/updatemanager/v1/update.proto",
-    "proto/updatemanager/v1/event.proto",
-    "proto/updatemanager/v1/workload.proto",
-    "proto/updatemanager/v1/quarantine.proto",
+    // Every file of the contract, as a client in another language would take it.
+    ...(await contractFiles("proto/updatemanager/v1")),
     "proto/google/rpc/error_details.proto",
     "proto/google/rpc/status.proto",
   ]);
