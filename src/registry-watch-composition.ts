@@ -1,7 +1,9 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
+import { type AvailableUpdateEvents, createAvailableUpdateEvents } from "./cluster/kubernetes/available-update-events.js";
 import { createKubernetesRegistryAccess } from "./cluster/kubernetes/kubernetes-registry-access.js";
 import { createRestClient } from "./cluster/kubernetes/rest-client.js";
+import type { AvailableUpdate } from "./core/domain/available-update.js";
 import type { MetadataKeys } from "./core/domain/metadata-keys.js";
 import type { Clock } from "./core/ports/clock.js";
 import type { ClusterPort } from "./core/ports/cluster.js";
@@ -48,12 +50,14 @@ export interface RegistryWatch {
 /**
  * wires the registry watcher for src/app.ts: the registry client (no default credentials: only the
  * workloads' own pull secrets), the adapter, the cluster reads (API server or simulated cluster), the watch state
- * (ConfigMap with UpdateRuns, memory otherwise) and the metrics.
+ * (ConfigMap with UpdateRuns, memory otherwise), the metrics and, on a real cluster, the findings as Events on the
+ * workloads.
  */
 export function createRegistryWatch(options: RegistryWatchCompositionOptions): RegistryWatch {
   const metrics = options.metrics === undefined ? undefined : createRegistryWatchMetrics(options.metrics);
   let access: PullSecretsPort & RunningImagesPort;
   let state: WatchStateStore;
+  let events: AvailableUpdateEvents | undefined;
   if (options.kubernetes) {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromDefault();
@@ -63,6 +67,12 @@ export function createRegistryWatch(options: RegistryWatchCompositionOptions): R
       options.durableNamespace === undefined
         ? createMemoryWatchStateStore()
         : createConfigMapWatchStateStore({ rest, namespace: options.durableNamespace });
+    events = createAvailableUpdateEvents({
+      rest,
+      clock: options.clock,
+      logger: options.logger,
+      uidOf: (ref) => options.cluster.getWorkload(ref)?.uid,
+    });
   } else {
     const { cluster } = options;
     if (cluster.getPullSecret === undefined || cluster.runningImageIds === undefined) {
@@ -76,6 +86,11 @@ export function createRegistryWatch(options: RegistryWatchCompositionOptions): R
     clock: options.clock,
     ...(metrics === undefined ? {} : { onRequest: metrics.onRequest }),
   });
+  // Each new finding: counted, and announced on the workload (the watcher logs it itself).
+  const onAvailable = (update: AvailableUpdate): void => {
+    metrics?.onAvailable(update);
+    if (events !== undefined) void events.announce(update);
+  };
   const watcher = createRegistryWatcher(
     {
       cluster: options.cluster,
@@ -89,7 +104,8 @@ export function createRegistryWatch(options: RegistryWatchCompositionOptions): R
       keys: options.keys,
       logger: options.logger,
       ...(options.canExecute === undefined ? {} : { canExecute: options.canExecute }),
-      ...(metrics === undefined ? {} : { onAvailable: metrics.onAvailable, onCycle: metrics.onCycle }),
+      onAvailable,
+      ...(metrics === undefined ? {} : { onCycle: metrics.onCycle }),
     },
     { keyPrefix: options.keyPrefix, legacyAnnotation: options.legacyAnnotation, defaultScheduleMs: options.defaultScheduleMs },
   );

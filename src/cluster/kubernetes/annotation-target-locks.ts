@@ -173,8 +173,11 @@ export function createAnnotationTargetLocks(options: AnnotationTargetLocksOption
   return {
     async acquire(updateId, targets) {
       const taken: WorkloadRef[] = [];
+      // Every replica takes locks in one canonical order, so two updates racing for the same targets
+      // cannot each take one and then both give up: the first to lock the first target wins them all.
+      const ordered = [...targets].sort((a, b) => compareKeys(workloadKey(a), workloadKey(b)));
       try {
-        for (const target of targets) {
+        for (const target of ordered) {
           if (await lockOne(updateId, target)) taken.push(target);
         }
       } catch (error) {
@@ -201,4 +204,8 @@ export function createAnnotationTargetLocks(options: AnnotationTargetLocksOption
       return holder === "" ? undefined : holder;
     },
   };
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
