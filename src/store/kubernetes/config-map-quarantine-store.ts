@@ -1,7 +1,11 @@
 import { statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
-import { formatImageReference, tryParseImageReference } from "../../core/domain/image-reference.js";
-import type { QuarantineRecord } from "../../core/domain/quarantine.js";
+import {
+  type QuarantineRecord,
+  quarantineDigestOf,
+  quarantineMatches,
+  sameNormalisedReference,
+} from "../../core/domain/quarantine.js";
 import { sameWorkload, type WorkloadRef } from "../../core/domain/workload.js";
 import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
 import { pageOf } from "../memory/page-token.js";
@@ -102,7 +106,7 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
     async add(record) {
       await update((records) => {
         const kept = records.filter(
-          (old) => !(sameWorkload(old.workload, record.workload) && sameReference(old.image, record.image) && old.digest === record.digest),
+          (old) => !(sameWorkload(old.workload, record.workload) && sameNormalisedReference(old.image, record.image) && old.digest === record.digest),
         );
         const position = records.reduce((max, old) => Math.max(max, old.position), 0) + 1;
         kept.push({
@@ -122,7 +126,7 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
       const { records } = await read();
       for (let i = records.length - 1; i >= 0; i--) {
         const record = records[i]!;
-        if (sameWorkload(record.workload, workload) && matches(record, image, digest)) return toRecord(record);
+        if (sameWorkload(record.workload, workload) && quarantineMatches(record, image, digest)) return toRecord(record);
       }
       return undefined;
     },
@@ -142,7 +146,7 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
         const kept = records.filter((record) => {
           const hit =
             (workload === undefined || sameWorkload(record.workload, workload)) &&
-            (sameReference(record.image, image) || (record.digest !== undefined && record.digest === digestOf(image)));
+            (sameNormalisedReference(record.image, image) || (record.digest !== undefined && record.digest === quarantineDigestOf(image)));
           if (hit) removed.push(toRecord(record));
           return !hit;
         });
@@ -161,24 +165,4 @@ function toRecord(stored: StoredRecord): QuarantineRecord {
     reason: stored.reason,
     createTime: new Date(stored.createTime),
   };
-}
-
-/** The same matching as the in-memory store: the digest when both sides know it, else the normalised reference. */
-function matches(record: StoredRecord, image: string, digest: string | undefined): boolean {
-  if (record.digest && digest) return record.digest === digest;
-  return sameReference(record.image, image);
-}
-
-function normalise(image: string): string {
-  const ref = tryParseImageReference(image);
-  return ref === undefined ? image : formatImageReference(ref);
-}
-
-function sameReference(a: string, b: string): boolean {
-  return a === b || normalise(a) === normalise(b);
-}
-
-function digestOf(image: string): string | undefined {
-  if (/^sha(256|384|512):/.test(image)) return image;
-  return tryParseImageReference(image)?.digest;
 }

@@ -1,5 +1,9 @@
-import { formatImageReference, tryParseImageReference } from "../../core/domain/image-reference.js";
-import type { QuarantineRecord } from "../../core/domain/quarantine.js";
+import {
+  type QuarantineRecord,
+  quarantineDigestOf,
+  quarantineMatches,
+  sameNormalisedReference,
+} from "../../core/domain/quarantine.js";
 import { type WorkloadRef, sameWorkload } from "../../core/domain/workload.js";
 import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
 import { pageOf } from "./page-token.js";
@@ -21,7 +25,7 @@ export function createMemoryQuarantineStore(): QuarantineStore {
     async add(record) {
       entries = entries.filter(
         ({ record: old }) =>
-          !(sameWorkload(old.workload, record.workload) && sameReference(old.image, record.image) && old.digest === record.digest),
+          !(sameWorkload(old.workload, record.workload) && sameNormalisedReference(old.image, record.image) && old.digest === record.digest),
       );
       entries.push({ position: nextPosition++, record: structuredClone(record) });
     },
@@ -30,7 +34,7 @@ export function createMemoryQuarantineStore(): QuarantineStore {
       // Newest first, so the most recent reason is reported.
       for (let i = entries.length - 1; i >= 0; i--) {
         const { record } = entries[i]!;
-        if (sameWorkload(record.workload, workload) && matches(record, image, digest)) return structuredClone(record);
+        if (sameWorkload(record.workload, workload) && quarantineMatches(record, image, digest)) return structuredClone(record);
       }
       return undefined;
     },
@@ -49,36 +53,11 @@ export function createMemoryQuarantineStore(): QuarantineStore {
       entries = entries.filter(({ record }) => {
         const hit =
           (workload === undefined || sameWorkload(record.workload, workload)) &&
-          (sameReference(record.image, image) || (record.digest !== undefined && record.digest === digestOf(image)));
+          (sameNormalisedReference(record.image, image) || (record.digest !== undefined && record.digest === quarantineDigestOf(image)));
         if (hit) removed.push(record);
         return !hit;
       });
       return removed.reverse();
     },
   };
-}
-
-/**
- * The digest is the image's identity when both sides know it (a tag can be pushed again with other
- * content); otherwise the normalised references must be equal.
- */
-function matches(record: QuarantineRecord, image: string, digest: string | undefined): boolean {
-  if (record.digest && digest) return record.digest === digest;
-  return sameReference(record.image, image);
-}
-
-/** Records hold normalised references; normalising again here makes "nginx:1" find "docker.io/library/nginx:1". */
-function normalise(image: string): string {
-  const ref = tryParseImageReference(image);
-  return ref === undefined ? image : formatImageReference(ref);
-}
-
-function sameReference(a: string, b: string): boolean {
-  return a === b || normalise(a) === normalise(b);
-}
-
-/** `sha256:…` for a bare digest or a reference pinned by digest; undefined otherwise. */
-function digestOf(image: string): string | undefined {
-  if (/^sha(256|384|512):/.test(image)) return image;
-  return tryParseImageReference(image)?.digest;
 }
