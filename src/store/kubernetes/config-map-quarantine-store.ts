@@ -1,5 +1,6 @@
 import { statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
+import { type ConfigMap, configMapPaths, writeConfigMapData } from "./config-map-document.js";
 import {
   type QuarantineRecord,
   quarantineDigestOf,
@@ -32,13 +33,7 @@ interface StoredRecord {
   readonly createTime: string;
 }
 
-interface ConfigMap {
-  metadata: { name: string; namespace?: string; resourceVersion?: string };
-  data?: Record<string, string>;
-}
-
 const dataKey = "records.json";
-const mergePatch = "application/merge-patch+json";
 
 /**
  * Quarantine records in one ConfigMap in the manager's namespace (`data["records.json"]`, a JSON
@@ -52,8 +47,7 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
   const name = options.name ?? "update-manager-quarantine";
   const maxRecords = options.maxRecords ?? 1000;
   const retries = options.conflictRetries ?? 5;
-  const collection = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
-  const path = `${collection}/${encodeURIComponent(name)}`;
+  const { path } = configMapPaths({ namespace, name });
   const operation = (verb: string) => ({ verb, resource: "configmaps", namespace, name });
 
   async function read(): Promise<{ map: ConfigMap | undefined; records: StoredRecord[] }> {
@@ -75,25 +69,7 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
       if (!changed) return result;
       const data = { [dataKey]: JSON.stringify(next) };
       try {
-        if (map === undefined) {
-          await rest.request({
-            method: "POST",
-            path: collection,
-            body: {
-              apiVersion: "v1",
-              kind: "ConfigMap",
-              metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "update-manager" } },
-              data,
-            },
-          });
-        } else {
-          await rest.request({
-            method: "PATCH",
-            path,
-            contentType: mergePatch,
-            body: { metadata: { resourceVersion: map.metadata.resourceVersion }, data },
-          });
-        }
+        await writeConfigMapData(rest, { namespace, name }, map, data);
         return result;
       } catch (error) {
         if (statusCodeOf(error) === 409 && attempt < retries) continue;

@@ -1,5 +1,6 @@
 import { statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
+import { type ConfigMap, configMapPaths, writeConfigMapData } from "./config-map-document.js";
 import type { AvailableUpdate } from "../../core/domain/available-update.js";
 import { applyWatchStateChange, emptyWatchState, type WatchAttempt, type WatchState } from "../../core/domain/watch-state.js";
 import type { WatchStateStore } from "../../core/ports/watch-state-store.js";
@@ -16,18 +17,12 @@ export interface ConfigMapWatchStateStoreOptions {
   readonly conflictRetries?: number;
 }
 
-interface ConfigMap {
-  metadata: { name: string; namespace?: string; resourceVersion?: string };
-  data?: Record<string, string>;
-}
-
 type StoredAvailable = Omit<AvailableUpdate, "firstSeen" | "soakingUntil" | "checkTime"> & {
   readonly firstSeen?: string;
   readonly soakingUntil?: string;
   readonly checkTime: string;
 };
 
-const mergePatch = "application/merge-patch+json";
 
 /**
  * The registry watcher's durable state in one ConfigMap of the manager's namespace (`update-manager-watch`):
@@ -42,8 +37,7 @@ export function createConfigMapWatchStateStore(options: ConfigMapWatchStateStore
   const name = options.name ?? "update-manager-watch";
   const maxEntries = options.maxEntries ?? 2000;
   const retries = options.conflictRetries ?? 5;
-  const collection = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
-  const path = `${collection}/${encodeURIComponent(name)}`;
+  const { path } = configMapPaths({ namespace, name });
   const operation = (verb: string) => ({ verb, resource: "configmaps", namespace, name });
 
   async function read(): Promise<{ map: ConfigMap | undefined; state: WatchState }> {
@@ -64,25 +58,7 @@ export function createConfigMapWatchStateStore(options: ConfigMapWatchStateStore
         const { map, state } = await read();
         const data = encode(applyWatchStateChange(state, change, maxEntries));
         try {
-          if (map === undefined) {
-            await rest.request({
-              method: "POST",
-              path: collection,
-              body: {
-                apiVersion: "v1",
-                kind: "ConfigMap",
-                metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "update-manager" } },
-                data,
-              },
-            });
-          } else {
-            await rest.request({
-              method: "PATCH",
-              path,
-              contentType: mergePatch,
-              body: { metadata: { resourceVersion: map.metadata.resourceVersion }, data },
-            });
-          }
+          await writeConfigMapData(rest, { namespace, name }, map, data);
           return;
         } catch (error) {
           if (statusCodeOf(error) === 409 && attempt < retries) continue;
