@@ -196,7 +196,7 @@ export async function createApplication(deps: {
       createLegacyRestHandler({
         manager,
         accessControl: auth,
-        ...(store.remove === undefined ? {} : { removeUpdate: store.remove.bind(store) }),
+        removeUpdate: (id) => store.remove(id),
         logger: logger.child({ component: "rest" }),
       }),
       createDashboardHandler({ logger: logger.child({ component: "dashboard" }) }), // `/` and `/dashboard/…`.

@@ -98,6 +98,26 @@ export function describeUpdateStoreContract(name: string, open: () => Promise<St
     );
 
     it(
+      "removes a finished update on request, but never one that may still run",
+      withStore(async (store) => {
+        const running = aRecord("u-remove-running");
+        await store.create(running, [planned(running)]);
+        expect(await store.remove("u-remove-running")).toBe("unfinished");
+        expect(await store.get("u-remove-running")).toBeDefined();
+
+        const done = aRecord("u-remove-done");
+        await store.create(done, [planned(done)]);
+        done.state = "succeeded";
+        done.phase = "finished";
+        await store.save(done, [{ type: "finished", state: "succeeded", reason: "" }]);
+        expect(await store.remove("u-remove-done")).toBe("removed");
+        expect(await store.get("u-remove-done")).toBeUndefined();
+        expect(await store.remove("u-remove-done")).toBe("not-found");
+        expect(await store.remove("u-never-existed")).toBe("not-found");
+      }),
+    );
+
+    it(
       "appends events with gapless sequence numbers, even when a caller saves a stale copy",
       withStore(async (store) => {
         const record = aRecord("u-save");

@@ -46,10 +46,9 @@ export interface UpdateStore {
   /**
    * Forgets a finished update: its record, its events and its idempotency key (the original's
    * `DELETE /updates/{uuid}`). An unfinished update is kept (`"unfinished"`): it may still execute,
-   * resume or be cancelled, so forgetting it would lose it. Check and removal are one step.
-   * Optional until every store has it; without it the REST DELETE answers 501.
+   * resume or be cancelled, so forgetting it would lose it.
    */
-  remove?(id: string): Promise<RemoveUpdateResult>;
+  remove(id: string): Promise<RemoveUpdateResult>;
 }
 
 /** What `UpdateStore.remove` did. */

@@ -10,7 +10,7 @@ import { workloadKey } from "../../core/domain/workload.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { Unsubscribe } from "../../core/ports/cluster.js";
 import { type CoreLogger, silentLogger } from "../../core/ports/logger.js";
-import type { ListUpdatesQuery, Page, UpdateStore } from "../../core/ports/update-store.js";
+import type { ListUpdatesQuery, Page, RemoveUpdateResult, UpdateStore } from "../../core/ports/update-store.js";
 import { ExecutionHalted } from "../../core/use-cases/execution-halted.js";
 import { createListenerQueue } from "../memory/listener-queue.js";
 import { checkPageSize } from "../memory/page-token.js";
@@ -499,6 +499,27 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
           published.delete(id);
         }
       };
+    },
+
+    async remove(id): Promise<RemoveUpdateResult> {
+      const name = nameById.get(id) ?? (await findById(id))?.object.metadata.name;
+      if (name === undefined) return "not-found";
+      // Read live: the cache may not have seen the run finish, and an unfinished run is never dropped.
+      const live = await readLive(name);
+      if (live === undefined) return "not-found";
+      if (!isTerminal(live.decoded.record.state)) return "unfinished";
+      try {
+        await rest.request({
+          method: "DELETE",
+          path: objectPath(name),
+          body: { kind: "DeleteOptions", apiVersion: "v1", preconditions: { uid: live.object.metadata.uid } },
+        });
+      } catch (error) {
+        if (statusCodeOf(error) !== 404) throw toDomainError(error, operation("delete", name));
+      }
+      runs.delete(name);
+      nameById.delete(id);
+      return "removed";
     },
 
     async prune(policy) {
