@@ -125,6 +125,8 @@ describe("the dashboard in a browser", () => {
     expect(await page.locator("table[data-classifier]").evaluateAll((ts) => ts.map((t) => t.getAttribute("data-classifier")))).toEqual([
       "platform",
     ]);
+    // The quarantine list loads on its own request: wait for its answer, then check it is all there is.
+    await page.getByTestId("quarantines").getByText("No image is quarantined.").waitFor();
     expect(await page.getByTestId("quarantines").textContent()).toBe("No image is quarantined.");
     expect(await page.getByTestId("auth-error").isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
