@@ -1,12 +1,11 @@
 import { isDomainError } from "../domain/domain-error.js";
 import type { ContainerChange, WorkloadStatus } from "../domain/update.js";
 import type { ImagePatch } from "../ports/cluster.js";
-import { awaitRollout } from "./await-rollout.js";
 import { conflictImage } from "./conflict-image.js";
 import { describeWorkload } from "./describe-workload.js";
 import { ExecutionHalted } from "./execution-halted.js";
+import { gateWorkload } from "./gate-workload.js";
 import { formatDuration } from "./format-duration.js";
-import { createProgressCoalescer } from "./progress-coalescer.js";
 import type { UpdateExecution } from "./update-execution.js";
 
 /** Why the update rolls back. */
@@ -112,27 +111,10 @@ async function restoreWorkload(execution: UpdateExecution, status: WorkloadStatu
     }
   }
 
-  const progress = createProgressCoalescer(deps.clock, options.progressIntervalMs, (rollout) => {
-    status.rollout = rollout;
-    execution.save([{ type: "workload-progress", workload: status.workload, rollout }]).catch((error) => {
-      if (!(error instanceof ExecutionHalted)) execution.log.error({ err: error }, "saving rollout progress failed");
-    });
-  });
-  const outcome = await awaitRollout({
-    cluster: deps.cluster,
-    clock: deps.clock,
-    workload: status.workload,
+  const outcome = await gateWorkload(execution, status, {
     deadline: deps.clock.now().getTime() + options.rollbackTimeoutMs,
-    ...(minGeneration === undefined ? {} : { minGeneration }),
-    failFastReasons: new Set(options.failFastOnPodProblems ? options.podProblemReasons : []),
-    halt: execution.haltSignal,
-    onProgress: (rollout) => progress.offer(rollout),
+    minGeneration,
   });
-  if (outcome.kind === "halted") {
-    progress.stop();
-    throw new ExecutionHalted();
-  }
-  progress.flush();
 
   switch (outcome.kind) {
     case "healthy":

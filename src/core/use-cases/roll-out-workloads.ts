@@ -3,12 +3,11 @@ import { tryParseImageReference } from "../domain/image-reference.js";
 import type { WorkloadStatus } from "../domain/update.js";
 import type { Workload } from "../domain/workload.js";
 import type { ImagePatch } from "../ports/cluster.js";
-import { awaitRollout } from "./await-rollout.js";
 import { conflictImage } from "./conflict-image.js";
 import { describeWorkload } from "./describe-workload.js";
 import { ExecutionHalted } from "./execution-halted.js";
 import { formatDuration } from "./format-duration.js";
-import { createProgressCoalescer } from "./progress-coalescer.js";
+import { gateWorkload } from "./gate-workload.js";
 import type { UpdateExecution } from "./update-execution.js";
 
 export type RollOutOutcome =
@@ -81,28 +80,11 @@ async function rollOutWorkload(execution: UpdateExecution, status: WorkloadStatu
     }
   }
 
-  const progress = createProgressCoalescer(deps.clock, execution.options.progressIntervalMs, (rollout) => {
-    status.rollout = rollout;
-    execution.save([{ type: "workload-progress", workload: status.workload, rollout }]).catch((error) => {
-      if (!(error instanceof ExecutionHalted)) execution.log.error({ err: error }, "saving rollout progress failed");
-    });
-  });
-  const outcome = await awaitRollout({
-    cluster: deps.cluster,
-    clock: deps.clock,
-    workload: status.workload,
+  const outcome = await gateWorkload(execution, status, {
     deadline: execution.deadline(),
-    ...(minGeneration === undefined ? {} : { minGeneration }),
-    failFastReasons: new Set(execution.options.failFastOnPodProblems ? execution.options.podProblemReasons : []),
+    minGeneration,
     cancel: execution.cancelSignal,
-    halt: execution.haltSignal,
-    onProgress: (rollout) => progress.offer(rollout),
   });
-  if (outcome.kind === "halted") {
-    progress.stop();
-    throw new ExecutionHalted();
-  }
-  progress.flush();
 
   switch (outcome.kind) {
     case "healthy":
