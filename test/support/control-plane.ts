@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { trackProcess } from "./process-registry.js";
 
 /** A static-token user the apiserver knows, for tests that need an identity other than the admin. */
 export interface StaticUser {
@@ -361,6 +362,7 @@ function spawnComponent(name: string, command: string, args: string[], logPath: 
   // detached: its own process group, so stop() reaches any helper it forks.
   const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", fd, fd] });
   closeSync(fd);
+  trackProcess(child, { group: true });
   const component: Component = {
     name,
     child,
