@@ -107,7 +107,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     for (const component of [...components].reverse()) await stopComponent(component);
     if (!keep) await rm(dir, { recursive: true, force: true });
   };
-  // A crashed or interrupted test run must not leave a control plane behind.
+  // A crashed or interrupted run must not leave a control plane behind. Exit handlers cover a plain Node process
+  // (bench/); a vitest worker is ended without running them, so there the run's process registry (trackProcess)
+  // and its global teardown do it.
   const killAllNow = (): void => {
     for (const component of components) killGroup(component.child, "SIGKILL");
   };
