@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
 import { createAccessControl } from "./auth/access-control.js";
@@ -26,6 +27,9 @@ import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
 import { createKubernetesPersistence, type KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
+import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
+import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
+import { createUpdateMetrics } from "./telemetry/update-metrics.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 
@@ -37,6 +41,8 @@ export type ApplicationConfig = Pick<
   | "store" | "managerNamespace" | "identity" | "leaderElection" | "retention"
   // Registry watching.
   | "registryWatch"
+  // Build info.
+  | "revision"
 >;
 
 export interface Application {
@@ -60,10 +66,25 @@ export interface Application {
 const updateServiceName = UpdateService.typeName;
 
 /** A cluster adapter the application starts (caches sync) and stops. */
-type AppCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void> | void };
+type AppCluster = ClusterPort & {
+  start(): Promise<void>;
+  stop(): Promise<void> | void;
+  informerRestarts?: () => number;
+};
+
+/** The package's version, for the build info metric. */
+function packageVersion(): string {
+  const text = readFileSync(new URL("../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version?: string }).version ?? "unknown";
+}
 
 /** The cluster adapter: the embedded demo, or a real cluster through client-node. */
-function createCluster(config: ApplicationConfig, keys: MetadataKeys, logger: CoreLogger): AppCluster {
+function createCluster(
+  config: ApplicationConfig,
+  keys: MetadataKeys,
+  logger: CoreLogger,
+  onApiRequest: ((event: ApiRequestEvent) => void) | undefined,
+): AppCluster {
   if (config.cluster.mode === "embedded") {
     const cluster = createSimulatedCluster({ keys, legacyAnnotation: config.legacyAnnotation });
     seedDemoCluster(cluster);
@@ -77,6 +98,7 @@ function createCluster(config: ApplicationConfig, keys: MetadataKeys, logger: Co
     legacyAnnotation: config.legacyAnnotation,
     logger,
     ...(config.namespaces.all ? {} : { namespaces: config.namespaces.names }),
+    ...(onApiRequest === undefined ? {} : { onApiRequest }),
   });
 }
 const defaultAccessControl: AccessControlConfig = {
@@ -108,8 +130,23 @@ export async function createApplication(deps: {
   const clock = deps.clock ?? systemClock;
   const keys = createMetadataKeys(config.keyPrefix);
   const injected = deps.cluster;
+  // Read at scrape time: the cluster and the persistence exist by then.
+  const runtimeMetrics =
+    deps.metrics === undefined
+      ? undefined
+      : createRuntimeMetrics(deps.metrics, {
+          version: packageVersion(),
+          revision: config.revision,
+          cachesSynced: () => cluster.isSynced() && (persistence?.isSynced() ?? true),
+          leading: () => persistence?.canExecute() ?? true,
+          ...(config.cluster.mode === "kubernetes" && injected === undefined
+            ? { informerRestarts: () => cluster.informerRestarts?.() ?? 0 }
+            : {}),
+        });
   const cluster: AppCluster =
-    injected === undefined ? createCluster(config, keys, logger) : { ...injected, start: async () => injected.start() };
+    injected === undefined
+      ? createCluster(config, keys, logger, runtimeMetrics?.onApiRequest)
+      : { ...injected, start: async () => injected.start() };
   // Durable updates: UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
   // leader election with UPDATE_MANAGER_STORE=kubernetes; this process's memory otherwise. Without the
   // CRD, startStore() rejects with a message naming the manifest, and the process exits non-zero.
@@ -136,7 +173,9 @@ export async function createApplication(deps: {
     process.exit(1);
   };
   // --- end durable updates
-  const store = persistence?.store ?? createMemoryUpdateStore({ clock });
+  const recordedStore = persistence?.store ?? createMemoryUpdateStore({ clock });
+  // The engine's saves feed the update metrics; reads go straight to the store.
+  const store = deps.metrics === undefined ? recordedStore : createUpdateMetrics(deps.metrics).observeStore(recordedStore);
   const engineQuarantines = createMemoryQuarantineStore(); // Shared with the registry watcher.
   const manager = createUpdateManager(
     {

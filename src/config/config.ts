@@ -107,6 +107,8 @@ export interface Config {
     readonly defaultScheduleMs: number;
     readonly insecureRegistries: readonly string[];
   };
+  /** The source revision the image was built from, for `update_manager_build_info` (UPDATE_MANAGER_REVISION). Default: "unknown". */
+  readonly revision: string;
   /** Things an operator should know about how the configuration was read; `main` logs each one. */
   readonly notices: readonly string[];
 }

@@ -67,6 +67,8 @@ export const knownVariables = [
   "UPDATE_MANAGER_WATCH_REGISTRIES",
   "UPDATE_MANAGER_WATCH_INTERVAL",
   "UPDATE_MANAGER_INSECURE_REGISTRIES",
+  // Shown by the build info metric.
+  "UPDATE_MANAGER_REVISION",
   // Read by src/auth/load-access-control-config.ts.
   ...accessControlVariables,
 ] as const;
@@ -372,6 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
     leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
     retention: { maxAgeMs: retentionMaxAgeMs, maxCount: retentionMaxCount },
     registryWatch: { enabled: watchEnabled, defaultScheduleMs: watchIntervalMs, insecureRegistries },
+    revision: variable("UPDATE_MANAGER_REVISION") ?? "unknown",
     notices,
   };
 }

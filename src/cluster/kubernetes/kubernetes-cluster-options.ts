@@ -2,6 +2,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { MetadataKeys } from "../../core/domain/metadata-keys.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { CoreLogger } from "../../core/ports/logger.js";
+import type { ApiRequestEvent } from "./api-request-event.js";
 import type { BackoffOptions } from "./backoff.js";
 
 export interface KubernetesClusterOptions {
@@ -43,6 +44,8 @@ export interface KubernetesClusterOptions {
   readonly fieldManager?: string;
   /** Longest silence on one API request (not watches) before it fails. Default: 30 000 ms. */
   readonly requestTimeoutMs?: number;
+  /** Told of every API request (not watches) with its verb, resource and status, for metrics. Default: none. */
+  readonly onApiRequest?: (event: ApiRequestEvent) => void;
   /** Objects per page when informers list. Default: 500. */
   readonly listPageSize?: number;
 }

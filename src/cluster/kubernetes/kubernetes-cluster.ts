@@ -67,7 +67,10 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
   const fieldManager = options.fieldManager ?? "update-manager";
   const successfulJobTtlSeconds = options.successfulJobTtlSeconds ?? 3600;
   const podProblemWatchDelayMs = options.podProblemWatchDelayMs ?? 2000;
-  const rest = createRestClient(kubeConfig, { timeoutMs: options.requestTimeoutMs ?? 30_000 });
+  const rest = createRestClient(kubeConfig, {
+    timeoutMs: options.requestTimeoutMs ?? 30_000,
+    ...(options.onApiRequest === undefined ? {} : { onRequest: options.onApiRequest }),
+  });
   const namespaces: readonly (string | undefined)[] =
     options.namespaces === undefined ? [undefined] : [...new Set(options.namespaces)];
 

@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest, type RequestOptions } from "node:https";
 import type { KubeConfig, V1Status } from "@kubernetes/client-node";
+import { type ApiRequestEvent, describeApiRequest } from "./api-request-event.js";
 import { KubernetesApiError } from "./kubernetes-errors.js";
 
 export interface RestRequest {
@@ -23,6 +24,8 @@ export interface RestClient {
 export interface RestClientOptions {
   /** Longest silence on one request's connection before it is given up. Default: 30 000 ms. */
   readonly timeoutMs?: number;
+  /** Told of every finished request (metrics). Default: none. */
+  readonly onRequest?: (event: ApiRequestEvent) => void;
 }
 
 /**
@@ -34,8 +37,8 @@ export interface RestClientOptions {
  */
 export function createRestClient(kubeConfig: KubeConfig, options: RestClientOptions = {}): RestClient {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  return {
-    async request<T>(request: RestRequest): Promise<T> {
+  const { onRequest } = options;
+  const exchange = async <T>(request: RestRequest, answered: { status?: number } = {}): Promise<T> => {
       const cluster = kubeConfig.getCurrentCluster();
       if (cluster === null) throw new Error("the kubeconfig has no current cluster");
       const url = new URL(cluster.server.replace(/\/+$/, "") + request.path);
@@ -62,6 +65,7 @@ export function createRestClient(kubeConfig: KubeConfig, options: RestClientOpti
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             const statusCode = res.statusCode ?? 0;
+            answered.status = statusCode;
             if (statusCode >= 200 && statusCode < 300) {
               try {
                 resolve(JSON.parse(text) as T);
@@ -78,6 +82,17 @@ export function createRestClient(kubeConfig: KubeConfig, options: RestClientOpti
         req.on("error", reject);
         req.end(body);
       });
+  };
+  return {
+    async request<T>(request: RestRequest): Promise<T> {
+      if (onRequest === undefined) return exchange<T>(request);
+      const { verb, resource } = describeApiRequest(request.method, request.path);
+      const answered: { status?: number } = {};
+      try {
+        return await exchange<T>(request, answered);
+      } finally {
+        onRequest({ verb, resource, code: String(answered.status ?? 0) });
+      }
     },
   };
 }

@@ -1,0 +1,197 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { registryWatcherRequester } from "../core/use-cases/watch-registries.js";
+import type { UpdateEvent } from "../core/domain/update-event.js";
+import { isTerminal, type UpdateRecord, type UpdateState } from "../core/domain/update.js";
+import type { UpdateStore } from "../core/ports/update-store.js";
+
+/** The bounded `requester_kind` label: who asked, never their name. */
+export type RequesterKind = "registry-watcher" | "anonymous" | "api";
+
+export function requesterKind(requester: string): RequesterKind {
+  if (requester === registryWatcherRequester) return "registry-watcher";
+  if (requester === "anonymous") return "anonymous";
+  return "api";
+}
+
+export interface UpdateMetricsOptions {
+  /** Wall-clock milliseconds, for "past its deadline". Default: Date.now. */
+  now?: () => number;
+}
+
+/** Feeds the update metrics from what the engine records; the core knows nothing of them. */
+export interface UpdateMetrics {
+  /** Wraps the engine's store: every saved record and event is observed after the write succeeded. */
+  observeStore(store: UpdateStore): UpdateStore;
+}
+
+/** A step that started and has not ended yet, keyed by update id and what it is about. */
+interface OpenStep {
+  readonly step: "migration" | "rollout" | "rollback";
+  readonly started: number;
+}
+
+const stepBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
+/**
+ * Registers the update engine's metrics in `registry` (call once per registry). Labels are bounded: no update id,
+ * workload or image ever becomes a label.
+ * - `update_manager_updates{state, requester_kind}`: unfinished updates this replica executes, by state;
+ * - `update_manager_updates_finished_total{state, requester_kind}`: updates that reached a terminal state;
+ * - `update_manager_updates_past_deadline`: unfinished updates running longer than their timeout;
+ * - `update_manager_rollouts_waiting`: updates recorded but waiting to execute (state `pending` or `planned`);
+ * - `update_manager_step_duration_seconds{step, result}`: migration Jobs, workload rollouts (patch to healthy or
+ *   failed) and rollbacks; `update_manager_update_duration_seconds{state}`: start to finish of whole updates;
+ * - `update_manager_rollbacks_total{result}`: finished rollbacks, `succeeded` or `failed`.
+ */
+export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOptions = {}): UpdateMetrics {
+  const now = options.now ?? Date.now;
+  /** Unfinished updates seen in this process: what the gauges count at scrape time. */
+  const unfinished = new Map<string, { state: UpdateState; kind: RequesterKind; deadline?: number }>();
+  const openSteps = new Map<string, OpenStep>();
+
+  new Gauge({
+    name: "update_manager_updates",
+    help: "Unfinished updates this replica knows (the leader executes them), by state and requester kind.",
+    labelNames: ["state", "requester_kind"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const entry of unfinished.values()) this.inc({ state: entry.state, requester_kind: entry.kind });
+    },
+  });
+  new Gauge({
+    name: "update_manager_updates_past_deadline",
+    help: "Unfinished updates that have run longer than their update timeout.",
+    registers: [registry],
+    collect() {
+      const at = now();
+      let count = 0;
+      for (const entry of unfinished.values()) if (entry.deadline !== undefined && entry.deadline < at) count++;
+      this.set(count);
+    },
+  });
+  new Gauge({
+    name: "update_manager_rollouts_waiting",
+    help: "Updates recorded but not executing yet (waiting for the leader or for their targets' locks).",
+    registers: [registry],
+    collect() {
+      let count = 0;
+      for (const entry of unfinished.values()) if (entry.state === "pending" || entry.state === "planned") count++;
+      this.set(count);
+    },
+  });
+  const finished = new Counter({
+    name: "update_manager_updates_finished_total",
+    help: "Updates that reached a terminal state, by that state and requester kind.",
+    labelNames: ["state", "requester_kind"] as const,
+    registers: [registry],
+  });
+  const steps = new Histogram({
+    name: "update_manager_step_duration_seconds",
+    help: "How long update steps took: migration (Job), rollout (one workload, patch to healthy or failed), rollback.",
+    labelNames: ["step", "result"] as const,
+    buckets: stepBuckets,
+    registers: [registry],
+  });
+  const updates = new Histogram({
+    name: "update_manager_update_duration_seconds",
+    help: "How long whole updates took, from start to their terminal state.",
+    labelNames: ["state"] as const,
+    buckets: stepBuckets,
+    registers: [registry],
+  });
+  const rollbacks = new Counter({
+    name: "update_manager_rollbacks_total",
+    help: "Finished rollbacks, by result (succeeded, failed).",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
+
+  const open = (key: string, step: OpenStep["step"], time: Date) => {
+    if (!openSteps.has(key)) openSteps.set(key, { step, started: time.getTime() });
+  };
+  const close = (key: string, result: "succeeded" | "failed", time: Date) => {
+    const step = openSteps.get(key);
+    if (step === undefined) return;
+    openSteps.delete(key);
+    steps.observe({ step: step.step, result }, Math.max(0, time.getTime() - step.started) / 1000);
+  };
+
+  const observeEvent = (event: UpdateEvent) => {
+    const id = event.updateId;
+    switch (event.type) {
+      case "migration-started":
+        return open(`${id}/migration/${event.jobName}`, "migration", event.time);
+      case "migration-succeeded":
+        return close(`${id}/migration/${event.jobName}`, "succeeded", event.time);
+      case "migration-failed":
+        return close(`${id}/migration/${event.jobName}`, "failed", event.time);
+      case "workload-patched":
+        return open(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "rollout", event.time);
+      case "workload-healthy":
+        return close(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "succeeded", event.time);
+      case "workload-failed":
+        return close(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "failed", event.time);
+      case "rollback-started":
+        return open(`${id}/rollback`, "rollback", event.time);
+      case "rollback-finished": {
+        const result = event.success ? "succeeded" : "failed";
+        rollbacks.inc({ result });
+        return close(`${id}/rollback`, result, event.time);
+      }
+      default:
+        return undefined;
+    }
+  };
+
+  const observeRecord = (record: UpdateRecord) => {
+    const kind = requesterKind(record.requester);
+    if (!isTerminal(record.state)) {
+      const start = record.startTime?.getTime();
+      unfinished.set(record.id, {
+        state: record.state,
+        kind,
+        ...(start === undefined ? {} : { deadline: start + record.updateTimeoutMs }),
+      });
+      return;
+    }
+    unfinished.delete(record.id);
+    for (const key of [...openSteps.keys()]) if (key.startsWith(`${record.id}/`)) openSteps.delete(key);
+  };
+
+  const observe = (record: UpdateRecord, events: readonly UpdateEvent[]) => {
+    for (const event of events) observeEvent(event);
+    // The `finished` event is written once per update, whichever replica finishes it.
+    if (events.some((event) => event.type === "finished") && isTerminal(record.state)) {
+      finished.inc({ state: record.state, requester_kind: requesterKind(record.requester) });
+      const start = record.startTime ?? record.createTime;
+      const end = record.finishTime?.getTime() ?? now();
+      updates.observe({ state: record.state }, Math.max(0, end - start.getTime()) / 1000);
+    }
+    observeRecord(record);
+  };
+
+  return {
+    observeStore(store) {
+      return {
+        get: (id) => store.get(id),
+        findByIdempotencyKey: (requester, key) => store.findByIdempotencyKey(requester, key),
+        list: (query) => store.list(query),
+        listUnfinished: () => store.listUnfinished(),
+        readEvents: (id, afterSequence) => store.readEvents(id, afterSequence),
+        subscribe: (id, listener) => store.subscribe(id, listener),
+        remove: (id) => store.remove(id),
+        create: async (record, events) => {
+          const saved = await store.create(record, events);
+          observe(record, saved);
+          return saved;
+        },
+        save: async (record, events) => {
+          const saved = await store.save(record, events);
+          observe(record, saved);
+          return saved;
+        },
+      };
+    },
+  };
+}

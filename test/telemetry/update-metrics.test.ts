@@ -1,0 +1,67 @@
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { createUpdateMetrics, requesterKind } from "../../src/telemetry/update-metrics.js";
+import { createHarness } from "../core/use-cases/engine-harness.js";
+
+const oldImage = "registry.example.com/shop/web:1.0";
+const newImage = "registry.example.com/shop/web:2.0";
+
+/** The engine on the simulated cluster, its store observed as the composition root does. */
+function setup() {
+  const registry = new Registry();
+  let nowMs = 0;
+  const metrics = createUpdateMetrics(registry, { now: () => nowMs });
+  const h = createHarness({ wrap: (deps) => ({ ...deps, store: metrics.observeStore(deps.store) }) });
+  h.add({ kind: "Deployment", namespace: "shop", name: "web", classifier: "shop", replicas: 2, containers: [{ name: "app", image: oldImage }] });
+  return { registry, h, setNow: (ms: number) => (nowMs = ms) };
+}
+
+describe("createUpdateMetrics", () => {
+  it("counts finished updates by state and requester kind and times their rollouts", async () => {
+    const { registry, h } = setup();
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci" });
+    // Recorded, not executing yet: waiting.
+    const before = await registry.metrics();
+    expect(before).toContain('update_manager_updates{state="pending",requester_kind="api"} 1');
+    expect(before).toContain("update_manager_rollouts_waiting 1");
+    await h.settle(id);
+    const text = await registry.metrics();
+    expect(text).toContain('update_manager_updates_finished_total{state="succeeded",requester_kind="api"} 1');
+    expect(text).toMatch(/update_manager_step_duration_seconds_count\{step="rollout",result="succeeded"\} 1\n/);
+    expect(text).toMatch(/update_manager_update_duration_seconds_count\{state="succeeded"\} 1\n/);
+    // Nothing unfinished is left, and no series names the update or the workload.
+    expect(text).not.toMatch(/update_manager_updates\{/);
+    expect(text).not.toContain(id);
+    expect(text).not.toContain("web");
+  });
+
+  it("counts rollbacks by result, from a crash-looping image", async () => {
+    const { registry, h } = setup();
+    h.cluster.failImage(newImage, "crash-loop");
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "registry-watcher" });
+    await h.settle(id);
+    const text = await registry.metrics();
+    expect(text).toContain('update_manager_rollbacks_total{result="succeeded"} 1');
+    expect(text).toContain('update_manager_updates_finished_total{state="rolled-back",requester_kind="registry-watcher"} 1');
+    expect(text).toMatch(/update_manager_step_duration_seconds_count\{step="rollout",result="failed"\} 1\n/);
+    expect(text).toMatch(/update_manager_step_duration_seconds_count\{step="rollback",result="succeeded"\} 1\n/);
+  });
+
+  it("shows an unfinished update past its timeout", async () => {
+    const { registry, h, setNow } = setup();
+    // A rollout that never becomes healthy keeps the update running.
+    h.cluster.failImage(newImage, "unready");
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop", updateTimeoutMs: 60_000 }, { requester: "shop-ci" });
+    const record = await h.store.get(id);
+    setNow(record!.startTime!.getTime() + 30_000);
+    expect(await registry.metrics()).toContain("update_manager_updates_past_deadline 0");
+    setNow(record!.startTime!.getTime() + 61_000);
+    expect(await registry.metrics()).toContain("update_manager_updates_past_deadline 1");
+  });
+
+  it("tells requester kinds apart without naming requesters", () => {
+    expect(requesterKind("registry-watcher")).toBe("registry-watcher");
+    expect(requesterKind("anonymous")).toBe("anonymous");
+    expect(requesterKind("shop-ci")).toBe("api");
+  });
+});
