@@ -6,7 +6,8 @@ import { defineConfig } from "vitest/config";
 //   *.kube.test.ts      a real kube-apiserver + kube-controller-manager started by scripts/kube
 //   *.registry.test.ts  Debian's docker-registry on loopback, images pushed with skopeo
 //   *.browser.test.ts   headless Chromium driven by playwright-core
-const tiers = ["e2e", "kube", "registry", "browser"] as const;
+//   *.ops.test.ts       Debian's promtool and prometheus over the alert rules, the dashboard and the server's /metrics
+const tiers = ["e2e", "kube", "registry", "browser", "ops"] as const;
 // Stops, at the end of the run, any process a test started and left running (see test/support/process-registry.ts).
 const globalSetup = ["./test/support/global-setup.ts"];
 

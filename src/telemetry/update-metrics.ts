@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { registryWatcherRequester } from "../core/use-cases/watch-registries.js";
 import type { UpdateEvent } from "../core/domain/update-event.js";
-import { isTerminal, type UpdateRecord, type UpdateState } from "../core/domain/update.js";
+import { isTerminal, terminalStates, type UpdateRecord, type UpdateState } from "../core/domain/update.js";
 import type { UpdateStore } from "../core/ports/update-store.js";
 
 /** The bounded `requester_kind` label: who asked, never their name. */
@@ -106,6 +106,18 @@ export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOp
     labelNames: ["result"] as const,
     registers: [registry],
   });
+
+  // Every bounded label set starts at zero, so that `increase()` and `rate()` see the first update, not only the
+  // second (a series that appears at 1 has no increase).
+  const kinds: readonly RequesterKind[] = ["api", "registry-watcher", "anonymous"];
+  for (const state of terminalStates) {
+    for (const kind of kinds) finished.inc({ state, requester_kind: kind }, 0);
+    updates.zero({ state });
+  }
+  for (const result of ["succeeded", "failed"] as const) {
+    rollbacks.inc({ result }, 0);
+    for (const step of ["migration", "rollout", "rollback"] as const) steps.zero({ step, result });
+  }
 
   const open = (key: string, step: OpenStep["step"], time: Date) => {
     if (!openSteps.has(key)) openSteps.set(key, { step, started: time.getTime() });

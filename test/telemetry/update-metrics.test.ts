@@ -16,6 +16,12 @@ function setup() {
   return { registry, h, setNow: (ms: number) => (nowMs = ms) };
 }
 
+async function registry0(): Promise<string> {
+  const registry = new Registry();
+  createUpdateMetrics(registry);
+  return registry.metrics();
+}
+
 describe("createUpdateMetrics", () => {
   it("counts finished updates by state and requester kind and times their rollouts", async () => {
     const { registry, h } = setup();
@@ -33,6 +39,13 @@ describe("createUpdateMetrics", () => {
     expect(text).not.toMatch(/update_manager_updates\{/);
     expect(text).not.toContain(id);
     expect(text).not.toContain("web");
+  });
+
+  it("starts every bounded series at zero, so that the first update shows in increase()", async () => {
+    const text = await registry0();
+    expect(text).toContain('update_manager_updates_finished_total{state="rollback-failed",requester_kind="registry-watcher"} 0');
+    expect(text).toContain('update_manager_rollbacks_total{result="failed"} 0');
+    expect(text).toMatch(/update_manager_step_duration_seconds_count\{step="migration",result="failed"\} 0\n/);
   });
 
   it("counts rollbacks by result, from a crash-looping image", async () => {

@@ -1,0 +1,106 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UpdateState } from "../../../gen/updatemanager/v1/update_pb.js";
+import { UpdateService } from "../../../gen/updatemanager/v1/update_service_pb.js";
+import { type PrometheusProcess, type PromSample, startPrometheus } from "../../support/prometheus.js";
+import { type ServerProcess, startServer } from "../../support/server-process.js";
+import { dashboardPanels, rulesFile, rulesTestFile } from "./monitoring-files.js";
+
+const run = promisify(execFile);
+const repo = "registry.example.com/shop/web";
+
+/**
+ * Panels that are rightly empty on the embedded cluster after finished updates, and why. Every other panel must
+ * return data.
+ */
+const mayBeEmpty: Record<string, string> = {
+  "Updates in progress by state": "no update is unfinished once both have finished",
+  "Kubernetes API requests per second": "the embedded cluster makes no API requests",
+  "Informer restarts per hour": "the embedded cluster has no informers",
+  "Registry requests per second by registry and code": "registry watching is off (no network beyond loopback)",
+  "Registry errors per hour": "registry watching is off (no network beyond loopback)",
+};
+
+describe("alert rules under promtool", () => {
+  it("are valid rules", async () => {
+    const { stdout } = await run("promtool", ["check", "rules", rulesFile]);
+    expect(stdout).toContain("SUCCESS: 6 rules found");
+  });
+
+  it("pass their unit tests", async () => {
+    const { stdout } = await run("promtool", ["test", "rules", rulesTestFile]);
+    expect(stdout).toContain("SUCCESS");
+  });
+});
+
+describe("Prometheus scraping the server after real updates", () => {
+  let server: ServerProcess;
+  let prometheus: PrometheusProcess;
+  const value = (samples: PromSample[]) => samples.map((sample) => Number(sample.value[1]));
+
+  beforeAll(async () => {
+    server = await startServer({ env: { UPDATE_MANAGER_WATCH_REGISTRIES: "false", UPDATE_MANAGER_REVISION: "ops-test" } });
+    prometheus = await startPrometheus({ targets: [`127.0.0.1:${server.adminPort}`] });
+    // Scraped (and the caches synced) before the updates, so rates see them happen.
+    await prometheus.waitFor("update_manager_caches_synced", (samples) => value(samples)[0] === 1);
+
+    const client = createClient(UpdateService, createGrpcTransport({ baseUrl: server.apiUrl }));
+    const finish = async (image: string) => {
+      const { update } = await client.update({ image, classifier: "shop" });
+      let state: UpdateState | undefined;
+      for await (const message of client.watchUpdate({ updateId: update!.id, afterSequence: 0n }, { timeoutMs: 90_000 })) {
+        if (message.message.case === "event" && message.message.value.kind.case === "finished") {
+          state = message.message.value.kind.value.state;
+        }
+      }
+      return state;
+    };
+    expect(await finish(`${repo}:1.5.0`)).toBe(UpdateState.SUCCEEDED);
+    expect(await finish(`${repo}:2.0.0-broken`)).toBe(UpdateState.ROLLED_BACK);
+  }, 150_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await server?.stop();
+  });
+
+  it("reads back the updates by state and requester kind, the rollback, leadership and build info", async () => {
+    const finished = await prometheus.waitFor("update_manager_updates_finished_total > 0", (samples) => samples.length === 2);
+    expect(
+      finished.map((sample) => [sample.metric.state, sample.metric.requester_kind, Number(sample.value[1])]).sort(),
+    ).toEqual([
+      ["rolled-back", "anonymous", 1],
+      ["succeeded", "anonymous", 1],
+    ]);
+    expect(value(await prometheus.waitFor('update_manager_rollbacks_total{result="succeeded"}', (s) => s.length === 1))).toEqual([1]);
+    expect(value(await prometheus.waitFor("update_manager_leader", (s) => s.length === 1))).toEqual([1]);
+    expect(value(await prometheus.waitFor("update_manager_updates_past_deadline", (s) => s.length === 1))).toEqual([0]);
+    const [info] = await prometheus.waitFor("update_manager_build_info", (s) => s.length === 1);
+    expect(info!.metric).toMatchObject({ revision: "ops-test", version: "0.1.0", node_version: process.version });
+    const rollouts = await prometheus.waitFor(
+      'update_manager_step_duration_seconds_count{step="rollout"} > 0',
+      (s) => s.length === 2,
+    );
+    expect(rollouts.map((s) => s.metric.result).sort()).toEqual(["failed", "succeeded"]);
+  });
+
+  it("answers every Grafana panel's expression, with data wherever data must exist", async () => {
+    // The rates need two scrapes after the updates.
+    await prometheus.waitFor("sum(increase(update_manager_updates_finished_total[1h]))", (s) => value(s)[0]! > 0);
+    const problems: string[] = [];
+    for (const panel of dashboardPanels()) {
+      for (const target of panel.targets ?? []) {
+        const answer = await prometheus.query(target.expr);
+        if (answer.status !== "success") {
+          problems.push(`${panel.title}: ${target.expr}: ${answer.errorType} ${answer.error}`);
+        } else if (answer.data.result.length === 0 && mayBeEmpty[panel.title] === undefined) {
+          problems.push(`${panel.title}: ${target.expr}: no data`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
