@@ -164,6 +164,7 @@ export async function createApplication(deps: {
       identity: config.identity,
       leaderElection: config.leaderElection,
       retention: config.retention,
+      ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
     });
     await persistence.checkInstalled();
   }

@@ -30,12 +30,14 @@ interface OpenStep {
   readonly started: number;
 }
 
+const unfinishedStates: readonly UpdateState[] = ["planned", "pending", "running", "rolling-back"];
+
 const stepBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
 /**
  * Registers the update engine's metrics in `registry` (call once per registry). Labels are bounded: no update id,
  * workload or image ever becomes a label.
- * - `update_manager_updates{state, requester_kind}`: unfinished updates this replica executes, by state;
+ * - `update_manager_updates{state, requester_kind}`: unfinished updates in the store, by state (read at scrape time);
  * - `update_manager_updates_finished_total{state, requester_kind}`: updates that reached a terminal state;
  * - `update_manager_updates_past_deadline`: unfinished updates running longer than their timeout;
  * - `update_manager_rollouts_waiting`: updates recorded but waiting to execute (state `pending` or `planned`);
@@ -45,39 +47,52 @@ const stepBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
  */
 export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOptions = {}): UpdateMetrics {
   const now = options.now ?? Date.now;
-  /** Unfinished updates seen in this process: what the gauges count at scrape time. */
-  const unfinished = new Map<string, { state: UpdateState; kind: RequesterKind; deadline?: number }>();
+  /** The store the engine records in, read at scrape time (set by observeStore). */
+  let source: UpdateStore | undefined;
+  /** Every unfinished update the store holds: the same on every replica (the UpdateRun cache, or memory). */
+  const readUnfinished = async (): Promise<UpdateRecord[]> => {
+    if (source === undefined) return [];
+    const records: UpdateRecord[] = [];
+    let pageToken = "";
+    do {
+      const page = await source.list({ pageSize: 500, states: unfinishedStates, ...(pageToken === "" ? {} : { pageToken }) });
+      records.push(...page.items);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    return records;
+  };
+  // Each gauge reads the store on its own: both stores list from memory (the UpdateRun informer's cache).
+  const unfinished = readUnfinished;
   const openSteps = new Map<string, OpenStep>();
 
   new Gauge({
     name: "update_manager_updates",
-    help: "Unfinished updates this replica knows (the leader executes them), by state and requester kind.",
+    help: "Unfinished updates in the update store, by state and requester kind (every replica reads the same store).",
     labelNames: ["state", "requester_kind"] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const records = await unfinished();
       this.reset();
-      for (const entry of unfinished.values()) this.inc({ state: entry.state, requester_kind: entry.kind });
+      for (const record of records) this.inc({ state: record.state, requester_kind: requesterKind(record.requester) });
     },
   });
   new Gauge({
     name: "update_manager_updates_past_deadline",
     help: "Unfinished updates that have run longer than their update timeout.",
     registers: [registry],
-    collect() {
+    async collect() {
       const at = now();
-      let count = 0;
-      for (const entry of unfinished.values()) if (entry.deadline !== undefined && entry.deadline < at) count++;
-      this.set(count);
+      const records = await unfinished();
+      this.set(records.filter((r) => r.startTime !== undefined && r.startTime.getTime() + r.updateTimeoutMs < at).length);
     },
   });
   new Gauge({
     name: "update_manager_rollouts_waiting",
     help: "Updates recorded but not executing yet (waiting for the leader or for their targets' locks).",
     registers: [registry],
-    collect() {
-      let count = 0;
-      for (const entry of unfinished.values()) if (entry.state === "pending" || entry.state === "planned") count++;
-      this.set(count);
+    async collect() {
+      const records = await unfinished();
+      this.set(records.filter((r) => r.state === "pending" || r.state === "planned").length);
     },
   });
   const finished = new Counter({
@@ -156,18 +171,8 @@ export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOp
     }
   };
 
-  const observeRecord = (record: UpdateRecord) => {
-    const kind = requesterKind(record.requester);
-    if (!isTerminal(record.state)) {
-      const start = record.startTime?.getTime();
-      unfinished.set(record.id, {
-        state: record.state,
-        kind,
-        ...(start === undefined ? {} : { deadline: start + record.updateTimeoutMs }),
-      });
-      return;
-    }
-    unfinished.delete(record.id);
+  const forgetSteps = (record: UpdateRecord) => {
+    if (!isTerminal(record.state)) return;
     for (const key of [...openSteps.keys()]) if (key.startsWith(`${record.id}/`)) openSteps.delete(key);
   };
 
@@ -180,11 +185,12 @@ export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOp
       const end = record.finishTime?.getTime() ?? now();
       updates.observe({ state: record.state }, Math.max(0, end - start.getTime()) / 1000);
     }
-    observeRecord(record);
+    forgetSteps(record);
   };
 
   return {
     observeStore(store) {
+      source = store;
       return {
         get: (id) => store.get(id),
         findByIdempotencyKey: (requester, key) => store.findByIdempotencyKey(requester, key),

@@ -263,6 +263,20 @@ describe("Update on a real Kubernetes 1.20 control plane, over gRPC, by a least-
     expect(stored?.state).toBe(UpdateState.SUCCEEDED);
   });
 
+  it("shows on /metrics its API requests by verb, resource and code, synced caches, leadership and the update", async () => {
+    // After the update above: its Job copy was created and its Deployments patched through the REST client.
+    const text = await (await fetch(`${manager.server.adminUrl}/metrics`)).text();
+    expect(text).toMatch(/update_manager_kubernetes_api_requests_total\{verb="patch",resource="deployments.apps",code="200"\} [1-9]/);
+    expect(text).toMatch(/update_manager_kubernetes_api_requests_total\{verb="create",resource="jobs.batch",code="201"\} [1-9]/);
+    expect(text).toMatch(/update_manager_kubernetes_api_requests_total\{verb="list",resource="deployments.apps",code="200"\} [1-9]/);
+    expect(text).toContain("update_manager_caches_synced 1");
+    expect(text).toContain("update_manager_leader 1");
+    expect(text).toMatch(/update_manager_informer_restarts_total \d+/);
+    expect(text).toMatch(/update_manager_updates_finished_total\{state="succeeded",requester_kind="\w[\w-]*"\} [1-9]/);
+    // Bounded: no namespace or object name in any label.
+    expect(text).not.toMatch(/resource="[^"]*namespaces/);
+  });
+
   it("fails the update when the migration Job fails, without touching any workload", async () => {
     const namespace = await env.createNamespace("migfail");
     const repo = `registry.example.com/${namespace}/web`;

@@ -26,10 +26,10 @@ describe("createUpdateMetrics", () => {
   it("counts finished updates by state and requester kind and times their rollouts", async () => {
     const { registry, h } = setup();
     const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci" });
-    // Recorded, not executing yet: waiting.
+    // Read from the store at scrape time.
     const before = await registry.metrics();
-    expect(before).toContain('update_manager_updates{state="pending",requester_kind="api"} 1');
-    expect(before).toContain("update_manager_rollouts_waiting 1");
+    expect(before).toContain('update_manager_updates{state="running",requester_kind="api"} 1');
+    expect(before).toContain("update_manager_rollouts_waiting 0");
     await h.settle(id);
     const text = await registry.metrics();
     expect(text).toContain('update_manager_updates_finished_total{state="succeeded",requester_kind="api"} 1');
@@ -70,6 +70,17 @@ describe("createUpdateMetrics", () => {
     expect(await registry.metrics()).toContain("update_manager_updates_past_deadline 0");
     setNow(record!.startTime!.getTime() + 61_000);
     expect(await registry.metrics()).toContain("update_manager_updates_past_deadline 1");
+  });
+
+  it("counts updates recorded on a replica that may not execute as waiting for the leader", async () => {
+    const registry = new Registry();
+    const metrics = createUpdateMetrics(registry);
+    const h = createHarness({ wrap: (deps) => ({ ...deps, store: metrics.observeStore(deps.store), canExecute: () => false }) });
+    h.add({ kind: "Deployment", namespace: "shop", name: "web", classifier: "shop", replicas: 2, containers: [{ name: "app", image: oldImage }] });
+    await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "registry-watcher" });
+    const text = await registry.metrics();
+    expect(text).toContain("update_manager_rollouts_waiting 1");
+    expect(text).toContain('update_manager_updates{state="pending",requester_kind="registry-watcher"} 1');
   });
 
   it("tells requester kinds apart without naming requesters", () => {

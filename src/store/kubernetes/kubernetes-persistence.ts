@@ -1,6 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { createAnnotationTargetLocks } from "../../cluster/kubernetes/annotation-target-locks.js";
 import { createLeaseElector, type LeaseElector } from "../../cluster/kubernetes/lease-elector.js";
+import type { ApiRequestEvent } from "../../cluster/kubernetes/api-request-event.js";
 import { createRestClient } from "../../cluster/kubernetes/rest-client.js";
 import { DomainError } from "../../core/domain/domain-error.js";
 import type { MetadataKeys } from "../../core/domain/metadata-keys.js";
@@ -27,6 +28,8 @@ export interface KubernetesPersistenceOptions {
   readonly identity: string;
   readonly leaderElection: { readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number };
   readonly retention: { readonly maxAgeMs: number; readonly maxCount: number };
+  /** Told of every API request (Lease, UpdateRuns, ConfigMaps, locks), for metrics. Default: none. */
+  readonly onApiRequest?: (event: ApiRequestEvent) => void;
   /** How often the leader prunes finished runs. Default: 10 minutes. */
   readonly pruneIntervalMs?: number;
 }
@@ -60,7 +63,7 @@ export interface KubernetesPersistence {
 export function createKubernetesPersistence(options: KubernetesPersistenceOptions): KubernetesPersistence {
   const { clock, namespace, identity } = options;
   const logger = options.logger;
-  const rest = createRestClient(options.kubeConfig);
+  const rest = createRestClient(options.kubeConfig, options.onApiRequest === undefined ? {} : { onRequest: options.onApiRequest });
   let elector: LeaseElector | undefined;
   const canExecute = () => elector?.isLeader() === true;
   const store = createKubernetesUpdateStore({
