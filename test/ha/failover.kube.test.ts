@@ -131,6 +131,12 @@ async function revisionsWith(namespace: string, app: string, image: string): Pro
   return list.items.filter((set) => set.spec?.template?.spec?.containers[0]?.image === image).length;
 }
 
+/** The value of one series on the replica's /metrics, as Prometheus would scrape it. */
+async function scrape(manager: ManagerUnderTest, series: string): Promise<string | undefined> {
+  const text = await (await fetch(`${manager.server.adminUrl}/metrics`)).text();
+  return text.split("\n").find((line) => line.startsWith(`${series} `))?.slice(series.length + 1);
+}
+
 describe("two replicas", () => {
   it("serves WatchUpdate from the follower while the leader executes, and the follower finishes the run after the leader is killed", async () => {
     const namespace = await env.createNamespace("failover");
@@ -151,6 +157,9 @@ describe("two replicas", () => {
           ? true
           : undefined;
       });
+      // What the LeaderMissing alert reads: exactly one replica leads.
+      expect(await scrape(a, "update_manager_leader")).toBe("1");
+      expect(await scrape(b, "update_manager_leader")).toBe("0");
       await kill(a);
       const killedAt = Date.now();
 
@@ -165,6 +174,8 @@ describe("two replicas", () => {
         expect(imageOf(await env.apps.readNamespacedDeployment({ namespace, name }))).toBe(`${repo}:2.0.0`);
         expect(await revisionsWith(namespace, name, `${repo}:2.0.0`)).toBe(1);
       }
+      expect(await scrape(b, "update_manager_leader")).toBe("1");
+      expect(Number(await scrape(b, 'update_manager_kubernetes_api_requests_total{verb="update",resource="leases.coordination.k8s.io",code="200"}'))).toBeGreaterThan(0);
       const patched = events.filter((event) => event.kind.case === "workloadPatched").map((event) => (event.kind.value as { workload?: { name: string } }).workload?.name);
       expect(patched).toEqual(["api", "worker"]);
     } finally {
