@@ -6,7 +6,8 @@ import { defineConfig } from "vitest/config";
 //   *.kube.test.ts      a real kube-apiserver + kube-controller-manager started by scripts/kube
 //   *.registry.test.ts  Debian's docker-registry on loopback, images pushed with skopeo
 //   *.browser.test.ts   headless Chromium driven by playwright-core
-const tiers = ["e2e", "kube", "registry", "browser"] as const;
+//   *.image.test.ts     the container image (scripts/image/build-image.sh) run with podman
+const tiers = ["e2e", "kube", "registry", "browser", "image"] as const;
 
 export default defineConfig({
   test: {

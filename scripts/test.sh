@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_tiers="unit e2e kube registry browser"
+all_tiers="unit e2e kube registry browser image"
 tiers="${UPDATE_MANAGER_TIERS:-$all_tiers}"
 summary="$(mktemp)"
 trap 'rm -f "$summary"' EXIT
@@ -46,12 +46,14 @@ prepare_kube() {
 }
 prepare_registry() { ensure_packages docker-registry skopeo apache2-utils openssl; }
 prepare_browser() { ensure_packages chromium fonts-dejavu-core; }
+# The image (built once, cached outside the repository by its inputs' hash); the script installs its packages.
+prepare_image() { bash scripts/image/build-image.sh; }
 
 has_tests() {
   local tier="$1"
   if [ "$tier" = unit ]; then
     find test -name '*.test.ts' ! -name '*.e2e.test.ts' ! -name '*.kube.test.ts' \
-      ! -name '*.registry.test.ts' ! -name '*.browser.test.ts' | grep -q .
+      ! -name '*.registry.test.ts' ! -name '*.browser.test.ts' ! -name '*.image.test.ts' | grep -q .
   else
     find test -name "*.${tier}.test.ts" | grep -q .
   fi
