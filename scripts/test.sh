@@ -41,6 +41,8 @@ prepare_e2e() {
 }
 prepare_kube() {
   bash scripts/kube/build-control-plane.sh || return 1
+  # One case runs the manager as the container image (built once per run; cached by its inputs' hash).
+  bash scripts/image/build-image.sh || return 1
   # Any kubectl will do (the tests render kustomizations 1.20 can read); Debian's when there is none.
   command -v kubectl >/dev/null || ensure_packages kubernetes-client
 }

@@ -229,7 +229,8 @@ export async function waitReady(server: ServerProcess, timeoutMs: number): Promi
   throw new Error(`the manager was not ready within ${timeoutMs} ms (last /readyz: ${last})`);
 }
 
-function kubeconfigFile(server: string, caPem: string, token: string) {
+/** A kubeconfig document that authenticates with `token` against `server`. */
+export function kubeconfigFile(server: string, caPem: string, token: string) {
   return {
     apiVersion: "v1",
     kind: "Config",
