@@ -29,6 +29,8 @@ export default defineConfig({
           hookTimeout: 300_000,
           // Real components are shared per run (one control plane, one registry): keep files in one worker.
           fileParallelism: tier === "e2e",
+          // These tiers run the server as production does, from dist/: built once per run when stale.
+          ...(tier === "registry" ? {} : { globalSetup: ["test/support/build-once.ts"] }),
         },
       })),
     ],

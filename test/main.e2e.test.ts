@@ -4,7 +4,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
-import { type ServerProcess, startServer } from "./support/server-process.js";
+import { type ServerProcess, serverEntryArgs, startServer } from "./support/server-process.js";
 
 const running: ServerProcess[] = [];
 
@@ -18,10 +18,10 @@ async function start(env: Record<string, string> = {}) {
   return server;
 }
 
-/** Runs the entry point as `npm start` does and waits for it to exit. */
+/** Runs the entry point as `npm run serve` does and waits for it to exit. */
 function runToExit(env: Record<string, string>, timeoutMs = 20_000) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--import", "./src/telemetry/preload.ts", "src/main.ts"], {
+    const child = spawn(process.execPath, serverEntryArgs, {
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

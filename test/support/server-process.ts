@@ -23,7 +23,13 @@ export interface StartServerOptions {
 }
 
 /**
- * Starts the real server (`src/main.ts`, as `npm start` does) on ephemeral loopback ports and
+ * The production entry point's node arguments (`npm run serve`): the compiled server from dist/, no TypeScript
+ * loader, no bundler. The e2e, kube and browser tiers build dist/ once per run (test/support/build-once.ts).
+ */
+export const serverEntryArgs = ["--enable-source-maps", "--import", "./dist/src/telemetry/preload.js", "./dist/src/main.js"];
+
+/**
+ * Starts the real server (as `npm run serve` does) on ephemeral loopback ports and
  * waits for its `api server listening` and `admin server listening` log lines.
  */
 export async function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
@@ -38,7 +44,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     UPDATE_MANAGER_LOG_LEVEL: "info",
     ...options.env,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", "--import", "./src/telemetry/preload.ts", "src/main.ts"], {
+  const child = spawn(process.execPath, serverEntryArgs, {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
