@@ -13,22 +13,25 @@ ARG BASE=gcr.io/distroless/nodejs24-debian12:nonroot
 
 FROM --platform=linux/amd64 ${BUILD_BASE} AS build
 WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY package.json package-lock.json ./
 # The CA bundle is an optional build secret (a proxy's CA), never a layer. --include=dev: a base may set
 # NODE_ENV=production, which would skip the compiler.
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
-    npm ci --include=dev --no-audit --no-fund --no-update-notifier --loglevel=error
+    npm ci --include=dev --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.ts ./scripts/build.ts
 COPY bin ./bin
 COPY proto ./proto
 COPY gen ./gen
 COPY src ./src
-RUN npm run build --no-update-notifier
+# dist/: compiled JavaScript with source maps and the bundled dashboard; nothing is compiled at start-up.
+RUN npm run build
 # Production dependencies only, exactly as the lockfile pins them.
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi; \
-    npm ci --omit=dev --no-audit --no-fund --no-update-notifier --loglevel=error --prefer-offline && npm cache clean --force
+    npm ci --omit=dev --no-audit --no-fund --loglevel=error --prefer-offline && npm cache clean --force
 
 FROM --platform=linux/amd64 ${BASE}
 ARG VERSION=0.0.0-dev

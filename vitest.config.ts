@@ -30,7 +30,7 @@ export default defineConfig({
           // Real components are shared per run (one control plane, one registry): keep files in one worker.
           fileParallelism: tier === "e2e",
           // These tiers run the server as production does, from dist/: built once per run when stale.
-          ...(tier === "registry" ? {} : { globalSetup: ["test/support/build-once.ts"] }),
+          ...(tier === "registry" || tier === "image" ? {} : { globalSetup: ["test/support/build-once.ts"] }),
         },
       })),
     ],

@@ -63,7 +63,7 @@ export TMPDIR="$cache/tmp"
 key=$(
   {
     sha256sum Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json \
-      scripts/image/build-image.sh
+      scripts/build.ts scripts/image/build-image.sh
     find src gen -type f -print0 | sort -z | xargs -0 sha256sum
   } | sha256sum | cut -c1-16
 )
@@ -73,8 +73,10 @@ if buildah inspect --type image "$image" >/dev/null 2>&1; then
   echo "build-image: $image is cached"
 else
   # --- bases --------------------------------------------------------------------------------------------------
-  # Named after what goes into them, so a new Node version or a change of this script makes new ones.
-  base_key=$(sha256sum scripts/image/build-image.sh | cut -c1-12)
+  # Named after what goes into them: bump bases_revision when the way they are made changes.
+  bases_revision=1
+  runtime_packages=libc6,libstdc++6,libgcc-s1,base-files,netbase,tzdata
+  base_key=$(echo "$bases_revision $suite $runtime_packages $(npm --version)" | sha256sum | cut -c1-12)
   runtime_base="localhost/update-manager-base-runtime:$node_version-$base_key"
   build_base="localhost/update-manager-base-build:$node_version-$base_key"
 
@@ -107,8 +109,8 @@ else
       fi
     done
     [ ${#sources[@]} -gt 0 ] || sources=("deb http://deb.debian.org/debian $suite main")
-    # What Node needs to run (libc, libstdc++, libgcc) and what a runtime image should have (time zones, services).
-    runtime_packages=libc6,libstdc++6,libgcc-s1,base-files,netbase,tzdata
+    # runtime_packages: what Node needs to run (libc, libstdc++, libgcc) and what a runtime image should have
+    # (time zones, /etc/services).
     exclude="--dpkgopt=path-exclude=/usr/share/doc/*"
     for dir in man info locale; do exclude="$exclude --dpkgopt=path-exclude=/usr/share/$dir/*"; done
     rootfs="$cache/rootfs"
