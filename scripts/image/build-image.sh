@@ -162,7 +162,8 @@ else
     buildah config --arch amd64 --os linux --user 0:0 --workingdir / \
       --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$c"
     buildah commit --quiet --rm "$c" "$build_base" >/dev/null
-    rm -rf "$rootfs"
+    # The binary is in the runtime base now; fetching it again takes seconds when the bases change.
+    rm -rf "$rootfs" "$node_dir"
     phase "base images (buildah)"
   fi
 
