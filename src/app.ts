@@ -11,8 +11,7 @@ import { createSimulatedCluster, type SimulatedCluster } from "./cluster/simulat
 import { createMetadataKeys, type MetadataKeys } from "./core/domain/metadata-keys.js";
 import type { ClusterPort } from "./core/ports/cluster.js";
 import type { Config } from "./config/config.js";
-import { createKubernetesCluster } from "./cluster/kubernetes/kubernetes-cluster.js";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubernetesComposition } from "./kubernetes-composition.js";
 import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import { createUpdateManager } from "./core/use-cases/update-manager.js";
@@ -25,7 +24,7 @@ import { createEngineStartup } from "./engine-startup.js";
 import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-store.js";
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
-import { createKubernetesPersistence, type KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
+import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
@@ -69,16 +68,19 @@ const updateServiceName = UpdateService.typeName;
 type AppCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void> | void };
 
 /** The cluster adapter: the embedded demo, or a real cluster through client-node. */
-function createCluster(config: ApplicationConfig, keys: MetadataKeys, logger: CoreLogger): AppCluster {
-  if (config.cluster.mode === "embedded") {
+function createCluster(
+  config: ApplicationConfig,
+  kubernetes: KubernetesComposition | undefined,
+  keys: MetadataKeys,
+  logger: CoreLogger,
+): AppCluster {
+  if (kubernetes === undefined) {
     const cluster = createSimulatedCluster({ keys, legacyAnnotation: config.legacyAnnotation });
     seedDemoCluster(cluster);
     return { ...cluster, start: async () => cluster.start() };
   }
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return createKubernetesCluster({
-    kubeConfig,
+  return kubernetes.createKubernetesCluster({
+    kubeConfig: kubernetes.loadKubeConfig(),
     keys,
     legacyAnnotation: config.legacyAnnotation,
     logger,
@@ -114,18 +116,23 @@ export async function createApplication(deps: {
   const clock = deps.clock ?? systemClock;
   const keys = createMetadataKeys(config.keyPrefix);
   const injected = deps.cluster;
+  // The Kubernetes adapters (and client-node) are loaded only when a real cluster is used.
+  const kubernetes =
+    (config.cluster.mode === "kubernetes" && injected === undefined) || config.store === "kubernetes"
+      ? await import("./kubernetes-composition.js")
+      : undefined;
   const cluster: AppCluster =
-    injected === undefined ? createCluster(config, keys, logger) : { ...injected, start: async () => injected.start() };
+    injected === undefined
+      ? createCluster(config, config.cluster.mode === "kubernetes" ? kubernetes : undefined, keys, logger)
+      : { ...injected, start: async () => injected.start() };
   // Durable updates: UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
   // leader election with UPDATE_MANAGER_STORE=kubernetes; this process's memory otherwise. Without the
   // CRD (or with RBAC refusing), startStore() rejects with a message naming the manifest: the engine's
   // start-up is retried and the process stays not ready, saying why.
   let persistence: KubernetesPersistence | undefined;
-  if (config.store === "kubernetes") {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
-    persistence = createKubernetesPersistence({
-      kubeConfig,
+  if (config.store === "kubernetes" && kubernetes !== undefined) {
+    persistence = kubernetes.createKubernetesPersistence({
+      kubeConfig: kubernetes.loadKubeConfig(),
       cluster,
       keys,
       clock,
@@ -157,7 +164,7 @@ export async function createApplication(deps: {
   const registryWatch = config.registryWatch.enabled
     ? createRegistryWatch({
         cluster,
-        kubernetes: config.cluster.mode === "kubernetes" && injected === undefined,
+        kubernetes: config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined,
         durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
         manager,
         quarantines: persistence?.quarantines ?? engineQuarantines,
