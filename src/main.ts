@@ -66,6 +66,12 @@ async function main(): Promise<void> {
     exitOnFailure(logger, error, "the application could not be created");
   }
   logger.info({ mode: app.mode }, app.description);
+  logger.info(
+    { insecureDemo: config.insecureDemo },
+    config.insecureDemo
+      ? `insecure demo mode is on (${config.insecureDemoReason}): callers without a credential may run updates`
+      : `insecure demo mode is off (${config.insecureDemoReason}): mutating calls need a credential`,
+  );
   for (const notice of config.notices) logger.info(notice);
 
   let apiListening = false;
@@ -93,8 +99,9 @@ async function main(): Promise<void> {
     logger: logger.child({ component: "admin-server" }),
     ready: () => {
       if (shuttingDown) return { ready: false, reason: "shutting down" };
-      if (!apiListening) return { ready: false, reason: "starting" };
-      return app.ready() ? true : { ready: false, reason: "the cluster cache is not synced yet" };
+      const readiness = app.readiness();
+      if (!apiListening) return { ready: false, reason: "starting", detail: readiness.detail };
+      return readiness;
     },
   });
 
