@@ -22,8 +22,6 @@ RUN --mount=type=secret,id=ca \
     npm ci --include=dev --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.ts ./scripts/build.ts
-COPY bin ./bin
-COPY proto ./proto
 COPY gen ./gen
 COPY src ./src
 # dist/: compiled JavaScript with source maps and the bundled dashboard; nothing is compiled at start-up.
