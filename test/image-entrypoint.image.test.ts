@@ -15,6 +15,7 @@ import {
   containerToolOk,
   type ManagerContainer,
   podmanRunOptions,
+  readOnlyRootOptions,
   runManagerContainer,
 } from "./support/container-image.js";
 import { startRegistry, type TestRegistry } from "./support/registry.js";
@@ -117,8 +118,7 @@ describe("the server in the image (read-only root, uid 65532)", () => {
       ...podmanRunOptions,
       "--network",
       "host",
-      "--read-only",
-      "--read-only-tmpfs=false",
+      ...readOnlyRootOptions,
       image.ref,
       "update-manager",
       "update",

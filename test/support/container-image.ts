@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./registry.js";
 
 const run = promisify(execFile);
 
@@ -79,6 +79,9 @@ export async function containerToolOk(image: BuiltImage, tool: string, args: str
 /** podman's options for every container here: runc, the ulimits rootful podman needs on these machines. */
 export const podmanRunOptions = ["--runtime", "runc", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"];
 
+/** A read-only root without the tmpfs podman would add: the process must not need to write anywhere. */
+export const readOnlyRootOptions = ["--read-only", "--read-only-tmpfs=false"];
+
 export interface RunManagerOptions {
   /** Extra environment of the server. Default: none (the embedded cluster). */
   env?: Record<string, string>;
@@ -149,9 +152,7 @@ export async function runManagerContainer(image: BuiltImage, options: RunManager
       ...podmanRunOptions,
       "--network",
       "host",
-      // Read-only root and no tmpfs podman would add: the process must not need to write anywhere.
-      "--read-only",
-      "--read-only-tmpfs=false",
+      ...readOnlyRootOptions,
       "--user",
       "65532:65532",
       ...Object.entries(env).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
@@ -186,17 +187,4 @@ async function waitReady(container: ManagerContainer, timeoutMs: number, image: 
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`the container was not ready within ${timeoutMs} ms (last /readyz: ${last})`);
-}
-
-/** A free loopback port (the usual small race with whoever binds it next). */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
