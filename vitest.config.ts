@@ -30,9 +30,13 @@ export default defineConfig({
           include: [`test/**/*.${tier}.test.ts`],
           testTimeout: 120_000,
           hookTimeout: 300_000,
-          // The tiers that start the server run it as production does, from dist/: built once per run when stale.
-          globalSetup:
-            tier === "registry" || tier === "image" ? globalSetup : [...globalSetup, "./test/support/build-once.ts"],
+          globalSetup: [
+            ...globalSetup,
+            // The tiers that start the server run it as production does, from dist/: built once per run when stale.
+            ...(tier === "registry" || tier === "image" ? [] : ["./test/support/build-once.ts"]),
+            // The tiers that run the container image remove what a test left behind.
+            ...(tier === "image" || tier === "kube" ? ["./test/support/container-teardown.ts"] : []),
+          ],
           // Real components are shared per run (one control plane, one registry): keep files in one worker.
           fileParallelism: tier === "e2e",
         },

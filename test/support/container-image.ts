@@ -76,8 +76,20 @@ export async function containerToolOk(image: BuiltImage, tool: string, args: str
   return result.stdout;
 }
 
-/** podman's options for every container here: runc, the ulimits rootful podman needs on these machines. */
-export const podmanRunOptions = ["--runtime", "runc", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"];
+/** The label of every container the tests start: the tiers' teardown removes what is left (container-teardown.ts). */
+export const containerLabel = "io.update-manager.test";
+
+/** podman's options for every container here: runc, the ulimits rootful podman needs on these machines, the label. */
+export const podmanRunOptions = [
+  "--runtime",
+  "runc",
+  "--ulimit",
+  "nofile=20000:20000",
+  "--ulimit",
+  "nproc=32768:32768",
+  "--label",
+  containerLabel,
+];
 
 /** A read-only root without the tmpfs podman would add: the process must not need to write anywhere. */
 export const readOnlyRootOptions = ["--read-only", "--read-only-tmpfs=false"];
