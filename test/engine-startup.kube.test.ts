@@ -4,7 +4,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
-import { type KubeE2eEnvironment, startKubeE2eEnvironment, waitReady } from "./e2e-kube/kube-e2e-environment.js";
+import { type KubeE2eEnvironment, startKubeE2eEnvironment, until, waitReady } from "./e2e-kube/kube-e2e-environment.js";
 import { kubectlOk } from "./kube/kubectl.js";
 
 // The real server process on a real control plane, as its own ServiceAccount, with UpdateRuns in a namespace its
@@ -23,16 +23,6 @@ afterAll(async () => {
 async function readyz(adminUrl: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`${adminUrl}/readyz`);
   return { status: response.status, body: await response.text() };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** kube/base's Role and RoleBinding for the manager, moved into `namespace`. */
