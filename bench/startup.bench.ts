@@ -9,18 +9,19 @@
  *   last commit before `npm run build`), whose dashboard was bundled by esbuild at every start. Skipped when the
  *   ref is not in the repository.
  *
- * Per run: the time from spawn to the first `/readyz` 200 (polled every 10 ms), then, after 5 s idle, the VmRSS of
+ * Per run (embedded cluster, JSON logs, loopback ports; as test/support/server-process.ts starts it): the time from
+ * spawn to the first `/readyz` 200 (polled every 10 ms), then, after 5 s idle, the VmRSS of
  * the server and of every process it started (the esbuild service, if any). Each entry point starts `runs` times,
  * interleaved; medians are reported. Floors (production): idle RSS <= 120 MiB, no child process, ready <= 1 s.
  *
  * Run: `bash scripts/bench.sh bench/startup.bench.ts` (builds dist/ when stale). Raw numbers go to
  * bench/results/startup.json.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { serverEntryArgs, startServer } from "../test/support/server-process.js";
 
 const root = join(import.meta.dirname, "..");
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -71,29 +72,10 @@ function descendants(pid: number): number[] {
 
 async function measure(entry: EntryPoint): Promise<Sample> {
   const started = performance.now();
-  const child = spawn(process.execPath, entry.args, {
-    cwd: entry.cwd,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/tmp",
-      UPDATE_MANAGER_CLUSTER: "embedded",
-      UPDATE_MANAGER_LISTENING_HOST: "127.0.0.1",
-      UPDATE_MANAGER_LISTENING_PORT: "0",
-      UPDATE_MANAGER_ADMIN_PORT: "0",
-      UPDATE_MANAGER_LOG_FORMAT: "json",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const server = await startServer({ nodeArgs: entry.args, cwd: entry.cwd, timeoutMs: 60_000 });
   try {
-    const adminPort = await new Promise<number>((resolve, reject) => {
-      child.once("exit", (code) => reject(new Error(`${entry.name}: exited with ${code} before listening`)));
-      createInterface({ input: child.stdout! }).on("line", (line) => {
-        const match = /"port":(\d+),"protocol":"http","msg":"admin server listening"/.exec(line);
-        if (match !== null) resolve(Number(match[1]));
-      });
-    });
     for (;;) {
-      const status = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then(
+      const status = await fetch(`${server.adminUrl}/readyz`).then(
         (response) => response.status,
         () => 0,
       );
@@ -103,15 +85,14 @@ async function measure(entry: EntryPoint): Promise<Sample> {
     }
     const readyMs = Math.round(performance.now() - started);
     await new Promise((resolve) => setTimeout(resolve, idleMs));
-    const children = descendants(child.pid!).map((pid) => ({
-      command: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, 2).join(" "),
-      rssMiB: rssMiB(pid),
+    const pid = server.child.pid!;
+    const children = descendants(pid).map((child) => ({
+      command: readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").slice(0, 2).join(" "),
+      rssMiB: rssMiB(child),
     }));
-    return { readyMs, rssMiB: rssMiB(child.pid!), children };
+    return { readyMs, rssMiB: rssMiB(pid), children };
   } finally {
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
+    await server.stop();
   }
 }
 
@@ -137,7 +118,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(root, "dist", "src", "main.js"))) throw new Error("dist/ is missing: run npm run build");
   const tsxArgs = ["--import", "tsx", "--import", "./src/telemetry/preload.ts", "src/main.ts"];
   const entries: EntryPoint[] = [
-    { name: "production", cwd: root, args: ["--enable-source-maps", "--import", "./dist/src/telemetry/preload.js", "./dist/src/main.js"] },
+    { name: "production", cwd: root, args: serverEntryArgs },
     { name: "tsx", cwd: root, args: tsxArgs },
   ];
   const baseline = baselineCheckout();

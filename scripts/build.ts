@@ -1,7 +1,9 @@
 /**
  * `npm run build`: compiles src/ and gen/ into dist/ (JavaScript with source maps, tsconfig.build.json) and bundles
  * the dashboard into dist/dashboard/ (hash-named files and manifest.json). The production entry point
- * (`npm run serve`) then needs neither a TypeScript loader nor a bundler.
+ * (`npm run serve`) then needs neither a TypeScript loader nor a bundler. tsconfig.build.json leaves out
+ * src/dashboard/browser/ (it reaches the server as the bundle) and src/dashboard/build-dashboard.ts (the only module
+ * that imports esbuild), so nothing in dist/ can load a bundler.
  *
  *   node --import tsx scripts/build.ts              always rebuild (dist/ is removed first)
  *   node --import tsx scripts/build.ts --if-stale   only when an input changed since the last build

@@ -19,6 +19,7 @@ import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
 import { createLegacyRestHandler } from "./rest/legacy-rest-handler.js";
+import type { DashboardAssets } from "./dashboard/dashboard-assets.js";
 import { createDashboardHandler } from "./dashboard/dashboard-handler.js";
 import { createEngineStartup } from "./engine-startup.js";
 import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-store.js";
@@ -111,6 +112,8 @@ export async function createApplication(deps: {
   cluster?: SimulatedCluster;
   /** The engine's and the rate limiter's time. Default: systemClock. */
   clock?: Clock;
+  /** Reads the dashboard's files. Default: `loadDashboardAssets` (the bundle `npm run build` wrote to dist/dashboard/). */
+  loadDashboard?: () => Promise<DashboardAssets>;
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -191,7 +194,10 @@ export async function createApplication(deps: {
     findUpdate: updateFinder((id) => manager.getUpdate(id)),
   });
 
-  const dashboard = createDashboardHandler({ logger: logger.child({ component: "dashboard" }) });
+  const dashboard = createDashboardHandler({
+    logger: logger.child({ component: "dashboard" }),
+    ...(deps.loadDashboard === undefined ? {} : { load: deps.loadDashboard }),
+  });
   // Each attempt is safe to repeat: cluster.start() is idempotent, and startStore() fails (CRD missing, RBAC
   // refused) before it starts anything; what follows it runs once, in the attempt that succeeds.
   const engine = createEngineStartup({
@@ -251,7 +257,8 @@ export async function createApplication(deps: {
       if (engineStatus.state === "running") return { ready: true, detail };
       const reason =
         engineStatus.state === "retrying"
-          ? `the update engine could not start (${engineStatus.failures} attempts; next in ${Math.ceil(engineStatus.retryInMs / 1000)} s): ${engineStatus.reason}`
+          ? `the update engine could not start (${engineStatus.failures} failed ${engineStatus.failures === 1 ? "attempt" : "attempts"}; ` +
+            `next in ${Math.ceil(engineStatus.retryInMs / 1000)} s): ${engineStatus.reason}`
           : engineStatus.state === "stopped"
             ? "the update engine is stopped"
             : !cluster.isSynced()

@@ -21,6 +21,10 @@ export interface StartServerOptions {
   env?: Record<string, string>;
   /** How long to wait for both ports. Default 20 s. */
   timeoutMs?: number;
+  /** The node arguments that start the server. Default: `serverEntryArgs` (the production entry point). */
+  nodeArgs?: readonly string[];
+  /** The working directory (the package root the arguments are relative to). Default: this process's. */
+  cwd?: string;
 }
 
 /**
@@ -45,7 +49,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     UPDATE_MANAGER_LOG_LEVEL: "info",
     ...options.env,
   };
-  const child = spawn(process.execPath, serverEntryArgs, {
+  const child = spawn(process.execPath, options.nodeArgs ?? serverEntryArgs, {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
