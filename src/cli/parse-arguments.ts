@@ -278,6 +278,7 @@ function parseOutput(flags: Flags): OutputFormat {
 }
 
 const stateNames = new Map<string, UpdateState>([
+  ["queued", UpdateState.QUEUED],
   ["pending", UpdateState.PENDING],
   ["running", UpdateState.RUNNING],
   ["rolling-back", UpdateState.ROLLING_BACK],

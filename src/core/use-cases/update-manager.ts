@@ -14,6 +14,7 @@ import { createResumeUnfinished, type ResumeResult } from "./resume-unfinished.j
 import { createStartUpdate, type RequestContext, type StartUpdateRequest } from "./start-update.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
 import { resolveUpdateEngineOptions, type UpdateEngineOptions } from "./update-engine-options.js";
+import { createUpdateQueue, type UpdateQueue } from "./update-queue.js";
 import { createWatchUpdate, type WatchItem } from "./watch-update.js";
 
 /**
@@ -49,20 +50,35 @@ export interface UpdateManager {
 
 export function createUpdateManager(deps: UpdateEngineDeps, options: UpdateEngineOptions = {}): UpdateManager {
   const resolved = resolveUpdateEngineOptions(options);
-  const executor = createUpdateExecutor(deps, resolved);
+  let queue: UpdateQueue | undefined;
+  const executor = createUpdateExecutor(deps, resolved, () => void queue?.pump());
+  queue = createUpdateQueue(deps, resolved, executor);
   const listTargets = createListTargets(deps, resolved);
+  /** Executions ended and the queue's pass after them ran (it may have launched the next update). */
+  const whenIdle = async () => {
+    await executor.whenIdle();
+    await queue.whenIdle();
+  };
   return {
     listTargets: async (query) => listTargets(query),
-    startUpdate: createStartUpdate(deps, resolved, executor),
+    startUpdate: createStartUpdate(deps, resolved, executor, queue),
     getUpdate: createGetUpdate(deps),
     listUpdates: createListUpdates(deps),
-    cancelUpdate: createCancelUpdate(deps, executor),
+    cancelUpdate: createCancelUpdate(deps, executor, queue),
     watchUpdate: createWatchUpdate(deps, resolved),
     listQuarantines: createListQuarantines(deps),
     clearQuarantine: createClearQuarantine(deps),
-    resumeUnfinished: createResumeUnfinished(deps, executor),
-    whenIdle: () => executor.whenIdle(),
-    shutdown: () => executor.shutdown(),
-    stepDown: () => executor.haltAll(),
+    resumeUnfinished: createResumeUnfinished(deps, executor, queue),
+    whenIdle,
+    shutdown: async () => {
+      queue.stop(false);
+      await executor.shutdown();
+      await queue.whenIdle();
+    },
+    stepDown: async () => {
+      queue.stop(true);
+      await executor.haltAll();
+      await queue.whenIdle();
+    },
   };
 }
