@@ -29,7 +29,7 @@ import {
 import { type AccessPrincipal, grantsFor, scopeFor } from "./access-principal.js";
 
 /** What authorisation needs of a recorded update. */
-export type UpdateFacts = Pick<UpdateRecord, "classifier" | "image" | "plan">;
+export type UpdateFacts = Pick<UpdateRecord, "classifier" | "image" | "plan"> & Partial<Pick<UpdateRecord, "requester">>;
 
 /**
  * Looks an update up for GetUpdate, WatchUpdate and CancelUpdate by a restricted caller;

@@ -10,6 +10,7 @@ import { createGetUpdate } from "./get-update.js";
 import { createListQuarantines, type ListQuarantinesRequest } from "./list-quarantines.js";
 import { createListTargets, type ListTargetsQuery } from "./list-targets.js";
 import { createListUpdates, type ListUpdatesRequest } from "./list-updates.js";
+import { createRecordRefusedUpdate, type RefusedUpdate } from "./record-refused-update.js";
 import { createResumeUnfinished, type ResumeResult } from "./resume-unfinished.js";
 import { createStartUpdate, type RequestContext, type StartUpdateRequest } from "./start-update.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
@@ -26,6 +27,8 @@ export interface UpdateManager {
   listTargets(query: ListTargetsQuery): Promise<Page<TargetView>>;
   /** Validates, plans, records and starts an update (or, for a dry run, only plans it). */
   startUpdate(request: StartUpdateRequest, context: RequestContext): Promise<UpdateRecord>;
+  /** Records a refused request as a FAILED update with the reason (the original's REST clients poll for it). */
+  recordRefusedUpdate(refused: RefusedUpdate): Promise<UpdateRecord>;
   /** NOT_FOUND (UPDATE_NOT_FOUND) for an unknown id. */
   getUpdate(id: string): Promise<UpdateRecord>;
   listUpdates(request: ListUpdatesRequest): Promise<Page<UpdateRecord>>;
@@ -62,6 +65,7 @@ export function createUpdateManager(deps: UpdateEngineDeps, options: UpdateEngin
   return {
     listTargets: async (query) => listTargets(query),
     startUpdate: createStartUpdate(deps, resolved, executor, queue),
+    recordRefusedUpdate: createRecordRefusedUpdate(deps, resolved),
     getUpdate: createGetUpdate(deps),
     listUpdates: createListUpdates(deps),
     cancelUpdate: createCancelUpdate(deps, executor, queue),
