@@ -2,7 +2,8 @@
 
 const connectionFlags = `Connection (every command):
   --url URL              The manager's API address [env UPDATE_MANAGER_URL; default http://localhost:9000].
-                         The original CLI's endpoint form (https://host/updates) works too.
+                         The original CLI's endpoint form (https://host/updates) works too, and each
+                         UPDATE_MANAGER_* variable here also as the original's older UPDATE_MANGER_* (sic).
   --api-key KEY          API key, sent as "Authorization: Bearer KEY" [env UPDATE_MANAGER_API_KEY].
   --id-token-file FILE   File holding a CI identity (OIDC) token, read on every call
                          [env UPDATE_MANAGER_ID_TOKEN_FILE; or the token itself in UPDATE_MANAGER_ID_TOKEN].
