@@ -152,7 +152,9 @@ export async function authorizeCall(
       );
     }
     const update = await findUpdate(message.updateId);
-    if (update !== undefined) check(scope, updateRequest(update), `${verb(method)} update ${message.updateId}`);
+    // Its creator may always read it (a refused request is recorded as a failed update it polls).
+    const ownRead = update?.requester === principal.name && !isMessage(message, CancelUpdateRequestSchema);
+    if (update !== undefined && !ownRead) check(scope, updateRequest(update), `${verb(method)} update ${message.updateId}`);
   }
   return scope;
 }
