@@ -323,6 +323,10 @@ describe("legacy REST API: refusals", () => {
     const record = await getUpdate(app, uuid);
     expect(record).toMatchObject({ state: UpdateState.FAILED, requester: "platform-ci", classifier: "shop" });
     expect(record.reason).toMatch(/^PERMISSION_DENIED: /);
+    // Its creator polls it (its scope does not cover the update, but it created it), as the original CLI does.
+    const polled = await rawExchange(app.port, cliRequest("GET", app.port, key, uuid));
+    expect(polled.status).toBe(200);
+    expect(JSON.parse(polled.body)).toMatchObject({ status: { finished: true, failed: true }, reason: expect.stringMatching(/^PERMISSION_DENIED: /) });
     // DELETE needs a write permission on the update (CancelUpdate), which this key lacks.
     const deleted = await rawExchange(app.port, cliRequest("DELETE", app.port, key, "7d2b4c6e-1f3a-4b5c-8d9e-0a1b2c3d4e5f"));
     expect(deleted.status).toBe(403);
