@@ -3,7 +3,6 @@
  * control plane (1.20.2, fake node), with updates recorded as UpdateRuns (the queue lives there) and the default
  * rate limits: its exit code tells the truth in every case of issue 15. One control plane for the whole file.
  */
-import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +11,7 @@ import {
   deniedAsFailed,
   fivePipelinesInOrder,
   nothingMatched,
+  originalCliKeysFile,
   type OriginalCliTarget,
   rollsBackThenQuarantined,
   succeeds,
@@ -20,6 +20,8 @@ import {
 import { deploymentManifest, type KubeE2eEnvironment, type ManagerUnderTest, startKubeE2eEnvironment } from "./kube-e2e-environment.js";
 
 const classifier = "shop";
+/** A second full-scope key for the single pipelines (see OriginalCliTarget.singleKey). */
+const singleKey = "kube-single-pipeline-key-0123456789";
 const platformKey = "kube-platform-only-key-0123456789";
 let env: KubeE2eEnvironment;
 let manager: ManagerUnderTest;
@@ -28,11 +30,7 @@ let target: OriginalCliTarget;
 beforeAll(async () => {
   env = await startKubeE2eEnvironment();
   const keysFile = join(env.plane.dir, "original-cli-keys.yaml");
-  const sha256 = createHash("sha256").update(platformKey).digest("hex");
-  await writeFile(
-    keysFile,
-    `keys:\n  - name: platform-ci\n    sha256: ${sha256}\n    rpcs: [Update, GetUpdate]\n    classifiers: [platform]\n    namespaces: "*"\n    repositories: "*"\n`,
-  );
+  await writeFile(keysFile, originalCliKeysFile(platformKey, singleKey));
   manager = await env.startManager({
     env: {
       UPDATE_MANAGER_STORE: "kubernetes",
@@ -61,6 +59,7 @@ beforeAll(async () => {
   target = {
     apiUrl: manager.server.apiUrl,
     apiKey: env.apiKey,
+    singleKey,
     classifier,
     repository,
     brokenTag: "2.0.0-broken",

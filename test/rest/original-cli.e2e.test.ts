@@ -3,7 +3,6 @@
  * on the embedded demo cluster: its exit code tells the truth in every case of issue 15.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
@@ -11,6 +10,7 @@ import {
   deniedAsFailed,
   fivePipelinesInOrder,
   nothingMatched,
+  originalCliKeysFile,
   type OriginalCliTarget,
   rollsBackThenQuarantined,
   succeeds,
@@ -20,6 +20,8 @@ import { type ServerProcess, startServer } from "../support/server-process.js";
 
 const apiKey = "e2e-original-cli-key-0123456789";
 /** A key that may only update the `platform` classifier. */
+/** A second full-scope key for the single pipelines (see OriginalCliTarget.singleKey). */
+const singleKey = "e2e-single-pipeline-key-0123456789";
 const platformKey = "e2e-platform-only-key-0123456789";
 let server: ServerProcess;
 let target: OriginalCliTarget;
@@ -28,8 +30,7 @@ let directory: string;
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), "original-cli-"));
   const keysFile = join(directory, "keys.yaml");
-  const sha256 = createHash("sha256").update(platformKey).digest("hex");
-  writeFileSync(keysFile, `keys:\n  - name: platform-ci\n    sha256: ${sha256}\n    rpcs: [Update, GetUpdate]\n    classifiers: [platform]\n    namespaces: "*"\n    repositories: "*"\n`);
+  writeFileSync(keysFile, originalCliKeysFile(platformKey, singleKey));
   // The default limits (writes 10/min, burst 5; reads 100/min, burst 50), as deployed.
   server = await startServer({
     env: { UPDATE_MANAGER_API_KEY: apiKey, UPDATE_MANAGER_INSECURE_DEMO: "false", UPDATE_MANAGER_API_KEYS_FILE: keysFile },
@@ -37,6 +38,7 @@ beforeAll(async () => {
   target = {
     apiUrl: server.apiUrl,
     apiKey,
+    singleKey,
     classifier: "shop",
     repository: "registry.example.com/shop/web",
     brokenTag: "2.0.0-broken",

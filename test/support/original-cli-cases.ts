@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { expect } from "vitest";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -14,6 +15,12 @@ export interface OriginalCliTarget {
   readonly apiUrl: string;
   /** The full-scope key every pipeline shares, as the original's deployments did. */
   readonly apiKey: string;
+  /**
+   * Another full-scope key, for the single pipelines (success, rollback, nothing matched): they run one
+   * after another in seconds, and would otherwise spend the shared key's write budget (5 at once, 10 a
+   * minute) that the five pipelines need.
+   */
+  readonly singleKey: string;
   /** A classifier with workloads (and possibly a migration) on `repository`. */
   readonly classifier: string;
   /** `registry/…/name` the classifier's workloads run. */
@@ -38,7 +45,7 @@ const run = (target: OriginalCliTarget, image: string, apiKey = target.apiKey, c
   runOriginalCli({ url: `${target.apiUrl}/updates`, apiKey, image, classifier, timeoutMs: target.updateTimeoutMs });
 
 export async function succeeds(target: OriginalCliTarget, tag: string): Promise<OriginalCliRun> {
-  const result = await run(target, `${target.repository}:${tag}`);
+  const result = await run(target, `${target.repository}:${tag}`, target.singleKey);
   expect(result.output).toContain("The update was successful");
   expect(result.exitCode).toBe(0);
   expect(result.last?.status).toMatchObject({ finished: true, failed: false, successful: true });
@@ -49,19 +56,19 @@ export async function succeeds(target: OriginalCliTarget, tag: string): Promise<
 
 /** A rolled-back update exits 1; the image is then quarantined: the same request again exits 1, the reason readable in GET. */
 export async function rollsBackThenQuarantined(target: OriginalCliTarget): Promise<void> {
-  const result = await run(target, `${target.repository}:${target.brokenTag}`);
+  const result = await run(target, `${target.repository}:${target.brokenTag}`, target.singleKey);
   expect(result.exitCode).toBe(1);
   expect(result.last?.status).toMatchObject({ finished: true, failed: true, successful: false });
   expect((await getUpdate(target, result.uuid!)).reason).not.toBe("");
 
-  const quarantined = await run(target, `${target.repository}:${target.brokenTag}`);
+  const quarantined = await run(target, `${target.repository}:${target.brokenTag}`, target.singleKey);
   expect(quarantined.exitCode).toBe(1);
-  const polled = await pollOnce(`${target.apiUrl}/updates`, target.apiKey, quarantined.uuid!);
+  const polled = await pollOnce(`${target.apiUrl}/updates`, target.singleKey, quarantined.uuid!);
   expect(polled.update?.reason).toMatch(/^IMAGE_QUARANTINED: /);
 }
 
 export async function nothingMatched(target: OriginalCliTarget): Promise<void> {
-  const result = await run(target, `${target.repository}-nobody-uses-this:1.0.0`);
+  const result = await run(target, `${target.repository}-nobody-uses-this:1.0.0`, target.singleKey);
   expect(result.exitCode).toBe(0);
   expect(result.last).toMatchObject({
     counts: { jobs: { total: 0, updated: 0 }, deployments: { total: 0, updated: 0 } },
@@ -137,4 +144,25 @@ export async function tenPollersFor15s(target: OriginalCliTarget, tag: string): 
   );
   expect(statuses.flat()).toHaveLength(150);
   expect(statuses.flat().filter((status) => status !== 200)).toEqual([]);
+}
+
+/** A keys file: `platform-ci` may only update classifier `platform`; `single-ci` may do everything. */
+export function originalCliKeysFile(platformKey: string, singleKey: string): string {
+  const sha256 = (key: string) => createHash("sha256").update(key).digest("hex");
+  return [
+    "keys:",
+    "  - name: platform-ci",
+    `    sha256: ${sha256(platformKey)}`,
+    "    rpcs: [Update, GetUpdate]",
+    "    classifiers: [platform]",
+    '    namespaces: "*"',
+    '    repositories: "*"',
+    "  - name: single-ci",
+    `    sha256: ${sha256(singleKey)}`,
+    '    rpcs: ["*"]',
+    '    classifiers: "*"',
+    '    namespaces: "*"',
+    '    repositories: "*"',
+    "",
+  ].join("\n");
 }
