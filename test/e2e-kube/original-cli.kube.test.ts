@@ -5,23 +5,15 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { RolloutState } from "../../gen/updatemanager/v1/workload_pb.js";
-import {
-  deniedAsFailed,
-  fivePipelinesInOrder,
-  nothingMatched,
-  originalCliKeysFile,
-  type OriginalCliTarget,
-  rollsBackThenQuarantined,
-  succeeds,
-  tenPollersFor15s,
-} from "../support/original-cli-cases.js";
+import { type OriginalCliTarget, originalCliKeysFile, originalCliSuite } from "../support/original-cli-cases.js";
 import { deploymentManifest, type KubeE2eEnvironment, type ManagerUnderTest, startKubeE2eEnvironment } from "./kube-e2e-environment.js";
 
 const classifier = "shop";
 /** A second full-scope key for the single pipelines (see OriginalCliTarget.singleKey). */
 const singleKey = "kube-single-pipeline-key-0123456789";
+/** A key that may only update the `platform` classifier. */
 const platformKey = "kube-platform-only-key-0123456789";
 let env: KubeE2eEnvironment;
 let manager: ManagerUnderTest;
@@ -71,32 +63,9 @@ afterAll(async () => {
   await env?.stop();
 });
 
-describe("the original CLI against the real control plane", () => {
-  it("five pipelines with one key, one second apart: all exit 0, applied in order, the fifth image wins", async () => {
-    const tags = await fivePipelinesInOrder(target, "3.0");
-    for (const name of ["web", "worker"]) {
-      const deployment = await env.apps.readNamespacedDeployment({ name, namespace: target.repository.split("/")[1]! });
-      expect(deployment.spec?.template.spec?.containers[0]?.image).toBe(`${target.repository}:${tags.at(-1)}`);
-    }
-  }, 300_000);
-
-  it("exits 0 for a successful update", async () => {
-    await succeeds(target, "1.5.0");
-  }, 150_000);
-
-  it("exits 1 for a rolled-back update, and 1 for its quarantined image, the reason visible in GET", async () => {
-    await rollsBackThenQuarantined(target);
-  }, 150_000);
-
-  it("exits 0 when nothing matched, with a finished update of zero counts", async () => {
-    await nothingMatched(target);
-  }, 30_000);
-
-  it("exits 1 for a key without permission, the reason visible in GET", async () => {
-    await deniedAsFailed(target, platformKey);
-  }, 30_000);
-
-  it("ten clients polling with one key for 15 s: no 429, no crash", async () => {
-    await tenPollersFor15s(target, "4.0.0");
-  }, 60_000);
+originalCliSuite("the original CLI against the real control plane", () => target, platformKey, async (tags) => {
+  for (const name of ["web", "worker"]) {
+    const deployment = await env.apps.readNamespacedDeployment({ name, namespace: target.repository.split("/")[1]! });
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe(`${target.repository}:${tags.at(-1)}`);
+  }
 });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import type { Update } from "../../gen/updatemanager/v1/update_pb.js";
@@ -165,4 +165,41 @@ export function originalCliKeysFile(platformKey: string, singleKey: string): str
     '    repositories: "*"',
     "",
   ].join("\n");
+}
+
+/**
+ * The cases of issue 15 in one suite, for both tiers. The five pipelines run first, on the shared key's
+ * full write budget; `afterFive` checks the cluster itself when the tier can.
+ */
+export function originalCliSuite(
+  title: string,
+  target: () => OriginalCliTarget,
+  platformKey: string,
+  afterFive: (tags: readonly string[]) => Promise<void> = async () => undefined,
+): void {
+  describe(title, () => {
+    it("five pipelines with one key, one second apart: all exit 0, applied in order, the fifth image wins", async () => {
+      await afterFive(await fivePipelinesInOrder(target(), "3.0"));
+    }, 300_000);
+
+    it("exits 0 for a successful update", async () => {
+      await succeeds(target(), "1.5.0");
+    }, 150_000);
+
+    it("exits 1 for a rolled-back update, and 1 for its quarantined image, the reason visible in GET", async () => {
+      await rollsBackThenQuarantined(target());
+    }, 150_000);
+
+    it("exits 0 when nothing matched, with a finished update of zero counts", async () => {
+      await nothingMatched(target());
+    }, 30_000);
+
+    it("exits 1 for a key without permission, the reason visible in GET", async () => {
+      await deniedAsFailed(target(), platformKey);
+    }, 30_000);
+
+    it("ten clients polling with one key for 15 s: no 429, no crash", async () => {
+      await tenPollersFor15s(target(), "4.0.0");
+    }, 60_000);
+  });
 }

@@ -234,7 +234,7 @@ export function createStartUpdate(
     /** Records the update as queued behind `behind` (no lock taken), and lets the queue move. */
     async function enqueue(behind: readonly string[], fullTarget: WorkloadRef | undefined): Promise<UpdateRecord> {
       if (fullTarget !== undefined) throw queueFull(fullTarget, options.maxQueuedPerTarget);
-      const queued = await create({ ...record, state: "queued", queuedTime: now }, [
+      const queued = await create({ ...record, state: "queued", queuedTime: queue.queueTime() }, [
         { type: "planned", plan },
         { type: "queued", behind: [...behind] },
       ]);

@@ -32,6 +32,12 @@ export interface QueueView {
  * A wait longer than `queueTimeoutMs` ends it FAILED (QUEUE_TIMEOUT).
  */
 export interface UpdateQueue {
+  /**
+   * The queue time of an update joining now: the clock's time, but always later than the previous
+   * one this process gave, so updates queued within one millisecond keep their arrival order (also
+   * after a restart: the order is read back from the recorded times).
+   */
+  queueTime(): Date;
   /** What is ahead of an update with these targets (read from the store). */
   ahead(targets: readonly WorkloadRef[]): Promise<QueueView>;
   /** Lets the queue move: after an enqueue, an execution's end, a resume. Resolves when done. */
@@ -55,9 +61,7 @@ export function createUpdateQueue(
   executor: UpdateExecutor,
 ): UpdateQueue {
   const timers = new Map<string, () => void>();
-  /** In-process arrival order, for updates queued within the same millisecond. */
-  const arrival = new Map<string, number>();
-  let arrivals = 0;
+  let lastQueueTime = Number.NEGATIVE_INFINITY;
   let chain: Promise<unknown> = Promise.resolve();
   let pumpWaiting: Promise<void> | undefined;
   let closed = false;
@@ -73,11 +77,7 @@ export function createUpdateQueue(
 
   function order(a: UpdateRecord, b: UpdateRecord): number {
     const at = (record: UpdateRecord) => (record.queuedTime ?? record.createTime).getTime();
-    return (
-      at(a) - at(b) ||
-      (arrival.get(a.id) ?? Number.MAX_SAFE_INTEGER) - (arrival.get(b.id) ?? Number.MAX_SAFE_INTEGER) ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-    );
+    return at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   }
 
   async function moveOnce(): Promise<void> {
@@ -198,7 +198,6 @@ export function createUpdateQueue(
     await deps.store.save(record, [...events, { type: "finished", state, reason }]);
     timers.get(record.id)?.();
     timers.delete(record.id);
-    arrival.delete(record.id);
     log.info({ update_id: record.id, state, reason }, "queued update finished without running");
   }
 
@@ -210,7 +209,6 @@ export function createUpdateQueue(
 
   function arm(record: UpdateRecord): void {
     if (timers.has(record.id)) return;
-    if (!arrival.has(record.id)) arrival.set(record.id, arrivals++);
     const due = (record.queuedTime ?? record.createTime).getTime() + options.queueTimeoutMs - deps.clock.now().getTime();
     timers.set(
       record.id,
@@ -222,6 +220,11 @@ export function createUpdateQueue(
   }
 
   const queue: UpdateQueue = {
+    queueTime() {
+      lastQueueTime = Math.max(deps.clock.now().getTime(), lastQueueTime + 1);
+      return new Date(lastQueueTime);
+    },
+
     async ahead(targets) {
       const keys = new Set(targets.map(workloadKey));
       const sharing = (await listActive(deps.store))

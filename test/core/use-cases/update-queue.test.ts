@@ -153,7 +153,12 @@ describe("the queue of busy targets", () => {
           const violations: string[] = [];
           const starts: string[] = [];
           const h = createHarness({
-            wrap: (deps) => ({ ...deps, locks: watchLocks(deps.locks, running, violations, starts) }),
+            // Ids that sort against their arrival order: the queue must not order by id.
+            wrap: (deps) => {
+              let next = 1_000_000;
+              const newId = () => `00000000-0000-4000-8000-${String(--next).padStart(12, "0")}`;
+              return { ...deps, newId, locks: watchLocks(deps.locks, running, violations, starts) };
+            },
           });
           seed(h, "a", ["web", "api"]);
           seed(h, "b", ["api", "jobs"]);
