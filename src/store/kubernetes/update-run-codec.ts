@@ -24,6 +24,8 @@ export interface UpdateRunSpec {
   idempotencyKey?: string;
   requestHash?: string;
   createTime: string;
+  /** Set for an update accepted into a queue: a run whose status is not written yet is queued, not pending. */
+  queuedTime?: string;
   updateTimeoutMs: number;
   overrideQuarantine: boolean;
   targetCount: number;
@@ -158,6 +160,7 @@ export function toUpdateRunObject(record: UpdateRecord, namespace: string): Upda
       ...(record.idempotencyKey === undefined ? {} : { idempotencyKey: record.idempotencyKey }),
       ...(record.requestHash === undefined ? {} : { requestHash: record.requestHash }),
       createTime: record.createTime.toISOString(),
+      ...(record.queuedTime === undefined ? {} : { queuedTime: record.queuedTime.toISOString() }),
       updateTimeoutMs: record.updateTimeoutMs,
       overrideQuarantine: record.overrideQuarantine,
       targetCount:
@@ -174,9 +177,7 @@ interface StoredProgress {
   state: UpdateState;
   migrations: MigrationStatus[];
   workloads: WorkloadStatus[];
-  /** RFC 3339: when the update joined a queue (it is planned again when it leaves, so its plan is kept here too). */
-  queuedTime?: string;
-  /** The plan made when it left the queue; the spec keeps the one made when it was accepted. */
+  /** The plan made when it left the queue (spec.queuedTime); the spec keeps the one made when it was accepted. */
   plan?: UpdatePlan;
 }
 
@@ -218,7 +219,7 @@ export function toUpdateRunStatus(
     state: record.state,
     migrations: record.migrations,
     workloads: record.workloads,
-    ...(record.queuedTime === undefined ? {} : { queuedTime: record.queuedTime.toISOString(), plan: record.plan }),
+    ...(record.queuedTime === undefined ? {} : { plan: record.plan }),
   };
   const terminal = isTerminal(record.state);
   return {
@@ -270,14 +271,15 @@ export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
   });
   const record: UpdateRecord = {
     id: spec.id,
-    state: progress?.state ?? stateFromPhase(status.phase) ?? "pending",
+    // Created, its first status not written yet: queued when it was accepted into a queue.
+    state: progress?.state ?? stateFromPhase(status.phase) ?? (spec.queuedTime === undefined ? "pending" : "queued"),
     phase: (status.step as UpdateRecord["phase"] | undefined) ?? "planning",
     image: spec.image,
     classifier: spec.classifier,
     requester: spec.requester,
     plan,
     createTime: new Date(spec.createTime),
-    ...(progress?.queuedTime === undefined ? {} : { queuedTime: new Date(progress.queuedTime) }),
+    ...(spec.queuedTime === undefined ? {} : { queuedTime: new Date(spec.queuedTime) }),
     ...(status.startTime ? { startTime: new Date(status.startTime) } : {}),
     ...(status.finishTime ? { finishTime: new Date(status.finishTime) } : {}),
     reason: status.reason ?? "",

@@ -67,6 +67,8 @@ describe("UpdateRun codec", () => {
     const asQueued = fromUpdateRunObject(JSON.parse(JSON.stringify({ ...object, status: toUpdateRunStatus(queued, queuedEvents, "pod-a") })));
     expect(asQueued.record).toEqual(queued);
     expect(toUpdateRunStatus(queued, queuedEvents, "pod-a").phase).toBe("Queued");
+    // Between its creation and its first status write, a reader (a new leader resuming runs) sees it queued.
+    expect(fromUpdateRunObject(JSON.parse(JSON.stringify(object))).record).toMatchObject({ state: "queued", queuedTime });
 
     // Planned again on leaving the queue: the image it replaces changed meanwhile.
     const second = {
