@@ -33,7 +33,7 @@ import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 /** What the composition root needs from the configuration. */
 export type ApplicationConfig = Pick<
   Config,
-  "cluster" | "apiKey" | "insecureDemo" | "keyPrefix" | "legacyAnnotation" | "defaultUpdateTimeoutMs" | "reflection" | "namespaces"
+  "cluster" | "apiKey" | "insecureDemo" | "keyPrefix" | "legacyAnnotation" | "defaultUpdateTimeoutMs" | "queueTimeoutMs" | "restStrictNoTargets" | "reflection" | "namespaces"
   // Durable updates.
   | "store" | "managerNamespace" | "identity" | "leaderElection" | "retention"
   // Registry watching.
@@ -161,7 +161,11 @@ export async function createApplication(deps: {
       keys,
       logger: logger.child({ component: "engine" }),
     },
-    { legacyAnnotation: config.legacyAnnotation, defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs },
+    {
+      legacyAnnotation: config.legacyAnnotation,
+      defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs,
+      queueTimeoutMs: config.queueTimeoutMs,
+    },
   );
   // Registry watching: the leader checks registries and updates or notifies by the workloads' policies.
   const registryWatch = config.registryWatch.enabled
@@ -238,6 +242,7 @@ export async function createApplication(deps: {
         accessControl: auth,
         removeUpdate: (id) => store.remove(id),
         logger: logger.child({ component: "rest" }),
+        strictNoTargets: config.restStrictNoTargets,
       }),
       dashboard, // `/` and `/dashboard/…`.
     ],

@@ -36,6 +36,8 @@ export type StoreMode = (typeof storeModes)[number];
  * | `UPDATE_MANAGER_KEY_PREFIX` | | `update-manager.io` | Prefix of the labels and annotations workloads opt in with (a DNS subdomain). |
  * | `UPDATE_MANAGER_LEGACY_ANNOTATION` | | `true` | Also honour the original's annotations. |
  * | `UPDATE_MANAGER_DEFAULT_UPDATE_TIMEOUT` | | `15m` | How long an update may take when the request does not say. |
+ * | `UPDATE_MANAGER_QUEUE_TIMEOUT` | | `1h` | How long an update may wait behind busy targets (REST POSTs, and RPCs with `queue_if_busy`) before it ends FAILED with QUEUE_TIMEOUT. Its own timeout starts when it runs. |
+ * | `UPDATE_MANAGER_REST_STRICT_NO_TARGETS` | | `false` | REST `POST /updates` for an image nothing uses: `false` answers as the original did (201, an update that succeeded with zero counts, a warning in the log and audit line); `true` answers 404 NO_TARGETS. |
  * | `UPDATE_MANAGER_MAX_REQUEST_BYTES` | | `1048576` | Largest request message accepted (RESOURCE_EXHAUSTED above). |
  * | `UPDATE_MANAGER_REFLECTION` | | `true` | Serve gRPC server reflection (grpcurl, `buf curl`). |
  * | `UPDATE_MANAGER_LOG_LEVEL` | | `info` | fatal, error, warn, info, debug, trace or silent. |
@@ -77,6 +79,10 @@ export interface Config {
   readonly keyPrefix: string;
   readonly legacyAnnotation: boolean;
   readonly defaultUpdateTimeoutMs: number;
+  /** How long an update may wait in the queue of busy targets. */
+  readonly queueTimeoutMs: number;
+  /** REST: answer 404 NO_TARGETS instead of an empty successful update. */
+  readonly restStrictNoTargets: boolean;
   readonly maxRequestBytes: number;
   readonly reflection: boolean;
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };

@@ -48,6 +48,8 @@ export const knownVariables = [
   "UPDATE_MANAGER_KEY_PREFIX",
   "UPDATE_MANAGER_LEGACY_ANNOTATION",
   "UPDATE_MANAGER_DEFAULT_UPDATE_TIMEOUT",
+  "UPDATE_MANAGER_QUEUE_TIMEOUT",
+  "UPDATE_MANAGER_REST_STRICT_NO_TARGETS",
   "UPDATE_MANAGER_MAX_REQUEST_BYTES",
   "UPDATE_MANAGER_REFLECTION",
   "UPDATE_MANAGER_LOG_LEVEL",
@@ -273,6 +275,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
   }
   const legacyAnnotation = boolean("UPDATE_MANAGER_LEGACY_ANNOTATION") ?? true;
   const defaultUpdateTimeoutMs = duration("UPDATE_MANAGER_DEFAULT_UPDATE_TIMEOUT", 15 * 60_000, { allowZero: false });
+  const queueTimeoutMs = duration("UPDATE_MANAGER_QUEUE_TIMEOUT", 60 * 60_000, { allowZero: false });
+  const restStrictNoTargets = boolean("UPDATE_MANAGER_REST_STRICT_NO_TARGETS") ?? false;
   const shutdownGraceMs = duration("UPDATE_MANAGER_SHUTDOWN_GRACE", 4000, { allowZero: true });
   let maxRequestBytes = 1024 * 1024;
   const maxRequestBytesText = variable("UPDATE_MANAGER_MAX_REQUEST_BYTES");
@@ -383,6 +387,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
     keyPrefix,
     legacyAnnotation,
     defaultUpdateTimeoutMs,
+    queueTimeoutMs,
+    restStrictNoTargets,
     maxRequestBytes,
     reflection,
     log: { level, format },
