@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { packageRoot } from "./package-root.js";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
 import { createAccessControl } from "./auth/access-control.js";
@@ -80,7 +81,7 @@ type AppCluster = ClusterPort & {
 
 /** The package's version, for the build info metric. */
 function packageVersion(): string {
-  const text = readFileSync(new URL("../package.json", import.meta.url), "utf8");
+  const text = readFileSync(new URL("package.json", packageRoot), "utf8");
   return (JSON.parse(text) as { version?: string }).version ?? "unknown";
 }
 
