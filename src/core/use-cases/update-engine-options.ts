@@ -38,6 +38,13 @@ export interface UpdateEngineOptions {
    * resume from the last sequence it got). Bounds the memory one slow client can hold. Default: 256.
    */
   watchBufferSize?: number;
+  /**
+   * Attempts of an update's final write (its outcome) before giving up; the locks are held until it is
+   * recorded, and a run whose outcome could not be recorded is resumed by the next leader. Default: 8.
+   */
+  outcomeWriteAttempts?: number;
+  /** Wait before the second attempt of the final write; doubled after each failure, at most 30 s. Default: 500. */
+  outcomeWriteBackoffMs?: number;
 }
 
 export type ResolvedUpdateEngineOptions = Required<UpdateEngineOptions>;
@@ -63,6 +70,8 @@ export const defaultUpdateEngineOptions: ResolvedUpdateEngineOptions = {
   rollbackTimeoutMs: 5 * minute,
   watchHeartbeatMs: 15_000,
   watchBufferSize: 256,
+  outcomeWriteAttempts: 8,
+  outcomeWriteBackoffMs: 500,
 };
 
 /** Fills in defaults and rejects values that would make the engine misbehave (a configuration bug). */
@@ -79,6 +88,8 @@ export function resolveUpdateEngineOptions(options: UpdateEngineOptions = {}): R
     "rollbackTimeoutMs",
     "watchHeartbeatMs",
     "watchBufferSize",
+    "outcomeWriteAttempts",
+    "outcomeWriteBackoffMs",
   ] as const;
   for (const key of positive) {
     const value = resolved[key];
