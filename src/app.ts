@@ -22,7 +22,9 @@ import { createReflectionService } from "./server/reflection-service.js";
 import { createLegacyRestHandler } from "./rest/legacy-rest-handler.js";
 import { createDashboardHandler } from "./dashboard/dashboard-handler.js";
 import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-store.js";
+import { createFailureMetrics } from "./telemetry/failure-metrics.js";
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
+import { lockHolderState } from "./core/use-cases/lock-holder-state.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
 import { createKubernetesPersistence, type KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
@@ -106,6 +108,7 @@ export async function createApplication(deps: {
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
+  const countFailure = deps.metrics === undefined ? undefined : createFailureMetrics(deps.metrics);
   const keys = createMetadataKeys(config.keyPrefix);
   const injected = deps.cluster;
   const cluster: AppCluster =
@@ -127,6 +130,7 @@ export async function createApplication(deps: {
       identity: config.identity,
       leaderElection: config.leaderElection,
       retention: config.retention,
+      ...(countFailure === undefined ? {} : { countFailure }),
     });
     await persistence.checkInstalled();
   }
@@ -137,18 +141,20 @@ export async function createApplication(deps: {
   };
   // --- end durable updates
   const store = persistence?.store ?? createMemoryUpdateStore({ clock });
-  const engineQuarantines = createMemoryQuarantineStore(); // Shared with the registry watcher.
+  // Shared with the registry watcher.
+  const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
   const manager = createUpdateManager(
     {
       cluster,
       store,
       quarantines: persistence?.quarantines ?? engineQuarantines,
-      locks: persistence?.locks ?? createMemoryTargetLocks(),
+      locks: persistence?.locks ?? createMemoryTargetLocks({ clock, updateState: lockHolderState(store) }),
       ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
       clock,
       newId: randomUUID,
       keys,
       logger: logger.child({ component: "engine" }),
+      ...(countFailure === undefined ? {} : { countFailure }),
     },
     { legacyAnnotation: config.legacyAnnotation, defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs },
   );
