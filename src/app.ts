@@ -185,6 +185,8 @@ export async function createApplication(deps: {
     insecureDemo: config.insecureDemo,
     clock,
     audit: logger.child({ component: "audit" }),
+    logger: logger.child({ component: "auth" }),
+    ...(countFailure === undefined ? {} : { countFailure }),
     findUpdate: updateFinder((id) => manager.getUpdate(id)),
   });
 

@@ -64,6 +64,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
   const { clock, namespace, identity } = options;
   const logger = options.logger;
   const rest = createRestClient(options.kubeConfig);
+  const countFailure = options.countFailure === undefined ? {} : { countFailure: options.countFailure };
   let elector: LeaseElector | undefined;
   const canExecute = () => elector?.isLeader() === true;
   const store = createKubernetesUpdateStore({
@@ -74,8 +75,8 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     identity,
     canExecute,
     logger,
+    ...countFailure,
   });
-  const countFailure = options.countFailure === undefined ? {} : { countFailure: options.countFailure };
   const quarantines = createConfigMapQuarantineStore({ rest, namespace, ...countFailure });
   const locks = createAnnotationTargetLocks({
     rest,
