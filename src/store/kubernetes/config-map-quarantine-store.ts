@@ -12,6 +12,7 @@ import { DomainError } from "../../core/domain/domain-error.js";
 import { defaultMaxQuarantineRecords, quarantineFull } from "../../core/domain/quarantine-full.js";
 import type { CountFailure } from "../../core/ports/failure-counter.js";
 import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
+import { defaultConflictRetries, retryOnConflict } from "./retry-on-conflict.js";
 import { pageOf } from "../memory/page-token.js";
 
 export interface ConfigMapQuarantineStoreOptions {
@@ -54,7 +55,7 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
   const { rest, namespace } = options;
   const name = options.name ?? "update-manager-quarantine";
   const maxRecords = options.maxRecords ?? defaultMaxQuarantineRecords;
-  const retries = options.conflictRetries ?? 5;
+  const retries = options.conflictRetries ?? defaultConflictRetries;
   const { path } = configMapPaths({ namespace, name });
   const operation = (verb: string) => ({ verb, resource: "configmaps", namespace, name });
 
@@ -93,18 +94,18 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
 
   /** Applies `change` to the current records and writes them back; redone on a conflict. */
   async function update<T>(change: (records: StoredRecord[]) => { records: StoredRecord[]; result: T; changed: boolean }): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const { map, records } = await read();
-      const { records: next, result, changed } = change(records);
-      if (!changed) return result;
-      const data = { [dataKey]: JSON.stringify(next) };
-      try {
-        await writeConfigMapData(rest, { namespace, name }, map, data);
+    let verb = "patch";
+    try {
+      return await retryOnConflict(retries, async () => {
+        const { map, records } = await read();
+        const { records: next, result, changed } = change(records);
+        if (!changed) return result;
+        verb = map === undefined ? "create" : "patch";
+        await writeConfigMapData(rest, { namespace, name }, map, { [dataKey]: JSON.stringify(next) });
         return result;
-      } catch (error) {
-        if (statusCodeOf(error) === 409 && attempt < retries) continue;
-        throw toDomainError(error, operation(map === undefined ? "create" : "patch"));
-      }
+      });
+    } catch (error) {
+      throw toDomainError(error, operation(verb));
     }
   }
 
