@@ -93,7 +93,8 @@ describe("leader election on a Lease", () => {
       a.elector.start();
       await watchLeaders(a.elector, b.elector, () => a.elector.isLeader(), 10_000);
       b.elector.start();
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // b follows once it has read the Lease a holds.
+      await watchLeaders(a.elector, b.elector, () => b.elector.leader() === "pod-a", 10_000);
       const cutAt = Date.now();
       proxy.refuse(true);
       proxy.cut();
