@@ -10,6 +10,8 @@ import { type ControlPlane, startControlPlane } from "../support/control-plane.j
 import { startTcpProxy, type TcpProxy } from "../cluster/kubernetes/tcp-proxy.js";
 import { describeQuarantineStoreContract } from "../contract/quarantine-store-contract.js";
 import { describeTargetLocksContract } from "../contract/target-locks-contract.js";
+import { describeWatchStateStoreContract } from "../contract/watch-state-store-contract.js";
+import { createConfigMapWatchStateStore } from "../../src/store/kubernetes/config-map-watch-state-store.js";
 
 let plane: ControlPlane;
 let namespaceCount = 0;
@@ -199,6 +201,11 @@ describeTargetLocksContract("workload annotations on a 1.20 control plane", asyn
       return object.metadata?.annotations?.[keys.lockAnnotation];
     },
   };
+});
+
+describeWatchStateStoreContract("ConfigMap on a 1.20 control plane", async () => {
+  const namespace = await createNamespace("watch-state");
+  return (options) => createConfigMapWatchStateStore({ rest: createRestClient(plane.kubeConfig()), namespace, ...options });
 });
 
 describeQuarantineStoreContract("ConfigMap on a 1.20 control plane", async () => {

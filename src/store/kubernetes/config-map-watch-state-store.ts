@@ -3,7 +3,7 @@ import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
 import { type ConfigMap, configMapPaths, writeConfigMapData } from "./config-map-document.js";
 import { defaultConflictRetries, retryOnConflict } from "./retry-on-conflict.js";
 import type { AvailableUpdate } from "../../core/domain/available-update.js";
-import { applyWatchStateChange, emptyWatchState, type WatchAttempt, type WatchState } from "../../core/domain/watch-state.js";
+import { applyWatchStateChange, defaultMaxWatchStateEntries, emptyWatchState, type WatchAttempt, type WatchState } from "../../core/domain/watch-state.js";
 import type { WatchStateStore } from "../../core/ports/watch-state-store.js";
 
 export interface ConfigMapWatchStateStoreOptions {
@@ -36,7 +36,7 @@ type StoredAvailable = Omit<AvailableUpdate, "firstSeen" | "soakingUntil" | "che
 export function createConfigMapWatchStateStore(options: ConfigMapWatchStateStoreOptions): WatchStateStore {
   const { rest, namespace } = options;
   const name = options.name ?? "update-manager-watch";
-  const maxEntries = options.maxEntries ?? 2000;
+  const maxEntries = options.maxEntries ?? defaultMaxWatchStateEntries;
   const retries = options.conflictRetries ?? defaultConflictRetries;
   const { path } = configMapPaths({ namespace, name });
   const operation = (verb: string) => ({ verb, resource: "configmaps", namespace, name });

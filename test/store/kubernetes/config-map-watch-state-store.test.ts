@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { AvailableUpdate } from "../../../src/core/domain/available-update.js";
 import { createConfigMapWatchStateStore } from "../../../src/store/kubernetes/config-map-watch-state-store.js";
+import { describeWatchStateStoreContract } from "../../contract/watch-state-store-contract.js";
 import { fakeApiServer } from "./fake-config-map-server.js";
+
+describeWatchStateStoreContract("ConfigMap on a fake API server", async () => {
+  const server = fakeApiServer();
+  return (options) => createConfigMapWatchStateStore({ rest: server.rest, namespace: "update-manager", ...options });
+});
 
 const entry: AvailableUpdate = {
   workload: { kind: "Deployment", namespace: "shop", name: "web" },
