@@ -28,6 +28,9 @@ describeClusterPortContract("simulated cluster", async (options): Promise<Contra
           (cluster.getWorkload(request.template)?.containers.some((c) => c.image === image) ?? false),
       );
     },
+    async crashLoopPodsRunning(image) {
+      cluster.failImage(image, "crash-loop");
+    },
     settle: (predicate, timeoutMs) => settle(clock, predicate, timeoutMs),
     async teardown() {
       cluster.stop();
