@@ -5,7 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { deploymentApi, jobApi, objectPath } from "../../../src/cluster/kubernetes/kind-api.js";
 import type { KubeWorkloadObject } from "../../../src/cluster/kubernetes/kube-objects.js";
 import type { Workload } from "../../../src/core/domain/workload.js";
+import { createKubernetesRegistryAccess } from "../../../src/cluster/kubernetes/kubernetes-registry-access.js";
+import { statusCodeOf } from "../../../src/cluster/kubernetes/kubernetes-errors.js";
+import { createRestClient } from "../../../src/cluster/kubernetes/rest-client.js";
 import { describeClusterPortContract } from "../../contract/cluster-port-contract.js";
+import { describeRegistryAccessContract, type RegistryAccessHarness } from "../../contract/registry-access-contract.js";
 import { type ControlPlane, startControlPlane } from "../../support/control-plane.js";
 import { createFakeKubelet, type FakeKubelet } from "../../support/fake-kubelet.js";
 import { countRequests } from "./counting-kube-config.js";
@@ -41,6 +45,32 @@ afterAll(async () => {
 describeClusterPortContract("Kubernetes adapter on a 1.20 control plane", ({ legacyAnnotation }) =>
   createKubeHarness(env, legacyAnnotation),
 );
+
+describeRegistryAccessContract("Kubernetes on a 1.20 control plane", async (): Promise<RegistryAccessHarness> => {
+  const h = await createKubeHarness(env, true);
+  const secretsPath = `/api/v1/namespaces/${h.namespace}/secrets`;
+  return {
+    access: createKubernetesRegistryAccess({ rest: createRestClient(plane.kubeConfig()) }),
+    namespace: h.namespace,
+    async putSecret(name, type, dockerConfigJson) {
+      const body = {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name, namespace: h.namespace },
+        type,
+        data: { ".dockerconfigjson": Buffer.from(dockerConfigJson).toString("base64") },
+      };
+      try {
+        await h.admin.request({ method: "PUT", path: `${secretsPath}/${name}`, body });
+      } catch (error) {
+        if (statusCodeOf(error) !== 404) throw error;
+        await h.admin.request({ method: "POST", path: secretsPath, body });
+      }
+    },
+    seedDeployment: (name, image) => h.seed({ kind: "Deployment", name, containers: [{ name: "app", image, init: false }] }),
+    teardown: () => h.teardown(),
+  };
+});
 
 const settleMs = 60_000;
 const execFileAsync = promisify(execFile);
