@@ -124,37 +124,43 @@ describe("leader election on a Lease", () => {
   }, 60_000);
 });
 
-describe("target locks on workload annotations", () => {
-  const keys = createMetadataKeys();
-  const deploymentRef = (namespace: string, name: string) => ({ kind: "Deployment" as const, namespace, name });
+const lockKeys = createMetadataKeys();
 
-  async function deployment(namespace: string, name: string): Promise<void> {
-    await plane.kubeConfig().makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name },
-        spec: {
-          selector: { matchLabels: { app: name } },
-          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "example.com/app:1" }] } },
-        },
+/** A Deployment the locks can hold (no node runs it: only its metadata matters). */
+async function createDeployment(namespace: string, name: string): Promise<void> {
+  await plane.kubeConfig().makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "example.com/app:1" }] } },
       },
-    });
-  }
+    },
+  });
+}
+
+/** One replica's annotation locks, asking `states` where a holder's update stands. */
+function annotationLocks(states: Record<string, "active" | "finished" | "missing">) {
+  return createAnnotationTargetLocks({
+    rest: createRestClient(plane.kubeConfig()),
+    cluster: { getWorkload: () => undefined },
+    keys: lockKeys,
+    clock: systemClock,
+    missingUpdateGraceMs: 60_000,
+    updateState: async (id) => states[id] ?? "missing",
+  });
+}
+
+describe("target locks on workload annotations", () => {
+  const keys = lockKeys;
+  const deploymentRef = (namespace: string, name: string) => ({ kind: "Deployment" as const, namespace, name });
+  const deployment = createDeployment;
+  const locks = annotationLocks;
 
   async function annotations(namespace: string, name: string): Promise<Record<string, string>> {
     const object = await plane.kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace, name });
     return object.metadata?.annotations ?? {};
-  }
-
-  function locks(states: Record<string, "active" | "finished" | "missing">) {
-    return createAnnotationTargetLocks({
-      rest: createRestClient(plane.kubeConfig()),
-      cluster: { getWorkload: () => undefined },
-      keys,
-      clock: systemClock,
-      missingUpdateGraceMs: 60_000,
-      updateState: async (id) => states[id] ?? "missing",
-    });
   }
 
   it("leaves no lock annotation behind once released", async () => {
@@ -170,35 +176,17 @@ describe("target locks on workload annotations", () => {
 });
 
 describeTargetLocksContract("workload annotations on a 1.20 control plane", async () => {
-  const keys = createMetadataKeys();
   const namespace = await createNamespace("locks");
   const apps = plane.kubeConfig().makeApiClient(AppsV1Api);
   return {
     async workload(name) {
-      await apps.createNamespacedDeployment({
-        namespace,
-        body: {
-          metadata: { name },
-          spec: {
-            selector: { matchLabels: { app: name } },
-            template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "example.com/app:1" }] } },
-          },
-        },
-      });
+      await createDeployment(namespace, name);
       return { kind: "Deployment", namespace, name };
     },
-    open: (states) =>
-      createAnnotationTargetLocks({
-        rest: createRestClient(plane.kubeConfig()),
-        cluster: { getWorkload: () => undefined },
-        keys,
-        clock: systemClock,
-        missingUpdateGraceMs: 60_000,
-        updateState: async (id) => states[id] ?? "missing",
-      }),
+    open: annotationLocks,
     async storedHolder(target) {
       const object = await apps.readNamespacedDeployment({ namespace: target.namespace, name: target.name });
-      return object.metadata?.annotations?.[keys.lockAnnotation];
+      return object.metadata?.annotations?.[lockKeys.lockAnnotation];
     },
   };
 });
