@@ -8,6 +8,10 @@ import { systemClock } from "../../src/core/ports/clock.js";
 import { createConfigMapQuarantineStore } from "../../src/store/kubernetes/config-map-quarantine-store.js";
 import { type ControlPlane, startControlPlane } from "../support/control-plane.js";
 import { startTcpProxy, type TcpProxy } from "../cluster/kubernetes/tcp-proxy.js";
+import { describeQuarantineStoreContract } from "../contract/quarantine-store-contract.js";
+import { describeTargetLocksContract } from "../contract/target-locks-contract.js";
+import { describeWatchStateStoreContract } from "../contract/watch-state-store-contract.js";
+import { createConfigMapWatchStateStore } from "../../src/store/kubernetes/config-map-watch-state-store.js";
 
 let plane: ControlPlane;
 let namespaceCount = 0;
@@ -93,7 +97,8 @@ describe("leader election on a Lease", () => {
       a.elector.start();
       await watchLeaders(a.elector, b.elector, () => a.elector.isLeader(), 10_000);
       b.elector.start();
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // b follows once it has read the Lease a holds.
+      await watchLeaders(a.elector, b.elector, () => b.elector.leader() === "pod-a", 10_000);
       const cutAt = Date.now();
       proxy.refuse(true);
       proxy.cut();
@@ -119,80 +124,81 @@ describe("leader election on a Lease", () => {
   }, 60_000);
 });
 
-describe("target locks on workload annotations", () => {
-  const keys = createMetadataKeys();
-  const deploymentRef = (namespace: string, name: string) => ({ kind: "Deployment" as const, namespace, name });
+const lockKeys = createMetadataKeys();
 
-  async function deployment(namespace: string, name: string): Promise<void> {
-    await plane.kubeConfig().makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name },
-        spec: {
-          selector: { matchLabels: { app: name } },
-          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "example.com/app:1" }] } },
-        },
+/** A Deployment the locks can hold (no node runs it: only its metadata matters). */
+async function createDeployment(namespace: string, name: string): Promise<void> {
+  await plane.kubeConfig().makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "example.com/app:1" }] } },
       },
-    });
-  }
+    },
+  });
+}
+
+/** One replica's annotation locks, asking `states` where a holder's update stands. */
+function annotationLocks(states: Record<string, "active" | "finished" | "missing">) {
+  return createAnnotationTargetLocks({
+    rest: createRestClient(plane.kubeConfig()),
+    cluster: { getWorkload: () => undefined },
+    keys: lockKeys,
+    clock: systemClock,
+    missingUpdateGraceMs: 60_000,
+    updateState: async (id) => states[id] ?? "missing",
+  });
+}
+
+describe("target locks on workload annotations", () => {
+  const keys = lockKeys;
+  const deploymentRef = (namespace: string, name: string) => ({ kind: "Deployment" as const, namespace, name });
+  const deployment = createDeployment;
+  const locks = annotationLocks;
 
   async function annotations(namespace: string, name: string): Promise<Record<string, string>> {
     const object = await plane.kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace, name });
     return object.metadata?.annotations ?? {};
   }
 
-  function locks(states: Record<string, "active" | "finished" | "missing">) {
-    return createAnnotationTargetLocks({
-      rest: createRestClient(plane.kubeConfig()),
-      cluster: { getWorkload: () => undefined },
-      keys,
-      clock: systemClock,
-      missingUpdateGraceMs: 60_000,
-      updateState: async (id) => states[id] ?? "missing",
-    });
-  }
-
-  it("takes all locks or none, lets exactly one of two racing updates win, and releases only its own", async () => {
+  it("leaves no lock annotation behind once released", async () => {
     const namespace = await createNamespace("locks");
     await deployment(namespace, "a");
-    await deployment(namespace, "b");
-    const states: Record<string, "active" | "finished" | "missing"> = { u1: "active", u2: "active" };
-    const replica1 = locks(states);
-    const replica2 = locks(states);
-    const targets = [deploymentRef(namespace, "a"), deploymentRef(namespace, "b")];
-
-    const results = await Promise.allSettled([replica1.acquire("u1", targets), replica2.acquire("u2", [...targets].reverse())]);
-    const winners = results.filter((result) => result.status === "fulfilled");
-    expect(winners).toHaveLength(1);
-    const loser = results.find((result) => result.status === "rejected") as PromiseRejectedResult;
-    expect(loser.reason).toMatchObject({ code: "aborted", reason: "TARGET_BUSY" });
-    const winner = results[0]!.status === "fulfilled" ? "u1" : "u2";
-    // All or nothing: both held by the winner, none by the loser.
-    expect((await annotations(namespace, "a"))[keys.lockAnnotation]).toBe(winner);
-    expect((await annotations(namespace, "b"))[keys.lockAnnotation]).toBe(winner);
-
-    // Re-acquiring its own locks succeeds (resume after a failover); the other's release changes nothing.
-    await replica2.acquire(winner, targets);
-    await replica1.release(winner === "u1" ? "u2" : "u1", targets);
-    expect((await annotations(namespace, "a"))[keys.lockAnnotation]).toBe(winner);
-    await replica2.release(winner, targets);
-    expect(await annotations(namespace, "a")).not.toHaveProperty(keys.lockAnnotation);
-    expect(await annotations(namespace, "b")).not.toHaveProperty(`${keys.lockAnnotation}-at`);
-  });
-
-  it("takes over the lock of a finished update, and of a missing one only after the grace period", async () => {
-    const namespace = await createNamespace("stale");
-    await deployment(namespace, "a");
-    const states: Record<string, "active" | "finished" | "missing"> = { old: "active" };
     const target = [deploymentRef(namespace, "a")];
-    await locks(states).acquire("old", target);
-    await expect(locks(states).acquire("new", target)).rejects.toMatchObject({ reason: "TARGET_BUSY", metadata: { update_id: "old" } });
-    states.old = "finished";
-    await locks(states).acquire("new", target);
-    expect((await annotations(namespace, "a"))[keys.lockAnnotation]).toBe("new");
-    // "new" has no run yet (it is created right after its locks): a young lock of a missing update holds.
-    await expect(locks(states).acquire("newer", target)).rejects.toMatchObject({ reason: "TARGET_BUSY" });
+    await locks({ u1: "active" }).acquire("u1", target);
+    expect((await annotations(namespace, "a"))[`${keys.lockAnnotation}-at`]).toBeDefined();
+    await locks({ u1: "active" }).release("u1", target);
+    expect(await annotations(namespace, "a")).not.toHaveProperty(keys.lockAnnotation);
+    expect(await annotations(namespace, "a")).not.toHaveProperty(`${keys.lockAnnotation}-at`);
   });
+});
+
+describeTargetLocksContract("workload annotations on a 1.20 control plane", async () => {
+  const namespace = await createNamespace("locks");
+  const apps = plane.kubeConfig().makeApiClient(AppsV1Api);
+  return {
+    async workload(name) {
+      await createDeployment(namespace, name);
+      return { kind: "Deployment", namespace, name };
+    },
+    open: annotationLocks,
+    async storedHolder(target) {
+      const object = await apps.readNamespacedDeployment({ namespace: target.namespace, name: target.name });
+      return object.metadata?.annotations?.[lockKeys.lockAnnotation];
+    },
+  };
+});
+
+describeWatchStateStoreContract("ConfigMap on a 1.20 control plane", async () => {
+  const namespace = await createNamespace("watch-state");
+  return (options) => createConfigMapWatchStateStore({ rest: createRestClient(plane.kubeConfig()), namespace, ...options });
+});
+
+describeQuarantineStoreContract("ConfigMap on a 1.20 control plane", async () => {
+  const namespace = await createNamespace("quarantine");
+  return async (settings) => createConfigMapQuarantineStore({ rest: createRestClient(plane.kubeConfig()), namespace, ...settings });
 });
 
 describe("quarantine records in a ConfigMap", () => {

@@ -8,6 +8,7 @@ import type { MetadataKeys } from "../../core/domain/metadata-keys.js";
 import { isTerminal } from "../../core/domain/update.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { ClusterPort } from "../../core/ports/cluster.js";
+import type { CountFailure } from "../../core/ports/failure-counter.js";
 import type { CoreLogger } from "../../core/ports/logger.js";
 import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
 import type { TargetLocks } from "../../core/ports/target-locks.js";
@@ -32,6 +33,8 @@ export interface KubernetesPersistenceOptions {
   readonly onApiRequest?: (event: ApiRequestEvent) => void;
   /** How often the leader prunes finished runs. Default: 10 minutes. */
   readonly pruneIntervalMs?: number;
+  /** Counts the failures the stores handle themselves (a refused quarantine record, a failed clean-up). Default: none. */
+  readonly countFailure?: CountFailure;
 }
 
 /** The durable, replicated adapters of the update engine, and the leader's duties. */
@@ -64,6 +67,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
   const { clock, namespace, identity } = options;
   const logger = options.logger;
   const rest = createRestClient(options.kubeConfig, options.onApiRequest === undefined ? {} : { onRequest: options.onApiRequest });
+  const countFailure = options.countFailure === undefined ? {} : { countFailure: options.countFailure };
   let elector: LeaseElector | undefined;
   const canExecute = () => elector?.isLeader() === true;
   const store = createKubernetesUpdateStore({
@@ -74,8 +78,9 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     identity,
     canExecute,
     logger,
+    ...countFailure,
   });
-  const quarantines = createConfigMapQuarantineStore({ rest, namespace });
+  const quarantines = createConfigMapQuarantineStore({ rest, namespace, ...countFailure });
   const locks = createAnnotationTargetLocks({
     rest,
     cluster: options.cluster,

@@ -9,11 +9,13 @@ import { isTerminal, type UpdateRecord } from "../../core/domain/update.js";
 import { workloadKey } from "../../core/domain/workload.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { Unsubscribe } from "../../core/ports/cluster.js";
+import type { CountFailure } from "../../core/ports/failure-counter.js";
 import { type CoreLogger, silentLogger } from "../../core/ports/logger.js";
 import type { ListUpdatesQuery, Page, RemoveUpdateResult, UpdateStore } from "../../core/ports/update-store.js";
 import { ExecutionHalted } from "../../core/use-cases/execution-halted.js";
 import { createListenerQueue } from "../memory/listener-queue.js";
 import { checkPageSize } from "../memory/page-token.js";
+import { retryOnConflict } from "./retry-on-conflict.js";
 import { decodeRunPageToken, encodeRunPageToken, type RunPosition } from "./run-page-token.js";
 import {
   type DecodedRun,
@@ -59,6 +61,8 @@ export interface KubernetesUpdateStoreOptions {
   readonly conflictRetries?: number;
   /** Default: silentLogger. */
   readonly logger?: CoreLogger;
+  /** Counts a failed clean-up (`run-cleanup`: a DELETE after a failed create, a failed prune). Default: none. */
+  readonly countFailure?: CountFailure;
   /** Called with what a subscriber threw. Default: rethrown from a microtask. */
   readonly onListenerError?: (error: unknown) => void;
 }
@@ -344,7 +348,11 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
         await writeStatus(created, stored, added, undefined);
       } catch (error) {
         // The run exists but its first status did not land: delete it so the request can be retried whole.
-        await rest.request({ method: "DELETE", path: objectPath(created.metadata.name) }).catch(() => undefined);
+        await rest.request({ method: "DELETE", path: objectPath(created.metadata.name) }).catch((deleteError: unknown) => {
+          // Left behind: an unfinished run without status, which the leader finds and ends; say so.
+          logger.warn({ err: deleteError, name: created.metadata.name }, "deleting an UpdateRun whose first status failed did not work");
+          options.countFailure?.("run-cleanup");
+        });
         throw toDomainError(error, operation("update", created.metadata.name));
       }
       record.lastSequence = added.length;
@@ -413,8 +421,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       const name = nameById.get(record.id) ?? updateRunName(record);
       // A follower only ever records a cancel, rarely: it reads the run live, so a cache that lags
       // behind the leader's last write cannot make it answer for a run that has already finished.
-      let base = canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
-      for (let attempt = 0; ; attempt++) {
+      return retryOnConflict(conflictRetries, async (attempt) => {
+        // After a conflict the run is read again: someone wrote it since it was read.
+        const base = attempt === 0 && canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
         if (base === undefined) throw notFound(record.id);
         const stored = base.decoded;
         const executor = base.object.status?.executor;
@@ -458,10 +467,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
         try {
           await writeStatus(base.object, next, all, executorToRecord);
         } catch (error) {
-          if (statusCodeOf(error) === 409 && attempt < conflictRetries) {
-            base = await readLive(name);
-            continue;
-          }
+          if (statusCodeOf(error) === 409) throw error; // retried (and translated once retries run out).
           if (statusCodeOf(error) === 404) throw notFound(record.id);
           if (!(error instanceof KubernetesApiError)) {
             // The write may or may not have landed: read it again before the next save.
@@ -471,7 +477,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
         }
         record.lastSequence = all.length;
         return structuredClone(added);
-      }
+      }).catch((error: unknown) => {
+        throw statusCodeOf(error) === 409 ? toDomainError(error, operation("update", name)) : error;
+      });
     },
 
     async readEvents(id, afterSequence) {
@@ -541,7 +549,10 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
           });
           deleted++;
         } catch (error) {
-          if (statusCodeOf(error) !== 404) logger.warn({ err: error, name: run.object.metadata.name }, "pruning a finished UpdateRun failed");
+          if (statusCodeOf(error) !== 404) {
+            logger.warn({ err: error, name: run.object.metadata.name }, "pruning a finished UpdateRun failed");
+            options.countFailure?.("run-cleanup");
+          }
         }
         runs.delete(run.object.metadata.name);
         nameById.delete(run.decoded.record.id);
