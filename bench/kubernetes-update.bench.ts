@@ -22,12 +22,9 @@ import { type Client, createClient, type Interceptor } from "@connectrpc/connect
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import {
   AppsV1Api,
-  BatchV1Api,
   CoreV1Api,
   type KubeConfig,
-  PatchStrategy,
   type RequestContext,
-  setHeaderOptions,
   type V1Deployment,
   Watch,
 } from "@kubernetes/client-node";
@@ -49,6 +46,7 @@ import { createMemoryQuarantineStore } from "../src/store/memory/memory-quaranti
 import { createMemoryTargetLocks } from "../src/store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "../src/store/memory/memory-update-store.js";
 import { countRequests } from "../test/cluster/kubernetes/counting-kube-config.js";
+import { originalAlgorithmUpdate } from "./original-algorithm.js";
 import { type ControlPlane, startControlPlane } from "../test/support/control-plane.js";
 import { createFakeKubelet } from "../test/support/fake-kubelet.js";
 import { type ServerProcess, startServer } from "../test/support/server-process.js";
@@ -71,7 +69,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const resultsPath = join(here, "results", "kubernetes-update.json");
 const keys = createMetadataKeys();
 const managerUser = "bench-manager";
-const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 const originalUser = "bench-original";
 
 const namespaceName = (index: number) => `bench-${String(index).padStart(3, "0")}`;
@@ -256,40 +253,6 @@ async function collect(
 function finalState(events: UpdateEvent[]): string {
   const last = events.at(-1)?.kind;
   return last?.case === "finished" ? UpdateState[last.value.state] : "UNFINISHED";
-}
-
-/** The original update manager's lookup, per update: every namespace, then its Deployments and Jobs; then patches. */
-async function originalAlgorithmUpdate(kubeConfig: KubeConfig, image: string, classifier: string): Promise<number> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const apps = kubeConfig.makeApiClient(AppsV1Api);
-  const batch = kubeConfig.makeApiClient(BatchV1Api);
-  const repository = image.slice(0, image.lastIndexOf(":"));
-  const matches = (labels: Record<string, string> | undefined, containers: { image?: string }[] | undefined) =>
-    labels?.[keys.classifierLabel] === classifier &&
-    (containers ?? []).some((c) => c.image?.slice(0, c.image.lastIndexOf(":")) === repository);
-  let patched = 0;
-  const namespaces = await core.listNamespace();
-  for (const namespace of namespaces.items) {
-    const name = namespace.metadata!.name!;
-    const deployments = await apps.listNamespacedDeployment({ namespace: name });
-    const jobs = await batch.listNamespacedJob({ namespace: name });
-    void jobs; // migration templates would be copied here; the benchmark's targets have none
-    for (const deployment of deployments.items) {
-      const template = deployment.spec?.template.spec;
-      if (!matches(deployment.metadata?.labels, template?.containers)) continue;
-      const index = template!.containers.findIndex((c) => c.image?.startsWith(`${repository}:`));
-      await apps.patchNamespacedDeployment(
-        {
-          name: deployment.metadata!.name!,
-          namespace: name,
-          body: [{ op: "replace", path: `/spec/template/spec/containers/${index}/image`, value: image }],
-        },
-        jsonPatch,
-      );
-      patched++;
-    }
-  }
-  return patched;
 }
 
 interface ManagerProcess {
@@ -653,7 +616,7 @@ async function main(): Promise<void> {
       const before = originalTotal.count();
       const methodsBefore = originalMethods.snapshot();
       const t0 = performance.now();
-      const patched = await originalAlgorithmUpdate(originalKubeConfig, t.image, t.classifier);
+      const patched = await originalAlgorithmUpdate(originalKubeConfig, t.image, t.classifier, keys.classifierLabel);
       originalRuns.push({
         ms: performance.now() - t0,
         requests: originalTotal.count() - before,
