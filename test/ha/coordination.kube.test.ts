@@ -1,9 +1,7 @@
-import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAnnotationTargetLocks } from "../../src/cluster/kubernetes/annotation-target-locks.js";
 import { createLeaseElector, type LeaseElector } from "../../src/cluster/kubernetes/lease-elector.js";
 import { createRestClient } from "../../src/cluster/kubernetes/rest-client.js";
-import { createMetadataKeys } from "../../src/core/domain/metadata-keys.js";
 import { systemClock } from "../../src/core/ports/clock.js";
 import { createConfigMapQuarantineStore } from "../../src/store/kubernetes/config-map-quarantine-store.js";
 import { type ControlPlane, startControlPlane } from "../support/control-plane.js";
@@ -117,82 +115,6 @@ describe("leader election on a Lease", () => {
       await proxy.close();
     }
   }, 60_000);
-});
-
-describe("target locks on workload annotations", () => {
-  const keys = createMetadataKeys();
-  const deploymentRef = (namespace: string, name: string) => ({ kind: "Deployment" as const, namespace, name });
-
-  async function deployment(namespace: string, name: string): Promise<void> {
-    await plane.kubeConfig().makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name },
-        spec: {
-          selector: { matchLabels: { app: name } },
-          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "example.com/app:1" }] } },
-        },
-      },
-    });
-  }
-
-  async function annotations(namespace: string, name: string): Promise<Record<string, string>> {
-    const object = await plane.kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace, name });
-    return object.metadata?.annotations ?? {};
-  }
-
-  function locks(states: Record<string, "active" | "finished" | "missing">) {
-    return createAnnotationTargetLocks({
-      rest: createRestClient(plane.kubeConfig()),
-      cluster: { getWorkload: () => undefined },
-      keys,
-      clock: systemClock,
-      missingUpdateGraceMs: 60_000,
-      updateState: async (id) => states[id] ?? "missing",
-    });
-  }
-
-  it("takes all locks or none, lets exactly one of two racing updates win, and releases only its own", async () => {
-    const namespace = await createNamespace("locks");
-    await deployment(namespace, "a");
-    await deployment(namespace, "b");
-    const states: Record<string, "active" | "finished" | "missing"> = { u1: "active", u2: "active" };
-    const replica1 = locks(states);
-    const replica2 = locks(states);
-    const targets = [deploymentRef(namespace, "a"), deploymentRef(namespace, "b")];
-
-    const results = await Promise.allSettled([replica1.acquire("u1", targets), replica2.acquire("u2", [...targets].reverse())]);
-    const winners = results.filter((result) => result.status === "fulfilled");
-    expect(winners).toHaveLength(1);
-    const loser = results.find((result) => result.status === "rejected") as PromiseRejectedResult;
-    expect(loser.reason).toMatchObject({ code: "aborted", reason: "TARGET_BUSY" });
-    const winner = results[0]!.status === "fulfilled" ? "u1" : "u2";
-    // All or nothing: both held by the winner, none by the loser.
-    expect((await annotations(namespace, "a"))[keys.lockAnnotation]).toBe(winner);
-    expect((await annotations(namespace, "b"))[keys.lockAnnotation]).toBe(winner);
-
-    // Re-acquiring its own locks succeeds (resume after a failover); the other's release changes nothing.
-    await replica2.acquire(winner, targets);
-    await replica1.release(winner === "u1" ? "u2" : "u1", targets);
-    expect((await annotations(namespace, "a"))[keys.lockAnnotation]).toBe(winner);
-    await replica2.release(winner, targets);
-    expect(await annotations(namespace, "a")).not.toHaveProperty(keys.lockAnnotation);
-    expect(await annotations(namespace, "b")).not.toHaveProperty(`${keys.lockAnnotation}-at`);
-  });
-
-  it("takes over the lock of a finished update, and of a missing one only after the grace period", async () => {
-    const namespace = await createNamespace("stale");
-    await deployment(namespace, "a");
-    const states: Record<string, "active" | "finished" | "missing"> = { old: "active" };
-    const target = [deploymentRef(namespace, "a")];
-    await locks(states).acquire("old", target);
-    await expect(locks(states).acquire("new", target)).rejects.toMatchObject({ reason: "TARGET_BUSY", metadata: { update_id: "old" } });
-    states.old = "finished";
-    await locks(states).acquire("new", target);
-    expect((await annotations(namespace, "a"))[keys.lockAnnotation]).toBe("new");
-    // "new" has no run yet (it is created right after its locks): a young lock of a missing update holds.
-    await expect(locks(states).acquire("newer", target)).rejects.toMatchObject({ reason: "TARGET_BUSY" });
-  });
 });
 
 describe("quarantine records in a ConfigMap", () => {

@@ -1,6 +1,7 @@
 import type { UpdateRecord, UpdateState } from "../domain/update.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import type { CoreLogger } from "../ports/logger.js";
+import type { SaveOptions } from "../ports/update-store.js";
 import { ExecutionHalted } from "./execution-halted.js";
 import { lockTargets } from "./lock-targets.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
@@ -26,8 +27,9 @@ export interface UpdateExecution {
   /**
    * Saves the record with `events`. Saves are serialised in call order (progress events are
    * saved from timers while the main flow also saves). Throws ExecutionHalted after shutdown.
+   * `{ batch: true }`: see SaveOptions (a step a restart can redo from the previous recorded one).
    */
-  save(events?: readonly UpdateEventBody[]): Promise<void>;
+  save(events?: readonly UpdateEventBody[], options?: SaveOptions): Promise<void>;
   /**
    * Ends the update: releases its locks, sets the terminal state, and records the one `finished`
    * event (after `events`). A second call is ignored, so there is exactly one `finished` event.
@@ -50,10 +52,10 @@ export function createUpdateExecution(
   let finished = false;
   const log = deps.logger.child({ update_id: record.id });
 
-  const save = (events: readonly UpdateEventBody[] = []): Promise<void> => {
+  const save = (events: readonly UpdateEventBody[] = [], saveOptions?: SaveOptions): Promise<void> => {
     const run = chain.then(async () => {
       if (signals.halt.aborted) throw new ExecutionHalted();
-      await deps.store.save(record, events);
+      await deps.store.save(record, events, saveOptions);
     });
     chain = run.catch(() => undefined);
     return run;

@@ -1,5 +1,5 @@
 import type { KubeConfig } from "@kubernetes/client-node";
-import { createAnnotationTargetLocks } from "../../cluster/kubernetes/annotation-target-locks.js";
+import { createLegacyLockAnnotations } from "../../cluster/kubernetes/legacy-lock-annotations.js";
 import { createLeaseElector, type LeaseElector } from "../../cluster/kubernetes/lease-elector.js";
 import { createRestClient } from "../../cluster/kubernetes/rest-client.js";
 import { DomainError } from "../../core/domain/domain-error.js";
@@ -13,10 +13,11 @@ import type { TargetLocks } from "../../core/ports/target-locks.js";
 import type { UpdateManager } from "../../core/use-cases/update-manager.js";
 import { createConfigMapQuarantineStore } from "./config-map-quarantine-store.js";
 import { createKubernetesUpdateStore, type KubernetesUpdateStore } from "./kubernetes-update-store.js";
+import { createRunTargetLocks } from "./run-target-locks.js";
 
 export interface KubernetesPersistenceOptions {
   readonly kubeConfig: KubeConfig;
-  /** The cache of workloads: lock holders are read from it. */
+  /** The cache of workloads: lock annotations of earlier versions are read from it. */
   readonly cluster: Pick<ClusterPort, "getWorkload">;
   readonly keys: MetadataKeys;
   readonly clock: Clock;
@@ -27,6 +28,11 @@ export interface KubernetesPersistenceOptions {
   readonly identity: string;
   readonly leaderElection: { readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number };
   readonly retention: { readonly maxAgeMs: number; readonly maxCount: number };
+  /**
+   * How long a run without a first status is left to the replica creating it before the leader resumes it.
+   * Default: 30 000 ms.
+   */
+  readonly orphanRunGraceMs?: number;
   /** How often the leader prunes finished runs. Default: 10 minutes. */
   readonly pruneIntervalMs?: number;
 }
@@ -71,22 +77,20 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     identity,
     canExecute,
     logger,
+    settleTargetRaces: true,
   });
   const quarantines = createConfigMapQuarantineStore({ rest, namespace });
-  const locks = createAnnotationTargetLocks({
-    rest,
+  const locks = createRunTargetLocks({
+    runs: store,
     cluster: options.cluster,
-    keys: options.keys,
+    legacy: createLegacyLockAnnotations({ rest, keys: options.keys, logger }),
     clock,
     logger,
-    async updateState(id) {
-      const record = await store.get(id);
-      if (record === undefined) return "missing";
-      return isTerminal(record.state) ? "finished" : "active";
-    },
   });
   const pruneIntervalMs = options.pruneIntervalMs ?? 10 * 60_000;
+  const orphanRunGraceMs = options.orphanRunGraceMs ?? 30_000;
   let cancelPrune: (() => void) | undefined;
+  let cancelOrphanCheck: (() => void) | undefined;
   let unsubscribeRuns: (() => void) | undefined;
 
   return {
@@ -136,10 +140,21 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         if (!canExecute()) return;
         void store.prune(options.retention).catch((error: unknown) => logger.warn({ err: error }, "pruning UpdateRuns failed"));
       };
-      unsubscribeRuns = store.onRunChanged((record, executor) => {
+      unsubscribeRuns = store.onRunChanged((record, executor, createdHere) => {
         // A run another replica recorded, or one a replica that is gone was executing: the leader executes it.
-        // Runs this replica executes change with every step; they need nothing.
-        if (!isTerminal(record.state) && executor !== identity) resume();
+        // Runs this replica executes change with every step, and those it created it launched: they need nothing
+        // (were it not leading then, taking the lead resumes every unfinished run).
+        if (isTerminal(record.state) || executor === identity || (createdHere && executor === undefined)) return;
+        if (record.lastSequence === 0 && executor === undefined) {
+          // Created, first status not written yet: its creator writes it in a moment (and that change comes
+          // here). Only a creator that died in between leaves it so: looked at once more a while later.
+          cancelOrphanCheck ??= clock.setTimer(orphanRunGraceMs, () => {
+            cancelOrphanCheck = undefined;
+            resume();
+          });
+          return;
+        }
+        resume();
       });
       elector = createLeaseElector({
         rest,
@@ -163,6 +178,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     },
     async stop() {
       cancelPrune?.();
+      cancelOrphanCheck?.();
       unsubscribeRuns?.();
       await elector?.stop();
       await store.stop();

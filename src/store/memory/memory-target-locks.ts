@@ -4,7 +4,7 @@ import type { TargetLocks } from "../../core/ports/target-locks.js";
 
 /**
  * TargetLocks for embedded mode and tests: a map in this process. Enough where one manager process
- * owns the cluster; with several replicas the locks must live in the cluster (a later issue).
+ * owns the cluster; with several replicas the UpdateRuns hold them (store/kubernetes/run-target-locks.ts).
  */
 export function createMemoryTargetLocks(): TargetLocks {
   const holders = new Map<string, string>();
