@@ -3,6 +3,7 @@ import { KubernetesApiError, isAlreadyExists, statusCodeOf, toDomainError } from
 import type { KindApi } from "../../cluster/kubernetes/kind-api.js";
 import { createResilientInformer, type ResilientInformer } from "../../cluster/kubernetes/resilient-informer.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
+import { slimObject } from "../../cluster/kubernetes/slim-object.js";
 import { DomainError } from "../../core/domain/domain-error.js";
 import type { UpdateEvent, UpdateEventBody } from "../../core/domain/update-event.js";
 import { isTerminal, type UpdateRecord } from "../../core/domain/update.js";
@@ -232,6 +233,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     namespace,
     clock,
     logger,
+    slim: slimObject,
     onAdd: (object) => {
       remember(object as UpdateRunObject, true);
       informerSaw(object as UpdateRunObject);
