@@ -23,6 +23,7 @@ import { principalKey } from "./principal.js";
 import { availableUpdateToProto, eventToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
 import { DomainError } from "../core/domain/domain-error.js";
 import type { ListAvailableUpdates } from "../core/use-cases/list-available-updates.js";
+import { linkAbortSignals } from "./linked-abort-signal.js";
 
 /** What the API needs from the core: the use cases, not the engine's life cycle. */
 export type UpdateUseCases = Omit<UpdateManager, "resumeUnfinished" | "whenIdle" | "shutdown">;
@@ -162,7 +163,8 @@ async function* watch(
   shutdownSignal: AbortSignal | undefined,
 ): AsyncGenerator<WatchUpdateResponse> {
   // The stream ends cleanly (OK) on server shutdown: the client resumes with after_sequence elsewhere.
-  const signal = shutdownSignal === undefined ? ctx.signal : AbortSignal.any([ctx.signal, shutdownSignal]);
+  const linked = shutdownSignal === undefined ? undefined : linkAbortSignals([ctx.signal, shutdownSignal]);
+  const signal = linked?.signal ?? ctx.signal;
   try {
     for await (const item of core.watchUpdate(updateId, afterSequence, signal)) {
       if (signal.aborted) return;
@@ -178,6 +180,8 @@ async function* watch(
   } catch (error) {
     if (shutdownSignal?.aborted) return;
     throw toConnectError(error);
+  } finally {
+    linked?.dispose();
   }
 }
 
