@@ -4,6 +4,7 @@ import { createLeaseElector, type LeaseElector } from "../../src/cluster/kuberne
 import { createRestClient } from "../../src/cluster/kubernetes/rest-client.js";
 import { systemClock } from "../../src/core/ports/clock.js";
 import { createConfigMapQuarantineStore } from "../../src/store/kubernetes/config-map-quarantine-store.js";
+import { createConfigMapWatch } from "../../src/store/kubernetes/config-map-watch.js";
 import { type ControlPlane, startControlPlane } from "../support/control-plane.js";
 import { startTcpProxy, type TcpProxy } from "../cluster/kubernetes/tcp-proxy.js";
 
@@ -140,5 +141,49 @@ describe("quarantine records in a ConfigMap", () => {
     expect(cleared.map((record) => record.updateId)).toEqual(["u1"]);
     expect(await replica1.find(web, "registry.example.com/shop/web:2.0")).toBeUndefined();
     expect((await replica1.list({ pageSize: 10 })).items.map((record) => record.image)).toEqual(["registry.example.com/shop/web:3.0"]);
+  });
+
+  it("are read from a watch of the ConfigMap, without a request, and a record another replica adds is seen there", async () => {
+    const namespace = await createNamespace("quarantine-watch");
+    const rest = createRestClient(plane.kubeConfig());
+    let gets = 0;
+    const counting = {
+      request<T>(request: Parameters<typeof rest.request>[0]): Promise<T> {
+        if (request.method === "GET") gets++;
+        return rest.request<T>(request);
+      },
+    };
+    const watch = createConfigMapWatch({
+      kubeConfig: plane.kubeConfig(),
+      rest: counting,
+      location: { namespace, name: "update-manager-quarantine" },
+      clock: systemClock,
+    });
+    watch.start();
+    try {
+      const watched = createConfigMapQuarantineStore({ rest: counting, namespace, watch });
+      const other = createConfigMapQuarantineStore({ rest, namespace });
+      const web = { kind: "Deployment" as const, namespace: "shop", name: "web" };
+      const image = "registry.example.com/shop/web:2.0";
+      const deadline = Date.now() + 10_000;
+      while (watch.current() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Created by another replica after the watch started (the ConfigMap did not exist): seen without a GET.
+      await other.add({ workload: web, image, updateId: "u1", reason: "CrashLoopBackOff", createTime: new Date() });
+      const before = gets;
+      let found: unknown;
+      while (found === undefined && Date.now() < deadline) {
+        found = await watched.find(web, image);
+        if (found === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(found).toMatchObject({ updateId: "u1" });
+      expect(gets - before).toBe(0);
+      // Cleared by the other replica: no longer blocks here either.
+      await other.clear(image);
+      while ((await watched.find(web, image)) !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await watched.find(web, image)).toBeUndefined();
+      expect(gets - before).toBe(0);
+    } finally {
+      watch.stop();
+    }
   });
 });

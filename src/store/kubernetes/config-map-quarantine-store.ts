@@ -1,6 +1,7 @@
 import { statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
 import { type ConfigMap, configMapPaths, writeConfigMapData } from "./config-map-document.js";
+import type { ConfigMapWatch } from "./config-map-watch.js";
 import {
   type QuarantineRecord,
   quarantineDigestOf,
@@ -21,6 +22,11 @@ export interface ConfigMapQuarantineStoreOptions {
   readonly maxRecords?: number;
   /** Conflicts (409) retried by re-reading, per write. Default: 5. */
   readonly conflictRetries?: number;
+  /**
+   * A watch of the ConfigMap (config-map-watch.ts): reads are answered from it while it is current, instead of
+   * a GET each. Default: none (every read is a GET).
+   */
+  readonly watch?: ConfigMapWatch;
 }
 
 interface StoredRecord {
@@ -39,8 +45,9 @@ const dataKey = "records.json";
  * Quarantine records in one ConfigMap in the manager's namespace (`data["records.json"]`, a JSON
  * list), so they outlive the UpdateRuns that produced them (runs are pruned) and the workloads'
  * own metadata (a re-created workload is still protected). Every write carries the resourceVersion
- * it read (409: read again and redo), so replicas never lose each other's records. Reads go to the
- * API server each time: a record one replica adds blocks the image on every replica at once.
+ * it read (409: read again and redo), so replicas never lose each other's records. Reads come from a
+ * watch of the ConfigMap when one is given and current, else from the API server: either way a record
+ * one replica adds blocks the image on every replica as soon as the API server tells them.
  */
 export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStoreOptions): QuarantineStore {
   const { rest, namespace } = options;
@@ -50,11 +57,17 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
   const { path } = configMapPaths({ namespace, name });
   const operation = (verb: string) => ({ verb, resource: "configmaps", namespace, name });
 
-  async function read(): Promise<{ map: ConfigMap | undefined; records: StoredRecord[] }> {
+  const parse = (map: ConfigMap | undefined) => {
+    const text = map?.data?.[dataKey];
+    return { map, records: text ? (JSON.parse(text) as StoredRecord[]) : [] };
+  };
+
+  /** `fresh`: from the API server even when watched (a write bases itself on what it read). */
+  async function read(fresh = false): Promise<{ map: ConfigMap | undefined; records: StoredRecord[] }> {
+    const watched = fresh ? undefined : options.watch?.current();
+    if (watched !== undefined) return parse(watched.map);
     try {
-      const map = await rest.request<ConfigMap>({ method: "GET", path });
-      const text = map.data?.[dataKey];
-      return { map, records: text ? (JSON.parse(text) as StoredRecord[]) : [] };
+      return parse(await rest.request<ConfigMap>({ method: "GET", path }));
     } catch (error) {
       if (statusCodeOf(error) === 404) return { map: undefined, records: [] };
       throw toDomainError(error, operation("get"));
@@ -64,12 +77,13 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
   /** Applies `change` to the current records and writes them back; redone on a conflict. */
   async function update<T>(change: (records: StoredRecord[]) => { records: StoredRecord[]; result: T; changed: boolean }): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const { map, records } = await read();
+      const { map, records } = await read(true);
       const { records: next, result, changed } = change(records);
       if (!changed) return result;
       const data = { [dataKey]: JSON.stringify(next) };
       try {
-        await writeConfigMapData(rest, { namespace, name }, map, data);
+        const written = await writeConfigMapData(rest, { namespace, name }, map, data);
+        options.watch?.wrote(written);
         return result;
       } catch (error) {
         if (statusCodeOf(error) === 409 && attempt < retries) continue;

@@ -12,6 +12,7 @@ import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
 import type { TargetLocks } from "../../core/ports/target-locks.js";
 import type { UpdateManager } from "../../core/use-cases/update-manager.js";
 import { createConfigMapQuarantineStore } from "./config-map-quarantine-store.js";
+import { createConfigMapWatch } from "./config-map-watch.js";
 import { createKubernetesUpdateStore, type KubernetesUpdateStore } from "./kubernetes-update-store.js";
 import { createRunTargetLocks } from "./run-target-locks.js";
 
@@ -79,7 +80,14 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     logger,
     settleTargetRaces: true,
   });
-  const quarantines = createConfigMapQuarantineStore({ rest, namespace });
+  const quarantineWatch = createConfigMapWatch({
+    kubeConfig: options.kubeConfig,
+    rest,
+    location: { namespace, name: "update-manager-quarantine" },
+    clock,
+    logger,
+  });
+  const quarantines = createConfigMapQuarantineStore({ rest, namespace, watch: quarantineWatch });
   const locks = createRunTargetLocks({
     runs: store,
     cluster: options.cluster,
@@ -109,7 +117,10 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         throw error;
       }
     },
-    startStore: () => store.start(),
+    startStore: () => {
+      quarantineWatch.start();
+      return store.start();
+    },
     isSynced: () => store.hasSynced(),
     startLeading(manager) {
       /** Resumes are serialised; a request during one runs once more after it (it may have missed a run). */
@@ -181,6 +192,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
       cancelOrphanCheck?.();
       unsubscribeRuns?.();
       await elector?.stop();
+      quarantineWatch.stop();
       await store.stop();
     },
   };
