@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 //   *.registry.test.ts  Debian's docker-registry on loopback, images pushed with skopeo
 //   *.browser.test.ts   headless Chromium driven by playwright-core
 const tiers = ["e2e", "kube", "registry", "browser"] as const;
+// Stops, at the end of the run, any process a test started and left running (see test/support/process-registry.ts).
+const globalSetup = ["./test/support/global-setup.ts"];
 
 export default defineConfig({
   test: {
@@ -18,6 +20,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: tiers.map((tier) => `test/**/*.${tier}.test.ts`),
           testTimeout: 10_000,
+          globalSetup,
         },
       },
       ...tiers.map((tier) => ({
@@ -26,6 +29,7 @@ export default defineConfig({
           include: [`test/**/*.${tier}.test.ts`],
           testTimeout: 120_000,
           hookTimeout: 300_000,
+          globalSetup,
           // Real components are shared per run (one control plane, one registry): keep files in one worker.
           fileParallelism: tier === "e2e",
         },

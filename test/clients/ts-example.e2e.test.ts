@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ServerProcess, startServer } from "../support/server-process.js";
+import { startTogether } from "../support/start-together.js";
 import { type ConsumerPackage, createConsumerPackage } from "./consumer-package.js";
 
 const run = promisify(execFile);
@@ -9,7 +10,8 @@ let consumer: ConsumerPackage;
 let server: ServerProcess;
 
 beforeAll(async () => {
-  [consumer, server] = await Promise.all([createConsumerPackage(), startServer()]);
+  const packaged = createConsumerPackage().then((created) => ({ ...created, stop: created.cleanup }));
+  [consumer, server] = await startTogether(packaged, startServer());
 });
 
 afterAll(async () => {

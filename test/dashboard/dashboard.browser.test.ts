@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type BrowserServer, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { UpdateService } from "../../gen/updatemanager/v1/update_service_pb.js";
+import { trackProcess } from "../support/process-registry.js";
 import { type ServerProcess, startServer } from "../support/server-process.js";
 
 // The dashboard in Debian's Chromium against the real server on the embedded demo cluster, with access control
@@ -18,6 +19,7 @@ const sha256 = (key: string) => createHash("sha256").update(key).digest("hex");
 const everything = { classifiers: "*", namespaces: "*", repositories: "*" };
 
 let server: ServerProcess;
+let browserServer: BrowserServer;
 let browser: Browser;
 let context: BrowserContext;
 let pipeline: Client<typeof UpdateService>;
@@ -53,8 +55,11 @@ beforeAll(async () => {
       ],
     }),
   );
-  // Playwright gives each launch a fresh temporary profile (user data dir) and removes it on close.
-  browser = await chromium.launch({
+  // Playwright gives each launch a fresh temporary profile (user data dir) and removes it on close. Launched as a
+  // server so that the run's process registry knows Chromium's process group: playwright's own clean-up runs at
+  // process exit, which a vitest worker that is ended does not reach.
+  browserServer = await chromium.launchServer({
+    host: "127.0.0.1", // the server's websocket, which the connect below uses; loopback only
     executablePath: "/usr/bin/chromium",
     args: [
       "--headless",
@@ -67,10 +72,13 @@ beforeAll(async () => {
       "--disable-sync",
     ],
   });
+  trackProcess(browserServer.process(), { group: true });
+  browser = await chromium.connect(browserServer.wsEndpoint());
 });
 
 afterAll(async () => {
   await browser?.close();
+  await browserServer?.close();
   await server?.stop();
 });
 

@@ -9,6 +9,7 @@ import { toWorkload } from "../../src/cluster/kubernetes/to-workload.js";
 import { judgeRollout } from "../../src/core/domain/judge-rollout.js";
 import { waitForObject } from "../cluster/kubernetes/kube-contract-harness.js";
 import { startRegistry, type TestRegistry } from "../support/registry.js";
+import { startTogether } from "../support/start-together.js";
 import { deploymentManifest, type KubeE2eEnvironment, type ManagerUnderTest, startKubeE2eEnvironment } from "./kube-e2e-environment.js";
 
 // The registry watcher end to end: a real control plane (1.20.2) with the fake node, a real registry on 127.0.0.1
@@ -19,7 +20,7 @@ let env: KubeE2eEnvironment;
 let registry: TestRegistry;
 
 beforeAll(async () => {
-  [env, registry] = await Promise.all([startKubeE2eEnvironment(), startRegistry({ auth: "htpasswd" })]);
+  [env, registry] = await startTogether(startKubeE2eEnvironment(), startRegistry({ auth: "htpasswd" }));
 });
 
 afterAll(async () => {

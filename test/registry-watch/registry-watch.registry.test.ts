@@ -3,6 +3,7 @@ import type { WorkloadRef } from "../../src/core/domain/workload.js";
 import { registryWatcherRequester } from "../../src/core/use-cases/watch-registries.js";
 import { startFaultProxy } from "../registry/fault-proxy.js";
 import { startRegistry, type TestRegistry } from "../support/registry.js";
+import { startTogether } from "../support/start-together.js";
 import { createWatchHarness, type WatchHarness } from "./watch-harness.js";
 
 /**
@@ -14,7 +15,7 @@ let locked: TestRegistry;
 const harnesses: WatchHarness[] = [];
 
 beforeAll(async () => {
-  [open, locked] = await Promise.all([startRegistry(), startRegistry({ auth: "htpasswd" })]);
+  [open, locked] = await startTogether(startRegistry(), startRegistry({ auth: "htpasswd" }));
   await Promise.all([
     ...["1.0.0", "1.0.1", "1.1.0", "2.0.0"].map((tag) => open.pushImage("team/web", tag)),
     ...["1.2.3-rc.1", "1.2.3", "1.2.4"].map((tag) => open.pushImage("team/frontier", tag)),

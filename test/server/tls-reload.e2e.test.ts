@@ -16,7 +16,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   await server?.stop();
-  pki.remove();
+  pki?.remove();
 });
 
 function servedCn(port: number, ca: Buffer): Promise<string> {

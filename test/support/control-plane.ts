@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { trackProcess } from "./process-registry.js";
 
 /** A static-token user the apiserver knows, for tests that need an identity other than the admin. */
 export interface StaticUser {
@@ -106,7 +107,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     for (const component of [...components].reverse()) await stopComponent(component);
     if (!keep) await rm(dir, { recursive: true, force: true });
   };
-  // A crashed or interrupted test run must not leave a control plane behind.
+  // A crashed or interrupted run must not leave a control plane behind. Exit handlers cover a plain Node process
+  // (bench/); a vitest worker is ended without running them, so there the run's process registry (trackProcess)
+  // and its global teardown do it.
   const killAllNow = (): void => {
     for (const component of components) killGroup(component.child, "SIGKILL");
   };
@@ -361,6 +364,7 @@ function spawnComponent(name: string, command: string, args: string[], logPath: 
   // detached: its own process group, so stop() reaches any helper it forks.
   const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", fd, fd] });
   closeSync(fd);
+  trackProcess(child, { group: true });
   const component: Component = {
     name,
     child,

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { importPKCS8, SignJWT } from "jose";
+import { trackProcess } from "./process-registry.js";
 
 const run = promisify(execFile);
 
@@ -145,15 +146,20 @@ async function startOnce(options: StartRegistryOptions): Promise<TestRegistry> {
     await writeFile(configPath, config);
 
     const spawned = spawn(binary, ["serve", configPath], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    trackProcess(spawned, { group: true });
     const append = (chunk: Buffer) => {
       logText += chunk.toString();
       if (logText.length > 200_000) logText = logText.slice(-100_000);
     };
     spawned.stdout?.on("data", append);
     spawned.stderr?.on("data", append);
-    const exited = new Promise<number | null>((resolve) => spawned.once("exit", (code) => resolve(code)));
-    spawned.once("error", (error) => {
-      logText += `\nspawn error: ${error.message}`;
+    const exited = new Promise<number | null>((resolve) => {
+      spawned.once("exit", (code) => resolve(code));
+      // A binary that cannot be started (not installed) emits no exit: fail at once, not at the start timeout.
+      spawned.once("error", (error) => {
+        logText += `\nspawn error: ${error.message}`;
+        resolve(null);
+      });
     });
     const killNow = () => killGroup(spawned, "SIGKILL");
     process.on("exit", killNow);
@@ -216,8 +222,25 @@ async function startOnce(options: StartRegistryOptions): Promise<TestRegistry> {
   } catch (error) {
     await stop();
     if (/address already in use/.test(logText)) throw new PortTakenError(logText);
-    throw error;
+    throw withInstallHint(error);
   }
+}
+
+/** The Debian package of each tool this helper runs (scripts/test.sh installs them for every tier that needs them). */
+const toolPackages: Record<string, string> = {
+  htpasswd: "apache2-utils",
+  skopeo: "skopeo",
+  openssl: "openssl",
+};
+
+/** Names the package to install when a tool is missing (`spawn htpasswd ENOENT` alone does not say). */
+function withInstallHint(error: unknown): unknown {
+  const { code, path } = error as NodeJS.ErrnoException;
+  const pkg = typeof path === "string" ? toolPackages[path] : undefined;
+  if (code === "ENOENT" && pkg !== undefined && error instanceof Error) {
+    error.message += ` (install Debian's ${pkg}: the prepare function of this tier in scripts/test.sh must)`;
+  }
+  return error;
 }
 
 async function skopeo(args: string[]): Promise<Buffer> {
@@ -226,7 +249,7 @@ async function skopeo(args: string[]): Promise<Buffer> {
     return stdout;
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
-    throw new Error(`skopeo ${args.join(" ")} failed: ${stderr || String(error)}`);
+    throw new Error(`skopeo ${args.join(" ")} failed: ${stderr || String(withInstallHint(error))}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
+import { trackProcess } from "./process-registry.js";
 
 export interface ServerProcess {
   readonly apiPort: number;
@@ -42,6 +43,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  trackProcess(child);
   const logs: Record<string, unknown>[] = [];
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
