@@ -28,8 +28,6 @@ import {
   type V1Deployment,
   Watch,
 } from "@kubernetes/client-node";
-import type { UpdateEvent } from "../gen/updatemanager/v1/event_pb.js";
-import { UpdateState } from "../gen/updatemanager/v1/update_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 import { createAccessControl } from "../src/auth/access-control.js";
 import { registerUpdateService } from "../src/api/update-service.js";
@@ -46,6 +44,7 @@ import { createMemoryQuarantineStore } from "../src/store/memory/memory-quaranti
 import { createMemoryTargetLocks } from "../src/store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "../src/store/memory/memory-update-store.js";
 import { countRequests } from "../test/cluster/kubernetes/counting-kube-config.js";
+import { collect, finalState, percentile, pool, until } from "./bench-support.js";
 import { originalAlgorithmUpdate } from "./original-algorithm.js";
 import { type ControlPlane, startControlPlane } from "../test/support/control-plane.js";
 import { createFakeKubelet } from "../test/support/fake-kubelet.js";
@@ -79,12 +78,6 @@ function log(message: string): void {
   process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
-}
 
 function summarize(values: readonly number[]) {
   const round = (n: number) => Math.round(n * 100) / 100;
@@ -105,15 +98,6 @@ function countBy(values: readonly string[]): Record<string, number> {
   return counts;
 }
 
-/** Runs `fn` over `items` with at most `concurrency` in flight. */
-async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 /** Requests sent with a KubeConfig by HTTP method: GET (list, watch, get) are reads, the rest writes. */
 interface MethodCounter {
@@ -227,33 +211,8 @@ async function createDeployments(apps: AppsV1Api, services: { from: number; to: 
   return performance.now() - started;
 }
 
-/** Bounded poll. */
-async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
-async function collect(
-  client: Client<typeof UpdateService>,
-  updateId: string,
-  onEvent: (event: UpdateEvent, atMs: number) => void = () => {},
-): Promise<UpdateEvent[]> {
-  const events: UpdateEvent[] = [];
-  for await (const message of client.watchUpdate({ updateId, afterSequence: 0n }, { timeoutMs: 180_000 })) {
-    if (message.message.case !== "event") continue;
-    events.push(message.message.value);
-    onEvent(message.message.value, performance.now());
-  }
-  return events;
-}
 
-function finalState(events: UpdateEvent[]): string {
-  const last = events.at(-1)?.kind;
-  return last?.case === "finished" ? UpdateState[last.value.state] : "UNFINISHED";
-}
 
 interface ManagerProcess {
   readonly server: ServerProcess;

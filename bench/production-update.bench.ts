@@ -22,14 +22,13 @@ import { fileURLToPath } from "node:url";
 import type { Client } from "@connectrpc/connect";
 import type { AppsV1Api, KubeConfig, V1Deployment } from "@kubernetes/client-node";
 import { Watch } from "@kubernetes/client-node";
-import type { UpdateEvent } from "../gen/updatemanager/v1/event_pb.js";
-import { UpdateState } from "../gen/updatemanager/v1/update_pb.js";
 import type { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 import type { KubeWorkloadObject } from "../src/cluster/kubernetes/kube-objects.js";
 import { toWorkload } from "../src/cluster/kubernetes/to-workload.js";
 import { judgeRollout } from "../src/core/domain/judge-rollout.js";
 import { countRequests } from "../test/cluster/kubernetes/counting-kube-config.js";
 import { keys, type ManagerUnderTest, startKubeE2eEnvironment } from "../test/e2e-kube/kube-e2e-environment.js";
+import { collect, finalState, percentile, pool, until } from "./bench-support.js";
 import { originalAlgorithmUpdate } from "./original-algorithm.js";
 
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 100);
@@ -52,11 +51,6 @@ function log(message: string): void {
   process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -70,22 +64,7 @@ function summarize(values: readonly number[]) {
   };
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
-async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 /** One API request as the audit log records it. */
 interface AuditRecord {
@@ -166,24 +145,7 @@ async function waitForControllers(apps: AppsV1Api, expected: number, timeoutMs: 
   return Math.round(performance.now() - started);
 }
 
-async function collect(
-  client: Client<typeof UpdateService>,
-  updateId: string,
-  onEvent: (event: UpdateEvent, atMs: number) => void = () => {},
-): Promise<UpdateEvent[]> {
-  const events: UpdateEvent[] = [];
-  for await (const message of client.watchUpdate({ updateId, afterSequence: 0n }, { timeoutMs: 180_000 })) {
-    if (message.message.case !== "event") continue;
-    events.push(message.message.value);
-    onEvent(message.message.value, performance.now());
-  }
-  return events;
-}
 
-function finalState(events: UpdateEvent[]): string {
-  const last = events.at(-1)?.kind;
-  return last?.case === "finished" ? UpdateState[last.value.state] : "UNFINISHED";
-}
 
 async function rssOf(pid: number): Promise<{ rssMiB: number; peakRssMiB: number }> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
