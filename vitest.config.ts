@@ -6,7 +6,8 @@ import { defineConfig } from "vitest/config";
 //   *.kube.test.ts      a real kube-apiserver + kube-controller-manager started by scripts/kube
 //   *.registry.test.ts  Debian's docker-registry on loopback, images pushed with skopeo
 //   *.browser.test.ts   headless Chromium driven by playwright-core
-const tiers = ["e2e", "kube", "registry", "browser"] as const;
+//   *.image.test.ts     the container image (scripts/image/build-image.sh) run with podman
+const tiers = ["e2e", "kube", "registry", "browser", "image"] as const;
 // Stops, at the end of the run, any process a test started and left running (see test/support/process-registry.ts).
 const globalSetup = ["./test/support/global-setup.ts"];
 
@@ -29,7 +30,13 @@ export default defineConfig({
           include: [`test/**/*.${tier}.test.ts`],
           testTimeout: 120_000,
           hookTimeout: 300_000,
-          globalSetup,
+          globalSetup: [
+            ...globalSetup,
+            // The tiers that start the server run it as production does, from dist/: built once per run when stale.
+            ...(tier === "registry" || tier === "image" ? [] : ["./test/support/build-once.ts"]),
+            // The tiers that run the container image remove what a test left behind.
+            ...(tier === "image" || tier === "kube" ? ["./test/support/container-teardown.ts"] : []),
+          ],
           // Real components are shared per run (one control plane, one registry): keep files in one worker.
           fileParallelism: tier === "e2e",
         },

@@ -7,7 +7,7 @@
  * 2. Update accept latency over gRPC, with 2,000 Deployments (200 namespaces) cached.
  * 3. From a Deployment's status turning complete (seen on an admin watch) to the terminal WatchUpdate event,
  *    side by side with `kubectl rollout status` on the same rollout.
- * 4. RSS of a manager process (`src/main.ts`) with 0, 2,000 and 10,000 cached workloads.
+ * 4. RSS of a manager process (dist/src/main.js) with 0, 2,000 and 10,000 cached workloads.
  *
  * Run: `npm run bench` (scripts/bench.sh). Prints a summary; raw numbers go to bench/results/kubernetes-update.json.
  */
@@ -221,7 +221,7 @@ interface ManagerProcess {
   readonly startToReadyMs: number;
 }
 
-/** Starts the real server (`src/main.ts`) on the Kubernetes cluster and waits until its caches synced. */
+/** Starts the real server (dist/src/main.js) on the Kubernetes cluster and waits until its caches synced. */
 async function startManagerProcess(plane: ControlPlane, apiKey: string): Promise<ManagerProcess> {
   const started = performance.now();
   const server = await startServer({

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// The update-manager CLI. The project runs TypeScript through tsx, so this launcher registers tsx's ESM loader
-// and then loads the CLI's source. Usage: update-manager --help
-import { register } from "tsx/esm/api";
+// The update-manager CLI. Usage: update-manager --help
+// Runs the compiled CLI from dist/ (`npm run build`), which needs only the production dependencies. In a checkout
+// that was never built it falls back to the sources through tsx, a development dependency.
+import { existsSync } from "node:fs";
 
-register();
-await import("../src/cli/main.ts");
+const compiled = new URL("../dist/src/cli/main.js", import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import("../src/cli/main.ts");
+}

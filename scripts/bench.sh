@@ -24,6 +24,9 @@ if grep -lE "startControlPlane|startKubeE2eEnvironment" "${benches[@]}" >/dev/nu
   command -v kubectl >/dev/null || { echo "bench.sh: kubectl is missing (Debian: kubernetes-client)" >&2; exit 1; }
 fi
 
+# The benchmarks start the server as production does, from dist/.
+node --import tsx scripts/build.ts --if-stale
+
 mkdir -p bench/results
 status=0
 for bench in "${benches[@]}"; do

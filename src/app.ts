@@ -11,8 +11,7 @@ import { createSimulatedCluster, type SimulatedCluster } from "./cluster/simulat
 import { createMetadataKeys, type MetadataKeys } from "./core/domain/metadata-keys.js";
 import type { ClusterPort } from "./core/ports/cluster.js";
 import type { Config } from "./config/config.js";
-import { createKubernetesCluster } from "./cluster/kubernetes/kubernetes-cluster.js";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubernetesComposition } from "./kubernetes-composition.js";
 import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import { createUpdateManager } from "./core/use-cases/update-manager.js";
@@ -20,11 +19,13 @@ import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
 import { createLegacyRestHandler } from "./rest/legacy-rest-handler.js";
+import type { DashboardAssets } from "./dashboard/dashboard-assets.js";
 import { createDashboardHandler } from "./dashboard/dashboard-handler.js";
+import { createEngineStartup } from "./engine-startup.js";
 import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-store.js";
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
-import { createKubernetesPersistence, type KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
+import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
@@ -32,7 +33,7 @@ import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 /** What the composition root needs from the configuration. */
 export type ApplicationConfig = Pick<
   Config,
-  "cluster" | "apiKey" | "insecureDemo" | "keyPrefix" | "legacyAnnotation" | "defaultUpdateTimeoutMs" | "reflection" | "namespaces"
+  "cluster" | "apiKey" | "insecureDemo" | "keyPrefix" | "legacyAnnotation" | "defaultUpdateTimeoutMs" | "queueTimeoutMs" | "restStrictNoTargets" | "reflection" | "namespaces"
   // Durable updates.
   | "store" | "managerNamespace" | "identity" | "leaderElection" | "retention"
   // Registry watching.
@@ -49,7 +50,12 @@ export interface Application {
   readonly interceptors: Interceptor[];
   /** Plain HTTP/1.1 handlers on the API port, tried in order (REST drop-in, dashboard). */
   readonly http1Handlers: readonly Http1Handler[];
-  ready(): boolean;
+  /**
+   * Whether the process should get traffic: the update engine started (caches synced, the UpdateRun store
+   * readable), with the reason when not. `detail` lists degraded parts that do not stop the API (the dashboard).
+   */
+  readiness(): { ready: boolean; reason?: string; detail: string[] };
+  /** Starts the engine in the background, retried with backoff until it runs; resolves at once. */
   start(): Promise<void>;
   /** Called on shutdown after the API server stopped accepting. */
   close(): Promise<void>;
@@ -63,16 +69,19 @@ const updateServiceName = UpdateService.typeName;
 type AppCluster = ClusterPort & { start(): Promise<void>; stop(): Promise<void> | void };
 
 /** The cluster adapter: the embedded demo, or a real cluster through client-node. */
-function createCluster(config: ApplicationConfig, keys: MetadataKeys, logger: CoreLogger): AppCluster {
-  if (config.cluster.mode === "embedded") {
+function createCluster(
+  config: ApplicationConfig,
+  kubernetes: KubernetesComposition | undefined,
+  keys: MetadataKeys,
+  logger: CoreLogger,
+): AppCluster {
+  if (kubernetes === undefined) {
     const cluster = createSimulatedCluster({ keys, legacyAnnotation: config.legacyAnnotation });
     seedDemoCluster(cluster);
     return { ...cluster, start: async () => cluster.start() };
   }
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return createKubernetesCluster({
-    kubeConfig,
+  return kubernetes.createKubernetesCluster({
+    kubeConfig: kubernetes.loadKubeConfig(),
     keys,
     legacyAnnotation: config.legacyAnnotation,
     logger,
@@ -103,22 +112,30 @@ export async function createApplication(deps: {
   cluster?: SimulatedCluster;
   /** The engine's and the rate limiter's time. Default: systemClock. */
   clock?: Clock;
+  /** Reads the dashboard's files. Default: `loadDashboardAssets` (the bundle `npm run build` wrote to dist/dashboard/). */
+  loadDashboard?: () => Promise<DashboardAssets>;
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
   const keys = createMetadataKeys(config.keyPrefix);
   const injected = deps.cluster;
+  // The Kubernetes adapters (and client-node) are loaded only when a real cluster is used.
+  const kubernetes =
+    (config.cluster.mode === "kubernetes" && injected === undefined) || config.store === "kubernetes"
+      ? await import("./kubernetes-composition.js")
+      : undefined;
   const cluster: AppCluster =
-    injected === undefined ? createCluster(config, keys, logger) : { ...injected, start: async () => injected.start() };
+    injected === undefined
+      ? createCluster(config, config.cluster.mode === "kubernetes" ? kubernetes : undefined, keys, logger)
+      : { ...injected, start: async () => injected.start() };
   // Durable updates: UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
   // leader election with UPDATE_MANAGER_STORE=kubernetes; this process's memory otherwise. Without the
-  // CRD, startStore() rejects with a message naming the manifest, and the process exits non-zero.
+  // CRD (or with RBAC refusing), startStore() rejects with a message naming the manifest: the engine's
+  // start-up is retried and the process stays not ready, saying why.
   let persistence: KubernetesPersistence | undefined;
-  if (config.store === "kubernetes") {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
-    persistence = createKubernetesPersistence({
-      kubeConfig,
+  if (config.store === "kubernetes" && kubernetes !== undefined) {
+    persistence = kubernetes.createKubernetesPersistence({
+      kubeConfig: kubernetes.loadKubeConfig(),
       cluster,
       keys,
       clock,
@@ -128,13 +145,7 @@ export async function createApplication(deps: {
       leaderElection: config.leaderElection,
       retention: config.retention,
     });
-    await persistence.checkInstalled();
   }
-  /** A CRD found missing only once the API server could be reached: nothing can be recorded, so stop. */
-  const exitWithoutStore = (error: unknown): never => {
-    logger.error({ err: error }, "the update store cannot start; exiting");
-    process.exit(1);
-  };
   // --- end durable updates
   const store = persistence?.store ?? createMemoryUpdateStore({ clock });
   const engineQuarantines = createMemoryQuarantineStore(); // Shared with the registry watcher.
@@ -150,13 +161,17 @@ export async function createApplication(deps: {
       keys,
       logger: logger.child({ component: "engine" }),
     },
-    { legacyAnnotation: config.legacyAnnotation, defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs },
+    {
+      legacyAnnotation: config.legacyAnnotation,
+      defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs,
+      queueTimeoutMs: config.queueTimeoutMs,
+    },
   );
   // Registry watching: the leader checks registries and updates or notifies by the workloads' policies.
   const registryWatch = config.registryWatch.enabled
     ? createRegistryWatch({
         cluster,
-        kubernetes: config.cluster.mode === "kubernetes" && injected === undefined,
+        kubernetes: config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined,
         durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
         manager,
         quarantines: persistence?.quarantines ?? engineQuarantines,
@@ -171,7 +186,8 @@ export async function createApplication(deps: {
         ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
       })
     : undefined;
-  const health = createHealthService({ initialStatus: { "": "SERVING", [updateServiceName]: "NOT_SERVING" } });
+  // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
+  const health = createHealthService({ initialStatus: { "": "NOT_SERVING", [updateServiceName]: "NOT_SERVING" } });
   const reflection = createReflectionService({ services: [UpdateService, Health] });
   const auth = createAccessControl({
     config: deps.accessControl ?? defaultAccessControl,
@@ -180,6 +196,34 @@ export async function createApplication(deps: {
     clock,
     audit: logger.child({ component: "audit" }),
     findUpdate: updateFinder((id) => manager.getUpdate(id)),
+  });
+
+  const dashboard = createDashboardHandler({
+    logger: logger.child({ component: "dashboard" }),
+    ...(deps.loadDashboard === undefined ? {} : { load: deps.loadDashboard }),
+  });
+  // Each attempt is safe to repeat: cluster.start() is idempotent, and startStore() fails (CRD missing, RBAC
+  // refused) before it starts anything; what follows it runs once, in the attempt that succeeds.
+  const engine = createEngineStartup({
+    logger,
+    clock,
+    async attempt() {
+      await cluster.start();
+      if (persistence === undefined) {
+        const resumed = await manager.resumeUnfinished();
+        logger.info({ resumed }, "cluster caches synced; update engine started");
+      } else {
+        await persistence.startStore();
+        // With UpdateRuns only the leader executes: it resumes when it starts leading.
+        persistence.startLeading(manager);
+        logger.info({}, "cluster caches and UpdateRuns synced; update engine started");
+      }
+    },
+    onRunning() {
+      registryWatch?.watcher.start(); // cycles run on every replica; only the leader's check registries.
+      health.registry.setStatus("", "SERVING");
+      health.registry.setStatus(updateServiceName, "SERVING");
+    },
   });
 
   return {
@@ -198,8 +242,9 @@ export async function createApplication(deps: {
         accessControl: auth,
         removeUpdate: (id) => store.remove(id),
         logger: logger.child({ component: "rest" }),
+        strictNoTargets: config.restStrictNoTargets,
       }),
-      createDashboardHandler({ logger: logger.child({ component: "dashboard" }) }), // `/` and `/dashboard/…`.
+      dashboard, // `/` and `/dashboard/…`.
     ],
     routes(router, { shutdownSignal }) {
       registerUpdateService(router, manager, {
@@ -209,27 +254,32 @@ export async function createApplication(deps: {
       health.register(router);
       if (config.reflection) reflection.register(router);
     },
-    ready: () => cluster.isSynced() && (persistence?.isSynced() ?? true),
+    readiness() {
+      const detail: string[] = [];
+      const dashboardStatus = dashboard.status();
+      if (dashboardStatus.state === "failed") detail.push(`dashboard: not available: ${dashboardStatus.reason}`);
+      const engineStatus = engine.status();
+      if (engineStatus.state === "running") return { ready: true, detail };
+      const reason =
+        engineStatus.state === "retrying"
+          ? `the update engine could not start (${engineStatus.failures} failed ${engineStatus.failures === 1 ? "attempt" : "attempts"}; ` +
+            `next in ${Math.ceil(engineStatus.retryInMs / 1000)} s): ${engineStatus.reason}`
+          : engineStatus.state === "stopped"
+            ? "the update engine is stopped"
+            : !cluster.isSynced()
+              ? "the cluster caches are not synced yet"
+              : persistence !== undefined && !persistence.isSynced()
+                ? "the UpdateRun store is not synced yet"
+                : "the update engine is starting";
+      return { ready: false, reason, detail };
+    },
     async start() {
-      // The API answers UNAVAILABLE until the caches synced; syncing must not hold up listening,
-      // or readiness probes could never say why the pod is not ready.
-      const synced = cluster.start();
-      void synced
-        // With UpdateRuns only the leader executes: it resumes when it starts leading.
-        .then(() => persistence?.startStore().catch(exitWithoutStore))
-        .then(() => {
-          if (persistence === undefined) return manager.resumeUnfinished();
-          persistence.startLeading(manager);
-          return undefined;
-        })
-        .then((resumed) => {
-          logger.info({ resumed }, "cluster caches synced; update engine started");
-          registryWatch?.watcher.start(); // cycles run on every replica; only the leader's check registries.
-          health.registry.setStatus(updateServiceName, "SERVING");
-        })
-        .catch((error: unknown) => logger.error({ err: error }, "the update engine could not start"));
+      // The API answers UNAVAILABLE until the engine runs; starting must not hold up listening, or readiness
+      // probes could never say why the pod is not ready.
+      engine.start();
     },
     async close() {
+      engine.stop();
       await registryWatch?.watcher.stop(); // no new updates from the watcher while shutting down.
       await manager.shutdown();
       // Hands the Lease over once nothing executes here any more.

@@ -1,13 +1,16 @@
 /**
  * The server process: configuration, logging, the API and admin ports, and an orderly shutdown on SIGTERM/SIGINT.
- * Run it as `npm start` (`node --import tsx --import ./src/telemetry/preload.ts src/main.ts`).
+ * Run it as `npm start` (builds dist/ when stale) or, built, as `npm run serve`
+ * (`node --enable-source-maps --import ./dist/src/telemetry/preload.js ./dist/src/main.js`).
  *
- * Exit codes: 0 after a clean shutdown, 2 for an invalid configuration, 1 for anything else.
+ * Exit codes: 0 after a clean shutdown, 2 for an invalid configuration, 1 for anything else (an unhandled promise
+ * rejection included).
  */
 import { trace } from "@opentelemetry/api";
 import { createApplication } from "./app.js";
 import type { Config } from "./config/config.js";
 import { ConfigError } from "./config/config-error.js";
+import { installCrashHandlers } from "./crash-handlers.js";
 import { loadConfig } from "./config/load-config.js";
 import { createAdminServer } from "./server/admin-server.js";
 import { type AccessControlConfig, loadAccessControlConfig } from "./auth/load-access-control-config.js";
@@ -46,8 +49,7 @@ function readConfig(): { config: Config; accessControl: AccessControlConfig } {
 async function main(): Promise<void> {
   const { config, accessControl } = readConfig();
   const logger = createLogger(config.log);
-  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
-  process.on("uncaughtException", (error) => exitOnFailure(logger, error, "uncaught exception"));
+  installCrashHandlers({ logger });
 
   const metrics = createMetricsRegistry();
   let app: Awaited<ReturnType<typeof createApplication>>;
@@ -64,6 +66,12 @@ async function main(): Promise<void> {
     exitOnFailure(logger, error, "the application could not be created");
   }
   logger.info({ mode: app.mode }, app.description);
+  logger.info(
+    { insecureDemo: config.insecureDemo },
+    config.insecureDemo
+      ? `insecure demo mode is on (${config.insecureDemoReason}): callers without a credential may run updates`
+      : `insecure demo mode is off (${config.insecureDemoReason}): mutating calls need a credential`,
+  );
   for (const notice of config.notices) logger.info(notice);
 
   let apiListening = false;
@@ -91,8 +99,9 @@ async function main(): Promise<void> {
     logger: logger.child({ component: "admin-server" }),
     ready: () => {
       if (shuttingDown) return { ready: false, reason: "shutting down" };
-      if (!apiListening) return { ready: false, reason: "starting" };
-      return app.ready() ? true : { ready: false, reason: "the cluster cache is not synced yet" };
+      const readiness = app.readiness();
+      if (!apiListening) return { ready: false, reason: "starting", detail: readiness.detail };
+      return readiness;
     },
   });
 

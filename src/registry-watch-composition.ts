@@ -1,8 +1,5 @@
-import { KubeConfig } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
-import { type AvailableUpdateEvents, createAvailableUpdateEvents } from "./cluster/kubernetes/available-update-events.js";
-import { createKubernetesRegistryAccess } from "./cluster/kubernetes/kubernetes-registry-access.js";
-import { createRestClient } from "./cluster/kubernetes/rest-client.js";
+import type { AvailableUpdateEvents } from "./cluster/kubernetes/available-update-events.js";
 import type { AvailableUpdate } from "./core/domain/available-update.js";
 import type { MetadataKeys } from "./core/domain/metadata-keys.js";
 import type { Clock } from "./core/ports/clock.js";
@@ -17,15 +14,15 @@ import type { UpdateManager } from "./core/use-cases/update-manager.js";
 import { createRegistryWatcher, type RegistryWatcher } from "./core/use-cases/watch-registries.js";
 import { createRegistryClient } from "./registry/registry-client.js";
 import { createRegistryPortAdapter } from "./registry/registry-port-adapter.js";
-import { createConfigMapWatchStateStore } from "./store/kubernetes/config-map-watch-state-store.js";
 import { createMemoryWatchStateStore } from "./store/memory/memory-watch-state-store.js";
+import type { KubernetesComposition } from "./kubernetes-composition.js";
 import { createRegistryWatchMetrics } from "./telemetry/registry-watch-metrics.js";
 
 export interface RegistryWatchCompositionOptions {
   /** The cluster the engine uses; the simulated one also serves pull secrets and running image IDs. */
   readonly cluster: ClusterPort & Partial<PullSecretsPort & RunningImagesPort>;
-  /** True with a real cluster: secrets and pods are read from the API server. */
-  readonly kubernetes: boolean;
+  /** With a real cluster, its adapters: secrets and pods are read from the API server. Undefined: simulated. */
+  readonly kubernetes: KubernetesComposition | undefined;
   /** With UpdateRuns (UPDATE_MANAGER_STORE=kubernetes): the watch state goes to a ConfigMap in this namespace. */
   readonly durableNamespace: string | undefined;
   readonly manager: Pick<UpdateManager, "startUpdate" | "getUpdate">;
@@ -58,16 +55,15 @@ export function createRegistryWatch(options: RegistryWatchCompositionOptions): R
   let access: PullSecretsPort & RunningImagesPort;
   let state: WatchStateStore;
   let events: AvailableUpdateEvents | undefined;
-  if (options.kubernetes) {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
-    const rest = createRestClient(kubeConfig);
-    access = createKubernetesRegistryAccess({ rest });
+  const kubernetes = options.kubernetes;
+  if (kubernetes !== undefined) {
+    const rest = kubernetes.createRestClient(kubernetes.loadKubeConfig());
+    access = kubernetes.createKubernetesRegistryAccess({ rest });
     state =
       options.durableNamespace === undefined
         ? createMemoryWatchStateStore()
-        : createConfigMapWatchStateStore({ rest, namespace: options.durableNamespace });
-    events = createAvailableUpdateEvents({
+        : kubernetes.createConfigMapWatchStateStore({ rest, namespace: options.durableNamespace });
+    events = kubernetes.createAvailableUpdateEvents({
       rest,
       clock: options.clock,
       logger: options.logger,

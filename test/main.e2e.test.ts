@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import * as http2 from "node:http2";
-import { createClient } from "@connectrpc/connect";
+import { Code, type ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
-import { type ServerProcess, startServer } from "./support/server-process.js";
+import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
+import { type ServerProcess, serverEntryArgs, startServer } from "./support/server-process.js";
 
 const running: ServerProcess[] = [];
 
@@ -18,10 +19,10 @@ async function start(env: Record<string, string> = {}) {
   return server;
 }
 
-/** Runs the entry point as `npm start` does and waits for it to exit. */
+/** Runs the entry point as `npm run serve` does and waits for it to exit. */
 function runToExit(env: Record<string, string>, timeoutMs = 20_000) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--import", "./src/telemetry/preload.ts", "src/main.ts"], {
+    const child = spawn(process.execPath, serverEntryArgs, {
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -55,6 +56,26 @@ describe("the server process", () => {
     // Every problem at once, not one per restart.
     expect(result.stderr).toContain("UPDATE_MANAGER_LOG_LEVEL");
     expect(result.stdout).not.toContain("listening");
+  });
+
+  it("exits with status 2 naming each file when KUBECONFIG lists none that exists, instead of simulating a cluster", async () => {
+    const result = await runToExit({ KUBECONFIG: "/nonexistent/a.yaml:/nonexistent/b.yaml" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("KUBECONFIG names no file that exists: /nonexistent/a.yaml (missing), /nonexistent/b.yaml (missing)");
+    expect(result.stdout).not.toContain("embedded");
+  });
+
+  it("refuses an anonymous Update on the embedded cluster once an API key is configured, and logs the mode", async () => {
+    const server = await start({ UPDATE_MANAGER_API_KEY: "e2e-key-0123456789abcdef" });
+    const anonymous = createClient(UpdateService, createGrpcTransport({ baseUrl: server.apiUrl }));
+    const refused = await anonymous.update({ image: "registry.example.com/shop/web:9.9.9", classifier: "shop" }).catch((e: unknown) => e);
+    expect((refused as ConnectError).code).toBe(Code.Unauthenticated);
+    expect(server.logs).toContainEqual(
+      expect.objectContaining({
+        insecureDemo: false,
+        msg: "insecure demo mode is off (a credential is configured: UPDATE_MANAGER_API_KEY): mutating calls need a credential",
+      }),
+    );
   });
 
   it("logs the cluster mode first and one line per port", async () => {

@@ -53,6 +53,7 @@ const kinds: Record<DomainWorkloadKind, WorkloadKind> = {
 
 export const updateStates: Record<domain.UpdateState, UpdateState> = {
   planned: UpdateState.PLANNED,
+  queued: UpdateState.QUEUED,
   pending: UpdateState.PENDING,
   running: UpdateState.RUNNING,
   "rolling-back": UpdateState.ROLLING_BACK,
@@ -163,6 +164,7 @@ export function updateToProto(record: domain.UpdateRecord): Update {
     requester: record.requester,
     plan: planToProto(record.plan),
     createTime: timestamp(record.createTime),
+    queueTime: timestamp(record.queuedTime),
     startTime: timestamp(record.startTime),
     finishTime: timestamp(record.finishTime),
     reason: record.reason,
@@ -265,6 +267,8 @@ function eventKind(event: DomainUpdateEvent): EventKind {
         case: "rollbackFinished",
         value: { success: event.success, remaining: event.remaining.map(workloadRefToProto) },
       };
+    case "queued":
+      return { case: "queued", value: { behindUpdateIds: [...event.behind] } };
     case "cancel-requested":
       return { case: "cancelRequested", value: { reason: event.reason, requester: event.requester } };
     case "finished":

@@ -70,6 +70,7 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
             idempotencyKey: nonEmpty(req.idempotencyKey),
             updateTimeoutMs: durationToMs(req.updateTimeout, "update_timeout"),
             overrideQuarantine: req.overrideQuarantine,
+            queueIfBusy: req.queueIfBusy,
           },
           requestContext(ctx),
         );

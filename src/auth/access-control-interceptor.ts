@@ -7,7 +7,7 @@ import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../../gen/updatemanager/v1/update_service_pb.js";
 import { type AccessGrant, fullAccess } from "./access-grant.js";
-import { type AccessPrincipal, accessPrincipalKey, accessScopeKey } from "./access-principal.js";
+import { type AccessPrincipal, accessPrincipalKey, accessScopeKey, auditDetailKey } from "./access-principal.js";
 import { type AuditEntry, type AuditLogger, writeAudit } from "./audit-log.js";
 import type { Authenticate } from "./authenticator.js";
 import type { RateLimiter } from "./rate-limiter.js";
@@ -55,7 +55,8 @@ const readOnly: AccessGrant = { rpcs: readMethods, scope: {} };
  * 1. Open services (health) pass untouched.
  * 2. The caller is authenticated (an API key or a CI token; anonymous only as `anonymous` allows).
  *    UNAUTHENTICATED never quotes the credential.
- * 3. Its rate limit is taken: writes and reads have separate buckets.
+ * 3. Its rate limit is taken: writes and reads have separate buckets. GetUpdate of an update the
+ *    principal created takes nothing (pipelines poll their own update).
  * 4. The RPC and what the request names are authorised (`authorizeCall`); Update's namespaces are
  *    checked by the use case with the scope this puts in the context (`accessScopeKey`); list
  *    answers are filtered to the scope.
@@ -113,7 +114,8 @@ export function createAccessControlInterceptor(options: AccessControlOptions): I
         }
         principal = { name: anonymousName, kind: "anonymous", grants: [anonymous === "full" ? fullAccess : readOnly] };
       }
-      if (options.rateLimiter !== undefined) {
+      // Polling one's own update (the original CLI GETs it once a second) spends no read budget.
+      if (options.rateLimiter !== undefined && !(await pollsOwnUpdate(principal, method, message, options.findUpdate))) {
         const rateClass = writeMethods.has(method) ? "write" : "read";
         const decision = options.rateLimiter.take(principal.name, rateClass);
         if (!decision.allowed) {
@@ -144,7 +146,8 @@ export function createAccessControlInterceptor(options: AccessControlOptions): I
     try {
       const res = await next(req);
       if (!res.stream && scope !== undefined) filterResponse(scope, res.message);
-      audit(principal, { decision: "allowed", reason: "OK" });
+      const detail = req.contextValues.get(auditDetailKey);
+      audit(principal, { decision: "allowed", reason: "OK", ...(detail === undefined ? {} : { detail }) });
       return res;
     } catch (error) {
       const failure = ConnectError.from(error);
@@ -155,6 +158,20 @@ export function createAccessControlInterceptor(options: AccessControlOptions): I
       throw error;
     }
   };
+}
+
+/** GetUpdate of an update this principal created (an authenticated one: anonymous callers share a name). */
+async function pollsOwnUpdate(
+  principal: AccessPrincipal,
+  method: string,
+  message: unknown,
+  findUpdate: FindUpdate | undefined,
+): Promise<boolean> {
+  if (method !== "GetUpdate" || findUpdate === undefined || principal.kind === "anonymous") return false;
+  const updateId = (message as { updateId?: unknown } | undefined)?.updateId;
+  if (typeof updateId !== "string" || updateId === "") return false;
+  const update = await findUpdate(updateId);
+  return update?.requester === principal.name;
 }
 
 function describe(error: ConnectError): { reason: string; detail: string; denied?: string } {

@@ -34,6 +34,14 @@ export const accessScopeKey = createContextKey<AccessScope | undefined>(undefine
   description: "update-manager access scope",
 });
 
+/**
+ * A note the handler leaves for the call's audit line (a warning such as "nothing matched"); the
+ * access-control interceptor writes it as the line's `detail`.
+ */
+export const auditDetailKey = createContextKey<string | undefined>(undefined, {
+  description: "update-manager audit detail",
+});
+
 /** The grants that allow `method`. */
 export function grantsFor(principal: AccessPrincipal, method: string): AccessGrant[] {
   return principal.grants.filter((grant) => grant.rpcs.has(method));

@@ -29,7 +29,7 @@ import {
 import { type AccessPrincipal, grantsFor, scopeFor } from "./access-principal.js";
 
 /** What authorisation needs of a recorded update. */
-export type UpdateFacts = Pick<UpdateRecord, "classifier" | "image" | "plan">;
+export type UpdateFacts = Pick<UpdateRecord, "classifier" | "image" | "plan"> & Partial<Pick<UpdateRecord, "requester">>;
 
 /**
  * Looks an update up for GetUpdate, WatchUpdate and CancelUpdate by a restricted caller;
@@ -152,7 +152,9 @@ export async function authorizeCall(
       );
     }
     const update = await findUpdate(message.updateId);
-    if (update !== undefined) check(scope, updateRequest(update), `${verb(method)} update ${message.updateId}`);
+    // Its creator may always read it (a refused request is recorded as a failed update it polls).
+    const ownRead = update?.requester === principal.name && !isMessage(message, CancelUpdateRequestSchema);
+    if (update !== undefined && !ownRead) check(scope, updateRequest(update), `${verb(method)} update ${message.updateId}`);
   }
   return scope;
 }

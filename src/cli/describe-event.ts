@@ -40,6 +40,7 @@ export function describeRollout(rollout: RolloutStatus | undefined): string {
 const stateNames: Record<UpdateState, string> = {
   [UpdateState.UNSPECIFIED]: "UNSPECIFIED",
   [UpdateState.PLANNED]: "PLANNED",
+  [UpdateState.QUEUED]: "QUEUED",
   [UpdateState.PENDING]: "PENDING",
   [UpdateState.RUNNING]: "RUNNING",
   [UpdateState.ROLLING_BACK]: "ROLLING_BACK",
@@ -93,6 +94,8 @@ export function describeEvent(event: UpdateEvent): string {
       return kind.value.success
         ? "rollback finished: every changed workload runs its previous images again"
         : `rollback finished, NOT restored: ${kind.value.remaining.map(describeRef).join(", ")}`;
+    case "queued":
+      return `queued behind ${kind.value.behindUpdateIds.join(", ") || "busy targets"}: it runs when they have finished`;
     case "cancelRequested":
       return `cancel requested by ${kind.value.requester || "someone"}${kind.value.reason === "" ? "" : `: ${kind.value.reason}`}`;
     case "finished":

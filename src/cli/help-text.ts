@@ -2,7 +2,8 @@
 
 const connectionFlags = `Connection (every command):
   --url URL              The manager's API address [env UPDATE_MANAGER_URL; default http://localhost:9000].
-                         The original CLI's endpoint form (https://host/updates) works too.
+                         The original CLI's endpoint form (https://host/updates) works too, and each
+                         UPDATE_MANAGER_* variable here also as the original's older UPDATE_MANGER_* (sic).
   --api-key KEY          API key, sent as "Authorization: Bearer KEY" [env UPDATE_MANAGER_API_KEY].
   --id-token-file FILE   File holding a CI identity (OIDC) token, read on every call
                          [env UPDATE_MANAGER_ID_TOKEN_FILE; or the token itself in UPDATE_MANAGER_ID_TOKEN].
@@ -87,7 +88,7 @@ Lists updates, newest first.
 
 Flags:
   --classifier C           Only updates of this classifier (--update-classifier works too).
-  --state S                Only updates in this state (pending, running, rolling-back, succeeded, failed,
+  --state S                Only updates in this state (queued, pending, running, rolling-back, succeeded, failed,
                            rolled-back, rollback-failed, cancelled); repeat for several.
   --requester R            Only updates asked for by R.
   --limit N                At most N updates [default 20].

@@ -1,6 +1,6 @@
 import { runCli } from "./run-cli.js";
 
-// The CLI's entry point (bin/update-manager.js loads it through tsx).
+// The CLI's entry point: bin/update-manager.js loads it from dist/ (or from the sources through tsx, unbuilt).
 
 // `update-manager updates | head` closes the pipe early: that is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {

@@ -201,9 +201,9 @@ export function parseCommandLine(argv: readonly string[], env: Env): CliCommand 
 }
 
 function parseUpdate(flags: Flags, env: Env, common: CommonOptions): UpdateCommand {
-  const image = flags.string("image") ?? nonEmpty(env.UPDATE_MANAGER_IMAGE);
+  const image = flags.string("image") ?? fromEnv(env, "IMAGE");
   const classifier =
-    flags.classifier() ?? nonEmpty(env.UPDATE_MANAGER_CLASSIFIER) ?? nonEmpty(env.UPDATE_MANAGER_UPDATE_CLASSIFIER);
+    flags.classifier() ?? fromEnv(env, "CLASSIFIER") ?? fromEnv(env, "UPDATE_CLASSIFIER");
   if (image === undefined) throw new UsageError("--image is required (or UPDATE_MANAGER_IMAGE)", "update");
   if (classifier === undefined) {
     throw new UsageError("--classifier is required (or UPDATE_MANAGER_CLASSIFIER)", "update");
@@ -240,7 +240,7 @@ function parseUpdate(flags: Flags, env: Env, common: CommonOptions): UpdateComma
 }
 
 function parseConnection(flags: Flags, env: Env): ConnectionOptions {
-  const baseUrl = normaliseServerUrl(flags.string("url") ?? nonEmpty(env.UPDATE_MANAGER_URL) ?? defaultUrl);
+  const baseUrl = normaliseServerUrl(flags.string("url") ?? fromEnv(env, "URL") ?? defaultUrl);
   const protocol = parseProtocol(flags.string("protocol") ?? nonEmpty(env.UPDATE_MANAGER_PROTOCOL) ?? "connect");
   const httpVersion = resolveHttpVersion(baseUrl, protocol, flags.string("http-version"));
   return { baseUrl, protocol, httpVersion, credential: parseCredential(flags, env) };
@@ -278,6 +278,7 @@ function parseOutput(flags: Flags): OutputFormat {
 }
 
 const stateNames = new Map<string, UpdateState>([
+  ["queued", UpdateState.QUEUED],
   ["pending", UpdateState.PENDING],
   ["running", UpdateState.RUNNING],
   ["rolling-back", UpdateState.ROLLING_BACK],
@@ -302,6 +303,14 @@ function parseState(text: string): UpdateState {
 
 function noPositionals(positionals: readonly string[], command: string): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, command);
+}
+
+/**
+ * `UPDATE_MANAGER_<name>`, else the original CLI's older spelling `UPDATE_MANGER_<name>` (sic), so a
+ * pipeline written for the original keeps its variables.
+ */
+function fromEnv(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  return nonEmpty(env[`UPDATE_MANAGER_${name}`]) ?? nonEmpty(env[`UPDATE_MANGER_${name}`]);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

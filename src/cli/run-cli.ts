@@ -16,6 +16,7 @@ import { runUpdate } from "./update-command.js";
 import { runUpdates } from "./updates-command.js";
 import { UsageError } from "./usage-error.js";
 import { runWatch } from "./watch-command.js";
+import { packageRoot } from "../package-root.js";
 
 export interface CliOptions {
   /** The arguments after the program name. */
@@ -108,6 +109,6 @@ async function checkCredential(connection: ConnectionOptions): Promise<void> {
 }
 
 async function packageVersion(): Promise<string> {
-  const text = await readFile(new URL("../../package.json", import.meta.url), "utf8");
+  const text = await readFile(new URL("package.json", packageRoot), "utf8");
   return (JSON.parse(text) as { version?: string }).version ?? "unknown";
 }

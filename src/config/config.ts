@@ -31,11 +31,13 @@ export type StoreMode = (typeof storeModes)[number];
  * | `UPDATE_MANAGER_NAMESPACES` | | (all) | Comma-separated namespaces (DNS-1123 labels) to watch. Set without `UPDATE_MANAGER_AUTOLOAD_NAMESPACES`, it restricts the watch to them; ignored when autoload is `true` explicitly. |
  * | `UPDATE_MANAGER_API_KEY` | | (none) | The API key (at least 16 characters) that grants every permission, sent as `Authorization: Bearer <key>`. |
  * | `UPDATE_MANAGER_API_KEY_FILE` | | (none) | A file holding the API key (surrounding whitespace trimmed), e.g. a mounted Secret. Not together with `UPDATE_MANAGER_API_KEY`. |
- * | `UPDATE_MANAGER_CLUSTER` | | `auto` | `embedded` (the built-in simulated cluster), `kubernetes`, or `auto`: kubernetes when running in a pod (`KUBERNETES_SERVICE_HOST`) or a kubeconfig exists (`KUBECONFIG`, else `~/.kube/config`), embedded otherwise. |
- * | `UPDATE_MANAGER_INSECURE_DEMO` | | `true` embedded, `false` kubernetes | Allow mutating RPCs without credentials. Without it, mutating RPCs are refused unless a credential is configured. |
+ * | `UPDATE_MANAGER_CLUSTER` | | `auto` | `embedded` (the built-in simulated cluster), `kubernetes` (never falls back), or `auto`: embedded only when no `KUBECONFIG` is set, no `~/.kube/config` exists and the process is not in a pod (`KUBERNETES_SERVICE_HOST` or a ServiceAccount token), kubernetes otherwise. A `KUBECONFIG` (a list of files) none of whose files exists, or with an existing file that does not parse, stops start-up (exit 2) naming each file. |
+ * | `UPDATE_MANAGER_INSECURE_DEMO` | | `true` on the embedded cluster with no credential configured, else `false` | Allow mutating RPCs without credentials. Any credential (`UPDATE_MANAGER_API_KEY`, `_API_KEY_FILE`, `_API_KEYS`, `_API_KEYS_FILE`, `_OIDC_CONFIG_FILE`) turns it off unless it is `true` explicitly; the start-up log says which mode is in force. |
  * | `UPDATE_MANAGER_KEY_PREFIX` | | `update-manager.io` | Prefix of the labels and annotations workloads opt in with (a DNS subdomain). |
  * | `UPDATE_MANAGER_LEGACY_ANNOTATION` | | `true` | Also honour the original's annotations. |
  * | `UPDATE_MANAGER_DEFAULT_UPDATE_TIMEOUT` | | `15m` | How long an update may take when the request does not say. |
+ * | `UPDATE_MANAGER_QUEUE_TIMEOUT` | | `1h` | How long an update may wait behind busy targets (REST POSTs, and RPCs with `queue_if_busy`) before it ends FAILED with QUEUE_TIMEOUT. Its own timeout starts when it runs. |
+ * | `UPDATE_MANAGER_REST_STRICT_NO_TARGETS` | | `false` | REST `POST /updates` for an image nothing uses: `false` answers as the original did (201, an update that succeeded with zero counts, a warning in the log and audit line); `true` answers 404 NO_TARGETS. |
  * | `UPDATE_MANAGER_MAX_REQUEST_BYTES` | | `1048576` | Largest request message accepted (RESOURCE_EXHAUSTED above). |
  * | `UPDATE_MANAGER_REFLECTION` | | `true` | Serve gRPC server reflection (grpcurl, `buf curl`). |
  * | `UPDATE_MANAGER_LOG_LEVEL` | | `info` | fatal, error, warn, info, debug, trace or silent. |
@@ -72,9 +74,15 @@ export interface Config {
   readonly cluster: { readonly mode: ClusterMode; readonly requested: ClusterRequest; readonly reason: string };
   /** Mutating RPCs allowed without credentials. */
   readonly insecureDemo: boolean;
+  /** Why insecure demo mode is on or off, for the start-up log (e.g. "a credential is configured: UPDATE_MANAGER_API_KEY"). */
+  readonly insecureDemoReason: string;
   readonly keyPrefix: string;
   readonly legacyAnnotation: boolean;
   readonly defaultUpdateTimeoutMs: number;
+  /** How long an update may wait in the queue of busy targets. */
+  readonly queueTimeoutMs: number;
+  /** REST: answer 404 NO_TARGETS instead of an empty successful update. */
+  readonly restStrictNoTargets: boolean;
   readonly maxRequestBytes: number;
   readonly reflection: boolean;
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };

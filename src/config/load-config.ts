@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { accessControlVariables } from "../auth/load-access-control-config.js";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import {
   type ClusterMode,
   type ClusterRequest,
@@ -47,6 +48,8 @@ export const knownVariables = [
   "UPDATE_MANAGER_KEY_PREFIX",
   "UPDATE_MANAGER_LEGACY_ANNOTATION",
   "UPDATE_MANAGER_DEFAULT_UPDATE_TIMEOUT",
+  "UPDATE_MANAGER_QUEUE_TIMEOUT",
+  "UPDATE_MANAGER_REST_STRICT_NO_TARGETS",
   "UPDATE_MANAGER_MAX_REQUEST_BYTES",
   "UPDATE_MANAGER_REFLECTION",
   "UPDATE_MANAGER_LOG_LEVEL",
@@ -80,6 +83,14 @@ const flagVariables = {
 type Flag = keyof typeof flagVariables;
 
 const minApiKeyLength = 16;
+/** Any of these set means callers are meant to authenticate: insecure demo mode is then off unless set explicitly. */
+const credentialVariables = [
+  "UPDATE_MANAGER_API_KEY",
+  "UPDATE_MANAGER_API_KEY_FILE",
+  "UPDATE_MANAGER_API_KEYS",
+  "UPDATE_MANAGER_API_KEYS_FILE",
+  "UPDATE_MANAGER_OIDC_CONFIG_FILE",
+] as const;
 /** connect's limit for a message size. */
 const maxMessageBytes = 0xffffffff;
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -236,12 +247,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
 
   // The cluster.
   const requested = oneOf<ClusterRequest>("UPDATE_MANAGER_CLUSTER", clusterRequests, "auto");
-  const cluster = resolveCluster(requested, env, files);
-  const insecureDemo = boolean("UPDATE_MANAGER_INSECURE_DEMO") ?? cluster.mode === "embedded";
+  const cluster = resolveCluster(requested, env, files, problems);
+
+  // Insecure demo mode: only on the embedded cluster with no credential, unless set explicitly.
+  const credentials = credentialVariables.filter((name) => variable(name) !== undefined);
+  const explicitDemo = boolean("UPDATE_MANAGER_INSECURE_DEMO");
+  const insecureDemo = explicitDemo ?? (cluster.mode === "embedded" && credentials.length === 0);
+  const insecureDemoReason =
+    explicitDemo !== undefined
+      ? `UPDATE_MANAGER_INSECURE_DEMO=${variable("UPDATE_MANAGER_INSECURE_DEMO")}`
+      : credentials.length > 0
+        ? `a credential is configured: ${credentials.join(", ")}`
+        : cluster.mode === "embedded"
+          ? "the embedded cluster with no credential configured"
+          : "a real cluster";
   if (insecureDemo && cluster.mode === "kubernetes") {
     notices.push("UPDATE_MANAGER_INSECURE_DEMO is on with a real cluster: anyone who reaches the API port can update it");
   }
-  if (!insecureDemo && apiKey === undefined) {
+  if (!insecureDemo && credentials.length === 0) {
     notices.push("no credential is configured and insecure demo mode is off: mutating RPCs will be refused");
   }
 
@@ -252,6 +275,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
   }
   const legacyAnnotation = boolean("UPDATE_MANAGER_LEGACY_ANNOTATION") ?? true;
   const defaultUpdateTimeoutMs = duration("UPDATE_MANAGER_DEFAULT_UPDATE_TIMEOUT", 15 * 60_000, { allowZero: false });
+  const queueTimeoutMs = duration("UPDATE_MANAGER_QUEUE_TIMEOUT", 60 * 60_000, { allowZero: false });
+  const restStrictNoTargets = boolean("UPDATE_MANAGER_REST_STRICT_NO_TARGETS") ?? false;
   const shutdownGraceMs = duration("UPDATE_MANAGER_SHUTDOWN_GRACE", 4000, { allowZero: true });
   let maxRequestBytes = 1024 * 1024;
   const maxRequestBytesText = variable("UPDATE_MANAGER_MAX_REQUEST_BYTES");
@@ -358,9 +383,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
     apiKey,
     cluster: { ...cluster, requested },
     insecureDemo,
+    insecureDemoReason,
     keyPrefix,
     legacyAnnotation,
     defaultUpdateTimeoutMs,
+    queueTimeoutMs,
+    restStrictNoTargets,
     maxRequestBytes,
     reflection,
     log: { level, format },
@@ -398,26 +426,65 @@ function parseFlags(argv: readonly string[], problems: string[]): Map<Flag, stri
   return flags;
 }
 
+/** Where a pod's ServiceAccount token is mounted: its presence means the process runs in a pod. */
+export const serviceAccountTokenPath = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+/**
+ * The kubeconfig files `KUBECONFIG` names (a list, split on the path delimiter), checked as client-go would load
+ * them: a problem when none exists (naming each) or when an existing one does not parse as a YAML mapping. Never
+ * a silent fallback to the embedded cluster.
+ */
+function checkKubeconfigList(list: string, files: ConfigFiles, problems: string[]): string[] {
+  const paths = list.split(delimiter).filter((path) => path !== "");
+  const existing = paths.filter((path) => files.exists(path));
+  if (existing.length === 0) {
+    problems.push(`KUBECONFIG names no file that exists: ${paths.map((path) => `${path} (missing)`).join(", ")}`);
+  }
+  for (const path of existing) checkKubeconfigFile(path, "KUBECONFIG", files, problems);
+  return existing;
+}
+
+function checkKubeconfigFile(path: string, source: string, files: ConfigFiles, problems: string[]): void {
+  try {
+    const document: unknown = parseYaml(files.readText(path));
+    // An empty file is an empty kubeconfig to client-go, not an error; anything but a mapping is.
+    if (document !== null && (typeof document !== "object" || Array.isArray(document))) {
+      problems.push(`${source}: ${path} is not a kubeconfig (expected a YAML mapping with clusters, users and contexts)`);
+    }
+  } catch (error) {
+    problems.push(`${source}: ${path} cannot be read as a kubeconfig: ${messageOf(error).split("\n", 1)[0]}`);
+  }
+}
+
+/**
+ * The cluster to use. `auto` picks the embedded (simulated) cluster only when no KUBECONFIG is set, no
+ * ~/.kube/config exists and the process is not in a pod; a KUBECONFIG that cannot be used is a problem, not a
+ * reason to simulate. `kubernetes` never falls back.
+ */
 function resolveCluster(
   requested: ClusterRequest,
   env: NodeJS.ProcessEnv,
   files: ConfigFiles,
+  problems: string[],
 ): { mode: ClusterMode; reason: string } {
   if (requested === "embedded") return { mode: "embedded", reason: "UPDATE_MANAGER_CLUSTER=embedded" };
+  const kubeconfigs = env.KUBECONFIG ? checkKubeconfigList(env.KUBECONFIG, files, problems) : [];
   if (requested === "kubernetes") return { mode: "kubernetes", reason: "UPDATE_MANAGER_CLUSTER=kubernetes" };
+  if (env.KUBECONFIG) {
+    return { mode: "kubernetes", reason: `kubeconfig ${kubeconfigs.join(", ") || env.KUBECONFIG} (KUBECONFIG)` };
+  }
   if (env.KUBERNETES_SERVICE_HOST) {
     return { mode: "kubernetes", reason: "running in a cluster (KUBERNETES_SERVICE_HOST is set)" };
   }
-  const kubeconfig = env.KUBECONFIG
-    ? env.KUBECONFIG.split(delimiter).find((path) => path !== "" && files.exists(path))
-    : undefined;
-  if (kubeconfig !== undefined) return { mode: "kubernetes", reason: `kubeconfig ${kubeconfig} (KUBECONFIG)` };
-  if (!env.KUBECONFIG) {
-    const home = env.HOME || files.home();
-    const defaultPath = join(home, ".kube", "config");
-    if (files.exists(defaultPath)) return { mode: "kubernetes", reason: `kubeconfig ${defaultPath}` };
+  if (files.exists(serviceAccountTokenPath)) {
+    return { mode: "kubernetes", reason: `running in a cluster (${serviceAccountTokenPath} exists)` };
   }
-  return { mode: "embedded", reason: "no kubeconfig and not in a cluster" };
+  const defaultPath = join(env.HOME || files.home(), ".kube", "config");
+  if (files.exists(defaultPath)) {
+    checkKubeconfigFile(defaultPath, "~/.kube/config", files, problems);
+    return { mode: "kubernetes", reason: `kubeconfig ${defaultPath}` };
+  }
+  return { mode: "embedded", reason: "no KUBECONFIG, no ~/.kube/config and not in a pod" };
 }
 
 /** The known variable a typo most likely meant, if one is close enough. */

@@ -1,19 +1,27 @@
 import type http from "node:http";
 import { type CoreLogger, silentLogger } from "../core/ports/logger.js";
 import type { Http1Handler } from "../server/http1-router.js";
-import { bundleDashboard, type DashboardAsset, type DashboardAssets, dashboardPathPrefix } from "./dashboard-assets.js";
+import { type DashboardAsset, type DashboardAssets, dashboardPathPrefix, loadDashboardAssets } from "./dashboard-assets.js";
 
 export interface DashboardHandlerOptions {
-  /** Where the bundle time and a failed bundle are reported. Default: silent. */
+  /** Where the load time and a failed load are reported. Default: silent. */
   logger?: CoreLogger;
-  /** Builds the files to serve; called once, when the handler is created. Default: `bundleDashboard` (esbuild). */
-  bundle?: () => Promise<DashboardAssets>;
+  /**
+   * Reads the files to serve; called once, when the handler is created. Default: `loadDashboardAssets`
+   * (the prebuilt bundle in dist/dashboard/).
+   */
+  load?: () => Promise<DashboardAssets>;
 }
 
-/** The dashboard's HTTP/1.1 handler, with a promise that settles once its files are built. */
+/** Whether the dashboard can be served: for `/readyz` detail. */
+export type DashboardStatus = { state: "loading" } | { state: "ready" } | { state: "failed"; reason: string };
+
+/** The dashboard's HTTP/1.1 handler, with a promise that settles once its files are loaded. */
 export interface DashboardHandler extends Http1Handler {
-  /** Resolves true once the files are built, false when building failed (the page then answers 503). */
+  /** Resolves true once the files are loaded, false when loading failed (the page then answers 503). */
   readonly ready: Promise<boolean>;
+  /** The state now, with the reason of a failure. */
+  status(): DashboardStatus;
 }
 
 /**
@@ -92,28 +100,31 @@ function sendAsset(request: http.IncomingMessage, response: http.ServerResponse,
 
 /**
  * Serves the browser dashboard on the API port: the page at `/` and its bundled script, style and icon under
- * `/dashboard/` (content-hashed names, cached for good). Files are built into memory once, when the handler is
- * created, and looked up by exact path: nothing is read from disk per request, so no path can reach a file
- * that is not one of the dashboard's own. Requests that arrive while it builds wait for it.
+ * `/dashboard/` (content-hashed names, cached for good). The files `npm run build` bundled are read into memory once,
+ * when the handler is created, and looked up by exact path: nothing is read from disk per request, so no path can reach a file
+ * that is not one of the dashboard's own. Requests that arrive while it loads wait for it.
  */
 export function createDashboardHandler(options: DashboardHandlerOptions = {}): DashboardHandler {
   const logger = options.logger ?? silentLogger;
   let assets: DashboardAssets | undefined;
-  const ready = (options.bundle ?? bundleDashboard)().then(
-    (built) => {
-      assets = built;
-      logger.info({ bundleMs: built.bundleMs, files: [...built.files.keys()] }, "dashboard bundled");
+  let status: DashboardStatus = { state: "loading" };
+  const ready = (options.load ?? loadDashboardAssets)().then(
+    (loaded) => {
+      assets = loaded;
+      status = { state: "ready" };
+      logger.info({ loadMs: loaded.loadMs, files: [...loaded.files.keys()] }, "dashboard loaded");
       return true;
     },
     (error: unknown) => {
-      logger.error({ err: error }, "the dashboard could not be bundled: it answers 503");
+      status = { state: "failed", reason: error instanceof Error ? error.message : String(error) };
+      logger.error({ err: error }, "the dashboard could not be loaded: it answers 503");
       return false;
     },
   );
 
   function respond(request: http.IncomingMessage, response: http.ServerResponse, path: string): void {
     if (assets === undefined) {
-      sendText(response, 503, "the dashboard could not be built; the server log says why", { "retry-after": "60" });
+      sendText(response, 503, "the dashboard could not be loaded; the server log and /readyz on the admin port say why", { "retry-after": "60" });
       return;
     }
     const file = assets.files.get(path);
@@ -136,5 +147,5 @@ export function createDashboardHandler(options: DashboardHandlerOptions = {}): D
     else void ready.then(() => respond(request, response, path));
     return true;
   };
-  return Object.assign(handler, { ready });
+  return Object.assign(handler, { ready, status: () => status });
 }

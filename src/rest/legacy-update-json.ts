@@ -15,6 +15,11 @@ export interface LegacyUpdateJson {
     failed: boolean;
     successful: boolean;
   };
+  /**
+   * Not the original's: why the update failed (a refusal, a rollback), when it did. Its client
+   * ignores fields it does not know; a person reading the answer sees why.
+   */
+  reason?: string;
 }
 
 const failedStates: ReadonlySet<UpdateState> = new Set(["failed", "rolled-back", "rollback-failed", "cancelled"]);
@@ -44,5 +49,6 @@ export function toLegacyUpdateJson(record: UpdateRecord): LegacyUpdateJson {
       failed: failedStates.has(record.state),
       successful: record.state === "succeeded",
     },
+    ...(record.reason === "" ? {} : { reason: record.reason }),
   };
 }

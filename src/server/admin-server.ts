@@ -3,8 +3,11 @@ import type { AddressInfo, Socket } from "node:net";
 import type { Registry } from "prom-client";
 import { type CoreLogger, silentLogger } from "../core/ports/logger.js";
 
-/** The answer of a readiness check: ready, or not with a short reason for humans (shown in the 503 body). */
-export type Readiness = boolean | { ready: boolean; reason?: string };
+/**
+ * The answer of a readiness check: ready, or not with a short reason for humans (shown in the 503 body), and
+ * `detail` lines about degraded parts that do not decide readiness (shown either way, one per line).
+ */
+export type Readiness = boolean | { ready: boolean; reason?: string; detail?: readonly string[] };
 
 export interface AdminServerOptions {
   /** The address to listen on. Required. */
@@ -35,7 +38,8 @@ export interface AdminServer {
 /**
  * Creates the admin HTTP/1.1 server:
  * - `GET /healthz`: 200 while the process runs (liveness: restart it when this fails),
- * - `GET /readyz`: 200 when `ready()` says so, else 503 with the reason (readiness: route traffic elsewhere),
+ * - `GET /readyz`: 200 when `ready()` says so, else 503 with the reason (readiness: route traffic elsewhere); either
+ *   way followed by the detail lines,
  * - `GET /metrics`: the registry in the Prometheus text format,
  * - anything else: 404 (and 405 for other methods on the paths above).
  */
@@ -52,13 +56,17 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     response.end(body);
   };
 
-  const readiness = (): { ready: boolean; reason: string } => {
+  const readiness = (): { ready: boolean; reason: string; detail: readonly string[] } => {
     try {
       const answer = ready();
-      if (typeof answer === "boolean") return { ready: answer, reason: answer ? "" : "not ready" };
-      return { ready: answer.ready, reason: answer.reason ?? (answer.ready ? "" : "not ready") };
+      if (typeof answer === "boolean") return { ready: answer, reason: answer ? "" : "not ready", detail: [] };
+      return { ready: answer.ready, reason: answer.reason ?? (answer.ready ? "" : "not ready"), detail: answer.detail ?? [] };
     } catch (error) {
-      return { ready: false, reason: `readiness check failed: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        ready: false,
+        reason: `readiness check failed: ${error instanceof Error ? error.message : String(error)}`,
+        detail: [],
+      };
     }
   };
 
@@ -84,8 +92,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     if (path === "/healthz") {
       send(response, 200, "ok\n");
     } else if (path === "/readyz") {
-      const { ready: isReady, reason } = readiness();
-      send(response, isReady ? 200 : 503, isReady ? "ready\n" : `not ready: ${reason}\n`);
+      const { ready: isReady, reason, detail } = readiness();
+      const body = [isReady ? "ready" : `not ready: ${reason}`, ...detail].map((line) => `${line}\n`).join("");
+      send(response, isReady ? 200 : 503, body);
     } else if (metrics !== undefined) {
       metrics.metrics().then(
         (text) => send(response, 200, text, metrics.contentType),

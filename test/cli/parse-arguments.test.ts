@@ -81,6 +81,19 @@ describe("update", () => {
     expect(update([], { UPDATE_MANAGER_IMAGE: image, UPDATE_MANAGER_CLASSIFIER: "billing" }).classifier).toBe("billing");
   });
 
+  it("reads the original's older UPDATE_MANGER_* spellings too; the right spelling wins", () => {
+    const older = update([], {
+      UPDATE_MANGER_URL: "http://um.internal:9000/updates",
+      UPDATE_MANAGER_API_KEY: "from-env",
+      UPDATE_MANGER_IMAGE: image,
+      UPDATE_MANGER_UPDATE_CLASSIFIER: "shop",
+    });
+    expect(older).toMatchObject({ image, classifier: "shop" });
+    expect(older.connection.baseUrl).toBe("http://um.internal:9000");
+    expect(update([], { UPDATE_MANGER_IMAGE: image, UPDATE_MANGER_CLASSIFIER: "billing" }).classifier).toBe("billing");
+    expect(update([], { UPDATE_MANGER_IMAGE: "nginx:1", UPDATE_MANAGER_IMAGE: image, UPDATE_MANAGER_CLASSIFIER: "x" }).image).toBe(image);
+  });
+
   it("lets flags win over the environment", () => {
     const command = update(["--image", "nginx:1.27", "--classifier", "edge", "--url", "http://other:9000"], {
       UPDATE_MANAGER_IMAGE: image,

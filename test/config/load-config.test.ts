@@ -190,6 +190,9 @@ describe("loadConfig API key", () => {
   });
 });
 
+/** A kubeconfig as kubectl writes one (only its shape matters to loadConfig). */
+const kubeconfigText = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n";
+
 describe("loadConfig cluster", () => {
   it("uses kubernetes inside a pod", () => {
     const config = load({ KUBERNETES_SERVICE_HOST: "10.0.0.1" });
@@ -202,16 +205,48 @@ describe("loadConfig cluster", () => {
     );
   });
 
+  it("uses kubernetes inside a pod that has a ServiceAccount token but no KUBERNETES_SERVICE_HOST", () => {
+    const config = load({}, [], filesWith({ "/var/run/secrets/kubernetes.io/serviceaccount/token": "eyJ..." }));
+    expect(config.cluster).toMatchObject({ mode: "kubernetes", reason: expect.stringContaining("serviceaccount/token") });
+  });
+
   it("uses kubernetes when a kubeconfig exists at KUBECONFIG or ~/.kube/config", () => {
-    const fromVariable = load({ KUBECONFIG: "/nope:/etc/kube.yaml" }, [], filesWith({ "/etc/kube.yaml": "" }));
+    const fromVariable = load({ KUBECONFIG: "/nope:/etc/kube.yaml" }, [], filesWith({ "/etc/kube.yaml": kubeconfigText }));
     expect(fromVariable.cluster).toMatchObject({ mode: "kubernetes", reason: "kubeconfig /etc/kube.yaml (KUBECONFIG)" });
-    const fromHome = load({}, [], filesWith({ "/home/ci/.kube/config": "" }));
+    const fromHome = load({}, [], filesWith({ "/home/ci/.kube/config": kubeconfigText }));
     expect(fromHome.cluster).toMatchObject({ mode: "kubernetes", reason: "kubeconfig /home/ci/.kube/config" });
   });
 
-  it("uses the embedded cluster otherwise, and says why", () => {
-    const config = load({ KUBECONFIG: "/nope" }, [], filesWith({ "/home/ci/.kube/config": "" }));
-    expect(config.cluster).toEqual({ mode: "embedded", requested: "auto", reason: "no kubeconfig and not in a cluster" });
+  it("uses the embedded cluster only with no KUBECONFIG, no ~/.kube/config and no pod, and says why", () => {
+    const config = load({});
+    expect(config.cluster).toEqual({
+      mode: "embedded",
+      requested: "auto",
+      reason: "no KUBECONFIG, no ~/.kube/config and not in a pod",
+    });
+  });
+
+  it("stops start-up, naming each file, when no file KUBECONFIG lists exists: never a silent demo cluster", () => {
+    const home = filesWith({ "/home/ci/.kube/config": kubeconfigText });
+    for (const request of ["auto", "kubernetes"]) {
+      expect(problemsOf(() => load({ UPDATE_MANAGER_CLUSTER: request, KUBECONFIG: "/nope:/gone.yaml" }, [], home))).toEqual([
+        "KUBECONFIG names no file that exists: /nope (missing), /gone.yaml (missing)",
+      ]);
+    }
+  });
+
+  it("stops start-up, naming each file, when an existing KUBECONFIG file does not parse", () => {
+    const files = filesWith({ "/a.yaml": "clusters: [unclosed", "/b.yaml": "- a list", "/c.yaml": kubeconfigText });
+    const problems = problemsOf(() => load({ KUBECONFIG: "/a.yaml:/b.yaml:/c.yaml" }, [], files));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^KUBECONFIG: \/a\.yaml cannot be read as a kubeconfig: /);
+    expect(problems[1]).toBe("KUBECONFIG: /b.yaml is not a kubeconfig (expected a YAML mapping with clusters, users and contexts)");
+  });
+
+  it("uses kubernetes when asked, even with nothing to find the cluster with: it never falls back", () => {
+    const config = load({ UPDATE_MANAGER_CLUSTER: "kubernetes" });
+    expect(config.cluster).toMatchObject({ mode: "kubernetes", reason: "UPDATE_MANAGER_CLUSTER=kubernetes" });
+    expect(config.insecureDemo).toBe(false);
   });
 
   it("obeys an explicit choice, and demo mode follows the mode unless set", () => {
@@ -225,6 +260,38 @@ describe("loadConfig cluster", () => {
     expect(problemsOf(() => load({ UPDATE_MANAGER_CLUSTER: "minikube" }))).toEqual([
       'UPDATE_MANAGER_CLUSTER="minikube" is not one of auto, embedded, kubernetes',
     ]);
+  });
+});
+
+describe("loadConfig insecure demo mode", () => {
+  it("is on for the embedded cluster with no credential, and says why", () => {
+    const config = load({});
+    expect(config.insecureDemo).toBe(true);
+    expect(config.insecureDemoReason).toBe("the embedded cluster with no credential configured");
+  });
+
+  it("is off on the embedded cluster as soon as any credential is configured", () => {
+    const files = filesWith({ "/run/key": "0123456789abcdef0123", "/etc/keys.yaml": "", "/etc/oidc.yaml": "" });
+    for (const [name, value] of [
+      ["UPDATE_MANAGER_API_KEY", "0123456789abcdef0123"],
+      ["UPDATE_MANAGER_API_KEY_FILE", "/run/key"],
+      ["UPDATE_MANAGER_API_KEYS", "ci=sha256:abc"],
+      ["UPDATE_MANAGER_API_KEYS_FILE", "/etc/keys.yaml"],
+      ["UPDATE_MANAGER_OIDC_CONFIG_FILE", "/etc/oidc.yaml"],
+    ] as const) {
+      const config = load({ [name]: value }, [], files);
+      expect(config.cluster.mode).toBe("embedded");
+      expect(config.insecureDemo).toBe(false);
+      expect(config.insecureDemoReason).toBe(`a credential is configured: ${name}`);
+      // A credential exists: no warning that everything will be refused.
+      expect(config.notices.some((notice) => notice.startsWith("no credential is configured"))).toBe(false);
+    }
+  });
+
+  it("stays on with a credential only when UPDATE_MANAGER_INSECURE_DEMO=true is set explicitly", () => {
+    const config = load({ UPDATE_MANAGER_API_KEY: "0123456789abcdef0123", UPDATE_MANAGER_INSECURE_DEMO: "true" });
+    expect(config.insecureDemo).toBe(true);
+    expect(config.insecureDemoReason).toBe("UPDATE_MANAGER_INSECURE_DEMO=true");
   });
 });
 

@@ -1,8 +1,16 @@
-import { describe, expect, it } from "vitest";
-import { bundleDashboard } from "../../src/dashboard/dashboard-assets.js";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildDashboard } from "../../src/dashboard/build-dashboard.js";
+import { loadDashboardAssets } from "../../src/dashboard/dashboard-assets.js";
 
-// The real esbuild bundle of src/dashboard/browser, built in memory as the server builds it at start-up.
-const built = await bundleDashboard();
+// The real esbuild bundle of src/dashboard/browser, written as `npm run build` writes it and read back as the
+// server reads it at start-up.
+const dir = await mkdtemp(join(tmpdir(), "dashboard-build-"));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+const manifest = await buildDashboard(dir);
+const built = await loadDashboardAssets(dir);
 const page = built.files.get("/")!.body.toString();
 
 function referenced(pattern: RegExp): string {
@@ -36,6 +44,24 @@ describe("the dashboard bundle", () => {
     expect(script.includes("WatchUpdate") || script.includes("watchUpdate")).toBe(true);
     expect(/\beval\(|new Function\(/.test(script)).toBe(false);
     expect(/\brequire\(/.test(script)).toBe(false);
+  });
+
+  it("writes every file the manifest names, and nothing else besides the manifest", async () => {
+    const names = Object.values(manifest.files).map((entry) => entry.file);
+    expect((await readdir(dir)).sort()).toEqual([...names, "manifest.json"].sort());
+    expect([...built.files.keys()].sort()).toEqual(Object.keys(manifest.files).sort());
+  });
+
+  it("refuses a missing bundle or a manifest that names a file outside its directory, saying what to run", async () => {
+    const empty = await mkdtemp(join(tmpdir(), "dashboard-empty-"));
+    try {
+      await expect(loadDashboardAssets(empty)).rejects.toThrow(/no dashboard bundle in .*run npm run build/);
+      const entry = { file: "../secret", contentType: "text/plain", cacheControl: "no-cache" };
+      await writeFile(join(empty, "manifest.json"), JSON.stringify({ files: { "/": entry } }));
+      await expect(loadDashboardAssets(empty)).rejects.toThrow(/not a file of that directory/);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
   });
 
   it("gzips what shrinks and keeps the same bytes otherwise", () => {

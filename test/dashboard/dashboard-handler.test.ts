@@ -8,7 +8,7 @@ import { createDashboardHandler, dashboardContentSecurityPolicy } from "../../sr
 import { createHttp1Router, type Http1Handler } from "../../src/server/http1-router.js";
 
 // The handler on a loopback HTTP/1.1 server, behind the same router the API port uses, with a small asset map
-// (the real esbuild bundle is tested in dashboard-assets.test.ts).
+// (the real bundle, built and loaded, is tested in dashboard-assets.test.ts).
 
 let server: http.Server | undefined;
 
@@ -22,7 +22,7 @@ function file(contentType: string, cacheControl: string, body: string, etag: str
   return { contentType, cacheControl, etag, body: Buffer.from(body), gzip: gzipSync(body) };
 }
 const assets: DashboardAssets = {
-  bundleMs: 1,
+  loadMs: 1,
   files: new Map([
     ["/", file("text/html; charset=utf-8", "no-cache", "<!doctype html><title>UM</title>", '"page"')],
     ["/dashboard/app-0123.js", file("text/javascript; charset=utf-8", "public, max-age=31536000, immutable", script, '"js"')],
@@ -80,7 +80,7 @@ function recordingLogger(): CoreLogger & { lines: { level: string; fields: Recor
 
 describe("the dashboard handler", () => {
   it("serves the page at / with its content type, revalidation and a strict CSP", async () => {
-    const address = await serve(createDashboardHandler({ bundle: async () => assets }));
+    const address = await serve(createDashboardHandler({ load: async () => assets }));
     const page = await request(address, "/?from=pipeline");
     expect(page.status).toBe(200);
     expect(page.headers["content-type"]).toBe("text/html; charset=utf-8");
@@ -107,7 +107,7 @@ describe("the dashboard handler", () => {
   });
 
   it("serves bundled assets with their content types, cached for good", async () => {
-    const address = await serve(createDashboardHandler({ bundle: async () => assets }));
+    const address = await serve(createDashboardHandler({ load: async () => assets }));
     const js = await request(address, "/dashboard/app-0123.js");
     expect(js.status).toBe(200);
     expect(js.headers["content-type"]).toBe("text/javascript; charset=utf-8");
@@ -119,7 +119,7 @@ describe("the dashboard handler", () => {
   });
 
   it("gzips for clients that accept it, and not for those that refuse it", async () => {
-    const address = await serve(createDashboardHandler({ bundle: async () => assets }));
+    const address = await serve(createDashboardHandler({ load: async () => assets }));
     const zipped = await request(address, "/dashboard/app-0123.js", { headers: { "accept-encoding": "br, gzip;q=0.8" } });
     expect(zipped.headers["content-encoding"]).toBe("gzip");
     expect(zipped.headers.vary).toBe("accept-encoding");
@@ -130,7 +130,7 @@ describe("the dashboard handler", () => {
   });
 
   it("answers 304 to a request that already has the current version", async () => {
-    const address = await serve(createDashboardHandler({ bundle: async () => assets }));
+    const address = await serve(createDashboardHandler({ load: async () => assets }));
     const again = await request(address, "/", { headers: { "if-none-match": 'W/"old", "page"' } });
     expect(again.status).toBe(304);
     expect(again.body.length).toBe(0);
@@ -139,7 +139,7 @@ describe("the dashboard handler", () => {
   });
 
   it("answers HEAD with the headers only", async () => {
-    const address = await serve(createDashboardHandler({ bundle: async () => assets }));
+    const address = await serve(createDashboardHandler({ load: async () => assets }));
     const head = await request(address, "/dashboard/app-0123.js", { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(head.headers["content-length"]).toBe(String(script.length));
@@ -147,7 +147,7 @@ describe("the dashboard handler", () => {
   });
 
   it("answers 404 for an unknown asset, with the same protective headers", async () => {
-    const address = await serve(createDashboardHandler({ bundle: async () => assets }));
+    const address = await serve(createDashboardHandler({ load: async () => assets }));
     const missing = await request(address, "/dashboard/app-ffff.js");
     expect(missing.status).toBe(404);
     expect(missing.headers["content-type"]).toBe("text/plain; charset=utf-8");
@@ -156,7 +156,7 @@ describe("the dashboard handler", () => {
   });
 
   it("never reaches a file outside its own assets, however the path is written", async () => {
-    const address = await serve(createDashboardHandler({ bundle: async () => assets }));
+    const address = await serve(createDashboardHandler({ load: async () => assets }));
     for (const path of [
       "/dashboard/../package.json",
       "/dashboard/../../../../etc/passwd",
@@ -175,22 +175,22 @@ describe("the dashboard handler", () => {
   });
 
   it("leaves every other path to the next handler (the REST drop-in, the router's 404)", async () => {
-    const address = await serve(createDashboardHandler({ bundle: async () => assets }));
+    const address = await serve(createDashboardHandler({ load: async () => assets }));
     expect((await request(address, "/updates")).body.toString()).toBe("next handler: /updates");
     expect((await request(address, "/dashboard")).body.toString()).toBe("next handler: /dashboard");
     expect((await request(address, "/index.html")).body.toString()).toBe("next handler: /index.html");
   });
 
   it("refuses methods other than GET and HEAD on its paths with 405 and Allow", async () => {
-    const address = await serve(createDashboardHandler({ bundle: async () => assets }));
+    const address = await serve(createDashboardHandler({ load: async () => assets }));
     const post = await request(address, "/", { method: "POST" });
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe("GET, HEAD");
   });
 
-  it("holds requests that arrive while it is still bundling, then answers them", async () => {
-    let finish!: (built: DashboardAssets) => void;
-    const handler = createDashboardHandler({ bundle: () => new Promise((resolve) => (finish = resolve)) });
+  it("holds requests that arrive while it is still loading, then answers them", async () => {
+    let finish!: (loaded: DashboardAssets) => void;
+    const handler = createDashboardHandler({ load: () => new Promise((resolve) => (finish = resolve)) });
     const address = await serve(handler);
     const pending = request(address, "/");
     await new Promise((resolve) => setImmediate(resolve));
@@ -199,30 +199,33 @@ describe("the dashboard handler", () => {
     expect((await pending).status).toBe(200);
   });
 
-  it("answers 503 and logs why when the bundle cannot be built", async () => {
+  it("answers 503, logs why and reports the reason when the bundle cannot be loaded", async () => {
     const logger = recordingLogger();
     const handler = createDashboardHandler({
       logger,
-      bundle: async () => {
-        throw new Error("Could not resolve \"@connectrpc/connect-web\"");
+      load: async () => {
+        throw new Error("no dashboard bundle in /app/dist/dashboard/ (run npm run build)");
       },
     });
+    expect(handler.status()).toEqual({ state: "loading" });
     const address = await serve(handler);
     expect(await handler.ready).toBe(false);
     const answer = await request(address, "/");
     expect(answer.status).toBe(503);
-    expect(answer.body.toString()).toMatch(/could not be built/);
+    expect(answer.body.toString()).toMatch(/could not be loaded/);
     const logged = logger.lines.find((line) => line.level === "error");
-    expect(logged?.message).toMatch(/could not be bundled/);
-    expect(String(logged?.fields.err)).toMatch(/connect-web/);
+    expect(logged?.message).toMatch(/could not be loaded/);
+    expect(String(logged?.fields.err)).toMatch(/npm run build/);
+    expect(handler.status()).toEqual({ state: "failed", reason: expect.stringMatching(/no dashboard bundle/) });
   });
 
-  it("logs how long bundling took", async () => {
+  it("logs how long loading took", async () => {
     const logger = recordingLogger();
-    const handler = createDashboardHandler({ logger, bundle: async () => assets });
+    const handler = createDashboardHandler({ logger, load: async () => assets });
     await handler.ready;
+    expect(handler.status()).toEqual({ state: "ready" });
     expect(logger.lines).toContainEqual(
-      expect.objectContaining({ level: "info", message: "dashboard bundled", fields: expect.objectContaining({ bundleMs: 1 }) }),
+      expect.objectContaining({ level: "info", message: "dashboard loaded", fields: expect.objectContaining({ loadMs: 1 }) }),
     );
   });
 });

@@ -224,6 +224,17 @@ export async function serviceAccountToken(core: CoreV1Api, name: string, namespa
   }
 }
 
+/** Polls `probe` every 50 ms until it yields a value (errors count as none); throws naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Polls the manager's `/readyz` (bounded) until its cluster caches synced. */
 export async function waitReady(server: ServerProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -239,7 +250,8 @@ export async function waitReady(server: ServerProcess, timeoutMs: number): Promi
   throw new Error(`the manager was not ready within ${timeoutMs} ms (last /readyz: ${last})`);
 }
 
-function kubeconfigFile(server: string, caPem: string, token: string) {
+/** A kubeconfig document that authenticates with `token` against `server`. */
+export function kubeconfigFile(server: string, caPem: string, token: string) {
   return {
     apiVersion: "v1",
     kind: "Config",

@@ -28,7 +28,7 @@ import {
 } from "./kube-e2e-environment.js";
 
 // One control plane (1.20.2) and one fake node for the file; each test works in its own namespace with its own
-// image repository. The manager is the real server process (`src/main.ts`), outside the cluster, authenticating
+// image repository. The manager is the real server process (dist/src/main.js), outside the cluster, authenticating
 // as ServiceAccount update-manager/update-manager with the ClusterRole kube/ installs: never as admin.
 let env: KubeE2eEnvironment;
 let manager: ManagerUnderTest;

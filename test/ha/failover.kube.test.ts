@@ -15,6 +15,7 @@ import {
   type ManagerUnderTest,
   migrationTemplateManifest,
   startKubeE2eEnvironment,
+  until,
 } from "../e2e-kube/kube-e2e-environment.js";
 
 // Managers as separate OS processes, as their own ServiceAccount, sharing UpdateRuns and a Lease in namespace
@@ -52,16 +53,6 @@ async function kill(manager: ManagerUnderTest): Promise<void> {
   const exited = new Promise((resolve) => manager.server.child.once("exit", resolve));
   manager.server.child.kill("SIGKILL");
   await exited;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function leaseHolder(): Promise<string | undefined> {

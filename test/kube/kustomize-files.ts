@@ -21,6 +21,7 @@ export interface KubeObject {
 export interface Kustomization {
   resources?: string[];
   bases?: string[];
+  images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
   patchesStrategicMerge?: string[];
   patchesJson6902?: { target: Record<string, string>; path: string }[];
   [field: string]: unknown;

@@ -90,18 +90,24 @@ describe("kube/base kustomization", () => {
 });
 
 describe("the manager's Deployment", () => {
-  it("runs two replicas of the placeholder image as the update-manager ServiceAccount", () => {
+  it("runs two replicas as the update-manager ServiceAccount, its image set by the kustomization's `images:`", () => {
     expect(deployment.spec!.replicas).toBe(2);
-    expect(container.image).toBe("ghcr.io/update-manager/update-manager:0.1.0");
+    expect(container.image).toBe("update-manager");
+    expect(readKustomization(baseDir).images).toEqual([
+      { name: "update-manager", newName: "ghcr.io/update-manager/update-manager", newTag: "0.1.0" },
+    ]);
     expect(podSpec.serviceAccountName).toBe(findObject(base, "ServiceAccount").metadata.name);
   });
 
-  it("runs as non-root user 10001, read-only, without privilege escalation, capabilities or an unconfined seccomp", () => {
+  it("runs as the image's non-root user 65532, read-only, without privilege escalation, capabilities or an unconfined seccomp", () => {
     const security = container.securityContext!;
     expect(podSpec.securityContext?.runAsNonRoot).toBe(true);
     expect(security.runAsNonRoot).toBe(true);
-    expect(security.runAsUser).toBe(10001);
-    expect(podSpec.securityContext?.runAsUser).toBe(10001);
+    expect(security.runAsUser).toBe(65532);
+    expect(security.runAsGroup).toBe(65532);
+    expect(podSpec.securityContext?.runAsUser).toBe(65532);
+    expect(podSpec.securityContext?.runAsGroup).toBe(65532);
+    expect(podSpec.securityContext?.fsGroup).toBe(65532);
     expect(security.readOnlyRootFilesystem).toBe(true);
     expect(security.allowPrivilegeEscalation).toBe(false);
     expect(security.privileged ?? false).toBe(false);
@@ -120,19 +126,37 @@ describe("the manager's Deployment", () => {
     expect(volume?.emptyDir).toBeDefined();
   });
 
-  it("probes liveness on /healthz and readiness on /readyz over HTTP on the admin port 9090", () => {
+  it("probes liveness on /healthz over HTTP on the admin port 9090 and readiness with gRPC health on the API port 9000", () => {
     const admin = container.ports?.find((p) => p.name === "admin");
     expect(admin?.containerPort).toBe(9090);
     expect(container.ports?.find((p) => p.name === "api")?.containerPort).toBe(9000);
+    // Liveness never depends on the API server: an outage must not restart the manager.
     expect(container.livenessProbe?.httpGet).toMatchObject({ path: "/healthz", port: "admin" });
-    expect(container.readinessProbe?.httpGet).toMatchObject({ path: "/readyz", port: "admin" });
+    expect(container.readinessProbe?.grpc).toEqual({ port: 9000 });
+    expect(container.readinessProbe?.httpGet).toBeUndefined();
   });
 
-  it("requests and limits CPU and memory", () => {
+  it("uses the Kubernetes cluster explicitly, never the embedded demo cluster", () => {
+    expect(container.env?.find((e) => e.name === "UPDATE_MANAGER_CLUSTER")?.value).toBe("kubernetes");
+  });
+
+  it("requests and limits CPU and memory, with V8's heap capped below the memory limit", () => {
     for (const bound of [container.resources?.requests, container.resources?.limits]) {
       expect(bound?.cpu).toBeDefined();
       expect(bound?.memory).toBeDefined();
     }
+    const mebibytes = (quantity: string) => {
+      const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+      if (!match) throw new Error(`unexpected memory quantity ${quantity}`);
+      return Number(match[1]) * (match[2] === "Gi" ? 1024 : 1);
+    };
+    const limit = mebibytes(String(container.resources!.limits!.memory));
+    const request = mebibytes(String(container.resources!.requests!.memory));
+    // Measured idle RSS is about 250 MiB: the request covers it.
+    expect(request).toBeGreaterThanOrEqual(256);
+    const heap = /--max-old-space-size=(\d+)/.exec(container.env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "");
+    expect(heap, "NODE_OPTIONS sets --max-old-space-size").not.toBeNull();
+    expect(Number(heap![1])).toBeLessThanOrEqual(limit * 0.8);
   });
 
   it("takes the API key from the optional Secret update-manager-api-key, so it starts without one", () => {
@@ -312,18 +336,56 @@ describe("kube/namespaced variant", () => {
   });
 });
 
+const deploymentTarget = { group: "apps", version: "v1", kind: "Deployment", name: "update-manager", namespace: "update-manager" };
+const httpReadiness = [
+  {
+    op: "replace",
+    path: "/spec/template/spec/containers/0/readinessProbe",
+    value: { httpGet: { path: "/readyz", port: "admin" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+  },
+];
+
 describe("kube/overlays for the 1.20 test control plane", () => {
-  it.each(["test-1.20", "test-1.20-namespaced"])("%s only downgrades the PodDisruptionBudget to policy/v1beta1", (name) => {
-    const dir = join(kubeDir, "overlays", name);
-    const kustomization = readKustomization(dir);
-    expect(kustomization.patchesStrategicMerge ?? []).toEqual([]);
-    expect(kustomization.resources ?? []).toEqual([]);
+  it.each(["test-1.20", "test-1.20-namespaced"])(
+    "%s only downgrades the PodDisruptionBudget to policy/v1beta1 and probes readiness over HTTP (no gRPC probe in 1.20)",
+    (name) => {
+      const dir = join(kubeDir, "overlays", name);
+      const kustomization = readKustomization(dir);
+      expect(kustomization.patchesStrategicMerge ?? []).toEqual([]);
+      expect(kustomization.resources ?? []).toEqual([]);
+      const patches = kustomization.patchesJson6902 ?? [];
+      expect(patches.map((p) => p.target)).toEqual([
+        { group: "policy", version: "v1", kind: "PodDisruptionBudget", name: "update-manager", namespace: "update-manager" },
+        deploymentTarget,
+      ]);
+      expect(readYamlFile(join(dir, patches[0]!.path))[0]).toEqual([
+        { op: "replace", path: "/apiVersion", value: "policy/v1beta1" },
+      ]);
+      expect(readYamlFile(join(dir, patches[1]!.path))[0]).toEqual(httpReadiness);
+    },
+  );
+});
+
+describe("kube/overlays/tls", () => {
+  const dir = join(kubeDir, "overlays", "tls");
+  const kustomization = readKustomization(dir);
+  const patch = readYamlFile(join(dir, "deployment-tls.yaml"))[0] as V1Deployment;
+  const tlsContainer = patch.spec!.template.spec!.containers[0]!;
+
+  it("serves the API over TLS from the Secret update-manager-tls, mounted read-only", () => {
+    expect(kustomization.bases).toEqual(["../../base"]);
+    const env = Object.fromEntries((tlsContainer.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toEqual({
+      UPDATE_MANAGER_TLS_CERT_FILE: "/etc/update-manager/tls/tls.crt",
+      UPDATE_MANAGER_TLS_KEY_FILE: "/etc/update-manager/tls/tls.key",
+    });
+    expect(tlsContainer.volumeMounts).toEqual([{ name: "tls", mountPath: "/etc/update-manager/tls", readOnly: true }]);
+    expect(patch.spec!.template.spec!.volumes?.[0]?.secret?.secretName).toBe("update-manager-tls");
+  });
+
+  it("probes readiness over HTTP on the admin port, since the kubelet's gRPC probe speaks no TLS", () => {
     const patches = kustomization.patchesJson6902 ?? [];
-    expect(patches.map((p) => p.target)).toEqual([
-      { group: "policy", version: "v1", kind: "PodDisruptionBudget", name: "update-manager", namespace: "update-manager" },
-    ]);
-    expect(readYamlFile(join(dir, patches[0]!.path))[0]).toEqual([
-      { op: "replace", path: "/apiVersion", value: "policy/v1beta1" },
-    ]);
+    expect(patches.map((p) => p.target)).toEqual([deploymentTarget]);
+    expect(readYamlFile(join(dir, patches[0]!.path))[0]).toEqual(httpReadiness);
   });
 });

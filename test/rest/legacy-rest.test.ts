@@ -28,6 +28,10 @@ import { createHash } from "node:crypto";
 import type { AccessGrant } from "../../src/auth/access-grant.js";
 import { type InProcessApp, startInProcessApp, testApiKey } from "./in-process-app.js";
 import { type RawResponse, rawExchange } from "./raw-http.js";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { UpdateState } from "../../gen/updatemanager/v1/update_pb.js";
+import { UpdateService } from "../../gen/updatemanager/v1/update_service_pb.js";
 
 const apps: InProcessApp[] = [];
 afterEach(async () => {
@@ -90,6 +94,14 @@ function legacyJson(uuid: string, jobs: [number, number], deployments: [number, 
     `{"uuid":"${uuid}","counts":{"jobs":{"total":${jobs[0]},"updated":${jobs[1]}},` +
     `"deployments":{"total":${deployments[0]},"updated":${deployments[1]}}},"status":${status}}`
   );
+}
+
+/** The update as the Update RPCs show it (the full-scope key). */
+async function getUpdate(app: InProcessApp, id: string) {
+  const client = createClient(UpdateService, createConnectTransport({ baseUrl: app.baseUrl, httpVersion: "1.1" }));
+  const { update } = await client.getUpdate({ updateId: id }, { headers: { authorization: `Bearer ${testApiKey}` } });
+  if (update === undefined) throw new Error(`no update ${id}`);
+  return update;
 }
 
 const running = `{"finish_time":null,"finished":false,"failed":false,"successful":false}`;
@@ -250,56 +262,137 @@ describe("legacy REST API: refusals", () => {
     expect(app.cluster.writes()).toEqual([]);
   });
 
-  it("answers 404 for an unknown uuid, and 404 (NO_TARGETS) for an image nothing uses", async () => {
+  it("answers 404 for an unknown uuid; an image nothing uses is 201 and an empty update that succeeded (404 when strict)", async () => {
     const app = await start();
     const unknown = await rawExchange(app.port, cliRequest("GET", app.port, testApiKey, "7d2b4c6e-1f3a-4b5c-8d9e-0a1b2c3d4e5f"));
     expect(unknown.status).toBe(404);
     const nothing = await rawExchange(app.port, cliPost(app.port, testApiKey, "registry.example.com/nobody/uses:1.0", "shop"));
-    expect(nothing.status).toBe(404);
-    expect(JSON.parse(nothing.body)).toMatchObject({ reason: "NO_TARGETS" });
+    expect(nothing.status).toBe(201);
+    const { uuid } = JSON.parse(nothing.body) as { uuid: string };
+    const polled = await rawExchange(app.port, cliRequest("GET", app.port, testApiKey, uuid));
+    expect(JSON.parse(polled.body)).toMatchObject({
+      counts: { jobs: { total: 0, updated: 0 }, deployments: { total: 0, updated: 0 } },
+      status: { finished: true, failed: false, successful: true },
+    });
+    expect(app.cluster.writes()).toEqual([]);
+
+    const strict = await start({ env: { UPDATE_MANAGER_REST_STRICT_NO_TARGETS: "true" } });
+    const refused = await rawExchange(strict.port, cliPost(strict.port, testApiKey, "registry.example.com/nobody/uses:1.0", "shop"));
+    expect(refused.status).toBe(404);
+    expect(JSON.parse(refused.body)).toMatchObject({ reason: "NO_TARGETS" });
   });
 
-  it("answers 409 (TARGET_BUSY) while another update holds the workloads", async () => {
+  it("queues a POST while another update holds the workloads (201, QUEUED), and applies it after the first", async () => {
     const app = await start();
-    expect((await rawExchange(app.port, cliPost(app.port, testApiKey, newImage, "shop"))).status).toBe(201);
-    const busy = await rawExchange(app.port, cliPost(app.port, testApiKey, "registry.example.com/shop/web:1.6.0", "shop"));
-    expect(busy.status).toBe(409);
-    expect(JSON.parse(busy.body)).toMatchObject({ reason: "TARGET_BUSY" });
+    const first = JSON.parse((await rawExchange(app.port, cliPost(app.port, testApiKey, newImage, "shop"))).body) as { uuid: string };
+    const queued = await rawExchange(app.port, cliPost(app.port, testApiKey, "registry.example.com/shop/web:1.6.0", "shop"));
+    expect(queued.status).toBe(201);
+    const { uuid } = JSON.parse(queued.body) as { uuid: string };
+    expect(JSON.parse(queued.body)).toMatchObject({ status: { finished: false, failed: false } });
+    expect((await getUpdate(app, uuid)).state).toBe(UpdateState.QUEUED);
+    await pollUntilFinished(app, first.uuid);
+    const polls = await pollUntilFinished(app, uuid);
+    expect(JSON.parse((polls.at(-1) as RawResponse).body)).toMatchObject({ status: { successful: true } });
+    expect(app.cluster.getWorkload({ kind: "Deployment", namespace: "shop", name: "web" })?.containers[0]?.image).toBe(
+      "registry.example.com/shop/web:1.6.0",
+    );
   });
 
-  it("answers 412 (IMAGE_QUARANTINED) for an image that failed here before", async () => {
+  it("answers 201 and an update recorded FAILED (IMAGE_QUARANTINED) for an image that failed here before", async () => {
     const app = await start();
     const broken = "registry.example.com/shop/web:1.5.0-broken";
     const { uuid } = JSON.parse((await rawExchange(app.port, cliPost(app.port, testApiKey, broken, "shop"))).body) as { uuid: string };
     await pollUntilFinished(app, uuid);
     const again = await rawExchange(app.port, cliPost(app.port, testApiKey, broken, "shop"));
-    expect(again.status).toBe(412);
-    expect(JSON.parse(again.body)).toMatchObject({ reason: "IMAGE_QUARANTINED" });
+    expect(again.status).toBe(201);
+    const refused = JSON.parse(again.body) as { uuid: string };
+    const polled = JSON.parse((await rawExchange(app.port, cliRequest("GET", app.port, testApiKey, refused.uuid))).body);
+    expect(polled).toMatchObject({ status: { finished: true, failed: true, successful: false } });
+    expect(polled.reason).toMatch(/^IMAGE_QUARANTINED: /);
   });
 
-  it("answers 403 for a key whose scope does not cover the classifier, and records nothing", async () => {
+  it("answers 201 and an update recorded FAILED (PERMISSION_DENIED) for a key whose scope does not cover the classifier", async () => {
     const platformOnly: AccessGrant = { rpcs: new Set(["Update", "GetUpdate"]), scope: { classifiers: ["platform"] } };
     const key = "platform-key-0123456789";
     const app = await start({
       accessControl: { keys: [{ name: "platform-ci", sha256: createHash("sha256").update(key).digest(), grant: platformOnly }] },
     });
     const answer = await rawExchange(app.port, cliPost(app.port, key, newImage, "shop"));
-    expect(answer.status).toBe(403);
-    expect(JSON.parse(answer.body)).toMatchObject({ reason: "PERMISSION_DENIED" });
+    expect(answer.status).toBe(201);
+    const { uuid } = JSON.parse(answer.body) as { uuid: string };
+    const record = await getUpdate(app, uuid);
+    expect(record).toMatchObject({ state: UpdateState.FAILED, requester: "platform-ci", classifier: "shop" });
+    expect(record.reason).toMatch(/^PERMISSION_DENIED: /);
+    // Its creator polls it (its scope does not cover the update, but it created it), as the original CLI does.
+    const polled = await rawExchange(app.port, cliRequest("GET", app.port, key, uuid));
+    expect(polled.status).toBe(200);
+    expect(JSON.parse(polled.body)).toMatchObject({ status: { finished: true, failed: true }, reason: expect.stringMatching(/^PERMISSION_DENIED: /) });
     // DELETE needs a write permission on the update (CancelUpdate), which this key lacks.
     const deleted = await rawExchange(app.port, cliRequest("DELETE", app.port, key, "7d2b4c6e-1f3a-4b5c-8d9e-0a1b2c3d4e5f"));
     expect(deleted.status).toBe(403);
     expect(app.cluster.writes()).toEqual([]);
   });
 
-  it("answers 429 with Retry-After once the caller's write budget is spent (shared with the Update RPC)", async () => {
+  it("answers 201 and an update recorded FAILED (RATE_LIMITED) once the caller's write budget is spent", async () => {
     const app = await start({ accessControl: { writeLimit: { perMinute: 1, burst: 1 } } });
-    const unknownImage = "registry.example.com/nobody/uses:1.0";
-    expect((await rawExchange(app.port, cliPost(app.port, testApiKey, unknownImage, "shop"))).status).toBe(404);
-    const limited = await rawExchange(app.port, cliPost(app.port, testApiKey, unknownImage, "shop"));
-    expect(limited.status).toBe(429);
-    expect(limited.headers["retry-after"]).toBe("60");
-    expect(JSON.parse(limited.body)).toMatchObject({ reason: "RATE_LIMITED" });
+    expect((await rawExchange(app.port, cliPost(app.port, testApiKey, newImage, "shop"))).status).toBe(201);
+    const limited = await rawExchange(app.port, cliPost(app.port, testApiKey, "registry.example.com/shop/web:1.6.0", "shop"));
+    expect(limited.status).toBe(201);
+    const { uuid } = JSON.parse(limited.body) as { uuid: string };
+    expect(JSON.parse(limited.body)).toMatchObject({ status: { finished: true, failed: true } });
+    expect((await getUpdate(app, uuid)).reason).toMatch(/^RATE_LIMITED: api-key is calling too often/);
+  });
+
+  it("answers 201 and an update recorded FAILED (CACHE_NOT_SYNCED) before the cluster caches synced", async () => {
+    const app = await start();
+    app.cluster.stop();
+    const answer = await rawExchange(app.port, cliPost(app.port, testApiKey, newImage, "shop"));
+    expect(answer.status).toBe(201);
+    const { uuid } = JSON.parse(answer.body) as { uuid: string };
+    expect((await getUpdate(app, uuid)).reason).toMatch(/^CACHE_NOT_SYNCED: /);
+  });
+
+  it("accepts the original's Authorization forms, compared in full: `<key>EXTRA` and a prefix are refused", async () => {
+    const app = await start();
+    const withHeader = (value: string) => cliRequest("GET", app.port, testApiKey, "7d2b4c6e-1f3a-4b5c-8d9e-0a1b2c3d4e5f").replace(`APIKey ${testApiKey}`, value);
+    for (const value of [`APIKey ${testApiKey}`, `apikey ${testApiKey}`, `Token ${testApiKey}`, `Bearer ${testApiKey}`, testApiKey]) {
+      // 404: authenticated, and the update is unknown.
+      expect((await rawExchange(app.port, withHeader(value))).status, value).toBe(404);
+    }
+    for (const value of [`APIKey ${testApiKey}EXTRA`, `${testApiKey}EXTRA`, `APIKey ${testApiKey.slice(0, -1)}`, `APIKey ${testApiKey} more`]) {
+      expect((await rawExchange(app.port, withHeader(value))).status, value).toBe(401);
+    }
+  });
+
+  it("accepts the uuid spellings of the original's parser; /health answers 204; a trailing slash redirects (301)", async () => {
+    const app = await start();
+    const { uuid } = JSON.parse((await rawExchange(app.port, cliPost(app.port, testApiKey, newImage, "shop"))).body) as { uuid: string };
+    for (const spelling of [uuid.replace(/-/g, ""), `urn:uuid:${uuid}`, `{${uuid}}`, `{${uuid.toUpperCase()}}`]) {
+      const answer = await rawExchange(app.port, cliRequest("GET", app.port, testApiKey, spelling));
+      expect(answer.status, spelling).toBe(200);
+      expect(JSON.parse(answer.body).uuid).toBe(uuid);
+    }
+    expect((await rawExchange(app.port, cliRequest("GET", app.port, testApiKey, `{${uuid}`))).status).toBe(400);
+
+    const health = await rawExchange(app.port, `GET /health HTTP/1.1\r\nHost: 127.0.0.1:${app.port}\r\n\r\n`);
+    expect(health.status).toBe(204);
+    const slash = await rawExchange(app.port, cliRequest("GET", app.port, testApiKey, `${uuid}/`));
+    expect(slash.status).toBe(301);
+    expect(slash.headers.location).toBe(`/updates/${uuid}`);
+    const unknownPath = await rawExchange(app.port, cliRequest("GET", app.port, testApiKey, uuid).replace("/updates/", "/update/"));
+    expect(unknownPath.status).toBe(404);
+  });
+
+  it("polling one's own update never spends the read budget", async () => {
+    const app = await start({ accessControl: { readLimit: { perMinute: 1, burst: 1 } } });
+    const { uuid } = JSON.parse((await rawExchange(app.port, cliPost(app.port, testApiKey, newImage, "shop"))).body) as { uuid: string };
+    for (let poll = 0; poll < 20; poll++) {
+      expect((await rawExchange(app.port, cliRequest("GET", app.port, testApiKey, uuid))).status).toBe(200);
+    }
+    // Reads of what it did not create still spend it.
+    const unknown = "7d2b4c6e-1f3a-4b5c-8d9e-0a1b2c3d4e5f";
+    expect((await rawExchange(app.port, cliRequest("GET", app.port, testApiKey, unknown))).status).toBe(404);
+    expect((await rawExchange(app.port, cliRequest("GET", app.port, testApiKey, unknown))).status).toBe(429);
   });
 
   it("answers 405 with Allow for other methods, 415 for other content types, and leaves other paths alone", async () => {

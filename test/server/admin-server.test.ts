@@ -1,7 +1,12 @@
 import * as http from "node:http";
 import { Counter, Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AdminServer, type AdminServerOptions, createAdminServer } from "../../src/server/admin-server.js";
+import {
+  type AdminServer,
+  type AdminServerOptions,
+  createAdminServer,
+  type Readiness,
+} from "../../src/server/admin-server.js";
 
 const servers: AdminServer[] = [];
 
@@ -40,6 +45,19 @@ describe("createAdminServer", () => {
     const plainFalse = await fetch(`${url}/readyz`);
     expect(plainFalse.status).toBe(503);
     expect(await plainFalse.text()).toBe("not ready: not ready\n");
+  });
+
+  it("lists degraded parts under the answer, ready or not", async () => {
+    let readiness: Readiness = { ready: true, detail: ["dashboard: not available: no dashboard bundle"] };
+    const { url } = await start({ ready: () => readiness });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.text()).toBe("ready\ndashboard: not available: no dashboard bundle\n");
+
+    readiness = { ready: false, reason: "the UpdateRun store is not synced yet", detail: ["dashboard: not available: x"] };
+    const notReady = await fetch(`${url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.text()).toBe("not ready: the UpdateRun store is not synced yet\ndashboard: not available: x\n");
   });
 
   it("treats a readiness check that throws as not ready", async () => {

@@ -262,7 +262,8 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback port (the usual small race with whoever binds it next). */
+export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createNetServer();
     server.once("error", reject);

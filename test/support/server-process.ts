@@ -21,10 +21,20 @@ export interface StartServerOptions {
   env?: Record<string, string>;
   /** How long to wait for both ports. Default 20 s. */
   timeoutMs?: number;
+  /** The node arguments that start the server. Default: `serverEntryArgs` (the production entry point). */
+  nodeArgs?: readonly string[];
+  /** The working directory (the package root the arguments are relative to). Default: this process's. */
+  cwd?: string;
 }
 
 /**
- * Starts the real server (`src/main.ts`, as `npm start` does) on ephemeral loopback ports and
+ * The production entry point's node arguments (`npm run serve`): the compiled server from dist/, no TypeScript
+ * loader, no bundler. The e2e, kube and browser tiers build dist/ once per run (test/support/build-once.ts).
+ */
+export const serverEntryArgs = ["--enable-source-maps", "--import", "./dist/src/telemetry/preload.js", "./dist/src/main.js"];
+
+/**
+ * Starts the real server (as `npm run serve` does) on ephemeral loopback ports and
  * waits for its `api server listening` and `admin server listening` log lines.
  */
 export async function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
@@ -39,7 +49,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     UPDATE_MANAGER_LOG_LEVEL: "info",
     ...options.env,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", "--import", "./src/telemetry/preload.ts", "src/main.ts"], {
+  const child = spawn(process.execPath, options.nodeArgs ?? serverEntryArgs, {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

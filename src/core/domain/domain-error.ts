@@ -23,6 +23,7 @@ export type DomainErrorReason =
   | "UPDATE_NOT_FOUND"
   | "UPDATE_EXISTS"
   | "TARGET_BUSY"
+  | "QUEUE_FULL"
   | "IMAGE_QUARANTINED"
   | "TARGET_NOT_UPDATABLE"
   | "UPDATE_FINISHED"

@@ -5,6 +5,8 @@ import type { WorkloadRef } from "./workload.js";
 /** What happened, without sequence and time (the store assigns those). */
 export type UpdateEventBody =
   | { readonly type: "planned"; readonly plan: UpdatePlan }
+  /** Waits behind these unfinished updates, which share a target with it (oldest first). */
+  | { readonly type: "queued"; readonly behind: readonly string[] }
   | { readonly type: "migration-started"; readonly template: WorkloadRef; readonly jobName: string }
   | { readonly type: "migration-succeeded"; readonly template: WorkloadRef; readonly jobName: string }
   | {

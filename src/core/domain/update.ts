@@ -3,6 +3,8 @@ import type { WorkloadRef } from "./workload.js";
 
 export type UpdateState =
   | "planned"
+  /** Accepted while another update held a target: waits its turn, holds no lock, has not started. */
+  | "queued"
   | "pending"
   | "running"
   | "rolling-back"
@@ -96,6 +98,11 @@ export interface UpdateRecord {
   readonly requester: string;
   readonly plan: UpdatePlan;
   readonly createTime: Date;
+  /**
+   * When it joined the queue of a busy target (state `queued`, and kept after it left it): its place
+   * in the queue, and where its queue timeout counts from. Undefined for an update never queued.
+   */
+  queuedTime?: Date;
   startTime?: Date;
   finishTime?: Date;
   reason: string;

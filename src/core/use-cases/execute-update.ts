@@ -43,13 +43,19 @@ interface Running {
   done: Promise<void>;
 }
 
-export function createUpdateExecutor(deps: UpdateEngineDeps, options: ResolvedUpdateEngineOptions): UpdateExecutor {
+export function createUpdateExecutor(
+  deps: UpdateEngineDeps,
+  options: ResolvedUpdateEngineOptions,
+  /** Called after an execution ended (its targets may be free): the queue moves. Default: nothing. */
+  onEnded: () => void = () => undefined,
+): UpdateExecutor {
   const running = new Map<string, Running>();
   let closed = false;
 
   return {
     launch(record) {
-      if (closed || running.has(record.id) || isTerminal(record.state)) return;
+      // A queued update is launched by the queue once it left it (pending), never directly.
+      if (closed || running.has(record.id) || isTerminal(record.state) || record.state === "queued") return;
       // Not the leader: the update stays recorded (pending) and the leader picks it up from the store.
       if (deps.canExecute !== undefined && !deps.canExecute()) return;
       const cancel = new AbortController();
@@ -73,6 +79,7 @@ export function createUpdateExecutor(deps: UpdateEngineDeps, options: ResolvedUp
         .finally(() => {
           unsubscribe();
           running.delete(record.id);
+          onEnded();
         });
     },
 

@@ -2,6 +2,7 @@ import type { Unsubscribe } from "../ports/cluster.js";
 import type { UpdateExecutor } from "./execute-update.js";
 import { lockTargets } from "./lock-targets.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
+import type { UpdateQueue } from "./update-queue.js";
 
 export interface ResumeResult {
   /** Updates now executing again. */
@@ -15,9 +16,15 @@ export type ResumeUnfinished = () => Promise<ResumeResult>;
 /**
  * On start-up: continues every update the store holds unfinished, each from its last recorded
  * step, after re-taking its locks (re-acquiring its own locks succeeds). Waits for the cluster
- * cache to sync first: resuming reads the cache (a migration Job, a workload's images).
+ * cache to sync first: resuming reads the cache (a migration Job, a workload's images). Queued
+ * updates are left to the queue, which then moves in their recorded order (after the resumed
+ * updates took their locks back).
  */
-export function createResumeUnfinished(deps: UpdateEngineDeps, executor: UpdateExecutor): ResumeUnfinished {
+export function createResumeUnfinished(
+  deps: UpdateEngineDeps,
+  executor: UpdateExecutor,
+  queue: Pick<UpdateQueue, "pump">,
+): ResumeUnfinished {
   return async () => {
     await whenSynced(deps);
     const resumed: string[] = [];
@@ -25,7 +32,7 @@ export function createResumeUnfinished(deps: UpdateEngineDeps, executor: UpdateE
     // Only the leader executes; a follower leaves the updates to it.
     if (deps.canExecute !== undefined && !deps.canExecute()) return { resumed, failed };
     for (const record of await deps.store.listUnfinished()) {
-      if (executor.isRunning(record.id)) continue;
+      if (executor.isRunning(record.id) || record.state === "queued") continue;
       try {
         await deps.locks.acquire(record.id, lockTargets(record.plan));
       } catch (error) {
@@ -37,6 +44,7 @@ export function createResumeUnfinished(deps: UpdateEngineDeps, executor: UpdateE
       executor.launch(record);
       resumed.push(record.id);
     }
+    await queue.pump();
     return { resumed, failed };
   };
 }

@@ -7,11 +7,14 @@ import type { UpdatePlan, UpdateRecord } from "../domain/update.js";
 import { type WorkloadRef, workloadKey } from "../domain/workload.js";
 import { describeWorkload } from "./describe-workload.js";
 import type { UpdateExecutor } from "./execute-update.js";
+import { findQuarantined } from "./find-quarantined.js";
+import { initialProgress } from "./initial-progress.js";
 import { lockTargets } from "./lock-targets.js";
 import { planUpdate } from "./plan-update.js";
 import { requestHash } from "./request-hash.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
 import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
+import { queueFull, type UpdateQueue } from "./update-queue.js";
 import { validateIdempotencyKey, validateUpdateTimeout } from "./validate-update-request.js";
 
 export interface StartUpdateRequest {
@@ -27,6 +30,18 @@ export interface StartUpdateRequest {
   readonly updateTimeoutMs?: number;
   /** Use the image even where it is quarantined. Default: false. */
   readonly overrideQuarantine?: boolean;
+  /**
+   * When another update holds a target (or queued updates wait for one), record this one as
+   * `queued` behind them instead of refusing it (TARGET_BUSY); see update-queue.ts. QUEUE_FULL when
+   * `maxQueuedPerTarget` already wait for a target. Default: false.
+   */
+  readonly queueIfBusy?: boolean;
+  /**
+   * An image no target uses with the classifier is recorded as an update that succeeded at once,
+   * with an empty plan and a warning (the original manager's answer), instead of NO_TARGETS.
+   * Default: false.
+   */
+  readonly succeedWithoutTargets?: boolean;
   /**
    * Registry watching: change only these workloads of the classifier (migration templates still run),
    * so a policy of one workload never updates another. Internal only, not in the API; not part of the
@@ -59,6 +74,7 @@ export function createStartUpdate(
   deps: UpdateEngineDeps,
   options: ResolvedUpdateEngineOptions,
   executor: UpdateExecutor,
+  queue: UpdateQueue,
 ): StartUpdate {
   return async (request, context) => {
     const imageInput = typeof request.image === "string" ? request.image.trim() : request.image;
@@ -125,19 +141,7 @@ export function createStartUpdate(
       requestHash: hash,
       overrideQuarantine,
       cancelRequested: false,
-      migrations: plan.migrations.map((migration) => ({
-        template: migration.template,
-        jobName: migration.jobName,
-        phase: "pending",
-        message: "",
-      })),
-      workloads: plan.workloads.map((workload) => ({
-        workload: workload.workload,
-        phase: workload.unchanged ? "unchanged" : "pending",
-        containers: workload.containers.map((container) => ({ ...container })),
-        message: "",
-        patched: false,
-      })),
+      ...initialProgress(plan),
       lastSequence: 0,
     };
 
@@ -149,6 +153,16 @@ export function createStartUpdate(
     if (plan.workloads.length === 0 && plan.migrations.length === 0) {
       const repository = repositoryName(reference);
       const why = plan.warnings.length > 0 ? ` (${plan.warnings.join("; ")})` : "";
+      if (request.succeedWithoutTargets === true) {
+        // The original's answer: an empty update that succeeded. The warning says why nothing changed.
+        const warning = `nothing matched: no workload or migration opted in with classifier "${classifier}" uses repository ${repository}${why}`;
+        const empty = { ...plan, warnings: [...plan.warnings, warning] };
+        deps.logger.warn({ update_id: id, image, classifier, requester }, warning);
+        return create({ ...record, plan: empty, state: "succeeded", phase: "finished", startTime: now, finishTime: now }, [
+          { type: "planned", plan: empty },
+          { type: "finished", state: "succeeded", reason: "" },
+        ]);
+      }
       throw new DomainError(
         "not-found",
         "NO_TARGETS",
@@ -162,7 +176,10 @@ export function createStartUpdate(
         metadata: { workload: workloadKey(refused.workload) },
       });
     }
-    if (!overrideQuarantine) await refuseQuarantined(plan, image, reference.digest);
+    if (!overrideQuarantine) {
+      const quarantined = await findQuarantined(deps.quarantines, plan, image, reference.digest);
+      if (quarantined !== undefined) throw quarantined;
+    }
 
     if (plan.workloads.length > 0 && plan.workloads.every((workload) => workload.unchanged)) {
       // Nothing to change (a retry of an update that succeeded, say): done, with no lock and no write.
@@ -177,6 +194,12 @@ export function createStartUpdate(
     }
 
     const targets = lockTargets(plan);
+    // Queued updates hold no lock, yet a newcomer that shares a target must wait behind them.
+    const waiting = await queue.ahead(targets);
+    if (waiting.queued.length > 0) {
+      if (request.queueIfBusy !== true) throw queuedAhead(waiting.queued[0] ?? "", targets);
+      return enqueue(waiting.behind, waiting.fullTarget);
+    }
     try {
       await deps.locks.acquire(id, targets);
     } catch (error) {
@@ -184,6 +207,12 @@ export function createStartUpdate(
       if (isDomainError(error, "aborted") && idempotencyKey !== undefined) {
         const existing = await deps.store.findByIdempotencyKey(requester, idempotencyKey);
         if (existing !== undefined) return sameRequestOrThrow(existing, hash, idempotencyKey);
+      }
+      if (isDomainError(error, "aborted") && error.reason === "TARGET_BUSY" && request.queueIfBusy === true) {
+        const ahead = await queue.ahead(targets);
+        const holder = error.metadata["update_id"];
+        const behind = holder === undefined || ahead.behind.includes(holder) ? ahead.behind : [holder, ...ahead.behind];
+        return enqueue(behind, ahead.fullTarget);
       }
       throw error;
     }
@@ -202,6 +231,21 @@ export function createStartUpdate(
     executor.launch(created);
     return created;
 
+    /** Records the update as queued behind `behind` (no lock taken), and lets the queue move. */
+    async function enqueue(behind: readonly string[], fullTarget: WorkloadRef | undefined): Promise<UpdateRecord> {
+      if (fullTarget !== undefined) throw queueFull(fullTarget, options.maxQueuedPerTarget);
+      const queued = await create({ ...record, state: "queued", queuedTime: queue.queueTime() }, [
+        { type: "planned", plan },
+        { type: "queued", behind: [...behind] },
+      ]);
+      if (queued.id === id) {
+        deps.logger.info({ update_id: id, behind, image, classifier }, "update queued behind busy targets");
+        // The holder may have finished between the check and the record.
+        void queue.pump();
+      }
+      return queued;
+    }
+
     /** Records the update; on an idempotency race returns (or refuses) the winner instead. */
     async function create(toCreate: UpdateRecord, events: readonly UpdateEventBody[]): Promise<UpdateRecord> {
       try {
@@ -216,21 +260,6 @@ export function createStartUpdate(
     }
   };
 
-  async function refuseQuarantined(plan: UpdatePlan, image: string, digest: string | undefined): Promise<void> {
-    for (const workload of plan.workloads) {
-      if (workload.unchanged) continue;
-      const record = await deps.quarantines.find(workload.workload, image, digest);
-      if (record === undefined) continue;
-      throw new DomainError(
-        "failed-precondition",
-        "IMAGE_QUARANTINED",
-        `${image} is quarantined for ${describeWorkload(workload.workload)}: update ${record.updateId} failed with it ` +
-          `(${record.reason}); clear the quarantine or set override_quarantine`,
-        { metadata: { image: record.image, workload: workloadKey(workload.workload), update_id: record.updateId } },
-      );
-    }
-  }
-
   async function quarantineWarnings(plan: UpdatePlan, image: string, digest: string | undefined): Promise<string[]> {
     const warnings: string[] = [];
     for (const workload of plan.workloads) {
@@ -244,6 +273,16 @@ export function createStartUpdate(
     }
     return warnings;
   }
+}
+
+/** TARGET_BUSY for a caller that did not ask to queue, while queued updates wait for a target. */
+function queuedAhead(queuedId: string, targets: readonly WorkloadRef[]): DomainError {
+  return new DomainError(
+    "aborted",
+    "TARGET_BUSY",
+    `update ${queuedId} is queued for a target of this update (${targets.map(describeWorkload).join(", ")}); set queue_if_busy to queue behind it`,
+    { metadata: { update_id: queuedId, workload: targets[0] === undefined ? "" : workloadKey(targets[0]) } },
+  );
 }
 
 function sameRequestOrThrow(existing: UpdateRecord, hash: string, idempotencyKey: string): UpdateRecord {

@@ -38,6 +38,13 @@ export interface UpdateEngineOptions {
    * resume from the last sequence it got). Bounds the memory one slow client can hold. Default: 256.
    */
   watchBufferSize?: number;
+  /**
+   * How long an update may wait in the queue of a busy target (`queueIfBusy`) before it ends FAILED
+   * with QUEUE_TIMEOUT. Its own update timeout only starts when it leaves the queue. Default: 1 hour.
+   */
+  queueTimeoutMs?: number;
+  /** Updates that may wait behind one target; one more is refused (QUEUE_FULL). Default: 20. */
+  maxQueuedPerTarget?: number;
 }
 
 export type ResolvedUpdateEngineOptions = Required<UpdateEngineOptions>;
@@ -63,6 +70,8 @@ export const defaultUpdateEngineOptions: ResolvedUpdateEngineOptions = {
   rollbackTimeoutMs: 5 * minute,
   watchHeartbeatMs: 15_000,
   watchBufferSize: 256,
+  queueTimeoutMs: 60 * minute,
+  maxQueuedPerTarget: 20,
 };
 
 /** Fills in defaults and rejects values that would make the engine misbehave (a configuration bug). */
@@ -79,6 +88,8 @@ export function resolveUpdateEngineOptions(options: UpdateEngineOptions = {}): R
     "rollbackTimeoutMs",
     "watchHeartbeatMs",
     "watchBufferSize",
+    "queueTimeoutMs",
+    "maxQueuedPerTarget",
   ] as const;
   for (const key of positive) {
     const value = resolved[key];

@@ -10,10 +10,12 @@ import { createGetUpdate } from "./get-update.js";
 import { createListQuarantines, type ListQuarantinesRequest } from "./list-quarantines.js";
 import { createListTargets, type ListTargetsQuery } from "./list-targets.js";
 import { createListUpdates, type ListUpdatesRequest } from "./list-updates.js";
+import { createRecordRefusedUpdate, type RefusedUpdate } from "./record-refused-update.js";
 import { createResumeUnfinished, type ResumeResult } from "./resume-unfinished.js";
 import { createStartUpdate, type RequestContext, type StartUpdateRequest } from "./start-update.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
 import { resolveUpdateEngineOptions, type UpdateEngineOptions } from "./update-engine-options.js";
+import { createUpdateQueue, type UpdateQueue } from "./update-queue.js";
 import { createWatchUpdate, type WatchItem } from "./watch-update.js";
 
 /**
@@ -25,6 +27,8 @@ export interface UpdateManager {
   listTargets(query: ListTargetsQuery): Promise<Page<TargetView>>;
   /** Validates, plans, records and starts an update (or, for a dry run, only plans it). */
   startUpdate(request: StartUpdateRequest, context: RequestContext): Promise<UpdateRecord>;
+  /** Records a refused request as a FAILED update with the reason (the original's REST clients poll for it). */
+  recordRefusedUpdate(refused: RefusedUpdate): Promise<UpdateRecord>;
   /** NOT_FOUND (UPDATE_NOT_FOUND) for an unknown id. */
   getUpdate(id: string): Promise<UpdateRecord>;
   listUpdates(request: ListUpdatesRequest): Promise<Page<UpdateRecord>>;
@@ -49,20 +53,36 @@ export interface UpdateManager {
 
 export function createUpdateManager(deps: UpdateEngineDeps, options: UpdateEngineOptions = {}): UpdateManager {
   const resolved = resolveUpdateEngineOptions(options);
-  const executor = createUpdateExecutor(deps, resolved);
+  let queue: UpdateQueue | undefined;
+  const executor = createUpdateExecutor(deps, resolved, () => void queue?.pump());
+  queue = createUpdateQueue(deps, resolved, executor);
   const listTargets = createListTargets(deps, resolved);
+  /** Executions ended and the queue's pass after them ran (it may have launched the next update). */
+  const whenIdle = async () => {
+    await executor.whenIdle();
+    await queue.whenIdle();
+  };
   return {
     listTargets: async (query) => listTargets(query),
-    startUpdate: createStartUpdate(deps, resolved, executor),
+    startUpdate: createStartUpdate(deps, resolved, executor, queue),
+    recordRefusedUpdate: createRecordRefusedUpdate(deps, resolved),
     getUpdate: createGetUpdate(deps),
     listUpdates: createListUpdates(deps),
-    cancelUpdate: createCancelUpdate(deps, executor),
+    cancelUpdate: createCancelUpdate(deps, executor, queue),
     watchUpdate: createWatchUpdate(deps, resolved),
     listQuarantines: createListQuarantines(deps),
     clearQuarantine: createClearQuarantine(deps),
-    resumeUnfinished: createResumeUnfinished(deps, executor),
-    whenIdle: () => executor.whenIdle(),
-    shutdown: () => executor.shutdown(),
-    stepDown: () => executor.haltAll(),
+    resumeUnfinished: createResumeUnfinished(deps, executor, queue),
+    whenIdle,
+    shutdown: async () => {
+      queue.stop(false);
+      await executor.shutdown();
+      await queue.whenIdle();
+    },
+    stepDown: async () => {
+      queue.stop(true);
+      await executor.haltAll();
+      await queue.whenIdle();
+    },
   };
 }

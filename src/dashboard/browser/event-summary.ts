@@ -39,6 +39,8 @@ export function eventSummary(event: UpdateEvent): string {
       return kind.value.success
         ? "Rollback finished: every changed workload restored"
         : `Rollback finished with ${list(kind.value.remaining)} not restored`;
+    case "queued":
+      return `Queued behind ${kind.value.behindUpdateIds.join(", ") || "busy targets"}: it runs when they have finished`;
     case "cancelRequested":
       return `Cancel requested by ${kind.value.requester}${kind.value.reason ? `: ${kind.value.reason}` : ""}`;
     case "finished":

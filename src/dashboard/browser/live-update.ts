@@ -156,11 +156,22 @@ export function applyEvent(model: LiveUpdate, event: UpdateEvent): LiveUpdate {
   const { kind } = event;
   switch (kind.case) {
     case "planned":
+      // Planned again as it leaves the queue: the new plan replaces the first one.
+      if (model.state === UpdateState.QUEUED) {
+        return {
+          ...next,
+          state: UpdateState.PENDING,
+          migrations: plannedMigrations(kind.value.plan),
+          workloads: plannedWorkloads(kind.value.plan),
+        };
+      }
       return {
         ...next,
         migrations: model.migrations.length > 0 ? model.migrations : plannedMigrations(kind.value.plan),
         workloads: model.workloads.length > 0 ? model.workloads : plannedWorkloads(kind.value.plan),
       };
+    case "queued":
+      return { ...next, state: UpdateState.QUEUED };
     case "migrationStarted":
       return {
         ...next,

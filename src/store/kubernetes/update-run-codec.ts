@@ -24,6 +24,8 @@ export interface UpdateRunSpec {
   idempotencyKey?: string;
   requestHash?: string;
   createTime: string;
+  /** Set for an update accepted into a queue: a run whose status is not written yet is queued, not pending. */
+  queuedTime?: string;
   updateTimeoutMs: number;
   overrideQuarantine: boolean;
   targetCount: number;
@@ -163,6 +165,7 @@ export function toUpdateRunObject(record: UpdateRecord, namespace: string): Upda
       ...(record.idempotencyKey === undefined ? {} : { idempotencyKey: record.idempotencyKey }),
       ...(record.requestHash === undefined ? {} : { requestHash: record.requestHash }),
       createTime: record.createTime.toISOString(),
+      ...(record.queuedTime === undefined ? {} : { queuedTime: record.queuedTime.toISOString() }),
       updateTimeoutMs: record.updateTimeoutMs,
       overrideQuarantine: record.overrideQuarantine,
       targetCount:
@@ -179,6 +182,8 @@ interface StoredProgress {
   state: UpdateState;
   migrations: MigrationStatus[];
   workloads: WorkloadStatus[];
+  /** The plan made when it left the queue (spec.queuedTime); the spec keeps the one made when it was accepted. */
+  plan?: UpdatePlan;
 }
 
 /** The status for a record and its whole event log (which must end at record.lastSequence). */
@@ -209,10 +214,18 @@ export function toUpdateRunStatus(
   const stored: StoredEvent[] = events.map((event) => {
     const { updateId: _updateId, time, ...rest } = event;
     const copy: StoredEvent = { ...(rest as Omit<UpdateEvent, "time" | "updateId">), time: time.toISOString() };
-    if (event.type === "planned" && JSON.stringify(event.plan) === JSON.stringify(record.plan)) copy.plan = "spec";
+    // A queued update is planned again: its first plan (the spec's) and its current one may differ.
+    if (event.type === "planned" && record.queuedTime === undefined && JSON.stringify(event.plan) === JSON.stringify(record.plan)) {
+      copy.plan = "spec";
+    }
     return copy;
   });
-  const progress: StoredProgress = { state: record.state, migrations: record.migrations, workloads: record.workloads };
+  const progress: StoredProgress = {
+    state: record.state,
+    migrations: record.migrations,
+    workloads: record.workloads,
+    ...(record.queuedTime === undefined ? {} : { plan: record.plan }),
+  };
   const terminal = isTerminal(record.state);
   return {
     phase: phaseName(record.state),
@@ -252,23 +265,26 @@ export interface DecodedRun {
 export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
   const { spec } = object;
   const status = object.status ?? {};
-  const plan = decompress<UpdatePlan>(spec.plan);
+  const specPlan = decompress<UpdatePlan>(spec.plan);
   const progress = status.progress === undefined ? undefined : decompress<StoredProgress>(status.progress);
+  const plan = progress?.plan ?? specPlan;
   const stored = status.events === undefined ? [] : decompress<StoredEvent[]>(status.events);
   const events = stored.map((event) => {
     const restored = { ...event, time: new Date(event.time), updateId: spec.id } as UpdateEvent & { plan?: unknown };
-    if (event.type === "planned" && event.plan === "spec") restored.plan = plan;
+    if (event.type === "planned" && event.plan === "spec") restored.plan = specPlan;
     return restored as UpdateEvent;
   });
   const record: UpdateRecord = {
     id: spec.id,
-    state: progress?.state ?? stateFromPhase(status.phase) ?? "pending",
+    // Created, its first status not written yet: queued when it was accepted into a queue.
+    state: progress?.state ?? stateFromPhase(status.phase) ?? (spec.queuedTime === undefined ? "pending" : "queued"),
     phase: (status.step as UpdateRecord["phase"] | undefined) ?? "planning",
     image: spec.image,
     classifier: spec.classifier,
     requester: spec.requester,
     plan,
     createTime: new Date(spec.createTime),
+    ...(spec.queuedTime === undefined ? {} : { queuedTime: new Date(spec.queuedTime) }),
     ...(status.startTime ? { startTime: new Date(status.startTime) } : {}),
     ...(status.finishTime ? { finishTime: new Date(status.finishTime) } : {}),
     reason: status.reason ?? "",
@@ -331,6 +347,8 @@ function describeEvent(event: UpdateEvent): string {
       return `${event.reason} (${event.workloads.length} workloads to restore)`;
     case "rollback-finished":
       return event.success ? "every patched workload restored" : `${event.remaining.length} workloads not restored`;
+    case "queued":
+      return `behind ${event.behind.join(", ")}`;
     case "cancel-requested":
       return `by ${event.requester || "an unknown caller"}${event.reason ? `: ${event.reason}` : ""}`;
     case "finished":

@@ -83,7 +83,16 @@ export function createHarness(options: HarnessOptions = {}) {
       const record = await store.get(id);
       if (record === undefined) throw new Error(`update ${id} is not recorded`);
       if (isTerminal(record.state)) {
-        await engine.whenIdle();
+        // An execution's end lets the queue launch the next update: idle only once that one ended too.
+        let idle = false;
+        const waiting = engine.whenIdle().then(() => {
+          idle = true;
+        });
+        for (let waited = 0; !idle; waited += stepMs) {
+          if (waited >= within) throw new Error(`the engine is still busy ${within}ms after update ${id} finished`);
+          await clock.advanceAsync(stepMs);
+        }
+        await waiting;
         return (await store.get(id))!;
       }
       if (elapsed >= within) throw new Error(`update ${id} still ${record.state}/${record.phase} after ${within}ms`);

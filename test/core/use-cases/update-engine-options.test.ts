@@ -14,6 +14,8 @@ describe("update engine options", () => {
       rollbackTimeoutMs: 5 * 60_000,
       watchHeartbeatMs: 15_000,
       watchBufferSize: 256,
+      queueTimeoutMs: 3600_000,
+      maxQueuedPerTarget: 20,
     });
   });
 

@@ -25,6 +25,12 @@ describe("one line per event in the live view's log", () => {
     ).toBe("Deployment shop/web patched: web → shop/web:1.5.0");
   });
 
+  it("says what a queued update waits for", () => {
+    expect(eventSummary(event(2, { case: "queued", value: { behindUpdateIds: ["u0", "u9"] } }))).toBe(
+      "Queued behind u0, u9: it runs when they have finished",
+    );
+  });
+
   it("describes the rollback and the terminal state with its reason", () => {
     expect(eventSummary(event(4, { case: "rollbackStarted", value: { reason: "web failed", workloads: [deployment("web")] } }))).toBe(
       "Rollback started (web failed): restoring Deployment shop/web",

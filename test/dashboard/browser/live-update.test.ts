@@ -61,6 +61,16 @@ describe("the live view's model of one update", () => {
     expect(model.rollback).toBeUndefined();
   });
 
+  it("shows a queued update as QUEUED, then its new plan and PENDING when it leaves the queue", () => {
+    const start = liveUpdateFrom(pendingUpdate());
+    const queued = fold(start, event(1, { case: "planned", value: {} }), event(2, { case: "queued", value: { behindUpdateIds: ["u0"] } }));
+    expect(queued.state).toBe(UpdateState.QUEUED);
+    const replanned = fold(queued, event(3, { case: "planned", value: { plan: { workloads: [{ workload: worker }] } } }));
+    expect(replanned.state).toBe(UpdateState.PENDING);
+    expect(replanned.workloads.map((w) => w.ref?.name)).toEqual(["worker"]);
+    expect(replanned.migrations).toEqual([]);
+  });
+
   it("prefers the update's own status lists once it has them", () => {
     const update = pendingUpdate();
     update.state = UpdateState.RUNNING;

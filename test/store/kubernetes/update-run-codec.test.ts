@@ -57,6 +57,31 @@ describe("UpdateRun codec", () => {
     ]);
   });
 
+  it("keeps a queued run's queue time, and the plan it got when it left the queue beside the spec's first one", () => {
+    const queuedTime = new Date("2025-01-01T00:00:01.25Z");
+    const queued = aRecord("u-q", { state: "queued", queuedTime });
+    const first = queued.plan;
+    const object = toUpdateRunObject(queued, "update-manager");
+    const queuedEvents = numbered("u-q", [{ type: "planned", plan: first }, { type: "queued", behind: ["u-0"] }]);
+    queued.lastSequence = 2;
+    const asQueued = fromUpdateRunObject(JSON.parse(JSON.stringify({ ...object, status: toUpdateRunStatus(queued, queuedEvents, "pod-a") })));
+    expect(asQueued.record).toEqual(queued);
+    expect(toUpdateRunStatus(queued, queuedEvents, "pod-a").phase).toBe("Queued");
+    // Between its creation and its first status write, a reader (a new leader resuming runs) sees it queued.
+    expect(fromUpdateRunObject(JSON.parse(JSON.stringify(object))).record).toMatchObject({ state: "queued", queuedTime });
+
+    // Planned again on leaving the queue: the image it replaces changed meanwhile.
+    const second = {
+      ...first,
+      workloads: first.workloads.map((w) => ({ ...w, containers: w.containers.map((c) => ({ ...c, currentImage: `${c.currentImage}-next` })) })),
+    };
+    const leaving: UpdateRecord = { ...structuredClone(queued), state: "pending", plan: second, lastSequence: 3 };
+    const events = numbered("u-q", [{ type: "planned", plan: first }, { type: "queued", behind: ["u-0"] }, { type: "planned", plan: second }]);
+    const decoded = fromUpdateRunObject(JSON.parse(JSON.stringify({ ...object, status: toUpdateRunStatus(leaving, events, "pod-a") })));
+    expect(decoded.record).toEqual(leaving);
+    expect(decoded.events).toEqual(events);
+  });
+
   it("reads a run whose status was never written as pending with no events", () => {
     const record = aRecord("u-2");
     const decoded = fromUpdateRunObject(JSON.parse(JSON.stringify(toUpdateRunObject(record, "update-manager"))));

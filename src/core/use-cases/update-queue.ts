@@ -1,0 +1,316 @@
+import { DomainError, isDomainError } from "../domain/domain-error.js";
+import { parseUpdateImage } from "../domain/image-reference.js";
+import type { UpdateRecord, UpdateState } from "../domain/update.js";
+import { isTerminal } from "../domain/update.js";
+import type { UpdateEventBody } from "../domain/update-event.js";
+import { type WorkloadRef, workloadKey } from "../domain/workload.js";
+import type { UpdateStore } from "../ports/update-store.js";
+import { type UpdateExecutor, cancelReason } from "./execute-update.js";
+import { findQuarantined } from "./find-quarantined.js";
+import { initialProgress } from "./initial-progress.js";
+import { lockTargets } from "./lock-targets.js";
+import { planUpdate } from "./plan-update.js";
+import type { UpdateEngineDeps } from "./update-engine-deps.js";
+import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
+
+/** What waits for a set of targets, as `UpdateQueue.ahead` sees it. */
+export interface QueueView {
+  /** Unfinished updates that share a target with the set, oldest first (running ones, then queued ones). */
+  readonly behind: readonly string[];
+  /** The queued updates among them (they hold no lock, yet a newcomer must not overtake them). */
+  readonly queued: readonly string[];
+  /** A target that already has `maxQueuedPerTarget` queued updates, if any. */
+  readonly fullTarget: WorkloadRef | undefined;
+}
+
+/**
+ * Updates that wait for busy targets (state `queued`): first in first out per target, and never
+ * overtaken by a later update that shares a target. The queue is the store itself (queued records,
+ * ordered by `queuedTime`), so it survives restarts and leader changes; only the leader moves it.
+ * A queued update holds no lock; when its turn comes it is planned again from the cache (the images
+ * it would replace may have changed), checked again (quarantine, updatable), locked and launched.
+ * A wait longer than `queueTimeoutMs` ends it FAILED (QUEUE_TIMEOUT).
+ */
+export interface UpdateQueue {
+  /**
+   * The queue time of an update joining now: the clock's time, but always later than the previous
+   * one this process gave, so updates queued within one millisecond keep their arrival order (also
+   * after a restart: the order is read back from the recorded times).
+   */
+  queueTime(): Date;
+  /** What is ahead of an update with these targets (read from the store). */
+  ahead(targets: readonly WorkloadRef[]): Promise<QueueView>;
+  /** Lets the queue move: after an enqueue, an execution's end, a resume. Resolves when done. */
+  pump(): Promise<void>;
+  /**
+   * Ends a queued update as cancelled (serialised with the queue's own moves). Undefined when the
+   * update is not queued any more (it runs, or another replica must do it).
+   */
+  cancel(id: string, reason: string, requester: string): Promise<UpdateRecord | undefined>;
+  /** Resolves when nothing is being moved. */
+  whenIdle(): Promise<void>;
+  /** Stops moving the queue and its timers (shutdown; or step-down with `resumable`). */
+  stop(resumable: boolean): void;
+}
+
+const activeStates: readonly UpdateState[] = ["queued", "pending", "running", "rolling-back"];
+
+export function createUpdateQueue(
+  deps: UpdateEngineDeps,
+  options: ResolvedUpdateEngineOptions,
+  executor: UpdateExecutor,
+): UpdateQueue {
+  const timers = new Map<string, () => void>();
+  let lastQueueTime = Number.NEGATIVE_INFINITY;
+  let chain: Promise<unknown> = Promise.resolve();
+  let pumpWaiting: Promise<void> | undefined;
+  let closed = false;
+  const log = deps.logger.child({ component: "update-queue" });
+
+  const canMove = () => !closed && (deps.canExecute === undefined || deps.canExecute());
+
+  function serialised<T>(task: () => Promise<T>): Promise<T> {
+    const run = chain.then(task);
+    chain = run.catch(() => undefined);
+    return run;
+  }
+
+  function order(a: UpdateRecord, b: UpdateRecord): number {
+    const at = (record: UpdateRecord) => (record.queuedTime ?? record.createTime).getTime();
+    return at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  }
+
+  async function moveOnce(): Promise<void> {
+    if (!canMove()) return;
+    const active = await listActive(deps.store);
+    const blocked = new Set<string>();
+    for (const record of active) {
+      if (record.state !== "queued") for (const target of lockTargets(record.plan)) blocked.add(workloadKey(target));
+    }
+    const queued = active.filter((record) => record.state === "queued").sort(order);
+    const stillQueued = new Set<string>();
+    for (const record of queued) {
+      if (!canMove()) return;
+      const keys = lockTargets(record.plan).map(workloadKey);
+      try {
+        if (record.cancelRequested) {
+          await end(record, "cancelled", await recordedCancelReason(record));
+          continue;
+        }
+        const waitedMs = deps.clock.now().getTime() - (record.queuedTime ?? record.createTime).getTime();
+        if (waitedMs >= options.queueTimeoutMs) {
+          await end(
+            record,
+            "failed",
+            `QUEUE_TIMEOUT: waited ${Math.round(waitedMs / 1000)} s for busy targets, longer than the queue timeout ` +
+              `(${Math.round(options.queueTimeoutMs / 1000)} s); nothing was changed`,
+          );
+          continue;
+        }
+        if (keys.some((key) => blocked.has(key)) || !(await leave(record, blocked))) {
+          stillQueued.add(record.id);
+          arm(record);
+        }
+      } catch (error) {
+        if (!canMove()) return;
+        log.error({ err: error, update_id: record.id }, "moving a queued update failed; it stays queued");
+        stillQueued.add(record.id);
+        arm(record);
+      } finally {
+        for (const key of keys) blocked.add(key);
+      }
+    }
+    for (const [id, cancelTimer] of timers) {
+      if (stillQueued.has(id)) continue;
+      cancelTimer();
+      timers.delete(id);
+    }
+  }
+
+  /** Its turn: plans again, checks, locks and launches it. False when it must wait on (its targets changed and are busy). */
+  async function leave(queued: UpdateRecord, blocked: Set<string>): Promise<boolean> {
+    const reference = parseUpdateImage(queued.image);
+    const { plan, notUpdatable } = planUpdate({
+      image: queued.image,
+      reference,
+      classifier: queued.classifier,
+      updateId: queued.id,
+      workloads: deps.cluster.listWorkloads(),
+      keys: deps.keys,
+      legacyAnnotation: options.legacyAnnotation,
+    });
+    const targets = lockTargets(plan);
+    if (targets.some((target) => blocked.has(workloadKey(target)))) {
+      for (const target of targets) blocked.add(workloadKey(target));
+      return false;
+    }
+    if (plan.workloads.length === 0 && plan.migrations.length === 0) {
+      await end(queued, "failed", `NO_TARGETS: no workload or migration uses ${queued.image} with classifier "${queued.classifier}" any more`);
+      return true;
+    }
+    const refused = notUpdatable[0];
+    if (refused !== undefined) {
+      await end(queued, "failed", `TARGET_NOT_UPDATABLE: ${refused.reason}`);
+      return true;
+    }
+    if (!queued.overrideQuarantine) {
+      const quarantined = await findQuarantined(deps.quarantines, plan, queued.image, reference.digest);
+      if (quarantined !== undefined) {
+        await end(queued, "failed", `IMAGE_QUARANTINED: ${quarantined.message}`);
+        return true;
+      }
+    }
+    const next: UpdateRecord = { ...structuredClone(queued), plan, ...initialProgress(plan) };
+    if (targets.length === 0) {
+      // Every target already runs the image: done, without a lock.
+      const now = deps.clock.now();
+      next.startTime = now;
+      await end(next, "succeeded", "", [{ type: "planned", plan }]);
+      return true;
+    }
+    try {
+      await deps.locks.acquire(queued.id, targets);
+    } catch (error) {
+      if (!isDomainError(error, "aborted")) throw error;
+      // Held by an update this replica does not know of yet (another replica's, a resume): wait on.
+      for (const target of targets) blocked.add(workloadKey(target));
+      return false;
+    }
+    next.state = "pending";
+    next.phase = "planning";
+    try {
+      await deps.store.save(next, [{ type: "planned", plan }]);
+    } catch (error) {
+      await deps.locks.release(queued.id, targets).catch(() => undefined);
+      throw error;
+    }
+    log.info({ update_id: queued.id, waited_ms: deps.clock.now().getTime() - (queued.queuedTime ?? queued.createTime).getTime() }, "queued update leaves the queue");
+    executor.launch(next);
+    return true;
+  }
+
+  async function end(record: UpdateRecord, state: UpdateState, reason: string, events: readonly UpdateEventBody[] = []) {
+    const now = deps.clock.now();
+    record.state = state;
+    record.phase = "finished";
+    record.finishTime = now;
+    record.reason = reason;
+    await deps.store.save(record, [...events, { type: "finished", state, reason }]);
+    timers.get(record.id)?.();
+    timers.delete(record.id);
+    log.info({ update_id: record.id, state, reason }, "queued update finished without running");
+  }
+
+  async function recordedCancelReason(record: UpdateRecord): Promise<string> {
+    const events = await deps.store.readEvents(record.id, 0);
+    const request = events.findLast((event) => event.type === "cancel-requested");
+    return request?.type === "cancel-requested" ? cancelReason(request.requester, request.reason) : cancelReason("", "");
+  }
+
+  function arm(record: UpdateRecord): void {
+    if (timers.has(record.id)) return;
+    const due = (record.queuedTime ?? record.createTime).getTime() + options.queueTimeoutMs - deps.clock.now().getTime();
+    timers.set(
+      record.id,
+      deps.clock.setTimer(Math.max(0, due), () => {
+        timers.delete(record.id);
+        void queue.pump();
+      }),
+    );
+  }
+
+  const queue: UpdateQueue = {
+    queueTime() {
+      lastQueueTime = Math.max(deps.clock.now().getTime(), lastQueueTime + 1);
+      return new Date(lastQueueTime);
+    },
+
+    async ahead(targets) {
+      const keys = new Set(targets.map(workloadKey));
+      const sharing = (await listActive(deps.store))
+        .filter((record) => lockTargets(record.plan).some((target) => keys.has(workloadKey(target))))
+        .sort((a, b) => (a.state === "queued" ? 1 : 0) - (b.state === "queued" ? 1 : 0) || order(a, b));
+      const queued = sharing.filter((record) => record.state === "queued");
+      let fullTarget: WorkloadRef | undefined;
+      for (const target of targets) {
+        const key = workloadKey(target);
+        const waiting = queued.filter((record) => lockTargets(record.plan).some((other) => workloadKey(other) === key));
+        if (waiting.length >= options.maxQueuedPerTarget) {
+          fullTarget = target;
+          break;
+        }
+      }
+      // Holders this store does not list yet (a lock taken by an update being recorded right now).
+      const behind = sharing.map((record) => record.id);
+      for (const target of targets) {
+        const holder = deps.locks.holder(target);
+        if (holder !== undefined && !behind.includes(holder)) behind.unshift(holder);
+      }
+      return { behind, queued: queued.map((record) => record.id), fullTarget };
+    },
+
+    pump() {
+      if (!canMove()) return Promise.resolve();
+      // One waiting pass covers every request made before it starts.
+      if (pumpWaiting !== undefined) return pumpWaiting;
+      const pass = serialised(async () => {
+        pumpWaiting = undefined;
+        await moveOnce();
+      }).catch((error: unknown) => {
+        if (canMove()) log.error({ err: error }, "moving the update queue failed");
+      });
+      pumpWaiting = pass;
+      return pass;
+    },
+
+    cancel(id, reason, requester) {
+      if (!canMove()) return Promise.resolve(undefined);
+      return serialised(async () => {
+        const stored = await deps.store.get(id);
+        if (stored === undefined || stored.state !== "queued") return undefined;
+        stored.cancelRequested = true;
+        const finished = { ...stored };
+        await end(finished, "cancelled", cancelReason(requester, reason), [{ type: "cancel-requested", reason, requester }]);
+        void queue.pump();
+        return structuredClone(finished);
+      });
+    },
+
+    async whenIdle() {
+      for (;;) {
+        const current = chain;
+        await current;
+        if (current === chain) return;
+      }
+    },
+
+    stop(resumable) {
+      if (!resumable) closed = true;
+      for (const cancelTimer of timers.values()) cancelTimer();
+      timers.clear();
+    },
+  };
+  return queue;
+}
+
+/** Every unfinished update, from the store's listing (the cache on Kubernetes). */
+async function listActive(store: UpdateStore): Promise<UpdateRecord[]> {
+  const all: UpdateRecord[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await store.list({ pageSize: 500, states: activeStates, ...(pageToken === undefined ? {} : { pageToken }) });
+    all.push(...page.items.filter((record) => !isTerminal(record.state)));
+    pageToken = page.nextPageToken || undefined;
+  } while (pageToken !== undefined);
+  return all;
+}
+
+/** QUEUE_FULL: too many updates already wait for `target`. */
+export function queueFull(target: WorkloadRef, max: number): DomainError {
+  return new DomainError(
+    "resource-exhausted",
+    "QUEUE_FULL",
+    `${max} updates already wait for ${workloadKey(target)}; retry when one of them has run`,
+    { metadata: { workload: workloadKey(target) } },
+  );
+}
