@@ -204,7 +204,8 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       if (entry?.size === 0) holders.delete(key);
     }
     heldBy.delete(name);
-    if (decoded === undefined || isTerminal(decoded.record.state)) return;
+    // A queued run holds nothing yet: it takes its locks when it leaves the queue.
+    if (decoded === undefined || isTerminal(decoded.record.state) || decoded.record.state === "queued") return;
     const keys = lockTargets(decoded.record.plan).map(workloadKey);
     for (const key of keys) {
       let entry = holders.get(key);
@@ -614,7 +615,7 @@ async function writeSave(record: UpdateRecord, bodies: readonly UpdateEventBody[
         );
       }
       createdHere.add(created.metadata.name);
-      if (options.settleTargetRaces === true && !isTerminal(record.state)) await settleRace(record, created);
+      if (options.settleTargetRaces === true && !isTerminal(record.state) && record.state !== "queued") await settleRace(record, created);
       const added = number(record.id, [], events);
       const stored = { ...structuredClone(record), lastSequence: added.length };
       try {
