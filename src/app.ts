@@ -23,7 +23,9 @@ import type { DashboardAssets } from "./dashboard/dashboard-assets.js";
 import { createDashboardHandler } from "./dashboard/dashboard-handler.js";
 import { createEngineStartup } from "./engine-startup.js";
 import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-store.js";
+import { createFailureMetrics } from "./telemetry/failure-metrics.js";
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
+import { lockHolderState } from "./core/use-cases/lock-holder-state.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
 import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
@@ -117,6 +119,7 @@ export async function createApplication(deps: {
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
+  const countFailure = deps.metrics === undefined ? undefined : createFailureMetrics(deps.metrics);
   const keys = createMetadataKeys(config.keyPrefix);
   const injected = deps.cluster;
   // The Kubernetes adapters (and client-node) are loaded only when a real cluster is used.
@@ -144,22 +147,25 @@ export async function createApplication(deps: {
       identity: config.identity,
       leaderElection: config.leaderElection,
       retention: config.retention,
+      ...(countFailure === undefined ? {} : { countFailure }),
     });
   }
   // --- end durable updates
   const store = persistence?.store ?? createMemoryUpdateStore({ clock });
-  const engineQuarantines = createMemoryQuarantineStore(); // Shared with the registry watcher.
+  // Shared with the registry watcher.
+  const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
   const manager = createUpdateManager(
     {
       cluster,
       store,
       quarantines: persistence?.quarantines ?? engineQuarantines,
-      locks: persistence?.locks ?? createMemoryTargetLocks(),
+      locks: persistence?.locks ?? createMemoryTargetLocks({ clock, updateState: lockHolderState(store) }),
       ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
       clock,
       newId: randomUUID,
       keys,
       logger: logger.child({ component: "engine" }),
+      ...(countFailure === undefined ? {} : { countFailure }),
     },
     {
       legacyAnnotation: config.legacyAnnotation,
@@ -195,6 +201,8 @@ export async function createApplication(deps: {
     insecureDemo: config.insecureDemo,
     clock,
     audit: logger.child({ component: "audit" }),
+    logger: logger.child({ component: "auth" }),
+    ...(countFailure === undefined ? {} : { countFailure }),
     findUpdate: updateFinder((id) => manager.getUpdate(id)),
   });
 

@@ -1,5 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { Clock } from "../core/ports/clock.js";
+import type { CountFailure } from "../core/ports/failure-counter.js";
+import type { CoreLogger } from "../core/ports/logger.js";
 import { createAccessControlInterceptor } from "./access-control-interceptor.js";
 import type { AuditLogger } from "./audit-log.js";
 import { createAuthenticator } from "./authenticator.js";
@@ -20,6 +22,10 @@ export interface AccessControlDeps {
   readonly findUpdate?: FindUpdate;
   /** For the issuers' keys. Default: the global fetch. */
   readonly fetch?: typeof fetch;
+  /** Where failed refreshes of the issuers' keys are reported. Default: silentLogger. */
+  readonly logger?: CoreLogger;
+  /** Counts failed refreshes of the issuers' keys. Default: none. */
+  readonly countFailure?: CountFailure;
 }
 
 /**
@@ -34,7 +40,13 @@ export function createAccessControl(deps: AccessControlDeps): Interceptor {
   const oidc =
     config.oidc === undefined
       ? undefined
-      : createOidcVerifier({ config: config.oidc, clock: deps.clock, ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }) });
+      : createOidcVerifier({
+          config: config.oidc,
+          clock: deps.clock,
+          ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+          ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+          ...(deps.countFailure === undefined ? {} : { countFailure: deps.countFailure }),
+        });
   const authenticate = createAuthenticator({
     keys: config.keys,
     ...(deps.fullScopeKey === undefined ? {} : { fullScopeKey: deps.fullScopeKey }),

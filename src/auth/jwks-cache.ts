@@ -1,5 +1,7 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import type { Clock } from "../core/ports/clock.js";
+import type { CountFailure } from "../core/ports/failure-counter.js";
+import { type CoreLogger, silentLogger } from "../core/ports/logger.js";
 
 export interface JwksCacheOptions {
   /** The issuer exactly as its tokens' `iss` says; discovery reads `<issuer>/.well-known/openid-configuration`. */
@@ -21,6 +23,10 @@ export interface JwksCacheOptions {
   readonly maxResponseBytes?: number;
   /** Default: the global fetch. */
   readonly fetch?: typeof fetch;
+  /** Where a failed refresh (the cached keys stay in use) is reported. Default: silentLogger. */
+  readonly logger?: CoreLogger;
+  /** Counts a failed refresh (`jwks-refresh`). Default: none. */
+  readonly countFailure?: CountFailure;
 }
 
 /** The issuer's keys cannot be fetched (network, HTTP status, bad document): not the caller's fault. */
@@ -57,6 +63,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
   const doFetch = options.fetch ?? globalThis.fetch;
   const issuer = options.issuer.replace(/\/+$/, "");
+  const logger = options.logger ?? silentLogger;
 
   let jwksUri = options.jwksUri;
   let local: ReturnType<typeof createLocalJWKSet> | undefined;
@@ -155,8 +162,11 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     if (local === undefined) {
       await reloadUnlessRecent();
     } else if (now() - fetchedAt >= maxAgeMs) {
-      // Stale: refresh, but a failed refresh keeps the keys we have.
-      await reloadUnlessRecent().catch(() => undefined);
+      // Stale: refresh, but a failed refresh keeps the keys we have (and says so: they may have been revoked).
+      await reloadUnlessRecent().catch((error: unknown) => {
+        logger.warn({ err: error, issuer }, "refreshing the issuer's signing keys failed; the cached keys stay in use");
+        options.countFailure?.("jwks-refresh");
+      });
     }
     if (local === undefined) throw unavailable(`the signing keys of ${issuer} are not available yet`);
     try {

@@ -1,6 +1,8 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { DomainError } from "../core/domain/domain-error.js";
 import type { Clock } from "../core/ports/clock.js";
+import type { CountFailure } from "../core/ports/failure-counter.js";
+import type { CoreLogger } from "../core/ports/logger.js";
 import type { AccessPrincipal } from "./access-principal.js";
 import { matchClaimRules } from "./claim-rules.js";
 import { createJwksCache, type JwksCache, JwksUnavailableError } from "./jwks-cache.js";
@@ -13,6 +15,10 @@ export interface OidcVerifierOptions {
   readonly fetch?: typeof fetch;
   /** Time limit of one key fetch. Default: 5 000 ms. */
   readonly fetchTimeoutMs?: number;
+  /** Where failed key refreshes are reported. Default: silentLogger. */
+  readonly logger?: CoreLogger;
+  /** Counts failed key refreshes. Default: none. */
+  readonly countFailure?: CountFailure;
 }
 
 export interface OidcVerifier {
@@ -53,6 +59,8 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       minRefreshIntervalMs: config.jwksRefreshIntervalSeconds * 1000,
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       ...(options.fetchTimeoutMs === undefined ? {} : { timeoutMs: options.fetchTimeoutMs }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.countFailure === undefined ? {} : { countFailure: options.countFailure }),
     });
     byIssuer.set(issuer.issuer, { issuer, cache });
   }

@@ -33,6 +33,8 @@ export interface RegistryClientOptions {
   defaultRetryAfterMs?: number;
   /** Token lifetime when the token server's response has no `expires_in`. Default: 60 s (the spec's default). */
   defaultTokenLifetimeMs?: number;
+  /** Bearer tokens kept (expired ones are evicted as new ones arrive); past it the oldest goes. Default: 1000. */
+  maxCachedTokens?: number;
   /** Largest response body read (tag lists, manifests); larger is an `invalid` error. Default: 8 MiB. */
   maxResponseBytes?: number;
   /** Called after every HTTP request, e.g. `createRequestCounter().onRequest`. Default: none. */

@@ -1,3 +1,4 @@
+import { createTokenCache } from "./token-cache.js";
 import { createHash } from "node:crypto";
 import { type ImageReference, parseImageReference } from "../core/domain/image-reference.js";
 import { type Clock, systemClock } from "../core/ports/clock.js";
@@ -54,11 +55,6 @@ export interface RegistryClient {
   getManifest(image: ImageReference | string, options?: CallOptions): Promise<Manifest>;
 }
 
-interface CachedToken {
-  readonly token: string;
-  readonly expiresAtMs: number;
-}
-
 /** What the client learned about one registry host. */
 interface RegistryState {
   readonly limiter: ConcurrencyLimiter;
@@ -106,7 +102,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const userAgent = options.userAgent ?? "update-manager";
 
   const states = new Map<string, RegistryState>();
-  const tokens = new Map<string, CachedToken>();
+  const tokens = createTokenCache({ now: () => clock.now().getTime(), maxEntries: options.maxCachedTokens ?? 1000 });
   const nowMs = () => clock.now().getTime();
   const sleep = (ms: number, signal: AbortSignal | undefined) =>
     new Promise<void>((resolve, reject) => {
@@ -301,10 +297,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       typeof parsed.expires_in === "number" && parsed.expires_in > 0 ? parsed.expires_in * 1000 : defaultTokenLifetimeMs;
     // Renew a little early so a token never expires in flight.
     const marginMs = Math.min(5_000, lifetimeMs / 10);
-    tokens.set(tokenKey(operation.registry, scope, credentials), {
-      token,
-      expiresAtMs: nowMs() + lifetimeMs - marginMs,
-    });
+    tokens.set(tokenKey(operation.registry, scope, credentials), token, nowMs() + lifetimeMs - marginMs);
     return token;
   }
 
@@ -331,7 +324,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       }
       const key = tokenKey(operation.registry, scope, credentials);
       const cached = tokens.get(key);
-      if (!refresh && cached !== undefined && cached.expiresAtMs > nowMs()) return `Bearer ${cached.token}`;
+      if (!refresh && cached !== undefined) return `Bearer ${cached}`;
       tokens.delete(key);
       return `Bearer ${await fetchToken(operation, state, challenge, scope, credentials, call?.signal)}`;
     };

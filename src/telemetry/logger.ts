@@ -1,7 +1,7 @@
 import pino, { type DestinationStream, type Logger } from "pino";
 import pretty from "pino-pretty";
 import type { LogFormat, LogLevel } from "../config/config.js";
-import { redactSecrets } from "./redact-secrets.js";
+import { redactSecrets, redactText } from "./redact-secrets.js";
 
 export type { Logger } from "pino";
 
@@ -20,7 +20,8 @@ export interface LoggerOptions {
 /**
  * Creates the process logger: one JSON object per line (`level` as a name, ISO `time`, `msg`), or human-readable
  * lines when pretty. Credentials never reach the output: fields named like `authorization`, `*key*`, `*token*`,
- * `*secret*` or `*password*` are replaced by "[redacted]" wherever they are in the logged object.
+ * `*secret*` or `*password*` are replaced by "[redacted]" wherever they are in the logged object, and errors (with
+ * their causes) and messages are logged with the credentials written inside them blanked out.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const usesStdout = options.destination === undefined;
@@ -41,6 +42,17 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         level: (label) => ({ level: label }),
         bindings: (bindings) => redactSecrets(bindings),
         log: (object) => redactSecrets(object),
+      },
+      hooks: {
+        // `logger.error(error)` makes the error's message the line's message, which no formatter sees.
+        logMethod(args, method) {
+          const [first, ...rest] = args as unknown[];
+          if (first instanceof Error) {
+            const message = typeof rest[0] === "string" ? rest.shift() : first.message;
+            return method.apply(this, [{ err: first }, redactText(String(message)), ...rest] as Parameters<typeof method>);
+          }
+          return method.apply(this, args.map((arg) => (typeof arg === "string" ? redactText(arg) : arg)) as Parameters<typeof method>);
+        },
       },
     },
     stream,

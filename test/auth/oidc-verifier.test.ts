@@ -3,6 +3,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type DomainError, isDomainError } from "../../src/core/domain/domain-error.js";
 import { parseOidcConfig } from "../../src/auth/oidc-config.js";
 import { createOidcVerifier, type OidcVerifier } from "../../src/auth/oidc-verifier.js";
+import type { HandledFailure } from "../../src/core/ports/failure-counter.js";
+import { createRecordingLogger, type LogLine } from "../core/use-cases/engine-harness.js";
 import { createFakeClock, type FakeClock } from "../support/fake-clock.js";
 import { type LocalIssuer, type SigningKey, signingKey, startLocalIssuer } from "./local-issuer.js";
 
@@ -244,5 +246,28 @@ describe("CI identity tokens", () => {
     clock.advance(60_000);
     seconds = clock.now().getTime() / 1000;
     await expect(verifier.verify(await issuer.sign(rsa, claims()))).resolves.toMatchObject({ kind: "oidc" });
+  });
+
+  it("logs and counts a failed refresh of stale keys, and keeps verifying with the cached keys", async () => {
+    const lines: LogLine[] = [];
+    const counted: HandledFailure[] = [];
+    const logged = createOidcVerifier({
+      config: configFor(issuer.url),
+      clock,
+      logger: createRecordingLogger(lines),
+      countFailure: (failure) => counted.push(failure),
+    });
+    await expect(logged.verify(await issuer.sign(rsa, claims()))).resolves.toMatchObject({ kind: "oidc" });
+    // Ten minutes later the keys are stale and the issuer is down.
+    issuer.failWith = 503;
+    clock.advance(600_000);
+    seconds = clock.now().getTime() / 1000;
+    await expect(logged.verify(await issuer.sign(rsa, claims()))).resolves.toMatchObject({ kind: "oidc" });
+    expect(counted).toEqual(["jwks-refresh"]);
+    expect(lines.map((line) => [line.level, line.message])).toEqual([
+      ["warn", "refreshing the issuer's signing keys failed; the cached keys stay in use"],
+    ]);
+    expect(lines[0]?.fields["issuer"]).toBe(issuer.url);
+    expect(String((lines[0]!.fields["err"] as Error).message)).toContain("HTTP 503");
   });
 });

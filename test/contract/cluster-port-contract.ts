@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DomainError } from "../../src/core/domain/domain-error.js";
 import { judgeRollout } from "../../src/core/domain/judge-rollout.js";
 import type { MetadataKeys } from "../../src/core/domain/metadata-keys.js";
-import type { ContainerSpec, Workload, WorkloadKind, WorkloadRef } from "../../src/core/domain/workload.js";
+import type { ContainerSpec, PodProblem, Workload, WorkloadKind, WorkloadRef } from "../../src/core/domain/workload.js";
 import { sameWorkload } from "../../src/core/domain/workload.js";
 import type { ClusterChange, ClusterPort } from "../../src/core/ports/cluster.js";
 
@@ -46,6 +46,8 @@ export interface ContractHarness {
   seed(spec: ContractObjectSpec): Promise<WorkloadRef>;
   /** From now on, Job pods running `image` end in failure (so their Job reaches Failed). */
   failJobsRunning(image: string): Promise<void>;
+  /** From now on, pods running `image` crash-loop: Running, never ready, `CrashLoopBackOff`, restarts growing. */
+  crashLoopPodsRunning(image: string): Promise<void>;
   /**
    * Resolves once `predicate` holds, letting the cluster progress meanwhile: a fake advances its
    * clock, a real cluster waits for the port's events. Rejects after `timeoutMs` of cluster time.
@@ -257,6 +259,44 @@ export function describeClusterPortContract(
       expect(withNewImage.some((w) => judgeRollout(w).state === "progressing")).toBe(true);
       expect(judgeRollout(withNewImage[withNewImage.length - 1]!).state).toBe("complete");
       expect(withNewImage[withNewImage.length - 1]!.resourceVersion).toBe(after.resourceVersion);
+    });
+
+    it("reports crash-looping pods of the new revision to watchPodProblems, and never the old revision's", async () => {
+      const h = await open();
+      const bad = "registry.example.com/contract/app:2.0.0-crashes";
+      const before = await seedVisible(h, {
+        kind: "Deployment",
+        name: "web",
+        labels: optIn(h),
+        replicas: 2,
+        containers: [{ name: "app", image: image1, init: false }],
+      });
+      await h.crashLoopPodsRunning(bad);
+      const reports: (readonly PodProblem[])[] = [];
+      let crash: PodProblem | undefined;
+      let reported: () => void = () => {};
+      const crashed = new Promise<void>((resolve) => {
+        reported = resolve;
+      });
+      const stop = h.cluster.watchPodProblems(before.ref, (problems) => {
+        reports.push(problems);
+        crash ??= problems.find((problem) => problem.reason === "CrashLoopBackOff" && problem.restartCount > 0);
+        if (crash !== undefined) reported();
+      });
+      try {
+        await h.cluster.patchImages(before.ref, [{ container: "app", init: false, expectedImage: image1, newImage: bad }]);
+        // A fake cluster moves on while settling; a real one reports pod problems without a workload change, so
+        // the report itself ends the wait. Either way the wait is bounded by the settle timeout.
+        await Promise.race([crashed, h.settle(() => crash !== undefined, settleTimeoutMs).catch(() => undefined)]);
+      } finally {
+        stop();
+      }
+      expect(crash).toMatchObject({ container: "app", reason: "CrashLoopBackOff" });
+      expect(crash!.pod).toMatch(/^web-/);
+      expect(crash!.imageId).toMatch(/registry\.example\.com\/contract\/app@sha256:[0-9a-f]{64}$/);
+      // The old revision's pods run fine and were never reported.
+      expect(reports.flat().every((problem) => problem.reason === "CrashLoopBackOff")).toBe(true);
+      expect(judgeRollout(h.cluster.getWorkload(before.ref)!).state).toBe("progressing");
     });
 
     async function seedTemplate(h: ContractHarness) {

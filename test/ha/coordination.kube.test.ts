@@ -7,6 +7,9 @@ import { createConfigMapQuarantineStore } from "../../src/store/kubernetes/confi
 import { createConfigMapWatch } from "../../src/store/kubernetes/config-map-watch.js";
 import { type ControlPlane, startControlPlane } from "../support/control-plane.js";
 import { startTcpProxy, type TcpProxy } from "../cluster/kubernetes/tcp-proxy.js";
+import { describeQuarantineStoreContract } from "../contract/quarantine-store-contract.js";
+import { describeWatchStateStoreContract } from "../contract/watch-state-store-contract.js";
+import { createConfigMapWatchStateStore } from "../../src/store/kubernetes/config-map-watch-state-store.js";
 
 let plane: ControlPlane;
 let namespaceCount = 0;
@@ -92,7 +95,8 @@ describe("leader election on a Lease", () => {
       a.elector.start();
       await watchLeaders(a.elector, b.elector, () => a.elector.isLeader(), 10_000);
       b.elector.start();
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // b follows once it has read the Lease a holds.
+      await watchLeaders(a.elector, b.elector, () => b.elector.leader() === "pod-a", 10_000);
       const cutAt = Date.now();
       proxy.refuse(true);
       proxy.cut();
@@ -116,6 +120,16 @@ describe("leader election on a Lease", () => {
       await proxy.close();
     }
   }, 60_000);
+});
+
+describeWatchStateStoreContract("ConfigMap on a 1.20 control plane", async () => {
+  const namespace = await createNamespace("watch-state");
+  return (options) => createConfigMapWatchStateStore({ rest: createRestClient(plane.kubeConfig()), namespace, ...options });
+});
+
+describeQuarantineStoreContract("ConfigMap on a 1.20 control plane", async () => {
+  const namespace = await createNamespace("quarantine");
+  return async (settings) => createConfigMapQuarantineStore({ rest: createRestClient(plane.kubeConfig()), namespace, ...settings });
 });
 
 describe("quarantine records in a ConfigMap", () => {

@@ -4,7 +4,7 @@ import { registryWatcherRequester } from "../../src/core/use-cases/watch-registr
 import { startFaultProxy } from "../registry/fault-proxy.js";
 import { startRegistry, type TestRegistry } from "../support/registry.js";
 import { startTogether } from "../support/start-together.js";
-import { createWatchHarness, type WatchHarness } from "./watch-harness.js";
+import { createSkewedClock, createWatchHarness, type WatchHarness } from "./watch-harness.js";
 
 /**
  * The registry watcher against Debian's docker-registry (distribution 2.8): the real registry client and
@@ -183,10 +183,12 @@ describe("registry watching against a real registry", () => {
   it("backs off a registry that answers 429 and recovers once its Retry-After has passed", async () => {
     const proxy = await startFaultProxy({ upstream: open.url });
     try {
+      const clock = createSkewedClock();
       const h = harness({
         insecure: [proxy.host],
         client: { maxRateLimitRetries: 0 },
         watcher: { retryAfterErrorMs: 50 },
+        watchClock: clock,
       });
       h.cluster.addWorkload({
         kind: "Deployment",
@@ -202,13 +204,13 @@ describe("registry watching against a real registry", () => {
       expect(limited.errors.join("\n")).toMatch(/rate limited \(HTTP 429\)/);
       expect(limited.started).toEqual([]);
 
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      clock.advance(100);
       const before = proxy.requests.length;
       const waiting = await h.watcher.runOnce();
       expect(waiting.workloadsChecked).toBe(1);
       expect(proxy.requests.length).toBe(before); // Due again, but the registry asked for 2 s: no request.
 
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      clock.advance(2_000);
       const recovered = await h.watcher.runOnce();
       await h.manager.whenIdle();
       expect(recovered.started.map((started) => started.image)).toEqual([`${proxy.host}/team/web:1.0.1`]);
@@ -219,7 +221,8 @@ describe("registry watching against a real registry", () => {
   });
 
   it("does not re-apply a version that was rolled back", async () => {
-    const h = harness({ watcher: { retryAfterErrorMs: 50, defaultScheduleMs: 50 } });
+    const clock = createSkewedClock();
+    const h = harness({ watcher: { retryAfterErrorMs: 50, defaultScheduleMs: 50 }, watchClock: clock });
     h.cluster.failImage(`${open.host}/team/web:1.0.1`, "crash-loop");
     h.cluster.addWorkload({
       kind: "Deployment",
@@ -237,7 +240,7 @@ describe("registry watching against a real registry", () => {
     expect(update?.state).toBe("rolled-back");
     expect(imageOf(h, ref("fragile"))).toBe(`${open.host}/team/web:1.0.0`);
 
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    clock.advance(60);
     const second = await h.watcher.runOnce();
     await h.manager.whenIdle();
 

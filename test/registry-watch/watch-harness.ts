@@ -1,7 +1,7 @@
 import { createSimulatedCluster, type SimulatedCluster, type SimulatedClusterOptions } from "../../src/cluster/simulated/simulated-cluster.js";
 import type { AvailableUpdate } from "../../src/core/domain/available-update.js";
 import { createMetadataKeys } from "../../src/core/domain/metadata-keys.js";
-import { systemClock } from "../../src/core/ports/clock.js";
+import { type Clock, systemClock } from "../../src/core/ports/clock.js";
 import { silentLogger } from "../../src/core/ports/logger.js";
 import { createUpdateManager, type UpdateManager } from "../../src/core/use-cases/update-manager.js";
 import {
@@ -24,6 +24,11 @@ export interface WatchHarnessOptions {
   readonly client?: Partial<RegistryClientOptions>;
   readonly cluster?: SimulatedClusterOptions;
   readonly watcher?: WatchRegistriesOptions;
+  /**
+   * The time of the watcher and the registry client (schedules, Retry-After, token expiry), so a test moves it
+   * on instead of sleeping. The engine and the simulated cluster keep the system clock. Default: systemClock.
+   */
+  readonly watchClock?: Clock;
 }
 
 export interface WatchHarness {
@@ -42,6 +47,22 @@ export interface WatchHarness {
  * The registry tier's composition: the real update engine on a simulated cluster (system clock, fast rollouts),
  * the real registry client and adapter, and the watcher, as src/app.ts wires them.
  */
+/** The system clock moved on by hand: `advance` makes time pass at once for what reads it (timers stay real). */
+export interface SkewedClock extends Clock {
+  advance(ms: number): void;
+}
+
+export function createSkewedClock(): SkewedClock {
+  let skewMs = 0;
+  return {
+    now: () => new Date(Date.now() + skewMs),
+    setTimer: (ms, callback) => systemClock.setTimer(ms, callback),
+    advance(ms) {
+      skewMs += ms;
+    },
+  };
+}
+
 export function createWatchHarness(options: WatchHarnessOptions): WatchHarness {
   const keys = createMetadataKeys();
   const cluster = createSimulatedCluster({ rolloutStepMs: 5, jobDurationMs: 5, keys, ...options.cluster });
@@ -64,6 +85,7 @@ export function createWatchHarness(options: WatchHarnessOptions): WatchHarness {
   const client = createRegistryClient({
     insecureRegistries: options.insecureRegistries,
     onRequest: requests.onRequest,
+    clock: options.watchClock ?? systemClock,
     ...options.client,
   });
   const notified: AvailableUpdate[] = [];
@@ -80,7 +102,7 @@ export function createWatchHarness(options: WatchHarnessOptions): WatchHarness {
       state,
       quarantines,
       updates: manager,
-      clock: systemClock,
+      clock: options.watchClock ?? systemClock,
       keys,
       logger: silentLogger,
       onAvailable: (update) => notified.push(update),

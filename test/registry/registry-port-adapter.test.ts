@@ -1,3 +1,4 @@
+import { describeRegistryCredentialContract } from "../contract/registry-credential-contract.js";
 import { describe, expect, it } from "vitest";
 import { isDomainError } from "../../src/core/domain/domain-error.js";
 import type { PullSecret } from "../../src/core/ports/pull-secrets.js";
@@ -89,3 +90,5 @@ describe("the registry port adapter", () => {
     }
   });
 });
+
+describeRegistryCredentialContract("the real adapter", () => createRegistryPortAdapter({ client: recordingClient().client }));

@@ -23,6 +23,13 @@ export interface RestClient {
 export interface RestClientOptions {
   /** Longest silence on one request's connection before it is given up. Default: 30 000 ms. */
   readonly timeoutMs?: number;
+  /**
+   * Largest answer read: beyond it the request is abandoned with an error naming the request and the limit, so a
+   * runaway answer (a proxy's endless body, a list without `limit`) cannot take the process's memory. The
+   * manager's own objects are far smaller (a ConfigMap or a custom resource holds at most about 1.5 MiB). Default:
+   * 64 MiB.
+   */
+  readonly maxResponseBytes?: number;
 }
 
 /**
@@ -34,6 +41,7 @@ export interface RestClientOptions {
  */
 export function createRestClient(kubeConfig: KubeConfig, options: RestClientOptions = {}): RestClient {
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
   return {
     async request<T>(request: RestRequest): Promise<T> {
       const cluster = kubeConfig.getCurrentCluster();
@@ -57,7 +65,24 @@ export function createRestClient(kubeConfig: KubeConfig, options: RestClientOpti
       return new Promise<T>((resolve, reject) => {
         const req = send(url, { ...httpsOptions, timeout: timeoutMs }, (res) => {
           const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          let size = 0;
+          const tooLarge = () =>
+            req.destroy(
+              new Error(`the API server's answer to ${request.method} ${request.path} is larger than ${maxResponseBytes} bytes; it was not read`),
+            );
+          if (Number(res.headers["content-length"] ?? 0) > maxResponseBytes) {
+            tooLarge();
+            return;
+          }
+          res.on("data", (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxResponseBytes) {
+              chunks.length = 0;
+              tooLarge();
+              return;
+            }
+            chunks.push(chunk);
+          });
           res.on("error", reject);
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");

@@ -22,6 +22,10 @@ export const demoShopImage = "registry.example.com/shop/web:1.4.2";
  * crash-loops, so a failing update can be tried: its Deployments stall, report CrashLoopBackOff,
  * and the manager rolls them back. Migrations of such an image still succeed (a broken server, not
  * a broken migration). Deployments use a 60 s progress deadline so the demo fails fast.
+ *
+ * Any image whose tag contains `stuck` runs but never becomes ready (no waiting reason), so an update
+ * of it stays running until the progress deadline, its timeout or a CancelUpdate: the way to try a
+ * cancel, or a second update of a busy target (TARGET_BUSY).
  */
 export const demoWorkloads: readonly SimulatedWorkloadSpec[] = [
   {
@@ -97,8 +101,14 @@ export function isBrokenDemoImage(image: string): boolean {
   return tryParseImageReference(image)?.tag?.includes("broken") === true;
 }
 
-/** Adds the demo objects (see demoWorkloads) and makes `broken` images crash-loop. */
+/** True for images whose tag contains "stuck": the demo's way to keep an update running. */
+export function isStuckDemoImage(image: string): boolean {
+  return tryParseImageReference(image)?.tag?.includes("stuck") === true;
+}
+
+/** Adds the demo objects (see demoWorkloads), makes `broken` images crash-loop and `stuck` ones never ready. */
 export function seedDemoCluster(cluster: SimulatedCluster): void {
   for (const spec of demoWorkloads) cluster.addWorkload(spec);
   cluster.failImage(isBrokenDemoImage, "crash-loop");
+  cluster.failImage(isStuckDemoImage, "unready");
 }

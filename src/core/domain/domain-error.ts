@@ -39,7 +39,9 @@ export type DomainErrorReason =
   | "CLUSTER_ERROR"
   | "INTERNAL"
   // Registry watching: a registry call of the watcher failed; never sent to API clients.
-  | "REGISTRY_ERROR";
+  | "REGISTRY_ERROR"
+  // The quarantine store holds its maximum of records and refused a new one (the engine logs it); never sent to API clients.
+  | "QUARANTINE_FULL";
 
 export interface DomainErrorOptions {
   /** Structured details a client can act on (ErrorInfo metadata). Default: none. */

@@ -26,6 +26,13 @@ export interface WatchStateChange {
   readonly available?: readonly AvailableUpdate[];
 }
 
+/**
+ * Entries kept per map (first-seen times, attempts) by every watch-state store, in memory and in the ConfigMap
+ * alike (a ConfigMap holds at most 1 MiB); past it the oldest go (an old first-seen time only shortens nothing:
+ * a version seen that long ago has soaked; an old attempt is of a version long superseded).
+ */
+export const defaultMaxWatchStateEntries = 2000;
+
 export const emptyWatchState: WatchState = Object.freeze({
   firstSeen: new Map<string, Date>(),
   attempts: new Map<string, WatchAttempt>(),

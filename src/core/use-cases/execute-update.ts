@@ -2,6 +2,7 @@ import { DomainError } from "../domain/domain-error.js";
 import { isTerminal, type UpdateRecord } from "../domain/update.js";
 import { describeWorkload } from "./describe-workload.js";
 import { ExecutionHalted } from "./execution-halted.js";
+import { OutcomeNotRecorded } from "./outcome-not-recorded.js";
 import { cancelReasonPrefix, rollBack } from "./roll-back-workloads.js";
 import { rollOutWorkloads } from "./roll-out-workloads.js";
 import { runMigrations } from "./run-migrations.js";
@@ -170,7 +171,8 @@ async function execute(execution: UpdateExecution): Promise<void> {
       return await execution.finish("failed", record.reason || "the update was interrupted while finishing");
     }
   } catch (error) {
-    if (error instanceof ExecutionHalted || execution.haltSignal.aborted) return;
+    // Not recorded: already logged and counted, and retrying here would only repeat what just failed.
+    if (error instanceof ExecutionHalted || error instanceof OutcomeNotRecorded || execution.haltSignal.aborted) return;
     await endAfterUnexpectedError(execution, error);
   }
 }
@@ -192,7 +194,7 @@ async function endAfterUnexpectedError(execution: UpdateExecution, error: unknow
       return;
     }
   } catch (rollbackError) {
-    if (rollbackError instanceof ExecutionHalted) return;
+    if (rollbackError instanceof ExecutionHalted || rollbackError instanceof OutcomeNotRecorded) return;
     execution.log.error({ err: rollbackError }, "rollback after an unexpected error failed");
   }
   if (execution.finished) return;
@@ -206,7 +208,7 @@ async function endAfterUnexpectedError(execution: UpdateExecution, error: unknow
       );
     }
   } catch (finishError) {
-    if (finishError instanceof ExecutionHalted) return;
+    if (finishError instanceof ExecutionHalted || finishError instanceof OutcomeNotRecorded) return;
     // The store itself fails: the record stays unfinished and is resumed at the next start.
     execution.log.error({ err: finishError }, "recording the update's end failed");
   }

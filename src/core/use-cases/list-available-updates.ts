@@ -1,5 +1,5 @@
 import type { AvailableUpdate } from "../domain/available-update.js";
-import { invalidArgument } from "../domain/domain-error.js";
+import { decodePageToken, encodePageToken, isPagePosition, malformedPageToken } from "../domain/page-token.js";
 import type { Page } from "../ports/update-store.js";
 import type { WatchStateStore } from "../ports/watch-state-store.js";
 import { resolvePageSize } from "./page-size.js";
@@ -41,20 +41,11 @@ export function createListAvailableUpdates(deps: { readonly state: WatchStateSto
 
 /** Offsets suffice: the list changes only once per watch cycle, and a page token is for walking it now. */
 function encodeOffset(offset: number): string {
-  return Buffer.from(JSON.stringify(["a1", offset]), "utf8").toString("base64url");
+  return encodePageToken("a1", [offset]);
 }
 
 function decodeOffset(token: string): number {
-  const malformed = () => invalidArgument("page_token", "page_token is malformed; pass a next_page_token unchanged");
-  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw malformed();
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    throw malformed();
-  }
-  if (!Array.isArray(decoded) || decoded[0] !== "a1" || !Number.isSafeInteger(decoded[1]) || (decoded[1] as number) < 0) {
-    throw malformed();
-  }
-  return decoded[1] as number;
+  const [offset] = decodePageToken(token, "a1");
+  if (!isPagePosition(offset)) throw malformedPageToken();
+  return offset;
 }

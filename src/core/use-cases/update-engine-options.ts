@@ -45,6 +45,13 @@ export interface UpdateEngineOptions {
   queueTimeoutMs?: number;
   /** Updates that may wait behind one target; one more is refused (QUEUE_FULL). Default: 20. */
   maxQueuedPerTarget?: number;
+  /**
+   * Attempts of an update's final write (its outcome) before giving up; the locks are held until it is
+   * recorded, and a run whose outcome could not be recorded is resumed by the next leader. Default: 8.
+   */
+  outcomeWriteAttempts?: number;
+  /** Wait before the second attempt of the final write; doubled after each failure, at most 30 s. Default: 500. */
+  outcomeWriteBackoffMs?: number;
 }
 
 export type ResolvedUpdateEngineOptions = Required<UpdateEngineOptions>;
@@ -72,6 +79,8 @@ export const defaultUpdateEngineOptions: ResolvedUpdateEngineOptions = {
   watchBufferSize: 256,
   queueTimeoutMs: 60 * minute,
   maxQueuedPerTarget: 20,
+  outcomeWriteAttempts: 8,
+  outcomeWriteBackoffMs: 500,
 };
 
 /** Fills in defaults and rejects values that would make the engine misbehave (a configuration bug). */
@@ -90,6 +99,8 @@ export function resolveUpdateEngineOptions(options: UpdateEngineOptions = {}): R
     "watchBufferSize",
     "queueTimeoutMs",
     "maxQueuedPerTarget",
+    "outcomeWriteAttempts",
+    "outcomeWriteBackoffMs",
   ] as const;
   for (const key of positive) {
     const value = resolved[key];

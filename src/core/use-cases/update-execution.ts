@@ -3,6 +3,7 @@ import type { UpdateEventBody } from "../domain/update-event.js";
 import type { CoreLogger } from "../ports/logger.js";
 import type { SaveOptions } from "../ports/update-store.js";
 import { ExecutionHalted } from "./execution-halted.js";
+import { OutcomeNotRecorded } from "./outcome-not-recorded.js";
 import { lockTargets } from "./lock-targets.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
 import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
@@ -31,8 +32,10 @@ export interface UpdateExecution {
    */
   save(events?: readonly UpdateEventBody[], options?: SaveOptions): Promise<void>;
   /**
-   * Ends the update: releases its locks, sets the terminal state, and records the one `finished`
-   * event (after `events`). A second call is ignored, so there is exactly one `finished` event.
+   * Ends the update: sets the terminal state, records the one `finished` event (after `events`),
+   * retrying the write with backoff, and only then releases its locks. A second call is ignored, so
+   * there is exactly one `finished` event. Throws OutcomeNotRecorded when the write kept failing
+   * (the locks stay held), ExecutionHalted after shutdown.
    */
   finish(state: UpdateState, reason: string, events?: readonly UpdateEventBody[]): Promise<void>;
   /** True once the terminal state was recorded. */
@@ -40,6 +43,9 @@ export interface UpdateExecution {
   /** The recorded reason of a cancel requested in this process (a resumed update reads its events). */
   cancelReason: string | undefined;
 }
+
+/** The longest wait between two attempts of the final write. */
+const maxOutcomeBackoffMs = 30_000;
 
 export function createUpdateExecution(
   record: UpdateRecord,
@@ -61,6 +67,49 @@ export function createUpdateExecution(
     return run;
   };
 
+  /**
+   * Saves the final write, retried with exponential backoff (the store may be briefly unreachable). When every
+   * attempt fails the update stays unfinished in the store with its locks held, so nothing else takes its targets,
+   * and the next leader (or the next start) resumes it and records the outcome: logged, counted, OutcomeNotRecorded.
+   */
+  async function saveOutcome(events: readonly UpdateEventBody[]): Promise<void> {
+    let delayMs = options.outcomeWriteBackoffMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await save(events);
+        return;
+      } catch (error) {
+        if (error instanceof ExecutionHalted || signals.halt.aborted) throw new ExecutionHalted();
+        if (attempt >= options.outcomeWriteAttempts) {
+          log.error(
+            { err: error, state: record.state, attempts: attempt },
+            "recording the update's outcome failed; it stays unfinished with its locks held until the next leader resumes it",
+          );
+          deps.countFailure?.("outcome-not-recorded");
+          throw new OutcomeNotRecorded(record.id, error);
+        }
+        log.warn({ err: error, attempt, retry_in_ms: delayMs }, "recording the update's outcome failed; retrying");
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, maxOutcomeBackoffMs);
+      }
+    }
+  }
+
+  /** Waits on the engine's clock; a halt ends the wait at once. */
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const onHalt = () => {
+        cancel();
+        resolve();
+      };
+      const cancel = deps.clock.setTimer(ms, () => {
+        signals.halt.removeEventListener("abort", onHalt);
+        resolve();
+      });
+      signals.halt.addEventListener("abort", onHalt, { once: true });
+    });
+  }
+
   return {
     record,
     deps,
@@ -74,26 +123,21 @@ export function createUpdateExecution(
       if (finishing) return;
       finishing = true;
       if (signals.halt.aborted) throw new ExecutionHalted();
-      // Locks go first: the outcome is decided and nothing more will be written to the cluster, so
-      // a pipeline that reacts to `finished` by starting the next update never meets TARGET_BUSY.
-      try {
-        await deps.locks.release(record.id, lockTargets(record.plan));
-      } catch (error) {
-        log.error({ err: error }, "releasing the update's locks failed");
-      }
       record.state = state;
       record.phase = "finished";
       record.finishTime = deps.clock.now();
       record.reason = reason;
-      try {
-        await save([...events, { type: "finished", state, reason }]);
-      } catch (error) {
-        // Not recorded: let the caller's error handling try again.
-        finishing = false;
-        throw error;
-      }
+      // The outcome is recorded before the locks go: while the record reads RUNNING no other update may take
+      // the targets. Pipelines that react to `finished` by starting the next update do not meet TARGET_BUSY
+      // either: a lock whose update finished is stale and taken over.
+      await saveOutcome([...events, { type: "finished", state, reason }]);
       finished = true;
       log.info({ state, reason }, "update finished");
+      try {
+        await deps.locks.release(record.id, lockTargets(record.plan));
+      } catch (error) {
+        log.error({ err: error }, "releasing the update's locks failed; they are stale now and taken over by the next update");
+      }
     },
     get finished() {
       return finished;

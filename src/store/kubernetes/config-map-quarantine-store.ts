@@ -9,7 +9,11 @@ import {
   sameNormalisedReference,
 } from "../../core/domain/quarantine.js";
 import { sameWorkload, type WorkloadRef } from "../../core/domain/workload.js";
+import { DomainError } from "../../core/domain/domain-error.js";
+import { defaultMaxQuarantineRecords, quarantineFull } from "../../core/domain/quarantine-full.js";
+import type { CountFailure } from "../../core/ports/failure-counter.js";
 import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
+import { defaultConflictRetries, retryOnConflict } from "./retry-on-conflict.js";
 import { pageOf } from "../memory/page-token.js";
 
 export interface ConfigMapQuarantineStoreOptions {
@@ -18,8 +22,13 @@ export interface ConfigMapQuarantineStoreOptions {
   readonly namespace: string;
   /** The ConfigMap's name. Default: "update-manager-quarantine". */
   readonly name?: string;
-  /** Records kept; beyond it the oldest are dropped (a ConfigMap holds at most 1 MiB). Default: 1000. */
+  /**
+   * Records held (a ConfigMap holds at most 1 MiB); past it a new record is refused (RESOURCE_EXHAUSTED
+   * QUARANTINE_FULL), none dropped. Default: 1000.
+   */
   readonly maxRecords?: number;
+  /** Counts a refused record (`quarantine-full`). Default: none. */
+  readonly countFailure?: CountFailure;
   /** Conflicts (409) retried by re-reading, per write. Default: 5. */
   readonly conflictRetries?: number;
   /**
@@ -52,43 +61,64 @@ const dataKey = "records.json";
 export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStoreOptions): QuarantineStore {
   const { rest, namespace } = options;
   const name = options.name ?? "update-manager-quarantine";
-  const maxRecords = options.maxRecords ?? 1000;
-  const retries = options.conflictRetries ?? 5;
+  const maxRecords = options.maxRecords ?? defaultMaxQuarantineRecords;
+  const retries = options.conflictRetries ?? defaultConflictRetries;
   const { path } = configMapPaths({ namespace, name });
   const operation = (verb: string) => ({ verb, resource: "configmaps", namespace, name });
-
-  const parse = (map: ConfigMap | undefined) => {
-    const text = map?.data?.[dataKey];
-    return { map, records: text ? (JSON.parse(text) as StoredRecord[]) : [] };
-  };
 
   /** `fresh`: from the API server even when watched (a write bases itself on what it read). */
   async function read(fresh = false): Promise<{ map: ConfigMap | undefined; records: StoredRecord[] }> {
     const watched = fresh ? undefined : options.watch?.current();
-    if (watched !== undefined) return parse(watched.map);
-    try {
-      return parse(await rest.request<ConfigMap>({ method: "GET", path }));
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return { map: undefined, records: [] };
-      throw toDomainError(error, operation("get"));
+    let map: ConfigMap | undefined;
+    if (watched !== undefined) map = watched.map;
+    else {
+      try {
+        map = await rest.request<ConfigMap>({ method: "GET", path });
+      } catch (error) {
+        if (statusCodeOf(error) === 404) return { map: undefined, records: [] };
+        throw toDomainError(error, operation("get"));
+      }
     }
+    const text = map?.data?.[dataKey];
+    return { map, records: text ? parseRecords(text) : [] };
+  }
+
+  /** A ConfigMap someone edited by hand (or truncated): name it and say what is wrong, never "unreachable". */
+  function parseRecords(text: string): StoredRecord[] {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw corrupt(error instanceof Error ? error.message : String(error), error);
+    }
+    if (!Array.isArray(parsed)) throw corrupt("it is not a JSON list");
+    return parsed as StoredRecord[];
+  }
+
+  function corrupt(detail: string, cause?: unknown): DomainError {
+    return new DomainError(
+      "failed-precondition",
+      "CLUSTER_ERROR",
+      `the quarantine ConfigMap ${namespace}/${name} holds unreadable data in ${dataKey} (${detail}); repair it, or delete it to start an empty quarantine`,
+      { metadata: { config_map: `${namespace}/${name}` }, ...(cause === undefined ? {} : { cause }) },
+    );
   }
 
   /** Applies `change` to the current records and writes them back; redone on a conflict. */
   async function update<T>(change: (records: StoredRecord[]) => { records: StoredRecord[]; result: T; changed: boolean }): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const { map, records } = await read(true);
-      const { records: next, result, changed } = change(records);
-      if (!changed) return result;
-      const data = { [dataKey]: JSON.stringify(next) };
-      try {
-        const written = await writeConfigMapData(rest, { namespace, name }, map, data);
+    let verb = "patch";
+    try {
+      return await retryOnConflict(retries, async () => {
+        const { map, records } = await read(true);
+        const { records: next, result, changed } = change(records);
+        if (!changed) return result;
+        verb = map === undefined ? "create" : "patch";
+        const written = await writeConfigMapData(rest, { namespace, name }, map, { [dataKey]: JSON.stringify(next) });
         options.watch?.wrote(written);
         return result;
-      } catch (error) {
-        if (statusCodeOf(error) === 409 && attempt < retries) continue;
-        throw toDomainError(error, operation(map === undefined ? "create" : "patch"));
-      }
+      });
+    } catch (error) {
+      throw toDomainError(error, operation(verb));
     }
   }
 
@@ -108,7 +138,11 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
           reason: record.reason,
           createTime: record.createTime.toISOString(),
         });
-        return { records: kept.slice(-maxRecords), result: undefined, changed: true };
+        if (kept.length > maxRecords) {
+          options.countFailure?.("quarantine-full");
+          throw quarantineFull(maxRecords);
+        }
+        return { records: kept, result: undefined, changed: true };
       });
     },
 

@@ -1,8 +1,9 @@
 import { statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
 import { type ConfigMap, configMapPaths, writeConfigMapData } from "./config-map-document.js";
+import { defaultConflictRetries, retryOnConflict } from "./retry-on-conflict.js";
 import type { AvailableUpdate } from "../../core/domain/available-update.js";
-import { applyWatchStateChange, emptyWatchState, type WatchAttempt, type WatchState } from "../../core/domain/watch-state.js";
+import { applyWatchStateChange, defaultMaxWatchStateEntries, emptyWatchState, type WatchAttempt, type WatchState } from "../../core/domain/watch-state.js";
 import type { WatchStateStore } from "../../core/ports/watch-state-store.js";
 
 export interface ConfigMapWatchStateStoreOptions {
@@ -35,8 +36,8 @@ type StoredAvailable = Omit<AvailableUpdate, "firstSeen" | "soakingUntil" | "che
 export function createConfigMapWatchStateStore(options: ConfigMapWatchStateStoreOptions): WatchStateStore {
   const { rest, namespace } = options;
   const name = options.name ?? "update-manager-watch";
-  const maxEntries = options.maxEntries ?? 2000;
-  const retries = options.conflictRetries ?? 5;
+  const maxEntries = options.maxEntries ?? defaultMaxWatchStateEntries;
+  const retries = options.conflictRetries ?? defaultConflictRetries;
   const { path } = configMapPaths({ namespace, name });
   const operation = (verb: string) => ({ verb, resource: "configmaps", namespace, name });
 
@@ -54,16 +55,15 @@ export function createConfigMapWatchStateStore(options: ConfigMapWatchStateStore
   return {
     load: async () => (await read()).state,
     async save(change) {
-      for (let attempt = 0; ; attempt++) {
-        const { map, state } = await read();
-        const data = encode(applyWatchStateChange(state, change, maxEntries));
-        try {
-          await writeConfigMapData(rest, { namespace, name }, map, data);
-          return;
-        } catch (error) {
-          if (statusCodeOf(error) === 409 && attempt < retries) continue;
-          throw toDomainError(error, operation(map === undefined ? "create" : "patch"));
-        }
+      let verb = "patch";
+      try {
+        await retryOnConflict(retries, async () => {
+          const { map, state } = await read();
+          verb = map === undefined ? "create" : "patch";
+          await writeConfigMapData(rest, { namespace, name }, map, encode(applyWatchStateChange(state, change, maxEntries)));
+        });
+      } catch (error) {
+        throw toDomainError(error, operation(verb));
       }
     },
   };

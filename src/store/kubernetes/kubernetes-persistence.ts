@@ -7,6 +7,7 @@ import type { MetadataKeys } from "../../core/domain/metadata-keys.js";
 import { isTerminal } from "../../core/domain/update.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { ClusterPort } from "../../core/ports/cluster.js";
+import type { CountFailure } from "../../core/ports/failure-counter.js";
 import type { CoreLogger } from "../../core/ports/logger.js";
 import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
 import type { TargetLocks } from "../../core/ports/target-locks.js";
@@ -36,6 +37,8 @@ export interface KubernetesPersistenceOptions {
   readonly orphanRunGraceMs?: number;
   /** How often the leader prunes finished runs. Default: 10 minutes. */
   readonly pruneIntervalMs?: number;
+  /** Counts the failures the stores handle themselves (a refused quarantine record, a failed clean-up). Default: none. */
+  readonly countFailure?: CountFailure;
 }
 
 /** The durable, replicated adapters of the update engine, and the leader's duties. */
@@ -68,6 +71,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
   const { clock, namespace, identity } = options;
   const logger = options.logger;
   const rest = createRestClient(options.kubeConfig);
+  const countFailure = options.countFailure === undefined ? {} : { countFailure: options.countFailure };
   let elector: LeaseElector | undefined;
   const canExecute = () => elector?.isLeader() === true;
   const store = createKubernetesUpdateStore({
@@ -79,6 +83,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     canExecute,
     logger,
     settleTargetRaces: true,
+    ...countFailure,
   });
   const quarantineWatch = createConfigMapWatch({
     kubeConfig: options.kubeConfig,
@@ -87,7 +92,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     clock,
     logger,
   });
-  const quarantines = createConfigMapQuarantineStore({ rest, namespace, watch: quarantineWatch });
+  const quarantines = createConfigMapQuarantineStore({ rest, namespace, watch: quarantineWatch, ...countFailure });
   const locks = createRunTargetLocks({
     runs: store,
     cluster: options.cluster,

@@ -10,12 +10,14 @@ import { isTerminal, type UpdateRecord } from "../../core/domain/update.js";
 import { type WorkloadRef, workloadKey } from "../../core/domain/workload.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { Unsubscribe } from "../../core/ports/cluster.js";
+import type { CountFailure } from "../../core/ports/failure-counter.js";
 import { type CoreLogger, silentLogger } from "../../core/ports/logger.js";
 import type { ListUpdatesQuery, Page, RemoveUpdateResult, UpdateStore } from "../../core/ports/update-store.js";
 import { ExecutionHalted } from "../../core/use-cases/execution-halted.js";
 import { lockTargets } from "../../core/use-cases/lock-targets.js";
 import { createListenerQueue } from "../memory/listener-queue.js";
 import { checkPageSize } from "../memory/page-token.js";
+import { retryOnConflict } from "./retry-on-conflict.js";
 import { decodeRunPageToken, encodeRunPageToken, type RunPosition } from "./run-page-token.js";
 import {
   type DecodedRun,
@@ -77,6 +79,8 @@ export interface KubernetesUpdateStoreOptions {
    * it) before it asks the API server with a LIST instead. Default: 5 000 ms.
    */
   readonly informerWaitMs?: number;
+  /** Counts a failed clean-up (`run-cleanup`: a DELETE after a failed create, a failed prune). Default: none. */
+  readonly countFailure?: CountFailure;
   /** Called with what a subscriber threw. Default: rethrown from a microtask. */
   readonly onListenerError?: (error: unknown) => void;
 }
@@ -451,12 +455,13 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   }
 
   /** Writes the record with its new events now (retrying conflicts), as save() without batching. */
-async function writeSave(record: UpdateRecord, bodies: readonly UpdateEventBody[]): Promise<UpdateEvent[]> {
+  async function writeSave(record: UpdateRecord, bodies: readonly UpdateEventBody[]): Promise<UpdateEvent[]> {
     const name = nameById.get(record.id) ?? updateRunName(record);
     // A follower only ever records a cancel, rarely: it reads the run live, so a cache that lags
     // behind the leader's last write cannot make it answer for a run that has already finished.
-    let base = canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
-    for (let attempt = 0; ; attempt++) {
+    return retryOnConflict(conflictRetries, async (attempt) => {
+      // After a conflict the run is read again: someone wrote it since it was read.
+      const base = attempt === 0 && canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
       if (base === undefined) throw notFound(record.id);
       const stored = base.decoded;
       const executor = base.object.status?.executor;
@@ -500,10 +505,7 @@ async function writeSave(record: UpdateRecord, bodies: readonly UpdateEventBody[
       try {
         await writeStatus(base.object, next, all, executorToRecord);
       } catch (error) {
-        if (statusCodeOf(error) === 409 && attempt < conflictRetries) {
-          base = await readLive(name);
-          continue;
-        }
+        if (statusCodeOf(error) === 409) throw error; // retried (and translated once retries run out).
         if (statusCodeOf(error) === 404) throw notFound(record.id);
         if (!(error instanceof KubernetesApiError)) {
           // The write may or may not have landed: read it again before the next save.
@@ -513,7 +515,9 @@ async function writeSave(record: UpdateRecord, bodies: readonly UpdateEventBody[
       }
       record.lastSequence = all.length;
       return structuredClone(added);
-    }
+    }).catch((error: unknown) => {
+      throw statusCodeOf(error) === 409 ? toDomainError(error, operation("update", name)) : error;
+    });
   }
 
   /** Saves waiting for their group commit, per update id. */
@@ -622,7 +626,11 @@ async function writeSave(record: UpdateRecord, bodies: readonly UpdateEventBody[
         await writeStatus(created, stored, added, undefined);
       } catch (error) {
         // The run exists but its first status did not land: delete it so the request can be retried whole.
-        await rest.request({ method: "DELETE", path: objectPath(created.metadata.name) }).catch(() => undefined);
+        await rest.request({ method: "DELETE", path: objectPath(created.metadata.name) }).catch((deleteError: unknown) => {
+          // Left behind: an unfinished run without status, which the leader finds and ends; say so.
+          logger.warn({ err: deleteError, name: created.metadata.name }, "deleting an UpdateRun whose first status failed did not work");
+          options.countFailure?.("run-cleanup");
+        });
         throw toDomainError(error, operation("update", created.metadata.name));
       }
       record.lastSequence = added.length;
@@ -779,7 +787,10 @@ async function writeSave(record: UpdateRecord, bodies: readonly UpdateEventBody[
           });
           deleted++;
         } catch (error) {
-          if (statusCodeOf(error) !== 404) logger.warn({ err: error, name: run.object.metadata.name }, "pruning a finished UpdateRun failed");
+          if (statusCodeOf(error) !== 404) {
+            logger.warn({ err: error, name: run.object.metadata.name }, "pruning a finished UpdateRun failed");
+            options.countFailure?.("run-cleanup");
+          }
         }
         forget(run.object.metadata.name);
       }

@@ -1,4 +1,4 @@
-import { invalidArgument } from "../../core/domain/domain-error.js";
+import { decodePageToken, encodePageToken, isPagePosition, malformedPageToken } from "../../core/domain/page-token.js";
 
 /** Where a page of runs ended: runs are ordered by creation time, then id (newest first). */
 export interface RunPosition {
@@ -8,19 +8,17 @@ export interface RunPosition {
 }
 
 /**
- * Opaque page tokens of the UpdateRun store: base64url of `r1:<time>:<id>`. Keyset paging on
- * (creation time, id) rather than an offset, so runs created or pruned while a client pages through
- * do not shift later pages, and any replica can continue a token another one issued.
+ * Page tokens of the UpdateRun store: the last run's (creation time, id) as an "r1" page token. Keyset paging on
+ * (creation time, id) rather than an offset, so runs created or pruned while a client pages through do not shift
+ * later pages, and any replica can continue a token another one issued.
  */
 export function encodeRunPageToken(position: RunPosition): string {
-  return Buffer.from(`r1:${position.time}:${position.id}`, "utf8").toString("base64url");
+  return encodePageToken("r1", [position.time, position.id]);
 }
 
 /** The position a token continues after; throws invalid-argument (field `page_token`) when malformed. */
 export function decodeRunPageToken(token: string): RunPosition {
-  const malformed = () => invalidArgument("page_token", "page_token is malformed; pass a next_page_token unchanged");
-  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw malformed();
-  const match = /^r1:(0|[1-9][0-9]{0,15}):(.+)$/s.exec(Buffer.from(token, "base64url").toString("utf8"));
-  if (!match) throw malformed();
-  return { time: Number(match[1]), id: match[2] as string };
+  const [time, id, ...rest] = decodePageToken(token, "r1");
+  if (!isPagePosition(time) || typeof id !== "string" || id === "" || rest.length > 0) throw malformedPageToken();
+  return { time, id };
 }

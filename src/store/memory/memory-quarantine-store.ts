@@ -5,6 +5,8 @@ import {
   sameNormalisedReference,
 } from "../../core/domain/quarantine.js";
 import { type WorkloadRef, sameWorkload } from "../../core/domain/workload.js";
+import { defaultMaxQuarantineRecords, quarantineFull } from "../../core/domain/quarantine-full.js";
+import type { CountFailure } from "../../core/ports/failure-counter.js";
 import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
 import { pageOf } from "./page-token.js";
 
@@ -13,20 +15,33 @@ interface Entry {
   readonly record: QuarantineRecord;
 }
 
+export interface MemoryQuarantineStoreOptions {
+  /** Records held; past it a new record is refused (RESOURCE_EXHAUSTED QUARANTINE_FULL), none dropped. Default: 1000. */
+  readonly maxRecords?: number;
+  /** Counts a refused record (`quarantine-full`). Default: none. */
+  readonly countFailure?: CountFailure;
+}
+
 /**
  * The QuarantineStore of embedded mode and tests. One record per (workload, image, digest): adding
  * the same failure again replaces the older record, so the list does not fill with repeats.
  */
-export function createMemoryQuarantineStore(): QuarantineStore {
+export function createMemoryQuarantineStore(options: MemoryQuarantineStoreOptions = {}): QuarantineStore {
+  const maxRecords = options.maxRecords ?? defaultMaxQuarantineRecords;
   let entries: Entry[] = [];
   let nextPosition = 1;
 
   return {
     async add(record) {
-      entries = entries.filter(
+      const kept = entries.filter(
         ({ record: old }) =>
           !(sameWorkload(old.workload, record.workload) && sameNormalisedReference(old.image, record.image) && old.digest === record.digest),
       );
+      if (kept.length >= maxRecords) {
+        options.countFailure?.("quarantine-full");
+        throw quarantineFull(maxRecords);
+      }
+      entries = kept;
       entries.push({ position: nextPosition++, record: structuredClone(record) });
     },
 

@@ -1,8 +1,8 @@
-import { applyWatchStateChange, emptyWatchState, type WatchState } from "../../core/domain/watch-state.js";
+import { applyWatchStateChange, defaultMaxWatchStateEntries, emptyWatchState, type WatchState } from "../../core/domain/watch-state.js";
 import type { WatchStateStore } from "../../core/ports/watch-state-store.js";
 
 export interface MemoryWatchStateStoreOptions {
-  /** Entries kept per map (first-seen times, attempts); beyond it the oldest are dropped. Default: 5000. */
+  /** Entries kept per map (first-seen times, attempts); beyond it the oldest are dropped. Default: 2000 (as the ConfigMap). */
   readonly maxEntries?: number;
 }
 
@@ -11,7 +11,7 @@ export function createMemoryWatchStateStore(options: MemoryWatchStateStoreOption
   /** How many times `save` was called (tests check that unchanged cycles do not write). */
   saves(): number;
 } {
-  const maxEntries = options.maxEntries ?? 5000;
+  const maxEntries = options.maxEntries ?? defaultMaxWatchStateEntries;
   let state: WatchState = emptyWatchState;
   let saves = 0;
   return {

@@ -1,21 +1,20 @@
 import { invalidArgument } from "../../core/domain/domain-error.js";
+import { decodePageToken, encodePageToken, isPagePosition, malformedPageToken } from "../../core/domain/page-token.js";
 
 /**
- * Opaque page tokens of the in-memory stores: base64url of `v1:<position>`, where position is the
- * insertion number of the last item returned. Keyset rather than offset paging, so items added
- * while a client pages through do not shift later pages.
+ * Page tokens of the in-memory stores (and the quarantine ConfigMap): the insertion number of the last item
+ * returned, as a "v1" page token. Keyset rather than offset paging, so items added while a client pages through
+ * do not shift later pages.
  */
-export function encodePageToken(position: number): string {
-  return Buffer.from(`v1:${position}`, "utf8").toString("base64url");
+export function encodePositionPageToken(position: number): string {
+  return encodePageToken("v1", [position]);
 }
 
 /** The position a token continues after; throws invalid-argument (field `page_token`) when malformed. */
-export function decodePageToken(token: string): number {
-  const malformed = () => invalidArgument("page_token", "page_token is malformed; pass a next_page_token unchanged");
-  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw malformed();
-  const match = /^v1:(0|[1-9][0-9]{0,15})$/.exec(Buffer.from(token, "base64url").toString("utf8"));
-  if (!match) throw malformed();
-  return Number(match[1]);
+export function decodePositionPageToken(token: string): number {
+  const [position, ...rest] = decodePageToken(token, "v1");
+  if (!isPagePosition(position) || rest.length > 0) throw malformedPageToken();
+  return position;
 }
 
 /** Rejects a page size the store cannot honour; the API applies defaults and caps before this. */
@@ -35,12 +34,12 @@ export function pageOf<T>(
   pageToken: string | undefined,
 ): { items: T[]; nextPageToken: string } {
   checkPageSize(pageSize);
-  const after = pageToken ? decodePageToken(pageToken) : undefined;
+  const after = pageToken ? decodePositionPageToken(pageToken) : undefined;
   const rest = after === undefined ? items : items.filter((entry) => entry.position < after);
   const page = rest.slice(0, pageSize);
   const last = page[page.length - 1];
   return {
     items: page.map((entry) => entry.item),
-    nextPageToken: rest.length > pageSize && last !== undefined ? encodePageToken(last.position) : "",
+    nextPageToken: rest.length > pageSize && last !== undefined ? encodePositionPageToken(last.position) : "",
   };
 }

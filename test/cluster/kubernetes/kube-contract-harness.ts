@@ -21,6 +21,8 @@ export interface KubeEnvironment {
   readonly kubelet: FakeKubelet;
   /** Images whose Job pods the kubelet fails; shared by every harness of the file. */
   readonly failingJobImages: Set<string>;
+  /** Images whose pods the kubelet crash-loops; shared by every harness of the file. */
+  readonly crashLoopImages: Set<string>;
 }
 
 export interface KubeHarness extends ContractHarness {
@@ -114,6 +116,10 @@ export async function createKubeHarness(
     async failJobsRunning(image) {
       env.failingJobImages.add(image);
       env.kubelet.behave({ failJob: (candidate) => env.failingJobImages.has(candidate) });
+    },
+    async crashLoopPodsRunning(image) {
+      env.crashLoopImages.add(image);
+      env.kubelet.behave({ crashLoop: (candidate) => env.crashLoopImages.has(candidate) });
     },
     settle: (predicate, timeoutMs) => settle(cluster, predicate, timeoutMs),
     async teardown() {

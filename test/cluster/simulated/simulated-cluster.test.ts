@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createSimulatedCluster, type SimulatedClusterOptions } from "../../../src/cluster/simulated/simulated-cluster.js";
+import { imageIdOf } from "../../../src/cluster/simulated/image-failures.js";
 import { DomainError } from "../../../src/core/domain/domain-error.js";
 import { judgeRollout } from "../../../src/core/domain/judge-rollout.js";
 import type { PodProblem, Workload, WorkloadRef } from "../../../src/core/domain/workload.js";
 import type { ClusterChange } from "../../../src/core/ports/cluster.js";
 import { type ContractHarness, describeClusterPortContract } from "../../contract/cluster-port-contract.js";
+import { describeRegistryAccessContract, type RegistryAccessHarness } from "../../contract/registry-access-contract.js";
 import { createFakeClock, type FakeClock } from "../../support/fake-clock.js";
 
 const namespace = "contract";
@@ -28,7 +30,30 @@ describeClusterPortContract("simulated cluster", async (options): Promise<Contra
           (cluster.getWorkload(request.template)?.containers.some((c) => c.image === image) ?? false),
       );
     },
+    async crashLoopPodsRunning(image) {
+      cluster.failImage(image, "crash-loop");
+    },
     settle: (predicate, timeoutMs) => settle(clock, predicate, timeoutMs),
+    async teardown() {
+      cluster.stop();
+    },
+  };
+});
+
+describeRegistryAccessContract("simulated cluster", async (): Promise<RegistryAccessHarness> => {
+  // The simulated kubelet reports image IDs as a real node does (a stable digest per image).
+  const cluster = createSimulatedCluster({ clock: createFakeClock(), imageIdOf });
+  cluster.start();
+  return {
+    access: cluster,
+    namespace,
+    async putSecret(name, type, dockerConfigJson) {
+      cluster.putPullSecret({ namespace, name, type, dockerConfigJson });
+    },
+    async seedDeployment(name, image) {
+      cluster.addWorkload({ kind: "Deployment", namespace, name, containers: [{ name: "app", image }] });
+      return { kind: "Deployment", namespace, name };
+    },
     async teardown() {
       cluster.stop();
     },

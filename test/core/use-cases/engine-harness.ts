@@ -10,6 +10,7 @@ import type { UpdateEngineDeps } from "../../../src/core/use-cases/update-engine
 import type { UpdateEngineOptions } from "../../../src/core/use-cases/update-engine-options.js";
 import { createUpdateManager, type UpdateManager } from "../../../src/core/use-cases/update-manager.js";
 import { createMemoryQuarantineStore } from "../../../src/store/memory/memory-quarantine-store.js";
+import { lockHolderState } from "../../../src/core/use-cases/lock-holder-state.js";
 import { createMemoryTargetLocks } from "../../../src/store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "../../../src/store/memory/memory-update-store.js";
 import { createFakeClock } from "../../support/fake-clock.js";
@@ -54,7 +55,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const cluster = createSimulatedCluster({ clock, ...options.cluster });
   const store = createMemoryUpdateStore({ clock });
   const quarantines = createMemoryQuarantineStore();
-  const locks = createMemoryTargetLocks();
+  const locks = createMemoryTargetLocks({ clock, updateState: lockHolderState(store) });
   const keys = createMetadataKeys();
   const logLines: LogLine[] = [];
   let ids = 0;

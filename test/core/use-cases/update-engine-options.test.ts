@@ -16,6 +16,8 @@ describe("update engine options", () => {
       watchBufferSize: 256,
       queueTimeoutMs: 3600_000,
       maxQueuedPerTarget: 20,
+      outcomeWriteAttempts: 8,
+      outcomeWriteBackoffMs: 500,
     });
   });
 

@@ -7,53 +7,16 @@ import type { UpdateRecord, UpdateState } from "../../../src/core/domain/update.
 import type { Workload, WorkloadRef } from "../../../src/core/domain/workload.js";
 import { silentLogger } from "../../../src/core/ports/logger.js";
 import type { PullSecret } from "../../../src/core/ports/pull-secrets.js";
-import type { RegistryCredential, RegistryPort, RepositoryLocation } from "../../../src/core/ports/registry.js";
 import type { StartUpdateRequest } from "../../../src/core/use-cases/start-update.js";
 import { createRegistryWatcher, digestOfImageId, type WatchRegistriesDeps } from "../../../src/core/use-cases/watch-registries.js";
 import { createMemoryWatchStateStore } from "../../../src/store/memory/memory-watch-state-store.js";
 import { createFakeClock, type FakeClock } from "../../support/fake-clock.js";
 import { aWorkload } from "../../support/workloads.js";
+import { createFakeRegistryPort } from "../../registry/fake-registry-port.js";
 
 const keys = createMetadataKeys();
 const digestA = `sha256:${"a".repeat(64)}`;
 const digestB = `sha256:${"b".repeat(64)}`;
-
-interface RegistryCall {
-  readonly kind: "tags" | "digest";
-  readonly where: string;
-  readonly credential: string;
-}
-
-/** A registry of repositories: "host/repo" -> tags, "host/repo:tag" -> digest. */
-function fakeRegistry(tags: Map<string, string[]>, digests: Map<string, string> = new Map()) {
-  const calls: RegistryCall[] = [];
-  const failures = new Map<string, DomainError>();
-  const port: RegistryPort = {
-    credentialFor(registry: string, secrets: readonly PullSecret[]): RegistryCredential | undefined {
-      const secret = secrets.find((candidate) => candidate.dockerConfigJson?.includes(registry));
-      return secret === undefined
-        ? undefined
-        : { key: `${secret.namespace}/${secret.name}@${secret.resourceVersion}`, namespace: secret.namespace, secret: secret.name };
-    },
-    async listTags(location: RepositoryLocation, credential) {
-      const where = `${location.registry}/${location.repository}`;
-      calls.push({ kind: "tags", where, credential: credential?.key ?? "anonymous" });
-      const failure = failures.get(location.registry);
-      if (failure !== undefined) throw failure;
-      return tags.get(where) ?? [];
-    },
-    async getDigest(location, tag, credential) {
-      const where = `${location.registry}/${location.repository}:${tag}`;
-      calls.push({ kind: "digest", where, credential: credential?.key ?? "anonymous" });
-      const failure = failures.get(location.registry);
-      if (failure !== undefined) throw failure;
-      const digest = digests.get(where);
-      if (digest === undefined) throw new DomainError("not-found", "REGISTRY_ERROR", `${where} not found`);
-      return digest;
-    },
-  };
-  return { port, calls, failures };
-}
 
 /** The update engine as the watcher sees it: records requests, answers with ids; states set by the test. */
 function fakeUpdates() {
@@ -85,7 +48,7 @@ function fakeUpdates() {
 
 interface Harness {
   readonly clock: FakeClock;
-  readonly registry: ReturnType<typeof fakeRegistry>;
+  readonly registry: ReturnType<typeof createFakeRegistryPort>;
   readonly updates: ReturnType<typeof fakeUpdates>;
   readonly state: ReturnType<typeof createMemoryWatchStateStore>;
   readonly workloads: Workload[];
@@ -102,7 +65,7 @@ interface Harness {
 function harness(tags: Map<string, string[]>, digests?: Map<string, string>): Harness {
   const h: Harness = {
     clock: createFakeClock(),
-    registry: fakeRegistry(tags, digests),
+    registry: createFakeRegistryPort(tags, digests),
     updates: fakeUpdates(),
     state: createMemoryWatchStateStore(),
     workloads: [],

@@ -1,0 +1,14 @@
+/**
+ * Failures the process handles itself instead of returning them to a caller (it logs them, retries later, or
+ * leaves the work to the next leader): counted, so that a dashboard shows what a log line alone would hide.
+ * - `outcome-not-recorded`: an update's final write kept failing; the run stays unfinished with its locks held.
+ * - `quarantine-full`: a quarantine record was refused because the store holds its maximum.
+ * - `jwks-refresh`: refreshing an issuer's signing keys failed; the cached keys are still used.
+ * - `run-cleanup`: deleting an UpdateRun (pruning, or a DELETE clean-up) failed.
+ */
+export type HandledFailure = "outcome-not-recorded" | "quarantine-full" | "jwks-refresh" | "run-cleanup";
+
+export type CountFailure = (failure: HandledFailure) => void;
+
+/** Counts nothing (tests, and compositions without metrics). */
+export const countNoFailure: CountFailure = () => {};

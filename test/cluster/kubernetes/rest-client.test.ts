@@ -1,0 +1,51 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { createRestClient } from "../../../src/cluster/kubernetes/rest-client.js";
+
+let server: Server | undefined;
+
+/** An "API server" on 127.0.0.1 that answers every request with `body` (streamed in 64 KiB chunks, no length). */
+async function answering(body: Buffer, declareLength: boolean): Promise<KubeConfig> {
+  server = createServer((_request, response) => {
+    response.writeHead(200, { "content-type": "application/json", ...(declareLength ? { "content-length": String(body.length) } : {}) });
+    for (let offset = 0; offset < body.length; offset += 65_536) response.write(body.subarray(offset, offset + 65_536));
+    response.end();
+  });
+  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: "test", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: "test" }],
+    contexts: [{ name: "test", cluster: "test", user: "test" }],
+    currentContext: "test",
+  });
+  return kubeConfig;
+}
+
+afterEach(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  server = undefined;
+});
+
+describe("the REST client", () => {
+  const big = Buffer.from(JSON.stringify({ items: "x".repeat(2 * 1024 * 1024) }));
+
+  it("refuses an answer larger than its cap, naming the request and the limit, whether or not its length is declared", async () => {
+    for (const declareLength of [true, false]) {
+      const rest = createRestClient(await answering(big, declareLength), { maxResponseBytes: 1024 * 1024 });
+      await expect(rest.request({ method: "GET", path: "/api/v1/namespaces/shop/configmaps" })).rejects.toThrow(
+        "the API server's answer to GET /api/v1/namespaces/shop/configmaps is larger than 1048576 bytes",
+      );
+      await new Promise((resolve) => server?.close(resolve));
+    }
+  });
+
+  it("reads answers within the cap", async () => {
+    const rest = createRestClient(await answering(big, false), { maxResponseBytes: 4 * 1024 * 1024 });
+    const answer = await rest.request<{ items: string }>({ method: "GET", path: "/api/v1/configmaps" });
+    expect(answer.items).toHaveLength(2 * 1024 * 1024);
+  });
+});
