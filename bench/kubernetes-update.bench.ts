@@ -22,17 +22,12 @@ import { type Client, createClient, type Interceptor } from "@connectrpc/connect
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import {
   AppsV1Api,
-  BatchV1Api,
   CoreV1Api,
   type KubeConfig,
-  PatchStrategy,
   type RequestContext,
-  setHeaderOptions,
   type V1Deployment,
   Watch,
 } from "@kubernetes/client-node";
-import type { UpdateEvent } from "../gen/updatemanager/v1/event_pb.js";
-import { UpdateState } from "../gen/updatemanager/v1/update_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 import { createAccessControl } from "../src/auth/access-control.js";
 import { registerUpdateService } from "../src/api/update-service.js";
@@ -49,6 +44,8 @@ import { createMemoryQuarantineStore } from "../src/store/memory/memory-quaranti
 import { createMemoryTargetLocks } from "../src/store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "../src/store/memory/memory-update-store.js";
 import { countRequests } from "../test/cluster/kubernetes/counting-kube-config.js";
+import { collect, finalState, percentile, pool, until } from "./bench-support.js";
+import { originalAlgorithmUpdate } from "./original-algorithm.js";
 import { type ControlPlane, startControlPlane } from "../test/support/control-plane.js";
 import { createFakeKubelet } from "../test/support/fake-kubelet.js";
 import { type ServerProcess, startServer } from "../test/support/server-process.js";
@@ -71,7 +68,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const resultsPath = join(here, "results", "kubernetes-update.json");
 const keys = createMetadataKeys();
 const managerUser = "bench-manager";
-const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 const originalUser = "bench-original";
 
 const namespaceName = (index: number) => `bench-${String(index).padStart(3, "0")}`;
@@ -82,12 +78,6 @@ function log(message: string): void {
   process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
-}
 
 function summarize(values: readonly number[]) {
   const round = (n: number) => Math.round(n * 100) / 100;
@@ -108,15 +98,6 @@ function countBy(values: readonly string[]): Record<string, number> {
   return counts;
 }
 
-/** Runs `fn` over `items` with at most `concurrency` in flight. */
-async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 /** Requests sent with a KubeConfig by HTTP method: GET (list, watch, get) are reads, the rest writes. */
 interface MethodCounter {
@@ -230,67 +211,8 @@ async function createDeployments(apps: AppsV1Api, services: { from: number; to: 
   return performance.now() - started;
 }
 
-/** Bounded poll. */
-async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
-async function collect(
-  client: Client<typeof UpdateService>,
-  updateId: string,
-  onEvent: (event: UpdateEvent, atMs: number) => void = () => {},
-): Promise<UpdateEvent[]> {
-  const events: UpdateEvent[] = [];
-  for await (const message of client.watchUpdate({ updateId, afterSequence: 0n }, { timeoutMs: 180_000 })) {
-    if (message.message.case !== "event") continue;
-    events.push(message.message.value);
-    onEvent(message.message.value, performance.now());
-  }
-  return events;
-}
 
-function finalState(events: UpdateEvent[]): string {
-  const last = events.at(-1)?.kind;
-  return last?.case === "finished" ? UpdateState[last.value.state] : "UNFINISHED";
-}
-
-/** The original update manager's lookup, per update: every namespace, then its Deployments and Jobs; then patches. */
-async function originalAlgorithmUpdate(kubeConfig: KubeConfig, image: string, classifier: string): Promise<number> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const apps = kubeConfig.makeApiClient(AppsV1Api);
-  const batch = kubeConfig.makeApiClient(BatchV1Api);
-  const repository = image.slice(0, image.lastIndexOf(":"));
-  const matches = (labels: Record<string, string> | undefined, containers: { image?: string }[] | undefined) =>
-    labels?.[keys.classifierLabel] === classifier &&
-    (containers ?? []).some((c) => c.image?.slice(0, c.image.lastIndexOf(":")) === repository);
-  let patched = 0;
-  const namespaces = await core.listNamespace();
-  for (const namespace of namespaces.items) {
-    const name = namespace.metadata!.name!;
-    const deployments = await apps.listNamespacedDeployment({ namespace: name });
-    const jobs = await batch.listNamespacedJob({ namespace: name });
-    void jobs; // migration templates would be copied here; the benchmark's targets have none
-    for (const deployment of deployments.items) {
-      const template = deployment.spec?.template.spec;
-      if (!matches(deployment.metadata?.labels, template?.containers)) continue;
-      const index = template!.containers.findIndex((c) => c.image?.startsWith(`${repository}:`));
-      await apps.patchNamespacedDeployment(
-        {
-          name: deployment.metadata!.name!,
-          namespace: name,
-          body: [{ op: "replace", path: `/spec/template/spec/containers/${index}/image`, value: image }],
-        },
-        jsonPatch,
-      );
-      patched++;
-    }
-  }
-  return patched;
-}
 
 interface ManagerProcess {
   readonly server: ServerProcess;
@@ -653,7 +575,7 @@ async function main(): Promise<void> {
       const before = originalTotal.count();
       const methodsBefore = originalMethods.snapshot();
       const t0 = performance.now();
-      const patched = await originalAlgorithmUpdate(originalKubeConfig, t.image, t.classifier);
+      const patched = await originalAlgorithmUpdate(originalKubeConfig, t.image, t.classifier, keys.classifierLabel);
       originalRuns.push({
         ms: performance.now() - t0,
         requests: originalTotal.count() - before,

@@ -19,7 +19,7 @@ if [ ${#benches[@]} -eq 0 ]; then
   exit 1
 fi
 
-if grep -l "startControlPlane" "${benches[@]}" >/dev/null 2>&1; then
+if grep -lE "startControlPlane|startKubeE2eEnvironment" "${benches[@]}" >/dev/null 2>&1; then
   bash scripts/kube/build-control-plane.sh
   command -v kubectl >/dev/null || { echo "bench.sh: kubectl is missing (Debian: kubernetes-client)" >&2; exit 1; }
 fi

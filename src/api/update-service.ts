@@ -23,6 +23,7 @@ import { principalKey } from "./principal.js";
 import { availableUpdateToProto, eventToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
 import { DomainError } from "../core/domain/domain-error.js";
 import type { ListAvailableUpdates } from "../core/use-cases/list-available-updates.js";
+import { linkAbortSignals } from "./linked-abort-signal.js";
 
 /** What the API needs from the core: the use cases, not the engine's life cycle. */
 export type UpdateUseCases = Omit<UpdateManager, "resumeUnfinished" | "whenIdle" | "shutdown">;
@@ -30,6 +31,11 @@ export type UpdateUseCases = Omit<UpdateManager, "resumeUnfinished" | "whenIdle"
 export interface UpdateServiceOptions {
   /** Ends open WatchUpdate streams cleanly when the server shuts down. */
   shutdownSignal?: AbortSignal;
+  /**
+   * `WatchUpdate` streams one principal may have open at once on this replica; one more is refused with
+   * RESOURCE_EXHAUSTED, reason TOO_MANY_WATCHES (metadata `limit`). Default: 256.
+   */
+  maxWatchesPerPrincipal?: number;
   /** newer versions the registry watcher found. Default: none (the RPC answers UNIMPLEMENTED). */
   listAvailableUpdates?: ListAvailableUpdates;
 }
@@ -50,6 +56,9 @@ function pageSize(value: number): number | undefined {
 
 /** The UpdateService: decodes requests, calls the core, encodes answers, translates errors. */
 export function createUpdateService(core: UpdateUseCases, options: UpdateServiceOptions = {}): ServiceImpl<typeof UpdateService> {
+  const maxWatches = options.maxWatchesPerPrincipal ?? 256;
+  /** Open WatchUpdate streams per principal. */
+  const openWatches = new Map<string, number>();
   return {
     update: (req, ctx) =>
       translateErrors(async () => {
@@ -93,7 +102,26 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
       }),
 
     async *watchUpdate(req, ctx) {
-      yield* watch(core, req.updateId, Number(req.afterSequence), ctx, options.shutdownSignal);
+      const principal = ctx.values.get(principalKey).name;
+      const open = openWatches.get(principal) ?? 0;
+      if (open >= maxWatches) {
+        throw toConnectError(
+          new DomainError(
+            "resource-exhausted",
+            "TOO_MANY_WATCHES",
+            `${principal} already has ${maxWatches} WatchUpdate streams open (the limit per caller); end one first`,
+            { metadata: { limit: String(maxWatches), principal } },
+          ),
+        );
+      }
+      openWatches.set(principal, open + 1);
+      try {
+        yield* watch(core, req.updateId, Number(req.afterSequence), ctx, options.shutdownSignal);
+      } finally {
+        const left = (openWatches.get(principal) ?? 1) - 1;
+        if (left === 0) openWatches.delete(principal);
+        else openWatches.set(principal, left);
+      }
     },
 
     listTargets: (req) =>
@@ -163,7 +191,8 @@ async function* watch(
   shutdownSignal: AbortSignal | undefined,
 ): AsyncGenerator<WatchUpdateResponse> {
   // The stream ends cleanly (OK) on server shutdown: the client resumes with after_sequence elsewhere.
-  const signal = shutdownSignal === undefined ? ctx.signal : AbortSignal.any([ctx.signal, shutdownSignal]);
+  const linked = shutdownSignal === undefined ? undefined : linkAbortSignals([ctx.signal, shutdownSignal]);
+  const signal = linked?.signal ?? ctx.signal;
   try {
     for await (const item of core.watchUpdate(updateId, afterSequence, signal)) {
       if (signal.aborted) return;
@@ -179,6 +208,8 @@ async function* watch(
   } catch (error) {
     if (shutdownSignal?.aborted) return;
     throw toConnectError(error);
+  } finally {
+    linked?.dispose();
   }
 }
 

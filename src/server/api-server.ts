@@ -68,6 +68,13 @@ export interface ApiServerOptions {
    * are not limited). Default: 30000 ms.
    */
   requestTimeoutMs?: number;
+  /**
+   * HTTP/2 limits per connection, so that one client cannot hold unbounded server memory: concurrent streams
+   * (RPCs and WatchUpdate streams; more are refused with REFUSED_STREAM), the size of a request's header list, and
+   * the session's buffered memory (beyond it new streams are refused until it drains).
+   * Default: 100 streams, 16 KiB of headers, 10 MiB per session.
+   */
+  http2Limits?: { readonly maxConcurrentStreams?: number; readonly maxHeaderListBytes?: number; readonly maxSessionMemoryMiB?: number };
 }
 
 /** PEM material for the API port's TLS. */
@@ -179,10 +186,17 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     return session;
   };
 
+  const h2Options: http2.ServerOptions = {
+    settings: {
+      maxConcurrentStreams: options.http2Limits?.maxConcurrentStreams ?? 100,
+      maxHeaderListSize: options.http2Limits?.maxHeaderListBytes ?? 16 * 1024,
+    },
+    maxSessionMemory: options.http2Limits?.maxSessionMemoryMiB ?? 10,
+  };
   let listener: net.Server;
   let secureServer: http2.Http2SecureServer | undefined;
   if (options.tls === undefined) {
-    const h2 = http2.createServer({}, onRequest);
+    const h2 = http2.createServer(h2Options, onRequest);
     const h1 = http.createServer(
       { headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval },
       onRequest,
@@ -229,6 +243,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const requireClientCert = options.tls.clientCa !== undefined;
     const secure = http2.createSecureServer(
       {
+        ...h2Options,
         ...secureContextOptions(options.tls),
         allowHTTP1: true,
         ALPNProtocols: ["h2", "http/1.1"],

@@ -308,6 +308,35 @@ describe("UpdateService.WatchUpdate", () => {
     expect((await client.getUpdate({ updateId: update!.id })).update!.state).toBe(UpdateState.RUNNING);
   });
 
+  it("refuses a caller's stream beyond its limit of open WatchUpdate streams, and accepts one again when one ends", async () => {
+    const { h, client, settle } = createApi({ service: { maxWatchesPerPrincipal: 2 } });
+    h.cluster.hangJobs(() => true);
+    const { update } = await client.update({
+      image: newImage,
+      classifier: "shop",
+      updateTimeout: create(DurationSchema, { seconds: 120n }),
+    });
+    const first = collect(client.watchUpdate({ updateId: update!.id }));
+    const second = collect(client.watchUpdate({ updateId: update!.id }));
+    await until(h, () => first.events().length > 0 && second.events().length > 0);
+
+    const third = collect(client.watchUpdate({ updateId: update!.id }));
+    await third.done;
+    const error = ConnectError.from(third.error);
+    expect(error.code).toBe(Code.ResourceExhausted);
+    expect(errorInfo(error)).toMatchObject({ reason: "TOO_MANY_WATCHES", metadata: { limit: "2", principal: requester } });
+
+    // The open streams go on to the end; once they ended, the caller may watch again.
+    await settle(update!.id);
+    await first.done;
+    await second.done;
+    expect(first.error).toBeUndefined();
+    const again = collect(client.watchUpdate({ updateId: update!.id }));
+    await again.done;
+    expect(again.error).toBeUndefined();
+    expect(again.events().some((e) => e.kind.case === "finished")).toBe(true);
+  });
+
   it("answers NOT_FOUND for an unknown update", async () => {
     const { client } = createApi();
     const watch = collect(client.watchUpdate({ updateId: "no-such-update" }));

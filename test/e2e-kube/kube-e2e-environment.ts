@@ -74,13 +74,23 @@ export interface KubeE2eEnvironment {
   stop(): Promise<void>;
 }
 
+export interface KubeE2eEnvironmentOptions {
+  /** Extra kube-apiserver flags (the benchmark's audit log). Default: none. */
+  readonly apiServerArgs?: readonly string[];
+  /** Extra kube-controller-manager flags. Default: none. */
+  readonly controllerManagerArgs?: readonly string[];
+}
+
 /**
  * One real control plane (1.20.2), one fake node, and kube/'s test overlay applied with kubectl, so that the
  * manager runs as its own ServiceAccount with exactly the RBAC a production install grants it.
  */
-export async function startKubeE2eEnvironment(): Promise<KubeE2eEnvironment> {
+export async function startKubeE2eEnvironment(options: KubeE2eEnvironmentOptions = {}): Promise<KubeE2eEnvironment> {
   // TTLAfterFinished is alpha in 1.20: without the gate the server drops the TTL set on succeeded migration copies.
-  const plane = await startControlPlane({ apiServerArgs: ["--feature-gates=TTLAfterFinished=true"] });
+  const plane = await startControlPlane({
+    apiServerArgs: ["--feature-gates=TTLAfterFinished=true", ...(options.apiServerArgs ?? [])],
+    controllerManagerArgs: [...(options.controllerManagerArgs ?? [])],
+  });
   const managers = new Set<ManagerUnderTest>();
   let kubelet: FakeKubelet | undefined;
   try {

@@ -1,15 +1,13 @@
-import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAnnotationTargetLocks } from "../../src/cluster/kubernetes/annotation-target-locks.js";
 import { createLeaseElector, type LeaseElector } from "../../src/cluster/kubernetes/lease-elector.js";
 import { createRestClient } from "../../src/cluster/kubernetes/rest-client.js";
-import { createMetadataKeys } from "../../src/core/domain/metadata-keys.js";
 import { systemClock } from "../../src/core/ports/clock.js";
 import { createConfigMapQuarantineStore } from "../../src/store/kubernetes/config-map-quarantine-store.js";
+import { createConfigMapWatch } from "../../src/store/kubernetes/config-map-watch.js";
 import { type ControlPlane, startControlPlane } from "../support/control-plane.js";
 import { startTcpProxy, type TcpProxy } from "../cluster/kubernetes/tcp-proxy.js";
 import { describeQuarantineStoreContract } from "../contract/quarantine-store-contract.js";
-import { describeTargetLocksContract } from "../contract/target-locks-contract.js";
 import { describeWatchStateStoreContract } from "../contract/watch-state-store-contract.js";
 import { createConfigMapWatchStateStore } from "../../src/store/kubernetes/config-map-watch-state-store.js";
 
@@ -124,73 +122,6 @@ describe("leader election on a Lease", () => {
   }, 60_000);
 });
 
-const lockKeys = createMetadataKeys();
-
-/** A Deployment the locks can hold (no node runs it: only its metadata matters). */
-async function createDeployment(namespace: string, name: string): Promise<void> {
-  await plane.kubeConfig().makeApiClient(AppsV1Api).createNamespacedDeployment({
-    namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        selector: { matchLabels: { app: name } },
-        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "example.com/app:1" }] } },
-      },
-    },
-  });
-}
-
-/** One replica's annotation locks, asking `states` where a holder's update stands. */
-function annotationLocks(states: Record<string, "active" | "finished" | "missing">) {
-  return createAnnotationTargetLocks({
-    rest: createRestClient(plane.kubeConfig()),
-    cluster: { getWorkload: () => undefined },
-    keys: lockKeys,
-    clock: systemClock,
-    missingUpdateGraceMs: 60_000,
-    updateState: async (id) => states[id] ?? "missing",
-  });
-}
-
-describe("target locks on workload annotations", () => {
-  const keys = lockKeys;
-  const deploymentRef = (namespace: string, name: string) => ({ kind: "Deployment" as const, namespace, name });
-  const deployment = createDeployment;
-  const locks = annotationLocks;
-
-  async function annotations(namespace: string, name: string): Promise<Record<string, string>> {
-    const object = await plane.kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace, name });
-    return object.metadata?.annotations ?? {};
-  }
-
-  it("leaves no lock annotation behind once released", async () => {
-    const namespace = await createNamespace("locks");
-    await deployment(namespace, "a");
-    const target = [deploymentRef(namespace, "a")];
-    await locks({ u1: "active" }).acquire("u1", target);
-    expect((await annotations(namespace, "a"))[`${keys.lockAnnotation}-at`]).toBeDefined();
-    await locks({ u1: "active" }).release("u1", target);
-    expect(await annotations(namespace, "a")).not.toHaveProperty(keys.lockAnnotation);
-    expect(await annotations(namespace, "a")).not.toHaveProperty(`${keys.lockAnnotation}-at`);
-  });
-});
-
-describeTargetLocksContract("workload annotations on a 1.20 control plane", async () => {
-  const namespace = await createNamespace("locks");
-  const apps = plane.kubeConfig().makeApiClient(AppsV1Api);
-  return {
-    async workload(name) {
-      await createDeployment(namespace, name);
-      return { kind: "Deployment", namespace, name };
-    },
-    open: annotationLocks,
-    async storedHolder(target) {
-      const object = await apps.readNamespacedDeployment({ namespace: target.namespace, name: target.name });
-      return object.metadata?.annotations?.[lockKeys.lockAnnotation];
-    },
-  };
-});
-
 describeWatchStateStoreContract("ConfigMap on a 1.20 control plane", async () => {
   const namespace = await createNamespace("watch-state");
   return (options) => createConfigMapWatchStateStore({ rest: createRestClient(plane.kubeConfig()), namespace, ...options });
@@ -224,5 +155,49 @@ describe("quarantine records in a ConfigMap", () => {
     expect(cleared.map((record) => record.updateId)).toEqual(["u1"]);
     expect(await replica1.find(web, "registry.example.com/shop/web:2.0")).toBeUndefined();
     expect((await replica1.list({ pageSize: 10 })).items.map((record) => record.image)).toEqual(["registry.example.com/shop/web:3.0"]);
+  });
+
+  it("are read from a watch of the ConfigMap, without a request, and a record another replica adds is seen there", async () => {
+    const namespace = await createNamespace("quarantine-watch");
+    const rest = createRestClient(plane.kubeConfig());
+    let gets = 0;
+    const counting = {
+      request<T>(request: Parameters<typeof rest.request>[0]): Promise<T> {
+        if (request.method === "GET") gets++;
+        return rest.request<T>(request);
+      },
+    };
+    const watch = createConfigMapWatch({
+      kubeConfig: plane.kubeConfig(),
+      rest: counting,
+      location: { namespace, name: "update-manager-quarantine" },
+      clock: systemClock,
+    });
+    watch.start();
+    try {
+      const watched = createConfigMapQuarantineStore({ rest: counting, namespace, watch });
+      const other = createConfigMapQuarantineStore({ rest, namespace });
+      const web = { kind: "Deployment" as const, namespace: "shop", name: "web" };
+      const image = "registry.example.com/shop/web:2.0";
+      const deadline = Date.now() + 10_000;
+      while (watch.current() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Created by another replica after the watch started (the ConfigMap did not exist): seen without a GET.
+      await other.add({ workload: web, image, updateId: "u1", reason: "CrashLoopBackOff", createTime: new Date() });
+      const before = gets;
+      let found: unknown;
+      while (found === undefined && Date.now() < deadline) {
+        found = await watched.find(web, image);
+        if (found === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(found).toMatchObject({ updateId: "u1" });
+      expect(gets - before).toBe(0);
+      // Cleared by the other replica: no longer blocks here either.
+      await other.clear(image);
+      while ((await watched.find(web, image)) !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await watched.find(web, image)).toBeUndefined();
+      expect(gets - before).toBe(0);
+    } finally {
+      watch.stop();
+    }
   });
 });

@@ -254,6 +254,7 @@ describe("RBAC", () => {
         "create configmaps",
         "get configmaps",
         "patch configmaps",
+        "watch configmaps",
       ].sort(),
     );
     // Reading and changing ConfigMaps is limited to the quarantine and watch-state ones; only create cannot be limited by name.

@@ -244,6 +244,18 @@ describe("createApiServer: one port for every protocol", () => {
     });
   }
 
+  it("announces its HTTP/2 limits: 100 concurrent streams and 16 KiB of headers per connection by default", async () => {
+    const settingsOf = async (port: number) => {
+      const session = http2.connect(`http://127.0.0.1:${port}`);
+      cleanups.push(() => session.destroy());
+      return new Promise<http2.Settings>((resolve) => session.once("remoteSettings", resolve));
+    };
+    const { port } = await startServer();
+    expect(await settingsOf(port)).toMatchObject({ maxConcurrentStreams: 100, maxHeaderListSize: 16 * 1024 });
+    const custom = await startServer({ http2Limits: { maxConcurrentStreams: 7 } });
+    expect((await settingsOf(custom.port)).maxConcurrentStreams).toBe(7);
+  });
+
   it("reports the actual port when asked for an ephemeral one", async () => {
     const { server, port } = await startServer();
     expect(port).toBeGreaterThan(0);

@@ -83,6 +83,16 @@ describe("createUpdateMetrics", () => {
     expect(text).toContain('update_manager_updates{state="pending",requester_kind="registry-watcher"} 1');
   });
 
+  it("counts an update queued behind another one's targets as waiting", async () => {
+    const { registry, h } = setup();
+    h.cluster.failImage(newImage, "unready");
+    await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci" });
+    await h.manager.startUpdate({ image: "registry.example.com/shop/web:3.0", classifier: "shop", queueIfBusy: true }, { requester: "shop-ci" });
+    const text = await registry.metrics();
+    expect(text).toContain('update_manager_updates{state="queued",requester_kind="api"} 1');
+    expect(text).toContain("update_manager_rollouts_waiting 1");
+  });
+
   it("tells requester kinds apart without naming requesters", () => {
     expect(requesterKind("registry-watcher")).toBe("registry-watcher");
     expect(requesterKind("anonymous")).toBe("anonymous");

@@ -32,6 +32,7 @@ import { isOptedIn, workloadLabelSelector } from "./opt-in.js";
 import { type PodProblemWatch, startPodProblemWatch } from "./pod-problem-watch.js";
 import { createResilientInformer, type ResilientInformer } from "./resilient-informer.js";
 import { createRestClient } from "./rest-client.js";
+import { slimObject } from "./slim-object.js";
 import { toJobInfo, toWorkload } from "./to-workload.js";
 
 /** The Kubernetes ClusterPort, plus its lifecycle. */
@@ -189,6 +190,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
       logger,
       ...(options.listPageSize === undefined ? {} : { pageSize: options.listPageSize }),
+      slim: slimObject,
       ...handlers,
     });
 

@@ -19,6 +19,11 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   readonly logger: CoreLogger;
   /** Objects per list page; a list of a large namespace is fetched in pages. Default: 500. */
   readonly pageSize?: number;
+  /**
+   * Drops, in place, what the cache need not keep of each object, before it is cached and handed on (listed
+   * objects and watch events alike). Default: none.
+   */
+  readonly slim?: (object: T) => void;
   readonly onAdd: (object: T) => void;
   readonly onUpdate: (object: T) => void;
   readonly onDelete: (object: T) => void;
@@ -67,7 +72,10 @@ export function createResilientInformer<T extends KubernetesObject>(options: Res
         path,
         query: { labelSelector, limit: String(pageSize), continue: continueToken },
       });
-      items.push(...(page.items ?? []));
+      for (const item of page.items ?? []) {
+        options.slim?.(item);
+        items.push(item);
+      }
       if (resourceVersion === "") resourceVersion = page.metadata?.resourceVersion ?? "";
       // Raw JSON: the field is `continue` (client-node's model class calls it `_continue`).
       continueToken = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
@@ -76,6 +84,11 @@ export function createResilientInformer<T extends KubernetesObject>(options: Res
   };
 
   const informer = makeInformer<T>(options.kubeConfig, path, listAll, labelSelector);
+  // First: the watch hands the cached object itself to the handlers, so slimming it here slims the cache.
+  if (options.slim !== undefined) {
+    informer.on("add", options.slim);
+    informer.on("update", options.slim);
+  }
   informer.on("add", options.onAdd);
   informer.on("update", options.onUpdate);
   informer.on("delete", options.onDelete);

@@ -29,6 +29,7 @@ export type DomainErrorReason =
   | "UPDATE_FINISHED"
   | "RATE_LIMITED"
   | "WATCHER_TOO_SLOW"
+  | "TOO_MANY_WATCHES"
   | "CACHE_NOT_SYNCED"
   | "IMAGE_CONFLICT"
   | "PERMISSION_DENIED"

@@ -1,8 +1,8 @@
 import type { WorkloadRef } from "../domain/workload.js";
 
 /**
- * One update at a time per target. In memory for the embedded cluster; on Kubernetes an
- * annotation on the workload added by a patch that first tests it is absent (a later issue).
+ * One update at a time per target. In memory for the embedded cluster; on Kubernetes held by the
+ * unfinished UpdateRun naming the target (docs/adr/0003-run-held-target-locks.md).
  */
 export interface TargetLocks {
   /**

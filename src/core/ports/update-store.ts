@@ -38,7 +38,7 @@ export interface UpdateStore {
    * write the update's execution state (another replica executes it); a process that is not the
    * executor may only record a cancel request (`cancelRequested` with `cancel-requested` events).
    */
-  save(record: UpdateRecord, events?: readonly UpdateEventBody[]): Promise<readonly UpdateEvent[]>;
+  save(record: UpdateRecord, events?: readonly UpdateEventBody[], options?: SaveOptions): Promise<readonly UpdateEvent[]>;
   /** Recorded events with sequence > afterSequence, in order. */
   readEvents(id: string, afterSequence: number): Promise<readonly UpdateEvent[]>;
   /** Live events of one update, delivered in order after they are saved. */
@@ -53,3 +53,14 @@ export interface UpdateStore {
 
 /** What `UpdateStore.remove` did. */
 export type RemoveUpdateResult = "removed" | "not-found" | "unfinished";
+
+export interface SaveOptions {
+  /**
+   * The save need not be durable when save() resolves: the store may write it together with the saves that
+   * follow within its group-commit window (at most 100 ms), or with the next save without `batch`, whichever
+   * comes first (issue 13: several progress events, one write). Its events are still delivered to subscribers
+   * only once written, in order. For steps a restart can redo from the previous recorded one; never for a
+   * terminal state. Resolves with no events when batched. Default: false (written before save() resolves).
+   */
+  readonly batch?: boolean;
+}

@@ -140,7 +140,8 @@ async function execute(execution: UpdateExecution): Promise<void> {
       record.state = "running";
       record.phase = record.migrations.length > 0 ? "migrating" : "rolling-out";
       record.startTime = deps.clock.now();
-      await execution.save();
+      // Recorded with the first step's own save (a restart before it starts the update again).
+      await execution.save([], { batch: true });
       execution.log.info({ image: record.image, classifier: record.classifier }, "update started");
     }
     if (record.phase === "planning" || record.phase === "migrating") {
@@ -149,7 +150,7 @@ async function execute(execution: UpdateExecution): Promise<void> {
       if (migrations.kind === "failed") return await execution.finish("failed", migrations.reason);
       if (migrations.kind === "cancelled") return await execution.finish("cancelled", await recordedCancelReason(execution));
       record.phase = "rolling-out";
-      await execution.save();
+      await execution.save([], { batch: true });
     }
     if (record.phase === "rolling-out") {
       const rollout = await rollOutWorkloads(execution);

@@ -28,7 +28,7 @@ export async function gateWorkload(
   const { deps, options } = execution;
   const progress = createProgressCoalescer(deps.clock, options.progressIntervalMs, (rollout) => {
     status.rollout = rollout;
-    execution.save([{ type: "workload-progress", workload: status.workload, rollout }]).catch((error) => {
+    execution.save([{ type: "workload-progress", workload: status.workload, rollout }], { batch: true }).catch((error) => {
       if (!(error instanceof ExecutionHalted)) execution.log.error({ err: error }, "saving rollout progress failed");
     });
   });

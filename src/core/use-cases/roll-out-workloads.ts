@@ -47,7 +47,7 @@ async function rollOutWorkload(execution: UpdateExecution, status: WorkloadStatu
       // A restart came between the patch and recording it: the patch is ours (it was tested
       // against the recorded previous images), so record it instead of patching again.
       status.patched = true;
-      await execution.save([{ type: "workload-patched", workload: status.workload, containers: changed }]);
+      await execution.save([{ type: "workload-patched", workload: status.workload, containers: changed }], { batch: true });
     } else {
       if (cached === undefined) {
         return failWorkload(execution, status, "it no longer exists", false);
@@ -75,7 +75,8 @@ async function rollOutWorkload(execution: UpdateExecution, status: WorkloadStatu
         return failWorkload(execution, status, `patching it failed: ${message}`, false);
       }
       status.patched = true;
-      await execution.save([{ type: "workload-patched", workload: status.workload, containers: changed }]);
+      // Batched: a restart before it is recorded finds the new images in place and records the patch then.
+      await execution.save([{ type: "workload-patched", workload: status.workload, containers: changed }], { batch: true });
       execution.log.info({ workload: describeWorkload(status.workload) }, "workload patched");
     }
   }
@@ -91,7 +92,7 @@ async function rollOutWorkload(execution: UpdateExecution, status: WorkloadStatu
       status.phase = "healthy";
       status.rollout = outcome.rollout;
       status.message = "";
-      await execution.save([{ type: "workload-healthy", workload: status.workload }]);
+      await execution.save([{ type: "workload-healthy", workload: status.workload }], { batch: true });
       execution.log.info({ workload: describeWorkload(status.workload) }, "workload healthy");
       return undefined;
     case "cancelled":

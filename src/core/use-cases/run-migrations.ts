@@ -74,7 +74,8 @@ export async function runMigrations(execution: UpdateExecution): Promise<Migrati
       case "complete":
         status.phase = "succeeded";
         status.message = "";
-        await execution.save([{ type: "migration-succeeded", template: status.template, jobName: status.jobName }]);
+        // Batched: a restart before it is recorded finds the copy complete and records it then.
+        await execution.save([{ type: "migration-succeeded", template: status.template, jobName: status.jobName }], { batch: true });
         execution.log.info({ job: status.jobName, namespace }, "migration succeeded");
         break;
       case "failed":

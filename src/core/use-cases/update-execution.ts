@@ -1,6 +1,7 @@
 import type { UpdateRecord, UpdateState } from "../domain/update.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import type { CoreLogger } from "../ports/logger.js";
+import type { SaveOptions } from "../ports/update-store.js";
 import { ExecutionHalted } from "./execution-halted.js";
 import { OutcomeNotRecorded } from "./outcome-not-recorded.js";
 import { lockTargets } from "./lock-targets.js";
@@ -27,8 +28,9 @@ export interface UpdateExecution {
   /**
    * Saves the record with `events`. Saves are serialised in call order (progress events are
    * saved from timers while the main flow also saves). Throws ExecutionHalted after shutdown.
+   * `{ batch: true }`: see SaveOptions (a step a restart can redo from the previous recorded one).
    */
-  save(events?: readonly UpdateEventBody[]): Promise<void>;
+  save(events?: readonly UpdateEventBody[], options?: SaveOptions): Promise<void>;
   /**
    * Ends the update: sets the terminal state, records the one `finished` event (after `events`),
    * retrying the write with backoff, and only then releases its locks. A second call is ignored, so
@@ -56,10 +58,10 @@ export function createUpdateExecution(
   let finished = false;
   const log = deps.logger.child({ update_id: record.id });
 
-  const save = (events: readonly UpdateEventBody[] = []): Promise<void> => {
+  const save = (events: readonly UpdateEventBody[] = [], saveOptions?: SaveOptions): Promise<void> => {
     const run = chain.then(async () => {
       if (signals.halt.aborted) throw new ExecutionHalted();
-      await deps.store.save(record, events);
+      await deps.store.save(record, events, saveOptions);
     });
     chain = run.catch(() => undefined);
     return run;

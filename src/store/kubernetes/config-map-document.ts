@@ -20,17 +20,17 @@ export function configMapPaths(location: ConfigMapLocation): { readonly collecti
 /**
  * Writes `data` over what `current` (the ConfigMap as last read, or undefined when there was none)
  * holds: a create, or a merge patch carrying its resourceVersion, so a concurrent writer makes this
- * one fail with 409 and the caller re-reads instead of overwriting.
+ * one fail with 409 and the caller re-reads instead of overwriting. Resolves with the ConfigMap written.
  */
 export async function writeConfigMapData(
   rest: RestClient,
   location: ConfigMapLocation,
   current: ConfigMap | undefined,
   data: Record<string, string>,
-): Promise<void> {
+): Promise<ConfigMap> {
   const { collection, path } = configMapPaths(location);
   if (current === undefined) {
-    await rest.request({
+    return rest.request<ConfigMap>({
       method: "POST",
       path: collection,
       body: {
@@ -40,9 +40,8 @@ export async function writeConfigMapData(
         data,
       },
     });
-    return;
   }
-  await rest.request({
+  return rest.request<ConfigMap>({
     method: "PATCH",
     path,
     contentType: "application/merge-patch+json",

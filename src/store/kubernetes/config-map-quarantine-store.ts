@@ -1,6 +1,7 @@
 import { statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
 import { type ConfigMap, configMapPaths, writeConfigMapData } from "./config-map-document.js";
+import type { ConfigMapWatch } from "./config-map-watch.js";
 import {
   type QuarantineRecord,
   quarantineDigestOf,
@@ -30,6 +31,11 @@ export interface ConfigMapQuarantineStoreOptions {
   readonly countFailure?: CountFailure;
   /** Conflicts (409) retried by re-reading, per write. Default: 5. */
   readonly conflictRetries?: number;
+  /**
+   * A watch of the ConfigMap (config-map-watch.ts): reads are answered from it while it is current, instead of
+   * a GET each. Default: none (every read is a GET).
+   */
+  readonly watch?: ConfigMapWatch;
 }
 
 interface StoredRecord {
@@ -48,8 +54,9 @@ const dataKey = "records.json";
  * Quarantine records in one ConfigMap in the manager's namespace (`data["records.json"]`, a JSON
  * list), so they outlive the UpdateRuns that produced them (runs are pruned) and the workloads'
  * own metadata (a re-created workload is still protected). Every write carries the resourceVersion
- * it read (409: read again and redo), so replicas never lose each other's records. Reads go to the
- * API server each time: a record one replica adds blocks the image on every replica at once.
+ * it read (409: read again and redo), so replicas never lose each other's records. Reads come from a
+ * watch of the ConfigMap when one is given and current, else from the API server: either way a record
+ * one replica adds blocks the image on every replica as soon as the API server tells them.
  */
 export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStoreOptions): QuarantineStore {
   const { rest, namespace } = options;
@@ -59,15 +66,20 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
   const { path } = configMapPaths({ namespace, name });
   const operation = (verb: string) => ({ verb, resource: "configmaps", namespace, name });
 
-  async function read(): Promise<{ map: ConfigMap | undefined; records: StoredRecord[] }> {
-    let map: ConfigMap;
-    try {
-      map = await rest.request<ConfigMap>({ method: "GET", path });
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return { map: undefined, records: [] };
-      throw toDomainError(error, operation("get"));
+  /** `fresh`: from the API server even when watched (a write bases itself on what it read). */
+  async function read(fresh = false): Promise<{ map: ConfigMap | undefined; records: StoredRecord[] }> {
+    const watched = fresh ? undefined : options.watch?.current();
+    let map: ConfigMap | undefined;
+    if (watched !== undefined) map = watched.map;
+    else {
+      try {
+        map = await rest.request<ConfigMap>({ method: "GET", path });
+      } catch (error) {
+        if (statusCodeOf(error) === 404) return { map: undefined, records: [] };
+        throw toDomainError(error, operation("get"));
+      }
     }
-    const text = map.data?.[dataKey];
+    const text = map?.data?.[dataKey];
     return { map, records: text ? parseRecords(text) : [] };
   }
 
@@ -97,11 +109,12 @@ export function createConfigMapQuarantineStore(options: ConfigMapQuarantineStore
     let verb = "patch";
     try {
       return await retryOnConflict(retries, async () => {
-        const { map, records } = await read();
+        const { map, records } = await read(true);
         const { records: next, result, changed } = change(records);
         if (!changed) return result;
         verb = map === undefined ? "create" : "patch";
-        await writeConfigMapData(rest, { namespace, name }, map, { [dataKey]: JSON.stringify(next) });
+        const written = await writeConfigMapData(rest, { namespace, name }, map, { [dataKey]: JSON.stringify(next) });
+        options.watch?.wrote(written);
         return result;
       });
     } catch (error) {

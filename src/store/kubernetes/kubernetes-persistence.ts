@@ -1,5 +1,5 @@
 import type { KubeConfig } from "@kubernetes/client-node";
-import { createAnnotationTargetLocks } from "../../cluster/kubernetes/annotation-target-locks.js";
+import { createLegacyLockAnnotations } from "../../cluster/kubernetes/legacy-lock-annotations.js";
 import { createLeaseElector, type LeaseElector } from "../../cluster/kubernetes/lease-elector.js";
 import type { ApiRequestEvent } from "../../cluster/kubernetes/api-request-event.js";
 import { createRestClient } from "../../cluster/kubernetes/rest-client.js";
@@ -14,11 +14,13 @@ import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
 import type { TargetLocks } from "../../core/ports/target-locks.js";
 import type { UpdateManager } from "../../core/use-cases/update-manager.js";
 import { createConfigMapQuarantineStore } from "./config-map-quarantine-store.js";
+import { createConfigMapWatch } from "./config-map-watch.js";
 import { createKubernetesUpdateStore, type KubernetesUpdateStore } from "./kubernetes-update-store.js";
+import { createRunTargetLocks } from "./run-target-locks.js";
 
 export interface KubernetesPersistenceOptions {
   readonly kubeConfig: KubeConfig;
-  /** The cache of workloads: lock holders are read from it. */
+  /** The cache of workloads: lock annotations of earlier versions are read from it. */
   readonly cluster: Pick<ClusterPort, "getWorkload">;
   readonly keys: MetadataKeys;
   readonly clock: Clock;
@@ -31,6 +33,11 @@ export interface KubernetesPersistenceOptions {
   readonly retention: { readonly maxAgeMs: number; readonly maxCount: number };
   /** Told of every API request (Lease, UpdateRuns, ConfigMaps, locks), for metrics. Default: none. */
   readonly onApiRequest?: (event: ApiRequestEvent) => void;
+  /**
+   * How long a run without a first status is left to the replica creating it before the leader resumes it.
+   * Default: 30 000 ms.
+   */
+  readonly orphanRunGraceMs?: number;
   /** How often the leader prunes finished runs. Default: 10 minutes. */
   readonly pruneIntervalMs?: number;
   /** Counts the failures the stores handle themselves (a refused quarantine record, a failed clean-up). Default: none. */
@@ -78,23 +85,28 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     identity,
     canExecute,
     logger,
+    settleTargetRaces: true,
     ...countFailure,
   });
-  const quarantines = createConfigMapQuarantineStore({ rest, namespace, ...countFailure });
-  const locks = createAnnotationTargetLocks({
+  const quarantineWatch = createConfigMapWatch({
+    kubeConfig: options.kubeConfig,
     rest,
-    cluster: options.cluster,
-    keys: options.keys,
+    location: { namespace, name: "update-manager-quarantine" },
     clock,
     logger,
-    async updateState(id) {
-      const record = await store.get(id);
-      if (record === undefined) return "missing";
-      return isTerminal(record.state) ? "finished" : "active";
-    },
+  });
+  const quarantines = createConfigMapQuarantineStore({ rest, namespace, watch: quarantineWatch, ...countFailure });
+  const locks = createRunTargetLocks({
+    runs: store,
+    cluster: options.cluster,
+    legacy: createLegacyLockAnnotations({ rest, keys: options.keys, logger }),
+    clock,
+    logger,
   });
   const pruneIntervalMs = options.pruneIntervalMs ?? 10 * 60_000;
+  const orphanRunGraceMs = options.orphanRunGraceMs ?? 30_000;
   let cancelPrune: (() => void) | undefined;
+  let cancelOrphanCheck: (() => void) | undefined;
   let unsubscribeRuns: (() => void) | undefined;
 
   return {
@@ -113,7 +125,10 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         throw error;
       }
     },
-    startStore: () => store.start(),
+    startStore: () => {
+      quarantineWatch.start();
+      return store.start();
+    },
     isSynced: () => store.hasSynced(),
     startLeading(manager) {
       /** Resumes are serialised; a request during one runs once more after it (it may have missed a run). */
@@ -144,10 +159,21 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         if (!canExecute()) return;
         void store.prune(options.retention).catch((error: unknown) => logger.warn({ err: error }, "pruning UpdateRuns failed"));
       };
-      unsubscribeRuns = store.onRunChanged((record, executor) => {
+      unsubscribeRuns = store.onRunChanged((record, executor, createdHere) => {
         // A run another replica recorded, or one a replica that is gone was executing: the leader executes it.
-        // Runs this replica executes change with every step; they need nothing.
-        if (!isTerminal(record.state) && executor !== identity) resume();
+        // Runs this replica executes change with every step, and those it created it launched: they need nothing
+        // (were it not leading then, taking the lead resumes every unfinished run).
+        if (isTerminal(record.state) || executor === identity || (createdHere && executor === undefined)) return;
+        if (record.lastSequence === 0 && executor === undefined) {
+          // Created, first status not written yet: its creator writes it in a moment (and that change comes
+          // here). Only a creator that died in between leaves it so: looked at once more a while later.
+          cancelOrphanCheck ??= clock.setTimer(orphanRunGraceMs, () => {
+            cancelOrphanCheck = undefined;
+            resume();
+          });
+          return;
+        }
+        resume();
       });
       elector = createLeaseElector({
         rest,
@@ -171,8 +197,10 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     },
     async stop() {
       cancelPrune?.();
+      cancelOrphanCheck?.();
       unsubscribeRuns?.();
       await elector?.stop();
+      quarantineWatch.stop();
       await store.stop();
     },
   };

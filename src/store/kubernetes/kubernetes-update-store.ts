@@ -3,16 +3,18 @@ import { KubernetesApiError, isAlreadyExists, statusCodeOf, toDomainError } from
 import type { KindApi } from "../../cluster/kubernetes/kind-api.js";
 import { createResilientInformer, type ResilientInformer } from "../../cluster/kubernetes/resilient-informer.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
+import { slimObject } from "../../cluster/kubernetes/slim-object.js";
 import { DomainError } from "../../core/domain/domain-error.js";
 import type { UpdateEvent, UpdateEventBody } from "../../core/domain/update-event.js";
 import { isTerminal, type UpdateRecord } from "../../core/domain/update.js";
-import { workloadKey } from "../../core/domain/workload.js";
+import { type WorkloadRef, workloadKey } from "../../core/domain/workload.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { Unsubscribe } from "../../core/ports/cluster.js";
 import type { CountFailure } from "../../core/ports/failure-counter.js";
 import { type CoreLogger, silentLogger } from "../../core/ports/logger.js";
 import type { ListUpdatesQuery, Page, RemoveUpdateResult, UpdateStore } from "../../core/ports/update-store.js";
 import { ExecutionHalted } from "../../core/use-cases/execution-halted.js";
+import { lockTargets } from "../../core/use-cases/lock-targets.js";
 import { createListenerQueue } from "../memory/listener-queue.js";
 import { checkPageSize } from "../memory/page-token.js";
 import { retryOnConflict } from "./retry-on-conflict.js";
@@ -61,6 +63,22 @@ export interface KubernetesUpdateStoreOptions {
   readonly conflictRetries?: number;
   /** Default: silentLogger. */
   readonly logger?: CoreLogger;
+  /**
+   * How long a batched save (`save(..., { batch: true })`) waits for more to write with it; at most 100.
+   * Default: 50 ms.
+   */
+  readonly groupCommitMs?: number;
+  /**
+   * Whether an unfinished run holds its targets against runs created after it (run-target-locks.ts): create()
+   * then refuses, with TARGET_BUSY, a run that lost a race with an earlier one for a target, and deletes it.
+   * Default: false (the store alone records whatever it is given).
+   */
+  readonly settleTargetRaces?: boolean;
+  /**
+   * How long create() waits for the informer to deliver the new run (it then knows every run created before
+   * it) before it asks the API server with a LIST instead. Default: 5 000 ms.
+   */
+  readonly informerWaitMs?: number;
   /** Counts a failed clean-up (`run-cleanup`: a DELETE after a failed create, a failed prune). Default: none. */
   readonly countFailure?: CountFailure;
   /** Called with what a subscriber threw. Default: rethrown from a microtask. */
@@ -84,9 +102,17 @@ export interface KubernetesUpdateStore extends UpdateStore {
   stop(): Promise<void>;
   /**
    * Called for every run the informer sees added or changed, with the executor its status names (the
-   * leader picks up runs that no replica, or a replica gone, executes).
+   * leader picks up runs that no replica, or a replica gone, executes) and whether this replica created it
+   * (then this replica launched it when it leads, and the other replicas when they lead).
    */
-  onRunChanged(listener: (record: UpdateRecord, executor: string | undefined) => void): Unsubscribe;
+  onRunChanged(listener: (record: UpdateRecord, executor: string | undefined, createdHere: boolean) => void): Unsubscribe;
+  /**
+   * The unfinished run that holds `target`, from the informer cache: of the unfinished runs naming it (their
+   * plan's workloads to change and migration templates), the one accepted first (lowest acceptedRevision).
+   */
+  holderOf(target: WorkloadRef): string | undefined;
+  /** Reads a run from the API server (a holder the cache may show unfinished although it has just finished). */
+  readLiveById(id: string): Promise<UpdateRecord | undefined>;
   /**
    * Deletes finished runs older than `maxAgeMs`, and the oldest finished ones beyond `maxCount`.
    * Unfinished runs are never deleted. Resolves with how many were deleted.
@@ -124,6 +150,8 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   const path = updateRunsPath(namespace);
   const objectPath = (name: string) => `${path}/${encodeURIComponent(name)}`;
   const queue = createListenerQueue(options.onListenerError);
+  const informerWaitMs = options.informerWaitMs ?? 5_000;
+  const groupCommitMs = Math.min(options.groupCommitMs ?? 50, 100);
 
   /** By object name: the newest version seen, from the informer or this replica's writes. */
   const runs = new Map<string, CachedRun>();
@@ -131,7 +159,77 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   const listeners = new Map<string, Set<(event: UpdateEvent) => void>>();
   /** Per update id: the last sequence delivered to its subscribers. */
   const published = new Map<string, number>();
-  const changeListeners = new Set<(record: UpdateRecord, executor: string | undefined) => void>();
+  const changeListeners = new Set<(record: UpdateRecord, executor: string | undefined, createdHere: boolean) => void>();
+  /** Names of the runs this replica created. */
+  const createdHere = new Set<string>();
+  /** Per target key: the unfinished runs naming it (object name -> order). The lock state. */
+  const holders = new Map<string, Map<string, bigint>>();
+  /** Per run name: the target keys indexed in `holders`. */
+  const heldBy = new Map<string, readonly string[]>();
+  /** The highest resourceVersion the informer delivered, and who waits for one. */
+  let informerRevision = -1n;
+  const revisionWaiters = new Set<{ readonly revision: bigint; readonly resolve: () => void }>();
+
+  function informerSaw(object: UpdateRunObject): void {
+    const revision = revisionOf(object.metadata.resourceVersion);
+    if (revision === undefined || revision <= informerRevision) return;
+    informerRevision = revision;
+    for (const waiter of [...revisionWaiters]) {
+      if (waiter.revision <= revision) {
+        revisionWaiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  /** Resolves true once the informer delivered `revision` (watch events come in order), false after the wait. */
+  function informerReached(revision: bigint): Promise<boolean> {
+    if (informerRevision >= revision) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        revision,
+        resolve: () => {
+          cancel();
+          resolve(true);
+        },
+      };
+      const cancel = clock.setTimer(informerWaitMs, () => {
+        revisionWaiters.delete(waiter);
+        resolve(false);
+      });
+      revisionWaiters.add(waiter);
+    });
+  }
+
+  function index(name: string, decoded: DecodedRun | undefined, order: bigint): void {
+    for (const key of heldBy.get(name) ?? []) {
+      const entry = holders.get(key);
+      entry?.delete(name);
+      if (entry?.size === 0) holders.delete(key);
+    }
+    heldBy.delete(name);
+    // A queued run holds nothing yet: it takes its locks when it leaves the queue.
+    if (decoded === undefined || isTerminal(decoded.record.state) || decoded.record.state === "queued") return;
+    const keys = lockTargets(decoded.record.plan).map(workloadKey);
+    for (const key of keys) {
+      let entry = holders.get(key);
+      if (entry === undefined) {
+        entry = new Map();
+        holders.set(key, entry);
+      }
+      entry.set(name, order);
+    }
+    heldBy.set(name, keys);
+  }
+
+  function holderNameOf(key: string, except?: string): string | undefined {
+    let best: { name: string; order: bigint } | undefined;
+    for (const [name, order] of holders.get(key) ?? []) {
+      if (name === except) continue;
+      if (best === undefined || order < best.order || (order === best.order && name < best.name)) best = { name, order };
+    }
+    return best?.name;
+  }
 
   const informer: ResilientInformer<KubernetesObject> = createResilientInformer<KubernetesObject>({
     kubeConfig: options.kubeConfig,
@@ -140,13 +238,18 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     namespace,
     clock,
     logger,
-    onAdd: (object) => remember(object as UpdateRunObject, true),
-    onUpdate: (object) => remember(object as UpdateRunObject, true),
+    slim: slimObject,
+    onAdd: (object) => {
+      remember(object as UpdateRunObject, true);
+      informerSaw(object as UpdateRunObject);
+    },
+    onUpdate: (object) => {
+      remember(object as UpdateRunObject, true);
+      informerSaw(object as UpdateRunObject);
+    },
     onDelete: (object) => {
-      const name = (object as UpdateRunObject).metadata.name;
-      const cached = runs.get(name);
-      runs.delete(name);
-      if (cached !== undefined) nameById.delete(cached.decoded.record.id);
+      forget((object as UpdateRunObject).metadata.name);
+      informerSaw(object as UpdateRunObject);
     },
   });
 
@@ -165,11 +268,12 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     const cached = { object, decoded };
     runs.set(name, cached);
     nameById.set(decoded.record.id, name);
+    index(name, decoded, orderOf(object));
     publish(decoded);
     if (fromInformer) {
       for (const listener of [...changeListeners]) {
         try {
-          listener(structuredClone(decoded.record), object.status?.executor);
+          listener(structuredClone(decoded.record), object.status?.executor, createdHere.has(name));
         } catch (error) {
           logger.error({ err: error }, "an UpdateRun change listener threw");
         }
@@ -188,6 +292,14 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     published.set(id, fresh[fresh.length - 1]!.sequence);
     const isSubscribed = (listener: (event: UpdateEvent) => void) => listeners.get(id)?.has(listener) === true;
     for (const event of fresh) queue.notify(subscribers, event, isSubscribed, structuredClone);
+  }
+
+  function forget(name: string): void {
+    const cached = runs.get(name);
+    runs.delete(name);
+    createdHere.delete(name);
+    index(name, undefined, 0n);
+    if (cached !== undefined) nameById.delete(cached.decoded.record.id);
   }
 
   const operation = (verb: string, name?: string) => ({
@@ -253,6 +365,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   /** Writes the status on top of `base`, with base's resourceVersion as the precondition. */
   async function writeStatus(base: UpdateRunObject, record: UpdateRecord, events: readonly UpdateEvent[], executor: string | undefined) {
     const status = toUpdateRunStatus(record, events, executor, limits);
+    // The first status records the revision the run was created with (base is then the created object).
+    const acceptedRevision = base.status?.acceptedRevision ?? base.metadata.resourceVersion;
+    if (acceptedRevision !== undefined) status.acceptedRevision = acceptedRevision;
     // An update (PUT) of /status: the whole status is replaced (a merge patch would keep keys that are gone),
     // and the resourceVersion of `base` makes it fail with 409 if anyone wrote the run since.
     const object = await rest.request<UpdateRunObject>({
@@ -285,6 +400,167 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       added.push({ ...structuredClone(body), sequence: ++sequence, time, updateId: id } as UpdateEvent);
     }
     return added;
+  }
+
+  /**
+   * Racing creates: two replicas may each find a target free and create a run naming it. The run accepted
+   * first (lower creation resourceVersion) holds the target; the other is deleted and its request refused
+   * with TARGET_BUSY. Once the informer delivered the new run's revision it has seen every run created before
+   * (watch events come in revision order), so deciding costs no request; a LIST only if the informer lags.
+   */
+  async function settleRace(record: UpdateRecord, created: UpdateRunObject): Promise<void> {
+    const revision = revisionOf(created.metadata.resourceVersion);
+    if (revision === undefined) return;
+    if (!(await informerReached(revision))) await listLive();
+    const name = created.metadata.name;
+    for (const target of lockTargets(record.plan)) {
+      const earlier = [...(holders.get(workloadKey(target)) ?? [])].find(([other, order]) => other !== name && order < revision);
+      if (earlier === undefined) continue;
+      const holder = runs.get(earlier[0])?.decoded.record.id ?? earlier[0];
+      await rest
+        .request({
+          method: "DELETE",
+          path: objectPath(name),
+          body: { kind: "DeleteOptions", apiVersion: "v1", preconditions: { uid: created.metadata.uid } },
+        })
+        .catch((error: unknown) => logger.error({ err: error, name }, "deleting the run that lost a race for its targets failed"));
+      forget(name);
+      throw new DomainError(
+        "aborted",
+        "TARGET_BUSY",
+        `${workloadKey(target)} is being updated by update ${holder}; retry when it has finished`,
+        { metadata: { update_id: holder, workload: workloadKey(target) } },
+      );
+    }
+  }
+
+  /** Every run from the API server, into the cache. */
+  async function listLive(): Promise<UpdateRunObject[]> {
+    const all: UpdateRunObject[] = [];
+    let continueToken: string | undefined;
+    do {
+      let page: RunList;
+      try {
+        page = await rest.request<RunList>({ method: "GET", path, query: { limit: "100", continue: continueToken } });
+      } catch (error) {
+        throw toDomainError(error, operation("list"));
+      }
+      for (const object of page.items) {
+        remember(object, false);
+        all.push(object);
+      }
+      continueToken = page.metadata?.continue || undefined;
+    } while (continueToken !== undefined);
+    return all;
+  }
+
+  /** Writes the record with its new events now (retrying conflicts), as save() without batching. */
+  async function writeSave(record: UpdateRecord, bodies: readonly UpdateEventBody[]): Promise<UpdateEvent[]> {
+    const name = nameById.get(record.id) ?? updateRunName(record);
+    // A follower only ever records a cancel, rarely: it reads the run live, so a cache that lags
+    // behind the leader's last write cannot make it answer for a run that has already finished.
+    return retryOnConflict(conflictRetries, async (attempt) => {
+      // After a conflict the run is read again: someone wrote it since it was read.
+      const base = attempt === 0 && canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
+      if (base === undefined) throw notFound(record.id);
+      const stored = base.decoded;
+      const executor = base.object.status?.executor;
+      let next: UpdateRecord;
+      let executorToRecord: string | undefined;
+      if (canExecute()) {
+        if (isTerminal(stored.record.state)) {
+          // Finished already (by this replica's earlier execution, or another one): never written again.
+          throw new ExecutionHalted(`update ${record.id} has already finished (${stored.record.state}); not written again`);
+        }
+        if (executor !== undefined && executor !== identity) {
+          logger.info({ update_id: record.id, previous_executor: executor }, "taking over the update's execution");
+        }
+        // A cancel recorded by another replica is kept: the executor's copy may predate it.
+        next = { ...structuredClone(record), cancelRequested: record.cancelRequested || stored.record.cancelRequested };
+        executorToRecord = identity;
+      } else if (isCancelOnly(record, bodies)) {
+        if (isTerminal(stored.record.state)) {
+          throw new DomainError(
+            "failed-precondition",
+            "UPDATE_FINISHED",
+            `update ${record.id} has already finished (${stored.record.state}); there is nothing to cancel`,
+            { metadata: { update_id: record.id, state: stored.record.state } },
+          );
+        }
+        if (stored.record.cancelRequested) {
+          record.lastSequence = stored.record.lastSequence;
+          return [];
+        }
+        // Only the request is recorded; the executor's state stays as the executor wrote it.
+        next = { ...structuredClone(stored.record), cancelRequested: true };
+        executorToRecord = executor;
+      } else {
+        throw new ExecutionHalted(
+          `this replica (${identity}) is not the leader and may not write update ${record.id}; the leader executes it`,
+        );
+      }
+      const added = number(record.id, stored.events, bodies);
+      const all = [...stored.events, ...added];
+      next.lastSequence = all.length;
+      try {
+        await writeStatus(base.object, next, all, executorToRecord);
+      } catch (error) {
+        if (statusCodeOf(error) === 409) throw error; // retried (and translated once retries run out).
+        if (statusCodeOf(error) === 404) throw notFound(record.id);
+        if (!(error instanceof KubernetesApiError)) {
+          // The write may or may not have landed: read it again before the next save.
+          runs.delete(name);
+        }
+        throw toDomainError(error, operation("update", name));
+      }
+      record.lastSequence = all.length;
+      return structuredClone(added);
+    }).catch((error: unknown) => {
+      throw statusCodeOf(error) === 409 ? toDomainError(error, operation("update", name)) : error;
+    });
+  }
+
+  /** Saves waiting for their group commit, per update id. */
+  const staged = new Map<
+    string,
+    { readonly target: UpdateRecord; record: UpdateRecord; readonly bodies: UpdateEventBody[]; readonly cancelTimer: () => void }
+  >();
+  /** Per update id: the write in flight, so writes of one run never overlap. */
+  const writes = new Map<string, Promise<unknown>>();
+
+  function serialised<T>(id: string, write: () => Promise<T>): Promise<T> {
+    const run = (writes.get(id) ?? Promise.resolve()).then(write);
+    const settled = run.catch(() => undefined);
+    writes.set(id, settled);
+    void settled.then(() => {
+      if (writes.get(id) === settled) writes.delete(id);
+    });
+    return run;
+  }
+
+  function takeStaged(id: string) {
+    const pending = staged.get(id);
+    if (pending === undefined) return undefined;
+    pending.cancelTimer();
+    staged.delete(id);
+    return pending;
+  }
+
+  /** The window ended: writes what was staged. A failure keeps it staged for the next save. */
+  async function flushStaged(id: string): Promise<void> {
+    const pending = takeStaged(id);
+    if (pending === undefined) return;
+    try {
+      await serialised(id, () => writeSave(pending.record, pending.bodies));
+      pending.target.lastSequence = pending.record.lastSequence;
+    } catch (error) {
+      if (error instanceof ExecutionHalted) return;
+      logger.warn({ err: error, update_id: id }, "a group commit failed; its events go with the next save");
+      const later = staged.get(id);
+      if (later === undefined) {
+        staged.set(id, { ...pending, cancelTimer: clock.setTimer(groupCommitMs, () => void flushStaged(id)) });
+      } else later.bodies.unshift(...pending.bodies);
+    }
   }
 
   function isCancelOnly(record: UpdateRecord, bodies: readonly UpdateEventBody[]): boolean {
@@ -342,6 +618,8 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
           { metadata: { update_id: existingId }, cause: error },
         );
       }
+      createdHere.add(created.metadata.name);
+      if (options.settleTargetRaces === true && !isTerminal(record.state) && record.state !== "queued") await settleRace(record, created);
       const added = number(record.id, [], events);
       const stored = { ...structuredClone(record), lastSequence: added.length };
       try {
@@ -359,6 +637,19 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       return structuredClone(added);
     },
 
+    holderOf(target) {
+      const name = holderNameOf(workloadKey(target));
+      return name === undefined ? undefined : runs.get(name)?.decoded.record.id;
+    },
+
+    async readLiveById(id) {
+      const name = nameById.get(id) ?? (await findById(id))?.object.metadata.name;
+      if (name === undefined) return undefined;
+      const live = await readLive(name);
+      if (live === undefined) forget(name);
+      return live === undefined ? undefined : structuredClone(live.decoded.record);
+    },
+
     async get(id) {
       const found = await findById(id);
       return found === undefined ? undefined : structuredClone(found.decoded.record);
@@ -366,7 +657,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
 
     async findByIdempotencyKey(requester, key) {
       const name = idempotencyName(requester, key);
-      const found = runs.get(name) ?? (await readLive(name));
+      // Once synced, from the cache: a run another replica created a moment ago makes create() fail with
+      // already-exists, and the caller then looks again (the live read below).
+      const found = runs.get(name) ?? (synced && !createdHere.has(name) ? undefined : await readLive(name));
       return found === undefined ? undefined : structuredClone(found.decoded.record);
     },
 
@@ -396,90 +689,36 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     async listUnfinished() {
       // From the API server, not the cache: a new leader must not miss a run its informer has not seen yet.
       const unfinished: UpdateRecord[] = [];
-      let continueToken: string | undefined;
-      do {
-        let page: RunList;
-        try {
-          page = await rest.request<RunList>({
-            method: "GET",
-            path,
-            query: { limit: "100", continue: continueToken },
-          });
-        } catch (error) {
-          throw toDomainError(error, operation("list"));
-        }
-        for (const object of page.items) {
-          const record = remember(object, false)?.decoded.record;
-          if (record !== undefined && !isTerminal(record.state)) unfinished.push(structuredClone(record));
-        }
-        continueToken = page.metadata?.continue || undefined;
-      } while (continueToken !== undefined);
+      for (const object of await listLive()) {
+        const record = runs.get(object.metadata.name)?.decoded.record;
+        if (record !== undefined && record.id === object.spec?.id && !isTerminal(record.state)) unfinished.push(structuredClone(record));
+      }
       return unfinished;
     },
 
-    async save(record, bodies = []) {
-      const name = nameById.get(record.id) ?? updateRunName(record);
-      // A follower only ever records a cancel, rarely: it reads the run live, so a cache that lags
-      // behind the leader's last write cannot make it answer for a run that has already finished.
-      return retryOnConflict(conflictRetries, async (attempt) => {
-        // After a conflict the run is read again: someone wrote it since it was read.
-        const base = attempt === 0 && canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
-        if (base === undefined) throw notFound(record.id);
-        const stored = base.decoded;
-        const executor = base.object.status?.executor;
-        let next: UpdateRecord;
-        let executorToRecord: string | undefined;
-        if (canExecute()) {
-          if (isTerminal(stored.record.state)) {
-            // Finished already (by this replica's earlier execution, or another one): never written again.
-            throw new ExecutionHalted(`update ${record.id} has already finished (${stored.record.state}); not written again`);
-          }
-          if (executor !== undefined && executor !== identity) {
-            logger.info({ update_id: record.id, previous_executor: executor }, "taking over the update's execution");
-          }
-          // A cancel recorded by another replica is kept: the executor's copy may predate it.
-          next = { ...structuredClone(record), cancelRequested: record.cancelRequested || stored.record.cancelRequested };
-          executorToRecord = identity;
-        } else if (isCancelOnly(record, bodies)) {
-          if (isTerminal(stored.record.state)) {
-            throw new DomainError(
-              "failed-precondition",
-              "UPDATE_FINISHED",
-              `update ${record.id} has already finished (${stored.record.state}); there is nothing to cancel`,
-              { metadata: { update_id: record.id, state: stored.record.state } },
-            );
-          }
-          if (stored.record.cancelRequested) {
-            record.lastSequence = stored.record.lastSequence;
-            return [];
-          }
-          // Only the request is recorded; the executor's state stays as the executor wrote it.
-          next = { ...structuredClone(stored.record), cancelRequested: true };
-          executorToRecord = executor;
+    save(record, bodies = [], saveOptions = {}) {
+      const id = record.id;
+      if (saveOptions.batch === true && canExecute() && !isTerminal(record.state)) {
+        // Group commit: recorded with what follows within the window (or with the next unbatched save).
+        const pending = staged.get(id);
+        if (pending !== undefined) {
+          pending.record = structuredClone(record);
+          pending.bodies.push(...structuredClone(bodies));
         } else {
-          throw new ExecutionHalted(
-            `this replica (${identity}) is not the leader and may not write update ${record.id}; the leader executes it`,
-          );
+          staged.set(id, {
+            target: record,
+            record: structuredClone(record),
+            bodies: [...structuredClone(bodies)],
+            cancelTimer: clock.setTimer(groupCommitMs, () => {
+              void flushStaged(id);
+            }),
+          });
         }
-        const added = number(record.id, stored.events, bodies);
-        const all = [...stored.events, ...added];
-        next.lastSequence = all.length;
-        try {
-          await writeStatus(base.object, next, all, executorToRecord);
-        } catch (error) {
-          if (statusCodeOf(error) === 409) throw error; // retried (and translated once retries run out).
-          if (statusCodeOf(error) === 404) throw notFound(record.id);
-          if (!(error instanceof KubernetesApiError)) {
-            // The write may or may not have landed: read it again before the next save.
-            runs.delete(name);
-          }
-          throw toDomainError(error, operation("update", name));
-        }
-        record.lastSequence = all.length;
-        return structuredClone(added);
-      }).catch((error: unknown) => {
-        throw statusCodeOf(error) === 409 ? toDomainError(error, operation("update", name)) : error;
-      });
+        return Promise.resolve([]);
+      }
+      const pending = takeStaged(id);
+      const all = pending === undefined ? bodies : [...pending.bodies, ...bodies];
+      return serialised(id, () => writeSave(record, all));
     },
 
     async readEvents(id, afterSequence) {
@@ -525,8 +764,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       } catch (error) {
         if (statusCodeOf(error) !== 404) throw toDomainError(error, operation("delete", name));
       }
-      runs.delete(name);
-      nameById.delete(id);
+      forget(name);
       return "removed";
     },
 
@@ -554,8 +792,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
             options.countFailure?.("run-cleanup");
           }
         }
-        runs.delete(run.object.metadata.name);
-        nameById.delete(run.decoded.record.id);
+        forget(run.object.metadata.name);
       }
       if (deleted > 0) logger.info({ deleted }, "pruned finished UpdateRuns");
       return deleted;
@@ -570,6 +807,16 @@ function positionOf(record: UpdateRecord): RunPosition {
 function comparePositions(a: RunPosition, b: RunPosition): number {
   if (a.time !== b.time) return a.time - b.time;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** A resourceVersion as a number (etcd's revision), or undefined when it is not one. */
+function revisionOf(resourceVersion: string | undefined): bigint | undefined {
+  return resourceVersion !== undefined && /^\d+$/.test(resourceVersion) ? BigInt(resourceVersion) : undefined;
+}
+
+/** Where a run stands among runs racing for a target: the revision it was created with. */
+function orderOf(object: UpdateRunObject): bigint {
+  return revisionOf(object.status?.acceptedRevision ?? object.metadata.resourceVersion) ?? 0n;
 }
 
 /** resourceVersions are opaque, but etcd's are integers; anything else counts as newer (the informer is authoritative). */

@@ -56,6 +56,11 @@ export interface UpdateRunStatus {
   finishTime?: string;
   cancelRequested?: boolean;
   executor?: string;
+  /**
+   * The resourceVersion the API server gave the run when it was created: its place in the order of runs
+   * racing for a target (the earlier holds it). Written with the first status and kept.
+   */
+  acceptedRevision?: string;
   lastSequence?: number;
   summary?: Record<string, number>;
   targets?: UpdateRunTarget[];

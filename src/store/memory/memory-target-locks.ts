@@ -18,7 +18,7 @@ export interface MemoryTargetLocksOptions {
 
 /**
  * TargetLocks for embedded mode and tests: a map in this process. Enough where one manager process
- * owns the cluster; with several replicas the locks live in the cluster (annotation-target-locks.ts).
+ * owns the cluster; with several replicas the UpdateRuns hold them (store/kubernetes/run-target-locks.ts).
  */
 function busy(target: WorkloadRef, holder: string): DomainError {
   return new DomainError("aborted", "TARGET_BUSY", `${workloadKey(target)} is being updated by update ${holder}; retry when it has finished`, {

@@ -151,6 +151,56 @@ describe("UpdateRun store across replicas", () => {
     }
   });
 
+  it("writes batched saves as one group commit, streams them only once written, and flushes them with an unbatched save", async () => {
+    const namespace = await crd.createNamespace("group");
+    let statusWrites = 0;
+    const counting = {
+      request<T>(request: Parameters<typeof crd.rest.request>[0]): Promise<T> {
+        if (request.method === "PUT") statusWrites++;
+        return crd.rest.request<T>(request);
+      },
+    };
+    const store = createKubernetesUpdateStore({
+      kubeConfig: crd.kubeConfig,
+      rest: counting,
+      namespace,
+      clock: systemClock,
+      identity: "pod-a",
+      groupCommitMs: 100,
+    });
+    await store.start();
+    try {
+      const record = aRecord("u-g");
+      await store.create(record, []);
+      const workload = record.workloads[0]!.workload;
+      const received: { sequence: number; type: string }[] = [];
+      store.subscribe("u-g", (event) => received.push({ sequence: event.sequence, type: event.type }));
+      statusWrites = 0;
+      const progress = (updated: number) => ({
+        type: "workload-progress" as const,
+        workload,
+        rollout: { state: "progressing" as const, desired: 3, updated, ready: updated, available: updated, message: `${updated} of 3` },
+      });
+      // Three batched saves: none is written or streamed yet.
+      for (let updated = 0; updated < 3; updated++) await store.save(record, [progress(updated)], { batch: true });
+      expect(statusWrites).toBe(0);
+      expect(received).toEqual([]);
+      // The window ends: one write, then all three are streamed in order.
+      const deadline = Date.now() + 5000;
+      while (received.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(statusWrites).toBe(1);
+      expect(received.map((event) => event.sequence)).toEqual([1, 2, 3]);
+      // A batched save followed by an unbatched one: written together at once, before the second resolves.
+      await store.save(record, [{ type: "workload-healthy", workload }], { batch: true });
+      await store.save({ ...record, state: "succeeded", phase: "finished" }, [{ type: "finished", state: "succeeded", reason: "" }]);
+      expect(statusWrites).toBe(2);
+      expect(received.map((event) => event.type)).toEqual(["workload-progress", "workload-progress", "workload-progress", "workload-healthy", "finished"]);
+      expect((await store.readEvents("u-g", 0)).map((event) => event.sequence)).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await store.stop();
+    }
+  });
+
   it("stores a run of 500 targets in an object under 256 KiB", async () => {
     const namespace = await crd.createNamespace("big");
     const store = await openStore(namespace);

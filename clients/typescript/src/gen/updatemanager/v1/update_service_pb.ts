@@ -648,7 +648,8 @@ export const ListAvailableUpdatesResponseSchema: GenMessage<ListAvailableUpdates
  *   `TARGET_NOT_UPDATABLE` (for example a paused Deployment); reason `UPDATE_FINISHED` (cancel of a finished update).
  * - RESOURCE_EXHAUSTED, reason `RATE_LIMITED` with `google.rpc.RetryInfo`; reason `QUEUE_FULL` (metadata
  *   `workload`): `queue_if_busy` and too many updates already wait for that target; reason `WATCHER_TOO_SLOW` (metadata
- *   `last_sequence`: resume with `after_sequence` set to it).
+ *   `last_sequence`: resume with `after_sequence` set to it); reason `TOO_MANY_WATCHES` (metadata `limit`,
+ *   `principal`): the caller already has that many `WatchUpdate` streams open on this replica.
  * - UNAVAILABLE, reason `CACHE_NOT_SYNCED`: the manager's cluster caches have not synced yet; retry. Reason
  *   `ISSUER_UNAVAILABLE` (with `google.rpc.RetryInfo`): a CI identity token cannot be checked because its issuer's
  *   signing keys cannot be fetched now.

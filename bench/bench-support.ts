@@ -1,0 +1,50 @@
+/** Helpers the Kubernetes benchmarks share. */
+import type { Client } from "@connectrpc/connect";
+import type { UpdateEvent } from "../gen/updatemanager/v1/event_pb.js";
+import { UpdateState } from "../gen/updatemanager/v1/update_pb.js";
+import type { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** Runs `fn` over `items` with at most `concurrency` in flight. */
+export async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/** Bounded poll. */
+export async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export async function collect(
+  client: Client<typeof UpdateService>,
+  updateId: string,
+  onEvent: (event: UpdateEvent, atMs: number) => void = () => {},
+): Promise<UpdateEvent[]> {
+  const events: UpdateEvent[] = [];
+  for await (const message of client.watchUpdate({ updateId, afterSequence: 0n }, { timeoutMs: 180_000 })) {
+    if (message.message.case !== "event") continue;
+    events.push(message.message.value);
+    onEvent(message.message.value, performance.now());
+  }
+  return events;
+}
+
+export function finalState(events: UpdateEvent[]): string {
+  const last = events.at(-1)?.kind;
+  return last?.case === "finished" ? UpdateState[last.value.state] : "UNFINISHED";
+}
