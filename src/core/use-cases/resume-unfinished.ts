@@ -1,3 +1,4 @@
+import { isTerminal } from "../domain/update.js";
 import type { Unsubscribe } from "../ports/cluster.js";
 import type { UpdateExecutor } from "./execute-update.js";
 import { lockTargets } from "./lock-targets.js";
@@ -40,8 +41,15 @@ export function createResumeUnfinished(
         failed.push({ id: record.id, error });
         continue;
       }
+      // The list is a snapshot: an update this process ran may have finished since, and a stale copy
+      // launched now would run it again and hold its locks for good. Read it again under its locks.
+      const current = await deps.store.get(record.id);
+      if (current === undefined || isTerminal(current.state) || current.state === "queued" || executor.isRunning(record.id)) {
+        if (!executor.isRunning(record.id)) await deps.locks.release(record.id, lockTargets(record.plan));
+        continue;
+      }
       deps.logger.info({ update_id: record.id, state: record.state, phase: record.phase }, "resuming update");
-      executor.launch(record);
+      executor.launch(current);
       resumed.push(record.id);
     }
     await queue.pump();

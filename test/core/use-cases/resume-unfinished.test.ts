@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { UpdateRecord } from "../../../src/core/domain/update.js";
 import { createHarness, deployment, isEvent } from "./engine-harness.js";
 
 const oldImage = "registry.example.com/shop/web:1.0";
@@ -142,5 +143,32 @@ describe("resuming unfinished updates after a restart", () => {
     h.cluster.start();
     expect((await resuming).resumed).toEqual([id]);
     expect((await h.settle(id, 60 * 60_000, 500, restarted)).state).toBe("succeeded");
+  });
+});
+
+describe("resuming from a list that is already out of date", () => {
+  it("does not run again an update that finished after the list was read, and leaves its targets free", async () => {
+    let stale: UpdateRecord[] | undefined;
+    const h = createHarness({
+      wrap: (deps) => ({
+        ...deps,
+        store: { ...deps.store, listUnfinished: async () => stale ?? deps.store.listUnfinished() },
+      }),
+    });
+    seed(h);
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    await h.until(id, isEvent("workload-patched", deployment("a")));
+    stale = [structuredClone((await h.store.get(id))!)];
+    const done = await h.settle(id);
+    expect(done.state).toBe("succeeded");
+    const writesBefore = h.cluster.writes().length;
+
+    const result = await h.manager.resumeUnfinished();
+
+    expect(result).toEqual({ resumed: [], failed: [] });
+    expect(h.cluster.writes()).toHaveLength(writesBefore);
+    expect((await h.store.get(id))!.state).toBe("succeeded");
+    const next = await h.manager.startUpdate({ image: oldImage, classifier: "shop" }, { requester: "ci" });
+    expect((await h.settle(next.id)).state).toBe("succeeded");
   });
 });
