@@ -1,4 +1,5 @@
 /** Helpers the Kubernetes benchmarks share. */
+import { readFile } from "node:fs/promises";
 import type { Client } from "@connectrpc/connect";
 import type { UpdateEvent } from "../gen/updatemanager/v1/event_pb.js";
 import { UpdateState } from "../gen/updatemanager/v1/update_pb.js";
@@ -47,4 +48,39 @@ export async function collect(
 export function finalState(events: UpdateEvent[]): string {
   const last = events.at(-1)?.kind;
   return last?.case === "finished" ? UpdateState[last.value.state] : "UNFINISHED";
+}
+
+/** One API request as the API server's audit log records it. */
+export interface AuditRecord {
+  auditID: string;
+  user: string;
+  verb: string;
+  resource: string;
+  receivedMs: number;
+}
+
+/** The audit log's requests, once each (a watch is logged at ResponseStarted and ResponseComplete). */
+export async function readAudit(path: string): Promise<AuditRecord[]> {
+  const text = await readFile(path, "utf8").catch(() => "");
+  const seen = new Map<string, AuditRecord>();
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    const event = JSON.parse(line) as {
+      auditID: string;
+      user: { username: string };
+      verb: string;
+      objectRef?: { resource?: string; subresource?: string };
+      requestReceivedTimestamp: string;
+    };
+    if (seen.has(event.auditID)) continue; // a watch is logged at ResponseStarted and again at ResponseComplete
+    const resource = event.objectRef?.resource ?? "(non-resource)";
+    seen.set(event.auditID, {
+      auditID: event.auditID,
+      user: event.user.username,
+      verb: event.verb,
+      resource: event.objectRef?.subresource ? `${resource}/${event.objectRef.subresource}` : resource,
+      receivedMs: Date.parse(event.requestReceivedTimestamp),
+    });
+  }
+  return [...seen.values()];
 }

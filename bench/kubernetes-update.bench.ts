@@ -44,7 +44,7 @@ import { createMemoryQuarantineStore } from "../src/store/memory/memory-quaranti
 import { createMemoryTargetLocks } from "../src/store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "../src/store/memory/memory-update-store.js";
 import { countRequests } from "../test/cluster/kubernetes/counting-kube-config.js";
-import { collect, finalState, percentile, pool, until } from "./bench-support.js";
+import { type AuditRecord, collect, finalState, percentile, pool, readAudit, until } from "./bench-support.js";
 import { originalAlgorithmUpdate } from "./original-algorithm.js";
 import { type ControlPlane, startControlPlane } from "../test/support/control-plane.js";
 import { createFakeKubelet } from "../test/support/fake-kubelet.js";
@@ -140,39 +140,6 @@ const readsOf = (byMethod: Record<string, number>) => byMethod.GET ?? 0;
 const writesOf = (byMethod: Record<string, number>) =>
   Object.entries(byMethod).reduce((sum, [method, n]) => (method === "GET" ? sum : sum + n), 0);
 
-/** One API request as the API server's audit log records it. */
-interface AuditRecord {
-  auditID: string;
-  user: string;
-  verb: string;
-  resource: string;
-  receivedMs: number;
-}
-
-async function readAudit(path: string): Promise<AuditRecord[]> {
-  const text = await readFile(path, "utf8").catch(() => "");
-  const seen = new Map<string, AuditRecord>();
-  for (const line of text.split("\n")) {
-    if (!line) continue;
-    const event = JSON.parse(line) as {
-      auditID: string;
-      user: { username: string };
-      verb: string;
-      objectRef?: { resource?: string; subresource?: string };
-      requestReceivedTimestamp: string;
-    };
-    if (seen.has(event.auditID)) continue; // a watch is logged at ResponseStarted and again at ResponseComplete
-    const resource = event.objectRef?.resource ?? "(non-resource)";
-    seen.set(event.auditID, {
-      auditID: event.auditID,
-      user: event.user.username,
-      verb: event.verb,
-      resource: event.objectRef?.subresource ? `${resource}/${event.objectRef.subresource}` : resource,
-      receivedMs: Date.parse(event.requestReceivedTimestamp),
-    });
-  }
-  return [...seen.values()];
-}
 
 /** `verb resource` -> count, for a user within [fromMs, toMs]. */
 function auditBreakdown(records: AuditRecord[], user: string, fromMs: number, toMs: number): Record<string, number> {

@@ -28,7 +28,7 @@ import { toWorkload } from "../src/cluster/kubernetes/to-workload.js";
 import { judgeRollout } from "../src/core/domain/judge-rollout.js";
 import { countRequests } from "../test/cluster/kubernetes/counting-kube-config.js";
 import { keys, type ManagerUnderTest, startKubeE2eEnvironment } from "../test/e2e-kube/kube-e2e-environment.js";
-import { collect, finalState, percentile, pool, until } from "./bench-support.js";
+import { type AuditRecord, collect, finalState, percentile, pool, readAudit, until } from "./bench-support.js";
 import { originalAlgorithmUpdate } from "./original-algorithm.js";
 
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 100);
@@ -66,37 +66,6 @@ function summarize(values: readonly number[]) {
 
 
 
-/** One API request as the audit log records it. */
-interface AuditRecord {
-  readonly user: string;
-  readonly verb: string;
-  readonly resource: string;
-  readonly receivedMs: number;
-}
-
-async function readAudit(path: string): Promise<AuditRecord[]> {
-  const text = await readFile(path, "utf8").catch(() => "");
-  const seen = new Map<string, AuditRecord>();
-  for (const line of text.split("\n")) {
-    if (!line) continue;
-    const event = JSON.parse(line) as {
-      auditID: string;
-      user: { username: string };
-      verb: string;
-      objectRef?: { resource?: string; subresource?: string };
-      requestReceivedTimestamp: string;
-    };
-    if (seen.has(event.auditID)) continue; // a watch is logged at ResponseStarted and again at ResponseComplete
-    const resource = event.objectRef?.resource ?? "(non-resource)";
-    seen.set(event.auditID, {
-      user: event.user.username,
-      verb: event.verb,
-      resource: event.objectRef?.subresource ? `${resource}/${event.objectRef.subresource}` : resource,
-      receivedMs: Date.parse(event.requestReceivedTimestamp),
-    });
-  }
-  return [...seen.values()];
-}
 
 const isRead = (key: string) => /^(get|list|watch) /.test(key);
 const isLease = (key: string) => key.endsWith(" leases");
