@@ -1,4 +1,5 @@
 import type { RolloutVerdict } from "./rollout-verdict.js";
+import type { UpdateTrace } from "./update-trace.js";
 import type { WorkloadRef } from "./workload.js";
 
 export type UpdateState =
@@ -115,4 +116,9 @@ export interface UpdateRecord {
   migrations: MigrationStatus[];
   workloads: WorkloadStatus[];
   lastSequence: number;
+  /**
+   * The update's trace (set when it is accepted; an update recorded before tracing existed gets one at its next
+   * execution attempt). Undefined for dry runs.
+   */
+  trace?: UpdateTrace;
 }

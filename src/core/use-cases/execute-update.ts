@@ -78,6 +78,7 @@ export function createUpdateExecutor(
       entry.done = execute(execution)
         .catch((error) => execution.log.error({ err: error }, "update execution ended with an error"))
         .finally(() => {
+          execution.endAttempt();
           unsubscribe();
           running.delete(record.id);
           onEnded();

@@ -4,6 +4,7 @@ import type { UpdateExecutor } from "./execute-update.js";
 import { lockTargets } from "./lock-targets.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
 import type { UpdateQueue } from "./update-queue.js";
+import { updateLogFields } from "./update-spans.js";
 
 export interface ResumeResult {
   /** Updates now executing again. */
@@ -37,7 +38,7 @@ export function createResumeUnfinished(
       try {
         await deps.locks.acquire(record.id, lockTargets(record.plan));
       } catch (error) {
-        deps.logger.error({ update_id: record.id, err: error }, "cannot resume update: its targets are locked");
+        deps.logger.error({ ...updateLogFields(record), err: error }, "cannot resume update: its targets are locked");
         failed.push({ id: record.id, error });
         continue;
       }
@@ -48,7 +49,7 @@ export function createResumeUnfinished(
         if (!executor.isRunning(record.id)) await deps.locks.release(record.id, lockTargets(record.plan));
         continue;
       }
-      deps.logger.info({ update_id: record.id, state: record.state, phase: record.phase }, "resuming update");
+      deps.logger.info({ ...updateLogFields(current), state: record.state, phase: record.phase }, "resuming update");
       executor.launch(current);
       resumed.push(record.id);
     }

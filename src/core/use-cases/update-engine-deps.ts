@@ -6,6 +6,7 @@ import type { CoreLogger } from "../ports/logger.js";
 import type { QuarantineStore } from "../ports/quarantine-store.js";
 import type { TargetLocks } from "../ports/target-locks.js";
 import type { UpdateStore } from "../ports/update-store.js";
+import type { UpdateTracer } from "../ports/update-tracer.js";
 
 /** The ports the update engine runs on; adapters are chosen at start-up (Kubernetes or simulated). */
 export interface UpdateEngineDeps {
@@ -25,4 +26,9 @@ export interface UpdateEngineDeps {
   readonly canExecute?: () => boolean;
   /** Counts failures the engine handles itself (an outcome it could not record). Default: none. */
   readonly countFailure?: CountFailure;
+  /**
+   * Spans of each update: its acceptance (plan, lock), each execution attempt and its steps. Default:
+   * `noopUpdateTracer` (no spans; updates still get trace ids for their logs).
+   */
+  readonly tracer?: UpdateTracer;
 }

@@ -5,12 +5,14 @@ import { isTerminal } from "../domain/update.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import { type WorkloadRef, workloadKey } from "../domain/workload.js";
 import type { UpdateStore } from "../ports/update-store.js";
+import type { CoreSpan } from "../ports/update-tracer.js";
 import { type UpdateExecutor, cancelReason } from "./execute-update.js";
 import { findQuarantined } from "./find-quarantined.js";
 import { initialProgress } from "./initial-progress.js";
 import { lockTargets } from "./lock-targets.js";
 import { planUpdate } from "./plan-update.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
+import { acceptSpanOf, inSpan, planAttributes, tracerOf, updateAttributes, updateLogFields } from "./update-spans.js";
 import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
 
 /** What waits for a set of targets, as `UpdateQueue.ahead` sees it. */
@@ -66,6 +68,7 @@ export function createUpdateQueue(
   let pumpWaiting: Promise<void> | undefined;
   let closed = false;
   const log = deps.logger.child({ component: "update-queue" });
+  const tracer = tracerOf(deps);
 
   const canMove = () => !closed && (deps.canExecute === undefined || deps.canExecute());
 
@@ -113,7 +116,7 @@ export function createUpdateQueue(
         }
       } catch (error) {
         if (!canMove()) return;
-        log.error({ err: error, update_id: record.id }, "moving a queued update failed; it stays queued");
+        log.error({ err: error, ...updateLogFields(record) }, "moving a queued update failed; it stays queued");
         stillQueued.add(record.id);
         arm(record);
       } finally {
@@ -130,14 +133,21 @@ export function createUpdateQueue(
   /** Its turn: plans again, checks, locks and launches it. False when it must wait on (its targets changed and are busy). */
   async function leave(queued: UpdateRecord, blocked: Set<string>): Promise<boolean> {
     const reference = parseUpdateImage(queued.image);
-    const { plan, notUpdatable } = planUpdate({
-      image: queued.image,
-      reference,
-      classifier: queued.classifier,
-      updateId: queued.id,
-      workloads: deps.cluster.listWorkloads(),
-      keys: deps.keys,
-      legacyAnnotation: options.legacyAnnotation,
+    // Spans of the update's trace, under its accept span: planned again, locked.
+    const step = <T>(name: string, run: (span: CoreSpan) => Promise<T>) =>
+      inSpan(tracer, name, acceptSpanOf(queued), { ...updateAttributes(queued), "update.queued": true }, run);
+    const { plan, notUpdatable } = await step("update.plan", async (span) => {
+      const planned = planUpdate({
+        image: queued.image,
+        reference,
+        classifier: queued.classifier,
+        updateId: queued.id,
+        workloads: deps.cluster.listWorkloads(),
+        keys: deps.keys,
+        legacyAnnotation: options.legacyAnnotation,
+      });
+      span.setAttributes(planAttributes(planned.plan));
+      return planned;
     });
     const targets = lockTargets(plan);
     if (targets.some((target) => blocked.has(workloadKey(target)))) {
@@ -169,7 +179,10 @@ export function createUpdateQueue(
       return true;
     }
     try {
-      await deps.locks.acquire(queued.id, targets);
+      await step("update.lock", async (span) => {
+        span.setAttributes({ "update.lock.targets": targets.length });
+        await deps.locks.acquire(queued.id, targets);
+      });
     } catch (error) {
       if (!isDomainError(error, "aborted")) throw error;
       // Held by an update this replica does not know of yet (another replica's, a resume): wait on.
@@ -184,7 +197,7 @@ export function createUpdateQueue(
       await deps.locks.release(queued.id, targets).catch(() => undefined);
       throw error;
     }
-    log.info({ update_id: queued.id, waited_ms: deps.clock.now().getTime() - (queued.queuedTime ?? queued.createTime).getTime() }, "queued update leaves the queue");
+    log.info({ ...updateLogFields(queued), waited_ms: deps.clock.now().getTime() - (queued.queuedTime ?? queued.createTime).getTime() }, "queued update leaves the queue");
     executor.launch(next);
     return true;
   }
@@ -198,7 +211,7 @@ export function createUpdateQueue(
     await deps.store.save(record, [...events, { type: "finished", state, reason }]);
     timers.get(record.id)?.();
     timers.delete(record.id);
-    log.info({ update_id: record.id, state, reason }, "queued update finished without running");
+    log.info({ ...updateLogFields(record), state, reason }, "queued update finished without running");
   }
 
   async function recordedCancelReason(record: UpdateRecord): Promise<string> {
