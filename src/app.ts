@@ -1,3 +1,4 @@
+import { trace } from "@opentelemetry/api";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { packageRoot } from "./package-root.js";
@@ -16,6 +17,7 @@ import type { Config } from "./config/config.js";
 import type { KubernetesComposition } from "./kubernetes-composition.js";
 import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
+import type { UpdateTracer } from "./core/ports/update-tracer.js";
 import { createUpdateManager } from "./core/use-cases/update-manager.js";
 import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
@@ -34,6 +36,7 @@ import { createRegistryWatch } from "./registry-watch-composition.js";
 import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
+import { createUpdateTracer } from "./telemetry/update-tracer.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 
@@ -126,6 +129,8 @@ export async function createApplication(deps: {
   accessControl?: AccessControlConfig;
   logger: CoreLogger;
   metrics?: Registry;
+  /** Spans of each update. Default: `createUpdateTracer` on the global OpenTelemetry tracer "update-manager". */
+  tracer?: UpdateTracer;
   /** Extra interceptors (tracing, metrics), outermost first. Default: none. */
   interceptors?: Interceptor[];
   // For tests: a simulated cluster on a fake clock, so tests can read its write log.
@@ -200,6 +205,7 @@ export async function createApplication(deps: {
       newId: randomUUID,
       keys,
       logger: logger.child({ component: "engine" }),
+      tracer: deps.tracer ?? createUpdateTracer(trace.getTracer("update-manager")),
       ...(countFailure === undefined ? {} : { countFailure }),
     },
     {

@@ -21,6 +21,7 @@ import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetricsInterceptor, createMetricsRegistry } from "./telemetry/metrics.js";
 import { shutdownTelemetrySdk } from "./telemetry/telemetry-sdk.js";
 import { createTracingInterceptor } from "./telemetry/tracing.js";
+import { createUpdateTracer } from "./telemetry/update-tracer.js";
 
 /** Time left after the shutdown grace period for the application and the admin port to close. */
 const shutdownMarginMs = 900;
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
       accessControl,
       logger,
       metrics,
+      tracer: createUpdateTracer(trace.getTracer("update-manager")),
       interceptors: [createTracingInterceptor(trace.getTracer("update-manager")), createMetricsInterceptor(metrics)],
     });
   } catch (error) {

@@ -186,6 +186,7 @@ export function updateToProto(record: domain.UpdateRecord): Update {
       message: w.message,
     })),
     lastSequence: BigInt(record.lastSequence),
+    traceId: record.trace?.traceId ?? "",
   });
 }
 

@@ -24,6 +24,7 @@ import { chooseWatchedVersion } from "./choose-watched-version.js";
 import { type RegistryCheck, registryCheckKey, runRegistryChecks } from "./registry-checks.js";
 import type { UpdateManager } from "./update-manager.js";
 import { createWatchSchedule } from "./watch-schedule.js";
+import { updateLogFields } from "./update-spans.js";
 
 /** The ports the registry watcher runs on. */
 export interface WatchRegistriesDeps {
@@ -429,7 +430,7 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
         newAttempts.set(attemptKey, { updateId: record.id, time: now });
         startedUpdates.push({ workload: toRef(workload.ref), container: evaluation.container.container, image: candidate.image, updateId: record.id });
         logger.info(
-          { workload: key, container: evaluation.container.container, image: candidate.image, update: record.id },
+          { workload: key, container: evaluation.container.container, image: candidate.image, update: record.id, ...updateLogFields(record) },
           `registry watcher: updating ${key} to ${candidate.image} (update ${record.id})`,
         );
         return { status: "applying", message: "", updateId: record.id };

@@ -473,7 +473,10 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
           throw new ExecutionHalted(`update ${record.id} has already finished (${stored.record.state}); not written again`);
         }
         if (executor !== undefined && executor !== identity) {
-          logger.info({ update_id: record.id, previous_executor: executor }, "taking over the update's execution");
+          logger.info(
+            { update_id: record.id, trace_id: record.trace?.traceId, previous_executor: executor },
+            "taking over the update's execution",
+          );
         }
         // A cancel recorded by another replica is kept: the executor's copy may predate it.
         next = { ...structuredClone(record), cancelRequested: record.cancelRequested || stored.record.cancelRequested };
@@ -555,7 +558,10 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       pending.target.lastSequence = pending.record.lastSequence;
     } catch (error) {
       if (error instanceof ExecutionHalted) return;
-      logger.warn({ err: error, update_id: id }, "a group commit failed; its events go with the next save");
+      logger.warn(
+        { err: error, update_id: id, trace_id: pending.record.trace?.traceId },
+        "a group commit failed; its events go with the next save",
+      );
       const later = staged.get(id);
       if (later === undefined) {
         staged.set(id, { ...pending, cancelTimer: clock.setTimer(groupCommitMs, () => void flushStaged(id)) });

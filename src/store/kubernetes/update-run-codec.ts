@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import type { UpdateEvent } from "../../core/domain/update-event.js";
 import type { MigrationStatus, UpdatePlan, UpdateRecord, UpdateState, WorkloadStatus } from "../../core/domain/update.js";
 import { isTerminal } from "../../core/domain/update.js";
+import type { UpdateTrace } from "../../core/domain/update-trace.js";
 import { workloadKey } from "../../core/domain/workload.js";
 
 export const updateRunGroup = "updatemanager.io";
@@ -31,6 +32,8 @@ export interface UpdateRunSpec {
   targetCount: number;
   /** gzip+base64 JSON of the UpdatePlan. */
   plan: string;
+  /** The update's trace and accept span (the parent of its attempts' spans); absent on runs older than tracing. */
+  trace?: { traceId: string; spanId: string; sampled: boolean };
 }
 
 export interface UpdateRunTarget {
@@ -61,6 +64,8 @@ export interface UpdateRunStatus {
    * racing for a target (the earlier holds it). Written with the first status and kept.
    */
   acceptedRevision?: string;
+  /** spec.trace with the latest attempt's span and the attempt count (written with the attempt's first save). */
+  trace?: UpdateTrace;
   lastSequence?: number;
   summary?: Record<string, number>;
   targets?: UpdateRunTarget[];
@@ -171,6 +176,9 @@ export function toUpdateRunObject(record: UpdateRecord, namespace: string): Upda
       targetCount:
         record.plan.workloads.filter((workload) => !workload.unchanged).length + record.plan.migrations.length,
       plan: compress(record.plan),
+      ...(record.trace === undefined
+        ? {}
+        : { trace: { traceId: record.trace.traceId, spanId: record.trace.spanId, sampled: record.trace.sampled } }),
     },
   };
 }
@@ -236,6 +244,7 @@ export function toUpdateRunStatus(
     ...(record.finishTime === undefined ? {} : { finishTime: record.finishTime.toISOString() }),
     cancelRequested: record.cancelRequested,
     ...(executor === undefined ? {} : { executor }),
+    ...(record.trace === undefined ? {} : { trace: { ...record.trace } }),
     lastSequence: record.lastSequence,
     summary,
     targets,
@@ -296,8 +305,16 @@ export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
     migrations: progress?.migrations ?? initialMigrations(plan),
     workloads: progress?.workloads ?? initialWorkloads(plan),
     lastSequence: events.length,
+    ...traceOf(spec, status),
   };
   return { record, events };
+}
+
+/** The recorded trace: the status's (with the latest attempt) else the spec's (none started yet). */
+function traceOf(spec: UpdateRunSpec, status: UpdateRunStatus): { trace?: UpdateTrace } {
+  if (status.trace !== undefined) return { trace: { ...status.trace } };
+  if (spec.trace === undefined) return {};
+  return { trace: { traceId: spec.trace.traceId, spanId: spec.trace.spanId, sampled: spec.trace.sampled ?? false, attempts: 0 } };
 }
 
 function initialMigrations(plan: UpdatePlan): MigrationStatus[] {

@@ -6,6 +6,7 @@ import type { UpdateEvent, UpdateEventType } from "../../../src/core/domain/upda
 import type { WorkloadRef } from "../../../src/core/domain/workload.js";
 import type { CoreLogger } from "../../../src/core/ports/logger.js";
 import type { TargetLocks } from "../../../src/core/ports/target-locks.js";
+import type { UpdateTracer } from "../../../src/core/ports/update-tracer.js";
 import type { UpdateEngineDeps } from "../../../src/core/use-cases/update-engine-deps.js";
 import type { UpdateEngineOptions } from "../../../src/core/use-cases/update-engine-options.js";
 import { createUpdateManager, type UpdateManager } from "../../../src/core/use-cases/update-manager.js";
@@ -42,6 +43,8 @@ export interface HarnessOptions {
   readonly cluster?: Omit<SimulatedClusterOptions, "clock">;
   /** Start the cluster (caches synced). Default: true. */
   readonly start?: boolean;
+  /** The engine's tracer (also after `restart`). Default: none (the no-op). */
+  readonly tracer?: UpdateTracer;
   /** Replaces ports the engine sees (to inject faults); the harness keeps the originals. Default: none. */
   readonly wrap?: (deps: UpdateEngineDeps) => UpdateEngineDeps;
 }
@@ -69,6 +72,7 @@ export function createHarness(options: HarnessOptions = {}) {
     newId,
     keys,
     logger: createRecordingLogger(logLines),
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
   };
   const manager = createUpdateManager(options.wrap ? options.wrap(deps) : deps, options.engine);
   if (options.start !== false) cluster.start();

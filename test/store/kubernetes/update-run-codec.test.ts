@@ -138,3 +138,22 @@ describe("UpdateRun codec", () => {
     expect(stateFromPhase("Pending")).toBe("pending");
   });
 });
+
+describe("UpdateRun codec: the update's trace", () => {
+  const trace = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", sampled: true };
+
+  it("writes the accept span into the spec and the latest attempt into the status, and reads both back", () => {
+    const record = aRecord("u-trace", { trace: { ...trace, attemptSpanId: "b7ad6b7169203331", attempts: 2 } });
+    const object = toUpdateRunObject(record, "update-manager");
+    expect(object.spec.trace).toEqual(trace);
+    const status = toUpdateRunStatus(record, numbered("u-trace", [{ type: "planned", plan: record.plan }]), "pod-a");
+    expect(status.trace).toEqual({ ...trace, attemptSpanId: "b7ad6b7169203331", attempts: 2 });
+    expect(fromUpdateRunObject({ ...object, status }).record.trace).toEqual(record.trace);
+  });
+
+  it("reads a run whose status is not written yet with no attempt, and an older run without a trace as untraced", () => {
+    const record = aRecord("u-trace", { trace: { ...trace, attempts: 0 } });
+    expect(fromUpdateRunObject(toUpdateRunObject(record, "update-manager")).record.trace).toEqual({ ...trace, attempts: 0 });
+    expect(fromUpdateRunObject(toUpdateRunObject(aRecord("u-old"), "update-manager")).record.trace).toBeUndefined();
+  });
+});
