@@ -12,6 +12,7 @@ import {
 import { helpTexts } from "./help-text.js";
 import { deriveIdempotencyKey } from "./idempotency-key.js";
 import { UsageError } from "./usage-error.js";
+import { traceContextFromEnv } from "./trace-context.js";
 
 /** How results are printed. */
 export type OutputFormat = "text" | "json";
@@ -243,7 +244,8 @@ function parseConnection(flags: Flags, env: Env): ConnectionOptions {
   const baseUrl = normaliseServerUrl(flags.string("url") ?? fromEnv(env, "URL") ?? defaultUrl);
   const protocol = parseProtocol(flags.string("protocol") ?? nonEmpty(env.UPDATE_MANAGER_PROTOCOL) ?? "connect");
   const httpVersion = resolveHttpVersion(baseUrl, protocol, flags.string("http-version"));
-  return { baseUrl, protocol, httpVersion, credential: parseCredential(flags, env) };
+  const traceContext = traceContextFromEnv(env);
+  return { baseUrl, protocol, httpVersion, credential: parseCredential(flags, env), ...(traceContext === undefined ? {} : { traceContext }) };
 }
 
 /** Flags replace the environment's credential as a whole; two credentials from the same source are an error. */
