@@ -11,7 +11,8 @@ const connectionFlags = `Connection (every command):
   --http-version V       1.1 or 2 [default: 2 for https, 1.1 for http; gRPC always 2].
   -o, --output FORMAT    text (default: live progress on a terminal, one line per event otherwise) or json
                          (one JSON object per line, ending with a {"result": ...} line).
-  -h, --help             This help.`;
+  -h, --help             This help.
+  The W3C trace context in TRACEPARENT (and TRACESTATE) goes with every call: the update continues that trace.`;
 
 const exitCodes = `Exit codes:
   0 succeeded   1 failed   2 usage or invalid input   3 rolled back   4 wait timed out
