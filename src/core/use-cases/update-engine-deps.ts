@@ -4,6 +4,7 @@ import type { ClusterPort } from "../ports/cluster.js";
 import type { CountFailure } from "../ports/failure-counter.js";
 import type { CoreLogger } from "../ports/logger.js";
 import type { QuarantineStore } from "../ports/quarantine-store.js";
+import type { StepEventRecorder } from "../ports/step-event-recorder.js";
 import type { TargetLocks } from "../ports/target-locks.js";
 import type { UpdateStore } from "../ports/update-store.js";
 
@@ -25,4 +26,9 @@ export interface UpdateEngineDeps {
   readonly canExecute?: () => boolean;
   /** Counts failures the engine handles itself (an outcome it could not record). Default: none. */
   readonly countFailure?: CountFailure;
+  /**
+   * Told of every milestone of an update (started, each migration and workload step, rollback, outcome) once it
+   * is recorded; never of progress. Default: none.
+   */
+  readonly stepEvents?: StepEventRecorder;
 }

@@ -2,6 +2,7 @@ import type { UpdateRecord, UpdateState } from "../domain/update.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import type { CoreLogger } from "../ports/logger.js";
 import type { SaveOptions } from "../ports/update-store.js";
+import { announceSteps } from "./announce-steps.js";
 import { ExecutionHalted } from "./execution-halted.js";
 import { OutcomeNotRecorded } from "./outcome-not-recorded.js";
 import { lockTargets } from "./lock-targets.js";
@@ -62,6 +63,7 @@ export function createUpdateExecution(
     const run = chain.then(async () => {
       if (signals.halt.aborted) throw new ExecutionHalted();
       await deps.store.save(record, events, saveOptions);
+      announceSteps(deps, record, events, log);
     });
     chain = run.catch(() => undefined);
     return run;
