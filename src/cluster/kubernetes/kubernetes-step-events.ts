@@ -46,6 +46,8 @@ export interface KubernetesStepEventsOptions {
   readonly seriesWindowMs?: number;
   /** Events remembered for series, oldest forgotten first (bounds the memory). Default: 4 096. */
   readonly maxRemembered?: number;
+  /** The Events API to use, skipping discovery (tests of the core/v1 form). Default: discovered at the first Event. */
+  readonly api?: EventsApi;
   /** Counts `event-not-recorded`. Default: none. */
   readonly countFailure?: CountFailure;
 }
@@ -101,7 +103,7 @@ export function createKubernetesStepEvents(options: KubernetesStepEventsOptions)
   const queue: Pending[] = [];
   // Insertion-ordered: the first key is the oldest, dropped when full.
   const remembered = new Map<string, Remembered>();
-  let api: EventsApi | undefined;
+  let api: EventsApi | undefined = options.api;
   let draining: Promise<void> | undefined;
 
   const notRecorded = (event: StepEvent, why: string, error?: unknown): void => {
