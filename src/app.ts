@@ -112,6 +112,19 @@ function createCluster(
     ...(onApiRequest === undefined ? {} : { onApiRequest }),
   });
 }
+/** How long a shutdown waits for queued step Events. */
+const stepEventsFlushMs = 2_000;
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([promise.catch(() => undefined), elapsed]);
+  clearTimeout(timer);
+}
+
 const defaultAccessControl: AccessControlConfig = {
   keys: [],
   writeLimit: defaultWriteLimit,
@@ -189,6 +202,22 @@ export async function createApplication(deps: {
     });
   }
   // --- end durable updates
+  // Each step of an update as a Kubernetes Event on its workloads and its UpdateRun (a real cluster only).
+  const stepEvents =
+    config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined
+      ? kubernetes.createKubernetesStepEvents({
+          rest: kubernetes.createRestClient(
+            kubernetes.loadKubeConfig(),
+            runtimeMetrics === undefined ? {} : { onRequest: runtimeMetrics.onApiRequest },
+          ),
+          clock,
+          logger,
+          instance: config.identity,
+          uidOf: (ref) => cluster.getWorkload(ref)?.uid,
+          ...(persistence === undefined ? {} : { updateRunOf: persistence.store.runReferenceOf }),
+          ...(countFailure === undefined ? {} : { countFailure }),
+        })
+      : undefined;
   const recordedStore = persistence?.store ?? createMemoryUpdateStore({ clock });
   // The engine's saves feed the update metrics; reads go straight to the store.
   const store = deps.metrics === undefined ? recordedStore : createUpdateMetrics(deps.metrics).observeStore(recordedStore);
@@ -207,6 +236,7 @@ export async function createApplication(deps: {
       logger: logger.child({ component: "engine" }),
       tracer: deps.tracer ?? createUpdateTracer(trace.getTracer("update-manager")),
       ...(countFailure === undefined ? {} : { countFailure }),
+      ...(stepEvents === undefined ? {} : { stepEvents }),
     },
     {
       legacyAnnotation: config.legacyAnnotation,
@@ -331,6 +361,8 @@ export async function createApplication(deps: {
       engine.stop();
       await registryWatch?.watcher.stop(); // no new updates from the watcher while shutting down.
       await manager.shutdown();
+      // The last steps' Events, if the API server answers soon; they never hold the shutdown up for long.
+      if (stepEvents !== undefined) await settleWithin(stepEvents.whenIdle(), stepEventsFlushMs);
       // Hands the Lease over once nothing executes here any more.
       await persistence?.stop();
       await cluster.stop();

@@ -398,6 +398,22 @@ describe("kube/ manifests on a Kubernetes 1.20 API server", () => {
       );
     });
 
+    it("lets the manager record step Events, through either Events API, in the watched namespaces and its own only", async () => {
+      const kubeconfig = await plane.writeKubeconfig(managerToken, "update-manager");
+      const canI = async (verb: string, resource: string, namespace: string) =>
+        (await runKubectl(["auth", "can-i", verb, resource, "-n", namespace], { kubeconfig })).stdout.trim();
+      // Workload steps in team-a and team-b; the update-level ones on the UpdateRuns in update-manager.
+      for (const namespace of ["team-a", "team-b", "update-manager"]) {
+        for (const verb of ["create", "patch"]) {
+          for (const resource of ["events", "events.events.k8s.io"]) {
+            expect(await canI(verb, resource, namespace), `${verb} ${resource} in ${namespace}`).toBe("yes");
+          }
+        }
+      }
+      expect(await canI("create", "events.events.k8s.io", "shop")).toBe("no");
+      expect(await canI("delete", "events", "team-a")).toBe("no");
+    });
+
     it("keeps the manager's leader Lease", async () => {
       expect(
         await outcome(() =>

@@ -242,7 +242,7 @@ describe("RBAC", () => {
     expect(grants(clusterRole.rules ?? [])).toEqual(expected);
   });
 
-  it("grants the Lease, the UpdateRuns and the quarantine ConfigMap in the manager's own namespace only", () => {
+  it("grants the Lease, the UpdateRuns, the quarantine ConfigMap and the UpdateRuns' Events in the manager's own namespace only", () => {
     expect(role.metadata?.namespace).toBe("update-manager");
     expect(grants(role.rules ?? [])).toEqual(
       [
@@ -255,6 +255,8 @@ describe("RBAC", () => {
         "get configmaps",
         "patch configmaps",
         "watch configmaps",
+        // Update-level step Events on the UpdateRuns.
+        ...["create", "patch"].flatMap((verb) => [`${verb} events`, `${verb} events.events.k8s.io`]),
       ].sort(),
     );
     // Reading and changing ConfigMaps is limited to the quarantine and watch-state ones; only create cannot be limited by name.

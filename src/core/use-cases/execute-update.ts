@@ -1,4 +1,6 @@
 import { DomainError } from "../domain/domain-error.js";
+import { updateResumedEvent, updateStartedEvent } from "../domain/step-event.js";
+import { announce } from "./announce-steps.js";
 import { isTerminal, type UpdateRecord } from "../domain/update.js";
 import { describeWorkload } from "./describe-workload.js";
 import { ExecutionHalted } from "./execution-halted.js";
@@ -143,7 +145,10 @@ async function execute(execution: UpdateExecution): Promise<void> {
       record.startTime = deps.clock.now();
       // Recorded with the first step's own save (a restart before it starts the update again).
       await execution.save([], { batch: true });
+      announce(deps, [updateStartedEvent(record)], execution.log);
       execution.log.info({ image: record.image, classifier: record.classifier }, "update started");
+    } else {
+      announce(deps, [updateResumedEvent(record)], execution.log);
     }
     if (record.phase === "planning" || record.phase === "migrating") {
       if (record.phase === "planning") record.phase = "migrating";

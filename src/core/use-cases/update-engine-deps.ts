@@ -4,6 +4,7 @@ import type { ClusterPort } from "../ports/cluster.js";
 import type { CountFailure } from "../ports/failure-counter.js";
 import type { CoreLogger } from "../ports/logger.js";
 import type { QuarantineStore } from "../ports/quarantine-store.js";
+import type { StepEventRecorder } from "../ports/step-event-recorder.js";
 import type { TargetLocks } from "../ports/target-locks.js";
 import type { UpdateStore } from "../ports/update-store.js";
 import type { UpdateTracer } from "../ports/update-tracer.js";
@@ -31,4 +32,9 @@ export interface UpdateEngineDeps {
    * `noopUpdateTracer` (no spans; updates still get trace ids for their logs).
    */
   readonly tracer?: UpdateTracer;
+  /**
+   * Told of every milestone of an update (started, each migration and workload step, rollback, outcome) once it
+   * is recorded; never of progress. Default: none.
+   */
+  readonly stepEvents?: StepEventRecorder;
 }

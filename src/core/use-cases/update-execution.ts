@@ -3,6 +3,7 @@ import type { UpdateEventBody } from "../domain/update-event.js";
 import type { CoreLogger } from "../ports/logger.js";
 import type { SaveOptions } from "../ports/update-store.js";
 import type { CoreSpan, SpanAttributes, UpdateTracer } from "../ports/update-tracer.js";
+import { announceSteps } from "./announce-steps.js";
 import { ExecutionHalted } from "./execution-halted.js";
 import { OutcomeNotRecorded } from "./outcome-not-recorded.js";
 import { lockTargets } from "./lock-targets.js";
@@ -77,6 +78,7 @@ export function createUpdateExecution(
     const run = chain.then(async () => {
       if (signals.halt.aborted) throw new ExecutionHalted();
       await deps.store.save(record, events, saveOptions);
+      announceSteps(deps, record, events, log);
     });
     chain = run.catch(() => undefined);
     return run;

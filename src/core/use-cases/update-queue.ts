@@ -9,6 +9,7 @@ import type { CoreSpan } from "../ports/update-tracer.js";
 import { type UpdateExecutor, cancelReason } from "./execute-update.js";
 import { findQuarantined } from "./find-quarantined.js";
 import { initialProgress } from "./initial-progress.js";
+import { announceSteps } from "./announce-steps.js";
 import { lockTargets } from "./lock-targets.js";
 import { planUpdate } from "./plan-update.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
@@ -208,7 +209,9 @@ export function createUpdateQueue(
     record.phase = "finished";
     record.finishTime = now;
     record.reason = reason;
-    await deps.store.save(record, [...events, { type: "finished", state, reason }]);
+    const recorded: UpdateEventBody[] = [...events, { type: "finished", state, reason }];
+    await deps.store.save(record, recorded);
+    announceSteps(deps, record, recorded, log);
     timers.get(record.id)?.();
     timers.delete(record.id);
     log.info({ ...updateLogFields(record), state, reason }, "queued update finished without running");

@@ -30,6 +30,7 @@ import {
   type UpdateRunObject,
   updateIdLabel,
   updateIdLabelValue,
+  updateRunApiVersion,
   updateRunGroup,
   updateRunName,
   updateRunsPath,
@@ -114,10 +115,24 @@ export interface KubernetesUpdateStore extends UpdateStore {
   /** Reads a run from the API server (a holder the cache may show unfinished although it has just finished). */
   readLiveById(id: string): Promise<UpdateRecord | undefined>;
   /**
+   * The run of an update as an Event names the object it is about, from the cache (this replica's writes
+   * included); undefined when the cache does not hold it.
+   */
+  runReferenceOf(id: string): UpdateRunReference | undefined;
+  /**
    * Deletes finished runs older than `maxAgeMs`, and the oldest finished ones beyond `maxCount`.
    * Unfinished runs are never deleted. Resolves with how many were deleted.
    */
   prune(policy: { readonly maxAgeMs: number; readonly maxCount: number }): Promise<number>;
+}
+
+/** An UpdateRun as an object reference (Events' `regarding` and `related`). */
+export interface UpdateRunReference {
+  readonly apiVersion: string;
+  readonly kind: "UpdateRun";
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid?: string;
 }
 
 /** Only `group`, `version` and `resource` are read by the informer; the kind is a label in its logs. */
@@ -646,6 +661,14 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     holderOf(target) {
       const name = holderNameOf(workloadKey(target));
       return name === undefined ? undefined : runs.get(name)?.decoded.record.id;
+    },
+
+    runReferenceOf(id) {
+      const name = nameById.get(id);
+      const cached = name === undefined ? undefined : runs.get(name);
+      if (name === undefined || cached === undefined) return undefined;
+      const uid = cached.object.metadata.uid;
+      return { apiVersion: updateRunApiVersion, kind: "UpdateRun", namespace, name, ...(uid === undefined ? {} : { uid }) };
     },
 
     async readLiveById(id) {

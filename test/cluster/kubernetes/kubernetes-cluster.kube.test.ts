@@ -1,15 +1,20 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import { KubeConfig, type V1Job } from "@kubernetes/client-node";
+import { type CoreV1Event, KubeConfig, type V1Job } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { deploymentApi, jobApi, objectPath } from "../../../src/cluster/kubernetes/kind-api.js";
 import type { KubeWorkloadObject } from "../../../src/cluster/kubernetes/kube-objects.js";
 import type { Workload } from "../../../src/core/domain/workload.js";
 import { createKubernetesRegistryAccess } from "../../../src/cluster/kubernetes/kubernetes-registry-access.js";
+import { createKubernetesStepEvents, type EventsApi } from "../../../src/cluster/kubernetes/kubernetes-step-events.js";
+import { systemClock } from "../../../src/core/ports/clock.js";
+import { silentLogger } from "../../../src/core/ports/logger.js";
 import { statusCodeOf } from "../../../src/cluster/kubernetes/kubernetes-errors.js";
 import { createRestClient } from "../../../src/cluster/kubernetes/rest-client.js";
 import { describeClusterPortContract } from "../../contract/cluster-port-contract.js";
 import { describeRegistryAccessContract, type RegistryAccessHarness } from "../../contract/registry-access-contract.js";
+import { describeStepEventRecorderContract, type StepEventRecorderHarness } from "../../contract/step-event-recorder-contract.js";
 import { type ControlPlane, startControlPlane } from "../../support/control-plane.js";
 import { createFakeKubelet, type FakeKubelet } from "../../support/fake-kubelet.js";
 import { countRequests } from "./counting-kube-config.js";
@@ -74,6 +79,43 @@ describeRegistryAccessContract("Kubernetes on a 1.20 control plane", async (): P
 
 const settleMs = 60_000;
 const execFileAsync = promisify(execFile);
+
+/** The step event recorder in a fresh namespace, read back as `kubectl get events` does (the core/v1 view). */
+async function stepEventsHarness(api: EventsApi | undefined): Promise<StepEventRecorderHarness> {
+  const admin = createRestClient(plane.kubeConfig());
+  const namespace = `t-${randomBytes(4).toString("hex")}`;
+  await admin.request({ method: "POST", path: "/api/v1/namespaces", body: { metadata: { name: namespace } } });
+  const recorder = createKubernetesStepEvents({
+    rest: createRestClient(plane.kubeConfig()),
+    clock: systemClock,
+    logger: silentLogger,
+    instance: "contract",
+    updateRunOf: (id) => ({ apiVersion: "updatemanager.io/v1alpha1", kind: "UpdateRun", namespace, name: id }),
+    ...(api === undefined ? {} : { api }),
+  });
+  const eventsWhere = async (kind: string, name: string) => {
+    const list = await admin.request<{ items: CoreV1Event[] }>({ method: "GET", path: `/api/v1/namespaces/${namespace}/events` });
+    return list.items
+      .filter((event) => event.involvedObject.kind === kind && event.involvedObject.name === name)
+      .map((event) => ({
+        reason: event.reason ?? "",
+        type: event.type ?? "",
+        note: event.message ?? "",
+        count: event.series?.count ?? (event.count || 1),
+      }));
+  };
+  return {
+    recorder,
+    namespace,
+    settle: () => recorder.whenIdle(),
+    eventsOn: (ref) => eventsWhere(ref.kind, ref.name),
+    eventsOfUpdate: (id) => eventsWhere("UpdateRun", id),
+  };
+}
+
+// 1.20 serves events.k8s.io/v1, which discovery finds; the core/v1 form is what servers before 1.19 get.
+describeStepEventRecorderContract("Kubernetes Events on a 1.20 control plane (events.k8s.io/v1, discovered)", () => stepEventsHarness(undefined));
+describeStepEventRecorderContract("Kubernetes Events on a 1.20 control plane (core/v1)", () => stepEventsHarness("v1"));
 
 describe("Kubernetes adapter", () => {
   const harnesses: KubeHarness[] = [];

@@ -1,4 +1,5 @@
 import { createSimulatedCluster, type SimulatedClusterOptions } from "../../../src/cluster/simulated/simulated-cluster.js";
+import { createSimulatedStepEvents } from "../../../src/cluster/simulated/simulated-step-events.js";
 import type { SimulatedWorkloadSpec } from "../../../src/cluster/simulated/simulated-workload-spec.js";
 import { createMetadataKeys } from "../../../src/core/domain/metadata-keys.js";
 import { isTerminal, type UpdateRecord } from "../../../src/core/domain/update.js";
@@ -60,6 +61,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const quarantines = createMemoryQuarantineStore();
   const locks = createMemoryTargetLocks({ clock, updateState: lockHolderState(store) });
   const keys = createMetadataKeys();
+  const stepEvents = createSimulatedStepEvents({ clock });
   const logLines: LogLine[] = [];
   let ids = 0;
   const newId = () => `00000000-0000-4000-8000-${String(++ids).padStart(12, "0")}`;
@@ -73,6 +75,7 @@ export function createHarness(options: HarnessOptions = {}) {
     keys,
     logger: createRecordingLogger(logLines),
     ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+    stepEvents,
   };
   const manager = createUpdateManager(options.wrap ? options.wrap(deps) : deps, options.engine);
   if (options.start !== false) cluster.start();
@@ -129,6 +132,7 @@ export function createHarness(options: HarnessOptions = {}) {
     keys,
     deps,
     manager,
+    stepEvents,
     logLines,
     restart,
     settle,
