@@ -11,9 +11,11 @@
  * /proc/<pid>/status, several times, keeping the last.
  *
  * Run: `bash scripts/bench.sh bench/memory.bench.ts`. BENCH_MEMORY_SIZES overrides the sizes (e.g. "0,2000").
+ * BENCH_MEMORY_BASELINE=<package root with a built dist/> (e.g. a `git worktree` of an earlier commit after
+ * `npm run build`) also measures that build at each size, on the same cluster, right after this one.
  * Raw numbers: bench/results/memory.json.
  */
-import { readFile, mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -28,6 +30,9 @@ const CREATE_CONCURRENCY = 32;
 const SETTLE_MS = Number(process.env.BENCH_MEMORY_SETTLE_MS ?? 10_000);
 const SAMPLES = 5;
 const FLOORS_MIB: Record<number, number> = { 2000: 150, 10000: 200 };
+const BASELINE = process.env.BENCH_MEMORY_BASELINE;
+/** Where to write a heap snapshot of this build's process after each size's measurement (SIGUSR2). Default: none. */
+const HEAP_SNAPSHOTS = process.env.BENCH_MEMORY_HEAPSNAPSHOT_DIR;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsPath = join(here, "results", "memory.json");
@@ -106,6 +111,8 @@ async function cachesSynced(adminUrl: string): Promise<boolean> {
 }
 
 interface Row {
+  /** "this build", or the baseline's package root. */
+  readonly build: string;
   readonly workloads: number;
   readonly rssMiB: number;
   readonly peakRssMiB: number;
@@ -138,26 +145,51 @@ async function main(): Promise<void> {
       const controllersMs = await waitForControllers(env.apps, size);
       log(`${size} Deployments created in ${createMs} ms, processed by the controller-manager ${controllersMs} ms later`);
 
-      const startedAt = performance.now();
-      manager = await env.startManager({
-        waitReady: false,
-        env: { UPDATE_MANAGER_STORE: "kubernetes", UPDATE_MANAGER_IDENTITY: "bench-memory-0", UPDATE_MANAGER_LOG_LEVEL: "info" },
-      });
-      await until("the manager's caches synced", () => cachesSynced(manager!.server.adminUrl), 300_000, 100);
-      const syncedMs = Math.round(performance.now() - startedAt);
-      const pid = manager.server.child.pid!;
-      const samples: number[] = [];
-      let last = await memoryOf(pid);
-      for (let sample = 0; sample < SAMPLES; sample++) {
-        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS / SAMPLES));
-        last = await memoryOf(pid);
-        samples.push(last.rssMiB);
+      for (const build of BASELINE === undefined ? [undefined] : [undefined, BASELINE]) {
+        const startedAt = performance.now();
+        manager = await env.startManager({
+          waitReady: false,
+          env: {
+            UPDATE_MANAGER_STORE: "kubernetes",
+            UPDATE_MANAGER_IDENTITY: "bench-memory-0",
+            UPDATE_MANAGER_LOG_LEVEL: "info",
+            ...(HEAP_SNAPSHOTS === undefined || build !== undefined
+              ? {}
+              : { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${HEAP_SNAPSHOTS}` }),
+          },
+          ...(build === undefined ? {} : { cwd: build }),
+        });
+        await until("the manager's caches synced", () => cachesSynced(manager!.server.adminUrl), 300_000, 100);
+        const syncedMs = Math.round(performance.now() - startedAt);
+        const pid = manager.server.child.pid!;
+        const samples: number[] = [];
+        let last = await memoryOf(pid);
+        for (let sample = 0; sample < SAMPLES; sample++) {
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_MS / SAMPLES));
+          last = await memoryOf(pid);
+          samples.push(last.rssMiB);
+        }
+        const floorMiB = FLOORS_MIB[size];
+        rows.push({
+          build: build ?? "this build",
+          workloads: size,
+          ...last,
+          samplesMiB: samples,
+          syncedMs,
+          createMs,
+          controllersMs,
+          ...(floorMiB === undefined ? {} : { floorMiB }),
+        });
+        if (HEAP_SNAPSHOTS !== undefined && build === undefined) {
+          const before = new Set(await readdir(HEAP_SNAPSHOTS));
+          process.kill(pid, "SIGUSR2");
+          await until("the heap snapshot", async () => (await readdir(HEAP_SNAPSHOTS)).some((f) => !before.has(f) && f.endsWith(".heapsnapshot")), 120_000, 1_000);
+          await new Promise((resolve) => setTimeout(resolve, 5_000)); // written in one go, after its name appears
+        }
+        log(`${build ?? "this build"}, ${size} workloads: synced ${syncedMs} ms after start, RSS ${last.rssMiB} MiB (peak ${last.peakRssMiB} MiB)`);
+        await manager.stop();
+        manager = undefined;
       }
-      const floorMiB = FLOORS_MIB[size];
-      rows.push({ workloads: size, ...last, samplesMiB: samples, syncedMs, createMs, controllersMs, ...(floorMiB === undefined ? {} : { floorMiB }) });
-      log(`${size} workloads: synced ${syncedMs} ms after start, RSS ${last.rssMiB} MiB (peak ${last.peakRssMiB} MiB)`);
-      await manager.stop();
-      manager = undefined;
     }
   } finally {
     await manager?.stop();
@@ -181,10 +213,10 @@ async function main(): Promise<void> {
   const lines = [
     "",
     `memory (${cpus().length} CPUs, Node ${process.version}; production entry point, UpdateRun store, own ServiceAccount)`,
-    `  ${"workloads".padStart(9)}  ${"RSS MiB".padStart(8)}  ${"peak MiB".padStart(8)}  ${"synced ms".padStart(9)}  floor`,
+    `  ${"build".padEnd(24)}  ${"workloads".padStart(9)}  ${"RSS MiB".padStart(8)}  ${"peak MiB".padStart(8)}  ${"synced ms".padStart(9)}  floor`,
     ...rows.map(
       (row) =>
-        `  ${String(row.workloads).padStart(9)}  ${row.rssMiB.toFixed(1).padStart(8)}  ${row.peakRssMiB.toFixed(1).padStart(8)}  ${String(
+        `  ${row.build.slice(-24).padEnd(24)}  ${String(row.workloads).padStart(9)}  ${row.rssMiB.toFixed(1).padStart(8)}  ${row.peakRssMiB.toFixed(1).padStart(8)}  ${String(
           row.syncedMs,
         ).padStart(9)}  ${row.floorMiB === undefined ? "" : `<= ${row.floorMiB}: ${row.rssMiB <= row.floorMiB ? "met" : "NOT met"}`}`,
     ),

@@ -45,6 +45,8 @@ export interface StartManagerOptions {
   waitReady?: boolean;
   /** Extra environment for the process. Default: none. */
   env?: Record<string, string>;
+  /** The package root whose dist/ is started (another build, for a benchmark's comparison). Default: this one. */
+  cwd?: string;
 }
 
 /** Pod behaviour of the fake node, keyed by `<namespace>/<image>` so that tests sharing the node stay apart. */
@@ -142,6 +144,7 @@ export async function startKubeE2eEnvironment(options: KubeE2eEnvironmentOptions
           ...options.env,
         },
         timeoutMs: 30_000,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       });
       const bearer: Interceptor = (next) => (request) => {
         request.header.set("authorization", `Bearer ${apiKey}`);
