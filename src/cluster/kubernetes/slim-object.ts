@@ -1,7 +1,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 
 /** kubectl's copy of the last applied manifest: often the largest annotation, never read by the manager. */
-const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+export const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
 
 /**
  * Drops, in place, what an informer cache need not keep of an object: the field sets of its managedFields
