@@ -12,10 +12,11 @@
  *
  * Run: `bash scripts/bench.sh bench/memory.bench.ts`. BENCH_MEMORY_SIZES overrides the sizes (e.g. "0,2000").
  * BENCH_MEMORY_BASELINE=<package root with a built dist/> (e.g. a `git worktree` of an earlier commit after
- * `npm run build`) also measures that build at each size, on the same cluster, right after this one.
+ * `npm run build`) also measures that build at each size, on the same cluster, right after this one. Each build is
+ * started with the node arguments of its own `npm run serve` (which the Dockerfile's ENTRYPOINT mirrors).
  * Raw numbers: bench/results/memory.json.
  */
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -104,6 +105,14 @@ async function memoryOf(pid: number): Promise<{ rssMiB: number; peakRssMiB: numb
   return { rssMiB: mib("VmRSS"), peakRssMiB: mib("VmHWM") };
 }
 
+/** The node arguments of a package's production entry point: its `npm run serve` script without `node`. */
+async function serveArgs(packageRoot: string): Promise<string[]> {
+  const scripts = (JSON.parse(await readFile(join(packageRoot, "package.json"), "utf8")) as { scripts: { serve: string } }).scripts;
+  const [command, ...args] = scripts.serve.trim().split(/\s+/);
+  if (command !== "node") throw new Error(`${packageRoot}: npm run serve is not a node command: ${scripts.serve}`);
+  return args;
+}
+
 async function cachesSynced(adminUrl: string): Promise<boolean> {
   const metrics = await fetch(`${adminUrl}/metrics`).then((response) => response.text(), () => "");
   const ready = await fetch(`${adminUrl}/readyz`).then((response) => response.status === 200, () => false);
@@ -157,6 +166,8 @@ async function main(): Promise<void> {
               ? {}
               : { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${HEAP_SNAPSHOTS}` }),
           },
+          // Each build as its own `npm run serve` starts it (the flags may differ between them).
+          nodeArgs: await serveArgs(build ?? join(here, "..")),
           ...(build === undefined ? {} : { cwd: build }),
         });
         await until("the manager's caches synced", () => cachesSynced(manager!.server.adminUrl), 300_000, 100);
@@ -183,8 +194,23 @@ async function main(): Promise<void> {
         if (HEAP_SNAPSHOTS !== undefined && build === undefined) {
           const before = new Set(await readdir(HEAP_SNAPSHOTS));
           process.kill(pid, "SIGUSR2");
-          await until("the heap snapshot", async () => (await readdir(HEAP_SNAPSHOTS)).some((f) => !before.has(f) && f.endsWith(".heapsnapshot")), 120_000, 1_000);
-          await new Promise((resolve) => setTimeout(resolve, 5_000)); // written in one go, after its name appears
+          // Written in pieces after its name appears: done once its size stopped changing for 3 s.
+          let size = -1;
+          let stableSince = Date.now();
+          await until(
+            "the heap snapshot",
+            async () => {
+              const name = (await readdir(HEAP_SNAPSHOTS)).find((f) => !before.has(f) && f.endsWith(".heapsnapshot"));
+              const now = name === undefined ? 0 : (await stat(join(HEAP_SNAPSHOTS, name))).size;
+              if (now !== size) {
+                size = now;
+                stableSince = Date.now();
+              }
+              return size > 0 && Date.now() - stableSince >= 3_000;
+            },
+            300_000,
+            1_000,
+          );
         }
         log(`${build ?? "this build"}, ${size} workloads: synced ${syncedMs} ms after start, RSS ${last.rssMiB} MiB (peak ${last.peakRssMiB} MiB)`);
         await manager.stop();

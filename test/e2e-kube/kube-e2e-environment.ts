@@ -47,6 +47,8 @@ export interface StartManagerOptions {
   env?: Record<string, string>;
   /** The package root whose dist/ is started (another build, for a benchmark's comparison). Default: this one. */
   cwd?: string;
+  /** The node arguments that start it. Default: `serverEntryArgs` (this package's `npm run serve`). */
+  nodeArgs?: readonly string[];
 }
 
 /** Pod behaviour of the fake node, keyed by `<namespace>/<image>` so that tests sharing the node stay apart. */
@@ -145,6 +147,7 @@ export async function startKubeE2eEnvironment(options: KubeE2eEnvironmentOptions
         },
         timeoutMs: 30_000,
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
       });
       const bearer: Interceptor = (next) => (request) => {
         request.header.set("authorization", `Bearer ${apiKey}`);
