@@ -1,8 +1,10 @@
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConnection } from "./cluster/kubernetes/kube-connection.js";
+import { loadKubeConnection } from "./cluster/kubernetes/kube-connection-loader.js";
 
 // Everything the composition root needs from the Kubernetes adapters, in one module that src/app.ts imports only
-// when a real cluster is used: @kubernetes/client-node alone costs about 60 MiB of memory, which the embedded
-// demo cluster has no use for.
+// when a real cluster is used. None of them imports @kubernetes/client-node at run time (its generated API alone
+// costs about 70 MiB of memory): they use its types only, and talk to the API server through rest-client.ts and
+// watch-stream.ts. A kubeconfig only client-node understands (exec plugins, auth providers) loads it on first use.
 export { createAvailableUpdateEvents } from "./cluster/kubernetes/available-update-events.js";
 export { createKubernetesCluster } from "./cluster/kubernetes/kubernetes-cluster.js";
 export { createKubernetesStepEvents } from "./cluster/kubernetes/kubernetes-step-events.js";
@@ -12,10 +14,8 @@ export { createConfigMapWatchStateStore } from "./store/kubernetes/config-map-wa
 export { createKubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 
 /** The kubeconfig client-go would use: KUBECONFIG, ~/.kube/config, or the pod's ServiceAccount. */
-export function loadKubeConfig(): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return kubeConfig;
+export function loadKubeConfig(): KubeConnection {
+  return loadKubeConnection();
 }
 
 /** This module, as the composition root and the registry watch's wiring receive it. */

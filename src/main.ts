@@ -1,7 +1,8 @@
 /**
  * The server process: configuration, logging, the API and admin ports, and an orderly shutdown on SIGTERM/SIGINT.
  * Run it as `npm start` (builds dist/ when stale) or, built, as `npm run serve`
- * (`node --enable-source-maps --import ./dist/src/telemetry/preload.js ./dist/src/main.js`).
+ * (`node --enable-source-maps --max-semi-space-size=2 --import ./dist/src/telemetry/preload.js ./dist/src/main.js`; the
+ * small young generation keeps RSS down: see BENCHMARKS.md, "memory").
  *
  * Exit codes: 0 after a clean shutdown, 2 for an invalid configuration, 1 for anything else (an unhandled promise
  * rejection included).

@@ -45,6 +45,10 @@ export interface StartManagerOptions {
   waitReady?: boolean;
   /** Extra environment for the process. Default: none. */
   env?: Record<string, string>;
+  /** The package root whose dist/ is started (another build, for a benchmark's comparison). Default: this one. */
+  cwd?: string;
+  /** The node arguments that start it. Default: `serverEntryArgs` (this package's `npm run serve`). */
+  nodeArgs?: readonly string[];
 }
 
 /** Pod behaviour of the fake node, keyed by `<namespace>/<image>` so that tests sharing the node stay apart. */
@@ -142,6 +146,8 @@ export async function startKubeE2eEnvironment(options: KubeE2eEnvironmentOptions
           ...options.env,
         },
         timeoutMs: 30_000,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
       });
       const bearer: Interceptor = (next) => (request) => {
         request.header.set("authorization", `Bearer ${apiKey}`);

@@ -33,6 +33,7 @@ import { type PodProblemWatch, startPodProblemWatch } from "./pod-problem-watch.
 import { createResilientInformer, type ResilientInformer } from "./resilient-informer.js";
 import { createRestClient } from "./rest-client.js";
 import { slimObject } from "./slim-object.js";
+import { compactWorkloadObject } from "./compact-workload-object.js";
 import { toJobInfo, toWorkload } from "./to-workload.js";
 
 /** The Kubernetes ClusterPort, plus its lifecycle. */
@@ -178,6 +179,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
     api: KindApi,
     namespace: string | undefined,
     labelSelector: string | undefined,
+    transform: (object: T) => T,
     handlers: { onAdd: (object: T) => void; onUpdate: (object: T) => void; onDelete: (object: T) => void },
   ): ResilientInformer<T> =>
     createResilientInformer<T>({
@@ -190,7 +192,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
       logger,
       ...(options.listPageSize === undefined ? {} : { pageSize: options.listPageSize }),
-      slim: slimObject,
+      transform,
       ...handlers,
     });
 
@@ -230,7 +232,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
       workloadInformers.set(
         kind,
         namespaces.map((namespace) =>
-          newInformer<KubeWorkloadObject>(api, namespace, selector, {
+          newInformer<KubeWorkloadObject>(api, namespace, selector, (object) => compactWorkloadObject(kind, object), {
             onAdd: (object) => onWorkloadObject(kind, object),
             onUpdate: (object) => onWorkloadObject(kind, object),
             onDelete: (object) => onWorkloadDeleted(kind, object),
@@ -240,7 +242,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
     }
     for (const namespace of namespaces) {
       copyInformers.push(
-        newInformer<V1Job>(jobApi, namespace, keys.updateIdLabel, { onAdd: onCopy, onUpdate: onCopy, onDelete: onCopyDeleted }),
+        newInformer<V1Job>(jobApi, namespace, keys.updateIdLabel, slimObject, { onAdd: onCopy, onUpdate: onCopy, onDelete: onCopyDeleted }),
       );
     }
     const informers = allInformers();

@@ -1,4 +1,5 @@
-import type { KubeConfig, V1LabelSelector, V1Pod } from "@kubernetes/client-node";
+import type { V1LabelSelector, V1Pod } from "@kubernetes/client-node";
+import type { KubeConnection } from "./kube-connection.js";
 import type { ContainerSpec, PodProblem } from "../../core/domain/workload.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { CoreLogger } from "../../core/ports/logger.js";
@@ -10,7 +11,7 @@ import { createResilientInformer } from "./resilient-informer.js";
 import type { RestClient } from "./rest-client.js";
 
 export interface PodProblemWatchOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConnection;
   readonly rest: RestClient;
   readonly clock: Clock;
   readonly backoff?: BackoffOptions;

@@ -1,4 +1,4 @@
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConnection } from "../../cluster/kubernetes/kube-connection.js";
 import { createLegacyLockAnnotations } from "../../cluster/kubernetes/legacy-lock-annotations.js";
 import { createLeaseElector, type LeaseElector } from "../../cluster/kubernetes/lease-elector.js";
 import type { ApiRequestEvent } from "../../cluster/kubernetes/api-request-event.js";
@@ -19,7 +19,7 @@ import { createKubernetesUpdateStore, type KubernetesUpdateStore } from "./kuber
 import { createRunTargetLocks } from "./run-target-locks.js";
 
 export interface KubernetesPersistenceOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConnection;
   /** The cache of workloads: lock annotations of earlier versions are read from it. */
   readonly cluster: Pick<ClusterPort, "getWorkload">;
   readonly keys: MetadataKeys;

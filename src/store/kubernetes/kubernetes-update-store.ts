@@ -1,4 +1,5 @@
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConnection } from "../../cluster/kubernetes/kube-connection.js";
 import { KubernetesApiError, isAlreadyExists, statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
 import type { KindApi } from "../../cluster/kubernetes/kind-api.js";
 import { createResilientInformer, type ResilientInformer } from "../../cluster/kubernetes/resilient-informer.js";
@@ -38,7 +39,7 @@ import {
 
 export interface KubernetesUpdateStoreOptions {
   /** For the informer's watch. Required. */
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConnection;
   /** Every other request. Required. */
   readonly rest: RestClient;
   /** The manager's own namespace, where its UpdateRuns live. Required. */
@@ -253,7 +254,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     namespace,
     clock,
     logger,
-    slim: slimObject,
+    transform: slimObject,
     onAdd: (object) => {
       remember(object as UpdateRunObject, true);
       informerSaw(object as UpdateRunObject);
