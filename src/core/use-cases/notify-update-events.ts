@@ -55,7 +55,11 @@ export function notifyUpdateEvents(store: UpdateStore, dispatcher: Pick<Notifica
     create: (record, events) => store.create(record, events),
     save: async (record, events, options) => {
       const saved = await store.save(record, events, options);
-      observe(record, saved);
+      try {
+        observe(record, saved);
+      } catch {
+        // The save is written: a notification must never turn it into a failure (the dispatcher logs its own).
+      }
       return saved;
     },
   };
