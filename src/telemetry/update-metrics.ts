@@ -206,9 +206,8 @@ export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOp
           observe(record, saved);
           return saved;
         },
-        save: async (record, events, options) => {
-          // The engine's batch option goes through: dropping it would write every progress event on its own.
-          const saved = await store.save(record, events, options);
+        save: async (record, events) => {
+          const saved = await store.save(record, events);
           observe(record, saved);
           return saved;
         },

@@ -98,25 +98,4 @@ describe("createUpdateMetrics", () => {
     expect(requesterKind("anonymous")).toBe("anonymous");
     expect(requesterKind("shop-ci")).toBe("api");
   });
-
-  it("passes the engine's save options (group commit) to the store it observes", async () => {
-    const seen: unknown[] = [];
-    const metrics = createUpdateMetrics(new Registry());
-    const h = createHarness({
-      wrap: (deps) => {
-        const recording = {
-          ...deps.store,
-          save: (...args: Parameters<typeof deps.store.save>) => {
-            seen.push(args[2]);
-            return deps.store.save(...args);
-          },
-        };
-        return { ...deps, store: metrics.observeStore(recording) };
-      },
-    });
-    h.add({ kind: "Deployment", namespace: "shop", name: "web", classifier: "shop", replicas: 2, containers: [{ name: "app", image: oldImage }] });
-    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
-    await h.settle(id);
-    expect(seen).toContainEqual({ batch: true });
-  });
 });
