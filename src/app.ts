@@ -33,6 +33,9 @@ import { lockHolderState } from "./core/use-cases/lock-holder-state.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
 import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
+import { createNotifications } from "./notifications-composition.js";
+import type { NotificationsConfig } from "./notify/notifications-config.js";
+import { notifyUpdateEvents } from "./core/use-cases/notify-update-events.js";
 import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
@@ -153,6 +156,8 @@ export async function createApplication(deps: {
   clock?: Clock;
   /** Reads the dashboard's files. Default: `loadDashboardAssets` (the bundle `npm run build` wrote to dist/dashboard/). */
   loadDashboard?: () => Promise<DashboardAssets>;
+  /** Channels and routes (UPDATE_MANAGER_NOTIFICATIONS_FILE). Default: no notifications. */
+  notifications?: NotificationsConfig;
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -221,12 +226,25 @@ export async function createApplication(deps: {
   const recordedStore = persistence?.store ?? createMemoryUpdateStore({ clock });
   // The engine's saves feed the update metrics; reads go straight to the store.
   const store = deps.metrics === undefined ? recordedStore : createUpdateMetrics(deps.metrics).observeStore(recordedStore);
+  // Notifications: what the engine records (started, finished) and the watcher finds in notify mode, sent in the
+  // background; delivery never delays or fails an update.
+  const notifications =
+    deps.notifications === undefined
+      ? undefined
+      : createNotifications({
+          config: deps.notifications,
+          durable: persistence === undefined || kubernetes === undefined ? undefined : { kubernetes, namespace: config.managerNamespace },
+          clock,
+          logger: logger.child({ component: "notifications" }),
+          ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+        });
+  const engineStore = notifications === undefined ? store : notifyUpdateEvents(store, notifications);
   // Shared with the registry watcher.
   const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
   const manager = createUpdateManager(
     {
       cluster,
-      store,
+      store: engineStore,
       quarantines: persistence?.quarantines ?? engineQuarantines,
       locks: persistence?.locks ?? createMemoryTargetLocks({ clock, updateState: lockHolderState(store) }),
       ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
@@ -261,6 +279,7 @@ export async function createApplication(deps: {
         clock,
         logger: logger.child({ component: "registry-watch" }),
         ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+        ...(notifications === undefined ? {} : { onAvailable: (update) => notifications.versionAvailable(update) }),
       })
     : undefined;
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
@@ -361,6 +380,7 @@ export async function createApplication(deps: {
       engine.stop();
       await registryWatch?.watcher.stop(); // no new updates from the watcher while shutting down.
       await manager.shutdown();
+      await notifications?.close(); // what is being sent ends; the sent findings are written.
       // The last steps' Events, if the API server answers soon; they never hold the shutdown up for long.
       if (stepEvents !== undefined) await settleWithin(stepEvents.whenIdle(), stepEventsFlushMs);
       // Hands the Lease over once nothing executes here any more.

@@ -10,6 +10,7 @@ export { createKubernetesCluster } from "./cluster/kubernetes/kubernetes-cluster
 export { createKubernetesStepEvents } from "./cluster/kubernetes/kubernetes-step-events.js";
 export { createKubernetesRegistryAccess } from "./cluster/kubernetes/kubernetes-registry-access.js";
 export { createRestClient } from "./cluster/kubernetes/rest-client.js";
+export { createConfigMapNotificationDedupeStore } from "./store/kubernetes/config-map-notification-dedupe-store.js";
 export { createConfigMapWatchStateStore } from "./store/kubernetes/config-map-watch-state-store.js";
 export { createKubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 

@@ -16,6 +16,8 @@ import { loadConfig } from "./config/load-config.js";
 import { createAdminServer } from "./server/admin-server.js";
 import { type AccessControlConfig, loadAccessControlConfig } from "./auth/load-access-control-config.js";
 import { createApiServer } from "./server/api-server.js";
+import { loadNotificationsConfig } from "./notify/load-notifications-config.js";
+import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { createHttp1Router } from "./server/http1-router.js";
 import { readTlsFiles, type TlsFileWatcher, watchTlsFiles } from "./server/tls-file-watcher.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
@@ -27,8 +29,8 @@ import { createUpdateTracer } from "./telemetry/update-tracer.js";
 /** Time left after the shutdown grace period for the application and the admin port to close. */
 const shutdownMarginMs = 900;
 
-/** Both configurations, or exit 2 listing every problem of both. */
-function readConfig(): { config: Config; accessControl: AccessControlConfig } {
+/** Every configuration, or exit 2 listing every problem of all of them. */
+function readConfig(): { config: Config; accessControl: AccessControlConfig; notifications: NotificationsConfig | undefined } {
   const problems: string[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {
@@ -41,15 +43,16 @@ function readConfig(): { config: Config; accessControl: AccessControlConfig } {
   };
   const config = attempt(() => loadConfig(process.env, process.argv.slice(2)));
   const accessControl = attempt(() => loadAccessControlConfig(process.env));
-  if (config === undefined || accessControl === undefined) {
+  const notifications = attempt(() => loadNotificationsConfig(process.env));
+  if (config === undefined || accessControl === undefined || problems.length > 0) {
     process.stderr.write(`update-manager: ${new ConfigError(problems).message}\n`);
     process.exit(2);
   }
-  return { config, accessControl };
+  return { config, accessControl, notifications };
 }
 
 async function main(): Promise<void> {
-  const { config, accessControl } = readConfig();
+  const { config, accessControl, notifications } = readConfig();
   const logger = createLogger(config.log);
   installCrashHandlers({ logger });
 
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     app = await createApplication({
       config,
       accessControl,
+      ...(notifications === undefined ? {} : { notifications }),
       logger,
       metrics,
       tracer: createUpdateTracer(trace.getTracer("update-manager")),

@@ -37,6 +37,8 @@ export interface RegistryWatchCompositionOptions {
   readonly logger: CoreLogger;
   /** Default: no metrics. */
   readonly metrics?: Registry;
+  /** Also told of each new finding (notifications). Default: none. */
+  readonly onAvailable?: (update: AvailableUpdate) => void;
 }
 
 export interface RegistryWatch {
@@ -86,6 +88,7 @@ export function createRegistryWatch(options: RegistryWatchCompositionOptions): R
   const onAvailable = (update: AvailableUpdate): void => {
     metrics?.onAvailable(update);
     if (events !== undefined) void events.announce(update);
+    options.onAvailable?.(update);
   };
   const watcher = createRegistryWatcher(
     {

@@ -10,6 +10,8 @@ import { startTcpProxy, type TcpProxy } from "../cluster/kubernetes/tcp-proxy.js
 import { describeQuarantineStoreContract } from "../contract/quarantine-store-contract.js";
 import { describeWatchStateStoreContract } from "../contract/watch-state-store-contract.js";
 import { createConfigMapWatchStateStore } from "../../src/store/kubernetes/config-map-watch-state-store.js";
+import { createConfigMapNotificationDedupeStore } from "../../src/store/kubernetes/config-map-notification-dedupe-store.js";
+import { describeNotificationDedupeStoreContract } from "../contract/notification-dedupe-store-contract.js";
 
 let plane: ControlPlane;
 let namespaceCount = 0;
@@ -125,6 +127,11 @@ describe("leader election on a Lease", () => {
 describeWatchStateStoreContract("ConfigMap on a 1.20 control plane", async () => {
   const namespace = await createNamespace("watch-state");
   return (options) => createConfigMapWatchStateStore({ rest: createRestClient(plane.kubeConfig()), namespace, ...options });
+});
+
+describeNotificationDedupeStoreContract("ConfigMap on a 1.20 control plane", async () => {
+  const namespace = await createNamespace("notifications");
+  return (settings) => createConfigMapNotificationDedupeStore({ rest: createRestClient(plane.kubeConfig()), namespace, clock: systemClock, ...settings });
 });
 
 describeQuarantineStoreContract("ConfigMap on a 1.20 control plane", async () => {

@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { type ControlPlane, startControlPlane } from "../support/control-plane.js";
 import { kubectlOk, runKubectl } from "./kubectl.js";
+import { createRestClient } from "../../src/cluster/kubernetes/rest-client.js";
+import { systemClock } from "../../src/core/ports/clock.js";
+import { createConfigMapNotificationDedupeStore } from "../../src/store/kubernetes/config-map-notification-dedupe-store.js";
 import { type KubeObject, parseYamlDocuments } from "./kustomize-files.js";
 
 const managerUser = "system:serviceaccount:update-manager:update-manager";
@@ -315,6 +318,22 @@ describe("kube/ manifests on a Kubernetes 1.20 API server", () => {
       expect(
         await outcome(() => manager.coordination.createNamespacedLease({ namespace: "shop", body: lease("hijack") })),
       ).toBe("forbidden");
+    });
+
+    it("lets the manager remember the notifications it sent in its ConfigMap, and no other", async () => {
+      const rest = createRestClient(plane.kubeConfigForToken(managerToken, "update-manager"));
+      const open = () => createConfigMapNotificationDedupeStore({ rest, namespace: "update-manager", clock: systemClock });
+      const store = open();
+      expect(await store.has("mail", "finding")).toBe(false);
+      store.add("mail", "finding");
+      await store.flush();
+      expect(await open().has("mail", "finding")).toBe(true);
+      const other = createConfigMapNotificationDedupeStore({ rest, namespace: "update-manager", name: "someone-elses", clock: systemClock });
+      const refused = await other.has("mail", "finding").then(
+        () => undefined,
+        (error: unknown) => error as { code?: string; message?: string },
+      );
+      expect(refused?.code).toBe("permission-denied");
     });
 
     it("gives the manager no way to widen its own access", async () => {
