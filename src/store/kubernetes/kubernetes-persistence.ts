@@ -163,7 +163,15 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         // A run another replica recorded, or one a replica that is gone was executing: the leader executes it.
         // Runs this replica executes change with every step, and those it created it launched: they need nothing
         // (were it not leading then, taking the lead resumes every unfinished run).
-        if (isTerminal(record.state) || executor === identity || (createdHere && executor === undefined)) return;
+        if (isTerminal(record.state)) return;
+        // A decision (approval, rejection, cancel) recorded on a waiting or queued run, perhaps by another replica
+        // (which keeps the executor the run names): the leader's queue acts on it.
+        const decided = record.cancelRequested || (record.approval?.approvals.length ?? 0) > 0 || record.approval?.rejection !== undefined;
+        if ((record.state === "waiting-for-approval" || record.state === "queued") && decided) {
+          resume();
+          return;
+        }
+        if (executor === identity || (createdHere && executor === undefined)) return;
         if (record.lastSequence === 0 && executor === undefined) {
           // Created, first status not written yet: its creator writes it in a moment (and that change comes
           // here). Only a creator that died in between leaves it so: looked at once more a while later.
