@@ -29,6 +29,9 @@ import { createFailureMetrics } from "./telemetry/failure-metrics.js";
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
 import { lockHolderState } from "./core/use-cases/lock-holder-state.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
+import { createMemoryFreezeStore } from "./store/memory/memory-freeze-store.js";
+import { approverCapacity } from "./policy/approver-capacity.js";
+import { defaultPolicyConfig, type PolicyConfig } from "./policy/load-policy-config.js";
 import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
 import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
@@ -124,6 +127,8 @@ export async function createApplication(deps: {
   config: ApplicationConfig;
   /** Scoped keys, CI identity tokens, rate limits. Default: only UPDATE_MANAGER_API_KEY, default limits. */
   accessControl?: AccessControlConfig;
+  /** Approval policies and the freeze policy (UPDATE_MANAGER_POLICIES_FILE). Default: none, new updates refused while frozen. */
+  policies?: PolicyConfig;
   logger: CoreLogger;
   metrics?: Registry;
   /** Extra interceptors (tracing, metrics), outermost first. Default: none. */
@@ -189,10 +194,13 @@ export async function createApplication(deps: {
   const store = deps.metrics === undefined ? recordedStore : createUpdateMetrics(deps.metrics).observeStore(recordedStore);
   // Shared with the registry watcher.
   const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
+  const policies = deps.policies ?? defaultPolicyConfig;
   const manager = createUpdateManager(
     {
       cluster,
       store,
+      // Shared by the replicas (a ConfigMap) with UpdateRuns; this process's memory otherwise (lost on restart).
+      freeze: persistence?.freeze ?? createMemoryFreezeStore(),
       quarantines: persistence?.quarantines ?? engineQuarantines,
       locks: persistence?.locks ?? createMemoryTargetLocks({ clock, updateState: lockHolderState(store) }),
       ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
@@ -206,6 +214,14 @@ export async function createApplication(deps: {
       legacyAnnotation: config.legacyAnnotation,
       defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs,
       queueTimeoutMs: config.queueTimeoutMs,
+      approvalPolicies: policies.approvals,
+      approvalDeadlineMs: policies.approvalDeadlineMs,
+      frozenNewUpdates: policies.frozenNewUpdates,
+      approverCapacity: approverCapacity({
+        accessControl: deps.accessControl ?? defaultAccessControl,
+        fullScopeKey: config.apiKey !== undefined,
+        insecureDemo: config.insecureDemo,
+      }),
     },
   );
   // Registry watching: the leader checks registries and updates or notifies by the workloads' policies.

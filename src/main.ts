@@ -14,6 +14,8 @@ import { installCrashHandlers } from "./crash-handlers.js";
 import { loadConfig } from "./config/load-config.js";
 import { createAdminServer } from "./server/admin-server.js";
 import { type AccessControlConfig, loadAccessControlConfig } from "./auth/load-access-control-config.js";
+import { checkApproverCapacity } from "./policy/approver-capacity.js";
+import { loadPolicyConfig, type PolicyConfig } from "./policy/load-policy-config.js";
 import { createApiServer } from "./server/api-server.js";
 import { createHttp1Router } from "./server/http1-router.js";
 import { readTlsFiles, type TlsFileWatcher, watchTlsFiles } from "./server/tls-file-watcher.js";
@@ -25,8 +27,11 @@ import { createTracingInterceptor } from "./telemetry/tracing.js";
 /** Time left after the shutdown grace period for the application and the admin port to close. */
 const shutdownMarginMs = 900;
 
-/** Both configurations, or exit 2 listing every problem of both. */
-function readConfig(): { config: Config; accessControl: AccessControlConfig } {
+/**
+ * The configurations (process, access control, policies), or exit 2 listing every problem, an approval policy that
+ * more approvers than the access configuration can have included.
+ */
+function readConfig(): { config: Config; accessControl: AccessControlConfig; policies: PolicyConfig } {
   const problems: string[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {
@@ -39,15 +44,25 @@ function readConfig(): { config: Config; accessControl: AccessControlConfig } {
   };
   const config = attempt(() => loadConfig(process.env, process.argv.slice(2)));
   const accessControl = attempt(() => loadAccessControlConfig(process.env));
-  if (config === undefined || accessControl === undefined) {
+  const policies = attempt(() => loadPolicyConfig(process.env));
+  if (config !== undefined && accessControl !== undefined && policies !== undefined) {
+    problems.push(
+      ...checkApproverCapacity(
+        policies.approvals,
+        { accessControl, fullScopeKey: config.apiKey !== undefined, insecureDemo: config.insecureDemo },
+        `UPDATE_MANAGER_POLICIES_FILE (${process.env["UPDATE_MANAGER_POLICIES_FILE"] ?? ""})`,
+      ),
+    );
+  }
+  if (config === undefined || accessControl === undefined || policies === undefined || problems.length > 0) {
     process.stderr.write(`update-manager: ${new ConfigError(problems).message}\n`);
     process.exit(2);
   }
-  return { config, accessControl };
+  return { config, accessControl, policies };
 }
 
 async function main(): Promise<void> {
-  const { config, accessControl } = readConfig();
+  const { config, accessControl, policies } = readConfig();
   const logger = createLogger(config.log);
   installCrashHandlers({ logger });
 
@@ -57,6 +72,7 @@ async function main(): Promise<void> {
     app = await createApplication({
       config,
       accessControl,
+      policies,
       logger,
       metrics,
       interceptors: [createTracingInterceptor(trace.getTracer("update-manager")), createMetricsInterceptor(metrics)],

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { accessControlVariables } from "../auth/load-access-control-config.js";
+import { policyVariables } from "../policy/load-policy-config.js";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -74,6 +75,7 @@ export const knownVariables = [
   "UPDATE_MANAGER_REVISION",
   // Read by src/auth/load-access-control-config.ts.
   ...accessControlVariables,
+  ...policyVariables,
 ] as const;
 
 /** The command-line flags, each overriding a variable. */

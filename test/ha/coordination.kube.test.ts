@@ -9,6 +9,8 @@ import { type ControlPlane, startControlPlane } from "../support/control-plane.j
 import { startTcpProxy, type TcpProxy } from "../cluster/kubernetes/tcp-proxy.js";
 import { describeQuarantineStoreContract } from "../contract/quarantine-store-contract.js";
 import { describeWatchStateStoreContract } from "../contract/watch-state-store-contract.js";
+import { describeFreezeStoreContract } from "../contract/freeze-store-contract.js";
+import { createConfigMapFreezeStore } from "../../src/store/kubernetes/config-map-freeze-store.js";
 import { createConfigMapWatchStateStore } from "../../src/store/kubernetes/config-map-watch-state-store.js";
 
 let plane: ControlPlane;
@@ -125,6 +127,11 @@ describe("leader election on a Lease", () => {
 describeWatchStateStoreContract("ConfigMap on a 1.20 control plane", async () => {
   const namespace = await createNamespace("watch-state");
   return (options) => createConfigMapWatchStateStore({ rest: createRestClient(plane.kubeConfig()), namespace, ...options });
+});
+
+describeFreezeStoreContract("ConfigMap on a 1.20 control plane", async () => {
+  const namespace = await createNamespace("freeze");
+  return () => createConfigMapFreezeStore({ rest: createRestClient(plane.kubeConfig()), namespace });
 });
 
 describeQuarantineStoreContract("ConfigMap on a 1.20 control plane", async () => {

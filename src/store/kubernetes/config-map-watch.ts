@@ -13,6 +13,8 @@ export interface ConfigMapWatchOptions {
   readonly clock: Clock;
   /** Default: silentLogger. */
   readonly logger?: CoreLogger;
+  /** Told of every version the watch delivers (undefined: deleted). Default: nothing. */
+  readonly onChange?: (map: ConfigMap | undefined) => void;
 }
 
 /** One ConfigMap kept current by a watch: what its readers get without a request. */
@@ -79,9 +81,14 @@ export function createConfigMapWatch(options: ConfigMapWatchOptions): ConfigMapW
           ...(resourceVersion === "" ? {} : { resourceVersion }),
         },
         (type: string, object: ConfigMap) => {
-          if (type === "DELETED") state = { map: undefined };
-          else if (type === "ADDED" || type === "MODIFIED") {
-            if (state?.map === undefined || revision(object) >= revision(state.map)) state = { map: object };
+          if (type === "DELETED") {
+            state = { map: undefined };
+            options.onChange?.(undefined);
+          } else if (type === "ADDED" || type === "MODIFIED") {
+            if (state?.map === undefined || revision(object) >= revision(state.map)) {
+              state = { map: object };
+              options.onChange?.(object);
+            }
           }
         },
         (error: unknown) => retry(error),
