@@ -31,6 +31,9 @@ import { createFailureMetrics } from "./telemetry/failure-metrics.js";
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
 import { lockHolderState } from "./core/use-cases/lock-holder-state.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
+import { createMemoryFreezeStore } from "./store/memory/memory-freeze-store.js";
+import { approverCapacity } from "./policy/approver-capacity.js";
+import { defaultPolicyConfig, type PolicyConfig } from "./policy/load-policy-config.js";
 import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
 import { createNotifications } from "./notifications-composition.js";
@@ -143,6 +146,8 @@ export async function createApplication(deps: {
   config: ApplicationConfig;
   /** Scoped keys, CI identity tokens, rate limits. Default: only UPDATE_MANAGER_API_KEY, default limits. */
   accessControl?: AccessControlConfig;
+  /** Approval policies and the freeze policy (UPDATE_MANAGER_POLICIES_FILE). Default: none, new updates refused while frozen. */
+  policies?: PolicyConfig;
   logger: CoreLogger;
   metrics?: Registry;
   /** Spans of each update. Default: `createUpdateTracer` on the global OpenTelemetry tracer "update-manager". */
@@ -241,10 +246,13 @@ export async function createApplication(deps: {
   const engineStore = notifications === undefined ? store : notifyUpdateEvents(store, notifications);
   // Shared with the registry watcher.
   const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
+  const policies = deps.policies ?? defaultPolicyConfig;
   const manager = createUpdateManager(
     {
       cluster,
       store: engineStore,
+      // Shared by the replicas (a ConfigMap) with UpdateRuns; this process's memory otherwise (lost on restart).
+      freeze: persistence?.freeze ?? createMemoryFreezeStore(),
       quarantines: persistence?.quarantines ?? engineQuarantines,
       locks: persistence?.locks ?? createMemoryTargetLocks({ clock, updateState: lockHolderState(store) }),
       ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
@@ -260,6 +268,14 @@ export async function createApplication(deps: {
       legacyAnnotation: config.legacyAnnotation,
       defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs,
       queueTimeoutMs: config.queueTimeoutMs,
+      approvalPolicies: policies.approvals,
+      approvalDeadlineMs: policies.approvalDeadlineMs,
+      frozenNewUpdates: policies.frozenNewUpdates,
+      approverCapacity: approverCapacity({
+        accessControl: deps.accessControl ?? defaultAccessControl,
+        fullScopeKey: config.apiKey !== undefined,
+        insecureDemo: config.insecureDemo,
+      }),
     },
   );
   // Registry watching: the leader checks registries and updates or notifies by the workloads' policies.

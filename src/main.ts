@@ -15,6 +15,8 @@ import { installCrashHandlers } from "./crash-handlers.js";
 import { loadConfig } from "./config/load-config.js";
 import { createAdminServer } from "./server/admin-server.js";
 import { type AccessControlConfig, loadAccessControlConfig } from "./auth/load-access-control-config.js";
+import { checkApproverCapacity } from "./policy/approver-capacity.js";
+import { loadPolicyConfig, type PolicyConfig } from "./policy/load-policy-config.js";
 import { createApiServer } from "./server/api-server.js";
 import { loadNotificationsConfig } from "./notify/load-notifications-config.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
@@ -29,8 +31,16 @@ import { createUpdateTracer } from "./telemetry/update-tracer.js";
 /** Time left after the shutdown grace period for the application and the admin port to close. */
 const shutdownMarginMs = 900;
 
-/** Every configuration, or exit 2 listing every problem of all of them. */
-function readConfig(): { config: Config; accessControl: AccessControlConfig; notifications: NotificationsConfig | undefined } {
+/**
+ * The configurations (process, access control, policies, notifications), or exit 2 listing every problem, an
+ * approval policy that needs more approvers than the access configuration can have included.
+ */
+function readConfig(): {
+  config: Config;
+  accessControl: AccessControlConfig;
+  policies: PolicyConfig;
+  notifications: NotificationsConfig | undefined;
+} {
   const problems: string[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {
@@ -43,16 +53,26 @@ function readConfig(): { config: Config; accessControl: AccessControlConfig; not
   };
   const config = attempt(() => loadConfig(process.env, process.argv.slice(2)));
   const accessControl = attempt(() => loadAccessControlConfig(process.env));
+  const policies = attempt(() => loadPolicyConfig(process.env));
   const notifications = attempt(() => loadNotificationsConfig(process.env));
-  if (config === undefined || accessControl === undefined || problems.length > 0) {
+  if (config !== undefined && accessControl !== undefined && policies !== undefined) {
+    problems.push(
+      ...checkApproverCapacity(
+        policies.approvals,
+        { accessControl, fullScopeKey: config.apiKey !== undefined, insecureDemo: config.insecureDemo },
+        `UPDATE_MANAGER_POLICIES_FILE (${process.env["UPDATE_MANAGER_POLICIES_FILE"] ?? ""})`,
+      ),
+    );
+  }
+  if (config === undefined || accessControl === undefined || policies === undefined || problems.length > 0) {
     process.stderr.write(`update-manager: ${new ConfigError(problems).message}\n`);
     process.exit(2);
   }
-  return { config, accessControl, notifications };
+  return { config, accessControl, policies, notifications };
 }
 
 async function main(): Promise<void> {
-  const { config, accessControl, notifications } = readConfig();
+  const { config, accessControl, policies, notifications } = readConfig();
   const logger = createLogger(config.log);
   installCrashHandlers({ logger });
 
@@ -62,6 +82,7 @@ async function main(): Promise<void> {
     app = await createApplication({
       config,
       accessControl,
+      policies,
       ...(notifications === undefined ? {} : { notifications }),
       logger,
       metrics,

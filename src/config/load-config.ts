@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { accessControlVariables } from "../auth/load-access-control-config.js";
 import { notificationsVariables } from "../notify/load-notifications-config.js";
+import { policyVariables } from "../policy/load-policy-config.js";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -76,6 +77,7 @@ export const knownVariables = [
   // Read by src/auth/load-access-control-config.ts.
   ...accessControlVariables,
   ...notificationsVariables,
+  ...policyVariables,
 ] as const;
 
 /** The command-line flags, each overriding a variable. */

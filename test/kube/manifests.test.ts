@@ -263,7 +263,7 @@ describe("RBAC", () => {
     for (const rule of role.rules ?? []) {
       if (!(rule.resources ?? []).includes("configmaps")) continue;
       if (rule.verbs.includes("create")) expect(rule.verbs).toEqual(["create"]);
-      else expect(rule.resourceNames).toEqual(["update-manager-quarantine", "update-manager-watch", "update-manager-notifications"]);
+      else expect(rule.resourceNames).toEqual(["update-manager-quarantine", "update-manager-watch", "update-manager-notifications", "update-manager-freeze"]);
     }
     const binding = findObject(base, "RoleBinding", "update-manager") as unknown as V1RoleBinding;
     expect(binding.roleRef).toMatchObject({ kind: "Role", name: "update-manager" });

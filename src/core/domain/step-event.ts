@@ -23,10 +23,13 @@ export type StepReason =
   | "UpdateFailed"
   | "UpdateRolledBack"
   | "UpdateRollbackFailed"
-  | "UpdateCancelled";
+  | "UpdateCancelled"
+  | "ApprovalRequired"
+  | "UpdateApproved"
+  | "UpdateRejected";
 
 /** What the manager did (Kubernetes Events' `action`). */
-export type StepAction = "Update" | "Migrate" | "Patch" | "Rollback";
+export type StepAction = "Update" | "Migrate" | "Patch" | "Rollback" | "Approve";
 
 /**
  * One milestone of an update, told to the operator beside the object it concerns (a Kubernetes Event
@@ -120,11 +123,33 @@ export function stepEventsOf(record: UpdateFacts, event: UpdateEventBody): reado
       return [onWorkload(record, event.workload, "RollbackFailed", "Warning", "Rollback", `${prefix}: could not restore it: ${event.reason}`)];
     case "finished":
       return [finishedEvent(record, event.state, event.reason)];
+    case "approval-required":
+      return [
+        {
+          ...about(record, "ApprovalRequired", "Normal", "Approve"),
+          note: `${prefix} waits for ${count(event.required, "approval")} (${event.policy}) until ${event.deadline.toISOString()}`,
+        },
+      ];
+    case "approval-granted":
+      return [
+        {
+          ...about(record, "UpdateApproved", "Normal", "Approve"),
+          note: `${prefix} approved by ${event.approver} (${event.approvals} of ${event.required})`,
+        },
+      ];
+    case "approval-rejected":
+      return [
+        {
+          ...about(record, "UpdateRejected", "Warning", "Approve"),
+          note: `${prefix} rejected by ${event.approver}${event.reason === "" ? "" : `: ${event.reason}`}`,
+        },
+      ];
     case "planned":
     case "queued":
     case "workload-progress":
     case "rollback-finished":
     case "cancel-requested":
+    case "held":
       return [];
   }
 }

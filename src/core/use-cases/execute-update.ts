@@ -57,8 +57,8 @@ export function createUpdateExecutor(
 
   return {
     launch(record) {
-      // A queued update is launched by the queue once it left it (pending), never directly.
-      if (closed || running.has(record.id) || isTerminal(record.state) || record.state === "queued") return;
+      // A queued (or waiting) update is launched by the queue once it left it (pending), never directly.
+      if (closed || running.has(record.id) || isTerminal(record.state) || record.state === "queued" || record.state === "waiting-for-approval") return;
       // Not the leader: the update stays recorded (pending) and the leader picks it up from the store.
       if (deps.canExecute !== undefined && !deps.canExecute()) return;
       const cancel = new AbortController();

@@ -9,6 +9,7 @@ import type { NotificationDispatcher } from "./notification-dispatcher.js";
 const finishedKinds: Readonly<Record<UpdateState, NotificationKind | undefined>> = {
   planned: undefined,
   queued: undefined,
+  "waiting-for-approval": undefined,
   pending: undefined,
   running: undefined,
   "rolling-back": undefined,

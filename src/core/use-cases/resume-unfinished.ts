@@ -20,7 +20,7 @@ export type ResumeUnfinished = () => Promise<ResumeResult>;
  * step, after re-taking its locks (re-acquiring its own locks succeeds). Waits for the cluster
  * cache to sync first: resuming reads the cache (a migration Job, a workload's images). Queued
  * updates are left to the queue, which then moves in their recorded order (after the resumed
- * updates took their locks back).
+ * updates took their locks back); so are updates waiting for approval (the queue also watches their deadlines).
  */
 export function createResumeUnfinished(
   deps: UpdateEngineDeps,
@@ -34,7 +34,7 @@ export function createResumeUnfinished(
     // Only the leader executes; a follower leaves the updates to it.
     if (deps.canExecute !== undefined && !deps.canExecute()) return { resumed, failed };
     for (const record of await deps.store.listUnfinished()) {
-      if (executor.isRunning(record.id) || record.state === "queued") continue;
+      if (executor.isRunning(record.id) || record.state === "queued" || record.state === "waiting-for-approval") continue;
       try {
         await deps.locks.acquire(record.id, lockTargets(record.plan));
       } catch (error) {
@@ -45,7 +45,13 @@ export function createResumeUnfinished(
       // The list is a snapshot: an update this process ran may have finished since, and a stale copy
       // launched now would run it again and hold its locks for good. Read it again under its locks.
       const current = await deps.store.get(record.id);
-      if (current === undefined || isTerminal(current.state) || current.state === "queued" || executor.isRunning(record.id)) {
+      if (
+        current === undefined ||
+        isTerminal(current.state) ||
+        current.state === "queued" ||
+        current.state === "waiting-for-approval" ||
+        executor.isRunning(record.id)
+      ) {
         if (!executor.isRunning(record.id)) await deps.locks.release(record.id, lockTargets(record.plan));
         continue;
       }

@@ -1,6 +1,8 @@
 import { type AccessScope, authorizeAccess, planNamespaces } from "../domain/access-scope.js";
+import { type ApprovalRequirement, approvalRequirement } from "../domain/approval-policy.js";
 import { validateClassifier } from "../domain/classifier.js";
 import { DomainError, isDomainError } from "../domain/domain-error.js";
+import { type FreezeState, notFrozen } from "../domain/freeze.js";
 import { formatImageReference, parseUpdateImage, repositoryName } from "../domain/image-reference.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import type { UpdatePlan, UpdateRecord } from "../domain/update.js";
@@ -50,6 +52,11 @@ export interface StartUpdateRequest {
    * idempotency hash. Default: every workload of the classifier that uses the repository.
    */
   readonly onlyWorkloads?: readonly WorkloadRef[];
+  /**
+   * While updates are frozen, refuse this update (FROZEN) even where the freeze policy queues new updates: the
+   * registry watcher asks again on its next check instead of piling up queued updates. Internal only. Default: false.
+   */
+  readonly refuseWhenFrozen?: boolean;
 }
 
 export interface RequestContext {
@@ -177,6 +184,8 @@ export function createStartUpdate(
 
       if (dryRun) {
         const warnings = await quarantineWarnings(plan, image, reference.digest);
+        const approval = requirementOf(plan, classifier);
+        if (approval !== undefined) warnings.push(`needs ${approval.required} approvals (${approval.policy}) before it runs`);
         return warnings.length === 0 ? record : { ...record, plan: { ...plan, warnings: [...plan.warnings, ...warnings] } };
       }
 
@@ -223,7 +232,23 @@ export function createStartUpdate(
         ]);
       }
 
+      const freeze = deps.freeze === undefined ? notFrozen : await deps.freeze.get();
+      if (freeze.frozen && (request.refuseWhenFrozen === true || options.frozenNewUpdates === "refuse")) throw frozen(freeze);
+      const approval = requirementOf(plan, classifier);
+      if (approval !== undefined) return awaitApproval(approval);
+
       const targets = lockTargets(plan);
+      if (freeze.frozen) {
+        // The freeze policy queues new updates: held (no lock) until unfrozen, then in their queue order.
+        const ahead = await queue.ahead(targets);
+        if (ahead.fullTarget !== undefined) throw queueFull(ahead.fullTarget, options.maxQueuedPerTarget);
+        const held = await create({ ...record, state: "queued", queuedTime: queue.queueTime() }, [
+          { type: "planned", plan },
+          { type: "held", reason: describeFreeze(freeze) },
+        ]);
+        if (held.id === id) deps.logger.info({ ...updateLogFields(record), image, classifier }, "update held: updates are frozen");
+        return held;
+      }
       // Queued updates hold no lock, yet a newcomer that shares a target must wait behind them.
       const waiting = await queue.ahead(targets);
       if (waiting.queued.length > 0) {
@@ -264,6 +289,44 @@ export function createStartUpdate(
       executor.launch(created);
       return created;
 
+      /**
+       * Records the update as waiting for approval: no lock, no place in a queue; the queue moves it once it is
+       * approved (or ends it when rejected or past its deadline).
+       */
+      async function awaitApproval(requirement: ApprovalRequirement): Promise<UpdateRecord> {
+        const capacity = options.approverCapacity(requester);
+        if (capacity < requirement.required) {
+          throw new DomainError(
+            "failed-precondition",
+            "APPROVAL_IMPOSSIBLE",
+            `this update needs ${requirement.required} approvals (${requirement.policy}), but only ${capacity} principals other than ` +
+              `${requester} may approve updates; grant ApproveUpdate to more principals or lower the requirement`,
+            { metadata: { required: String(requirement.required), available: String(capacity) } },
+          );
+        }
+        const deadline = new Date(now.getTime() + requirement.deadlineMs);
+        const waiting = await create(
+          {
+            ...record,
+            state: "waiting-for-approval",
+            approval: { required: requirement.required, deadline, policy: requirement.policy, approvals: [] },
+          },
+          [
+            { type: "planned", plan },
+            { type: "approval-required", required: requirement.required, deadline, policy: requirement.policy },
+          ],
+        );
+        if (waiting.id === id) {
+          deps.logger.info(
+            { ...updateLogFields(record), image, classifier, required: requirement.required, policy: requirement.policy, deadline },
+            "update waits for approval",
+          );
+          // Its deadline must be watched (a timer of the queue's).
+          void queue.pump();
+        }
+        return waiting;
+      }
+
       /** Records the update as queued behind `behind` (no lock taken), and lets the queue move. */
       async function enqueue(behind: readonly string[], fullTarget: WorkloadRef | undefined): Promise<UpdateRecord> {
         if (fullTarget !== undefined) throw queueFull(fullTarget, options.maxQueuedPerTarget);
@@ -294,6 +357,17 @@ export function createStartUpdate(
     }
   };
 
+  function requirementOf(plan: UpdatePlan, classifier: string): ApprovalRequirement | undefined {
+    return approvalRequirement({
+      classifier,
+      plan,
+      policies: options.approvalPolicies,
+      getWorkload: (ref) => deps.cluster.getWorkload(ref),
+      keys: deps.keys,
+      defaultDeadlineMs: options.approvalDeadlineMs,
+    });
+  }
+
   async function quarantineWarnings(plan: UpdatePlan, image: string, digest: string | undefined): Promise<string[]> {
     const warnings: string[] = [];
     for (const workload of plan.workloads) {
@@ -307,6 +381,20 @@ export function createStartUpdate(
     }
     return warnings;
   }
+}
+
+/** FAILED_PRECONDITION FROZEN: updates are frozen and the policy refuses new ones. */
+export function frozen(freeze: FreezeState): DomainError {
+  return new DomainError("failed-precondition", "FROZEN", `${describeFreeze(freeze)}; no update starts until they are unfrozen`, {
+    metadata: { frozen_by: freeze.principal },
+  });
+}
+
+/** "updates are frozen by alice since …: reason". */
+export function describeFreeze(freeze: FreezeState): string {
+  const by = freeze.principal === "" ? "" : ` by ${freeze.principal}`;
+  const since = freeze.time === undefined ? "" : ` since ${freeze.time.toISOString()}`;
+  return `updates are frozen${by}${since}${freeze.reason === "" ? "" : `: ${freeze.reason}`}`;
 }
 
 /** TARGET_BUSY for a caller that did not ask to queue, while queued updates wait for a target. */

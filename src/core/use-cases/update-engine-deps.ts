@@ -2,6 +2,7 @@ import type { MetadataKeys } from "../domain/metadata-keys.js";
 import type { Clock } from "../ports/clock.js";
 import type { ClusterPort } from "../ports/cluster.js";
 import type { CountFailure } from "../ports/failure-counter.js";
+import type { FreezeStore } from "../ports/freeze-store.js";
 import type { CoreLogger } from "../ports/logger.js";
 import type { QuarantineStore } from "../ports/quarantine-store.js";
 import type { StepEventRecorder } from "../ports/step-event-recorder.js";
@@ -25,6 +26,8 @@ export interface UpdateEngineDeps {
    * others record new updates, which the leader picks up from the store. Default: always.
    */
   readonly canExecute?: () => boolean;
+  /** The global freeze. Default: never frozen (Freeze then answers UNIMPLEMENTED). */
+  readonly freeze?: FreezeStore;
   /** Counts failures the engine handles itself (an outcome it could not record). Default: none. */
   readonly countFailure?: CountFailure;
   /**

@@ -424,7 +424,8 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
       }
       try {
         const record = await deps.updates.startUpdate(
-          { image: candidate.image, classifier: evaluation.classifier, onlyWorkloads: [toRef(workload.ref)] },
+          // While updates are frozen the watcher holds: refused now, asked again at its next check.
+          { image: candidate.image, classifier: evaluation.classifier, onlyWorkloads: [toRef(workload.ref)], refuseWhenFrozen: true },
           { requester },
         );
         newAttempts.set(attemptKey, { updateId: record.id, time: now });
@@ -441,6 +442,7 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
           return { status: "quarantined", message: error.message, ...updateIdOf(error) };
         }
         if (error.reason === "TARGET_BUSY" || error.code === "aborted") return { status: "busy", message: error.message };
+        if (error.reason === "FROZEN") return { status: "busy", message: error.message };
         errors.push(`${key} container ${evaluation.container.container}: the update engine refused ${candidate.image}: ${error.message}`);
         return { status: "refused", message: error.message };
       }

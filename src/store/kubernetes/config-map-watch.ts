@@ -14,6 +14,8 @@ export interface ConfigMapWatchOptions {
   readonly clock: Clock;
   /** Default: silentLogger. */
   readonly logger?: CoreLogger;
+  /** Told of every version the watch delivers (undefined: deleted). Default: nothing. */
+  readonly onChange?: (map: ConfigMap | undefined) => void;
 }
 
 /** One ConfigMap kept current by a watch: what its readers get without a request. */
@@ -82,9 +84,14 @@ export function createConfigMapWatch(options: ConfigMapWatchOptions): ConfigMapW
         },
         (type: string, raw: unknown) => {
           const object = raw as ConfigMap;
-          if (type === "DELETED") state = { map: undefined };
-          else if (type === "ADDED" || type === "MODIFIED") {
-            if (state?.map === undefined || revision(object) >= revision(state.map)) state = { map: object };
+          if (type === "DELETED") {
+            state = { map: undefined };
+            options.onChange?.(undefined);
+          } else if (type === "ADDED" || type === "MODIFIED") {
+            if (state?.map === undefined || revision(object) >= revision(state.map)) {
+              state = { map: object };
+              options.onChange?.(object);
+            }
           }
         },
         (error: unknown) => retry(error),

@@ -5,6 +5,7 @@ import type { KindApi } from "../../cluster/kubernetes/kind-api.js";
 import { createResilientInformer, type ResilientInformer } from "../../cluster/kubernetes/resilient-informer.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
 import { slimObject } from "../../cluster/kubernetes/slim-object.js";
+import { mergeApprovals } from "../../core/domain/approval.js";
 import { DomainError } from "../../core/domain/domain-error.js";
 import type { UpdateEvent, UpdateEventBody } from "../../core/domain/update-event.js";
 import { isTerminal, type UpdateRecord } from "../../core/domain/update.js";
@@ -224,8 +225,15 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       if (entry?.size === 0) holders.delete(key);
     }
     heldBy.delete(name);
-    // A queued run holds nothing yet: it takes its locks when it leaves the queue.
-    if (decoded === undefined || isTerminal(decoded.record.state) || decoded.record.state === "queued") return;
+    // A queued (or waiting) run holds nothing yet: it takes its locks when it leaves the queue (or the wait).
+    if (
+      decoded === undefined ||
+      isTerminal(decoded.record.state) ||
+      decoded.record.state === "queued" ||
+      decoded.record.state === "waiting-for-approval"
+    ) {
+      return;
+    }
     const keys = lockTargets(decoded.record.plan).map(workloadKey);
     for (const key of keys) {
       let entry = holders.get(key);
@@ -494,8 +502,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
             "taking over the update's execution",
           );
         }
-        // A cancel recorded by another replica is kept: the executor's copy may predate it.
+        // A cancel or an approval decision recorded by another replica is kept: the executor's copy may predate it.
         next = { ...structuredClone(record), cancelRequested: record.cancelRequested || stored.record.cancelRequested };
+        if (next.approval !== undefined) next.approval = mergeApprovals(next.approval, stored.record.approval);
         executorToRecord = identity;
       } else if (isCancelOnly(record, bodies)) {
         if (isTerminal(stored.record.state)) {
@@ -512,6 +521,18 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
         }
         // Only the request is recorded; the executor's state stays as the executor wrote it.
         next = { ...structuredClone(stored.record), cancelRequested: true };
+        executorToRecord = executor;
+      } else if (isDecisionOnly(bodies) && record.approval !== undefined) {
+        if (stored.record.state !== "waiting-for-approval" || stored.record.approval === undefined) {
+          throw new DomainError(
+            "failed-precondition",
+            "NOT_WAITING_FOR_APPROVAL",
+            `update ${record.id} does not wait for approval: it is ${stored.record.state}`,
+            { metadata: { update_id: record.id, state: stored.record.state } },
+          );
+        }
+        // Only the decision is recorded; the leader acts on it (it sees the change and moves its queue).
+        next = { ...structuredClone(stored.record), approval: mergeApprovals(record.approval, stored.record.approval) };
         executorToRecord = executor;
       } else {
         throw new ExecutionHalted(
@@ -585,6 +606,10 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     }
   }
 
+  function isDecisionOnly(bodies: readonly UpdateEventBody[]): boolean {
+    return bodies.length > 0 && bodies.every((body) => body.type === "approval-granted" || body.type === "approval-rejected");
+  }
+
   function isCancelOnly(record: UpdateRecord, bodies: readonly UpdateEventBody[]): boolean {
     return record.cancelRequested && bodies.every((body) => body.type === "cancel-requested");
   }
@@ -641,7 +666,14 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
         );
       }
       createdHere.add(created.metadata.name);
-      if (options.settleTargetRaces === true && !isTerminal(record.state) && record.state !== "queued") await settleRace(record, created);
+      if (
+        options.settleTargetRaces === true &&
+        !isTerminal(record.state) &&
+        record.state !== "queued" &&
+        record.state !== "waiting-for-approval"
+      ) {
+        await settleRace(record, created);
+      }
       const added = number(record.id, [], events);
       const stored = { ...structuredClone(record), lastSequence: added.length };
       try {

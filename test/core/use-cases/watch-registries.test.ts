@@ -129,7 +129,13 @@ describe("registry watcher: semver policies", () => {
 
     expect(h.updates.requests).toEqual([
       {
-        request: { image: `${web}:1.2.4`, classifier: "default", onlyWorkloads: [{ kind: "Deployment", namespace: "shop", name: "web" }] },
+        request: {
+          image: `${web}:1.2.4`,
+          classifier: "default",
+          onlyWorkloads: [{ kind: "Deployment", namespace: "shop", name: "web" }],
+          // While frozen it holds (refused, asked again at the next check) rather than queueing updates.
+          refuseWhenFrozen: true,
+        },
         requester: "registry-watcher",
       },
     ]);
