@@ -669,7 +669,15 @@ describe("step Events of an update, as kubectl describe and kubectl get events s
     const onDeployment = await describedEvents(["deployment", "web", "-n", namespace], ["WorkloadPatched", "WorkloadFailed", "WorkloadRolledBack"]);
     expect(onDeployment).toMatch(/Warning\s+WorkloadFailed\s+.*update-manager.*CrashLoopBackOff/);
     expect(onDeployment).toContain(`Update ${id} restored container app: ${repo}:2.0.0 -> ${repo}:1.0.0`);
-    const warnings = await eventsOf(managerNamespace, `involvedObject.name=${id},type=Warning`);
+    // The outcome's Event is written after the Deployment's last one: wait for it too.
+    const warnings = await until(
+      "the UpdateRun's warnings",
+      async () => {
+        const lines = await eventsOf(managerNamespace, `involvedObject.name=${id},type=Warning`);
+        return lines.length >= 2 ? lines : undefined;
+      },
+      30_000,
+    );
     expect(warnings.map((line) => line.split(" ").slice(0, 2).join(" "))).toEqual(["Warning RollbackStarted", "Warning UpdateRolledBack"]);
   });
 });

@@ -1,7 +1,7 @@
 import { DomainError } from "../domain/domain-error.js";
 import { updateResumedEvent, updateStartedEvent } from "../domain/step-event.js";
-import { announce } from "./announce-steps.js";
 import { isTerminal, type UpdateRecord } from "../domain/update.js";
+import { announce } from "./announce-steps.js";
 import { describeWorkload } from "./describe-workload.js";
 import { ExecutionHalted } from "./execution-halted.js";
 import { OutcomeNotRecorded } from "./outcome-not-recorded.js";
