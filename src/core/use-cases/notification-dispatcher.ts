@@ -46,6 +46,8 @@ export interface NotificationDispatcherOptions {
   readonly maxBackoffMs?: number;
   /** Messages waiting per channel; past it new ones are dropped (counted). Default: 1000. */
   readonly maxQueued?: number;
+  /** How long close() waits for messages being sent before it writes the sent findings. Default: 2000 ms. */
+  readonly closeTimeoutMs?: number;
 }
 
 /**
@@ -65,7 +67,10 @@ export interface NotificationDispatcher {
   nodePlanFailed(facts: NodePlanFacts): void;
   /** Resolves when nothing is being delivered or checked (held summaries wait for their minute: advance the clock). */
   whenIdle(): Promise<void>;
-  /** Stops: retries end, held summaries are not sent; writes the remembered findings. */
+  /**
+   * Stops: retries end, held summaries are not sent, messages being sent get at most `closeTimeoutMs`; then writes
+   * the remembered findings.
+   */
   close(): Promise<void>;
 }
 
@@ -125,6 +130,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps, o
   const backoffMs = options.backoffMs ?? 1000;
   const maxBackoffMs = options.maxBackoffMs ?? 60_000;
   const maxQueued = options.maxQueued ?? 1000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 2000;
   for (const [name, value] of Object.entries({ rateLimit, attempts, backoffMs, maxBackoffMs, maxQueued, ...options.channelRateLimits })) {
     if (!Number.isInteger(value) || value <= 0) throw new RangeError(`notification option ${name} must be a positive integer, got ${value}`);
   }
@@ -283,6 +289,11 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps, o
         const waitMs = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
         logger.warn({ err: error, channel: name, message: what, attempt, retryInMs: waitMs }, `notification channel ${name}: attempt ${attempt} failed: ${messageOf(error)}`);
         await sleep(waitMs);
+        if (closed) {
+          count(name, "failed");
+          logger.error({ channel: name, message: what, attempts: attempt }, `notification channel ${name}: shutting down; giving up after ${attempt} attempts`);
+          return false;
+        }
       }
     }
   }
@@ -341,7 +352,16 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps, o
         channel.held = undefined;
       }
       for (const wake of [...sleeps]) wake();
-      while (active.size > 0) await Promise.all([...active]);
+      // A message being sent may take its whole timeout: shutdown waits for it only so long.
+      let cancelWait: (() => void) | undefined;
+      const waited = new Promise<void>((resolve) => {
+        cancelWait = clock.setTimer(closeTimeoutMs, resolve);
+      });
+      const drained = (async () => {
+        while (active.size > 0) await Promise.all([...active]);
+      })();
+      await Promise.race([drained, waited]);
+      cancelWait?.();
       await dedupe.flush();
     },
   };

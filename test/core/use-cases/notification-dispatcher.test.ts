@@ -171,4 +171,35 @@ describe("the notification dispatcher", () => {
   it("refuses a rate limit that is not a positive integer", () => {
     expect(() => setup([], [], { rateLimitPerMinute: 0 })).toThrow(/rateLimit/);
   });
+
+  it("stops retrying at close without another attempt, and still writes what was sent", async () => {
+    const down = fakeNotifier("down", 100);
+    const up = fakeNotifier("up");
+    const { dispatcher, clock, results, dedupe } = setup([{ channels: ["down", "up"] }], [down, up], { backoffMs: 60_000 });
+    dispatcher.notify(notification("update-failed", "r/web:2", { state: "failed" }));
+    await clock.flush();
+    await clock.flush();
+    expect(down.attempts()).toBe(1);
+    await dispatcher.close();
+    expect(down.attempts()).toBe(1);
+    expect(results.filter((result) => result.startsWith("down:"))).toEqual(["down:retried", "down:failed"]);
+    expect(clock.pendingTimers()).toBe(0);
+    expect(Object.keys(dedupe.snapshot())).toEqual(["up"]);
+  });
+
+  it("waits at most its close timeout for a message that is still being sent", async () => {
+    const hanging: Notifier = { channel: "slow", send: () => new Promise(() => {}) };
+    const { dispatcher, clock } = setup([{ channels: ["slow"] }], [{ notifier: hanging, sent: [], attempts: () => 0 }], { closeTimeoutMs: 2000 });
+    dispatcher.notify(notification("update-started", "r/web:2", { state: "running" }));
+    await clock.flush();
+    let closed = false;
+    const closing = dispatcher.close().then(() => {
+      closed = true;
+    });
+    await clock.advanceAsync(1999);
+    expect(closed).toBe(false);
+    await clock.advanceAsync(1);
+    await closing;
+    expect(closed).toBe(true);
+  });
 });
