@@ -3,7 +3,8 @@ import { type WorkloadRef, workloadKey } from "./workload.js";
 
 /**
  * What people are told about. Update events come from the engine, `version-available` from the registry watcher in
- * notify mode; `approval-needed` and the node plan kinds are hooks for the features that raise them.
+ * notify mode; `approval-needed` when an update is recorded waiting for approvers; the node plan kinds are hooks
+ * for the feature that raises them.
  */
 export const notificationKinds = [
   "update-started",

@@ -24,7 +24,7 @@ const finishedKinds: Readonly<Record<UpdateState, NotificationKind | undefined>>
  * Wraps the engine's store so that what it records becomes notifications, after the write succeeded: an update
  * started (its first save as `running`), and its end (the `finished` event: succeeded, rolled back, or failed,
  * rollback-failed and cancelled as `update-failed`). Only the executing replica saves these, so each is announced
- * once; a replica that resumes an update may announce its start again, which the channels' duplicate check drops.
+ * once; an update that waits for approval is announced as `approval-needed` when recorded. A replica that resumes an update may announce its start again, which the channels' duplicate check drops.
  * An update recorded already finished (a refused request) is not announced: its caller got the answer. Notifying
  * never fails or delays a save.
  */
@@ -53,7 +53,18 @@ export function notifyUpdateEvents(store: UpdateStore, dispatcher: Pick<Notifica
     readEvents: (id, afterSequence) => store.readEvents(id, afterSequence),
     subscribe: (id, listener) => store.subscribe(id, listener),
     remove: (id) => store.remove(id),
-    create: (record, events) => store.create(record, events),
+    create: async (record, events) => {
+      await store.create(record, events);
+      // The replica that accepted an update needing approval asks the approvers (once: the channels' duplicate
+      // check drops a repeat).
+      if (record.state === "waiting-for-approval") {
+        try {
+          dispatcher.notify(notificationOf(record, "approval-needed", record.createTime));
+        } catch {
+          // Recorded: the notification must not turn the accepted update into a failure.
+        }
+      }
+    },
     save: async (record, events, options) => {
       const saved = await store.save(record, events, options);
       try {
@@ -76,7 +87,12 @@ function notificationOf(record: UpdateRecord, kind: NotificationKind, time: Date
     image: record.image,
     updateId: record.id,
     state: record.state,
-    reason: kind === "update-started" || kind === "update-succeeded" ? "" : record.reason,
+    reason:
+      kind === "approval-needed"
+        ? `needs ${record.approval?.required ?? 0} approvals (${record.approval?.policy ?? ""}) by ${record.approval?.deadline.toISOString() ?? ""}`
+        : kind === "update-started" || kind === "update-succeeded"
+          ? ""
+          : record.reason,
     requester: record.requester,
   };
 }

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Notification } from "../../../src/core/domain/notification.js";
 import { notifyUpdateEvents } from "../../../src/core/use-cases/notify-update-events.js";
+import type { UpdateEngineOptions } from "../../../src/core/use-cases/update-engine-options.js";
 import { createHarness, deployment } from "./engine-harness.js";
 
 const oldImage = "registry.example.com/shop/web:1.0";
 const newImage = "registry.example.com/shop/web:2.0";
 
 /** The engine on its in-memory adapters, its store wrapped as the application wraps it. */
-function notifyingHarness(options: { failing?: boolean } = {}) {
+function notifyingHarness(options: { failing?: boolean; engine?: UpdateEngineOptions } = {}) {
   const told: Notification[] = [];
   const dispatcher = {
     notify(notification: Notification) {
@@ -15,7 +16,10 @@ function notifyingHarness(options: { failing?: boolean } = {}) {
       if (options.failing === true) throw new Error("a dispatcher that throws must not fail the update");
     },
   };
-  const h = createHarness({ wrap: (deps) => ({ ...deps, store: notifyUpdateEvents(deps.store, dispatcher) }) });
+  const h = createHarness({
+    wrap: (deps) => ({ ...deps, store: notifyUpdateEvents(deps.store, dispatcher) }),
+    ...(options.engine === undefined ? {} : { engine: options.engine }),
+  });
   h.add({ kind: "Deployment", namespace: "shop", name: "web", classifier: "shop", replicas: 2, containers: [{ name: "app", image: oldImage }] });
   h.add({ kind: "Deployment", namespace: "shop", name: "api", classifier: "shop", replicas: 1, containers: [{ name: "app", image: "other:1" }] });
   return { h, told };
@@ -36,6 +40,20 @@ describe("notifications of the update engine", () => {
       state: "succeeded",
       requester: "ci",
     });
+  });
+
+  it("asks for approval when an update must wait for approvers, and announces its start once approved", async () => {
+    const { h, told } = notifyingHarness({
+      engine: { approvalPolicies: [{ name: "production", classifiers: ["shop"], approvers: 1, deadlineMs: 60 * 60_000 }] },
+    });
+    const waiting = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    expect(waiting.state).toBe("waiting-for-approval");
+    expect(told.map((n) => n.kind)).toEqual(["approval-needed"]);
+    expect(told[0]).toMatchObject({ updateId: waiting.id, image: newImage, state: "waiting-for-approval", requester: "ci" });
+    expect(told[0]?.reason).toContain("needs 1 approvals");
+    await h.manager.decideApproval({ id: waiting.id, decision: "approve" }, { requester: "alice" });
+    expect((await h.settle(waiting.id)).state).toBe("succeeded");
+    expect(told.map((n) => n.kind)).toEqual(["approval-needed", "update-started", "update-succeeded"]);
   });
 
   it("announces a rollback as rolled back, with the reason", async () => {
