@@ -197,6 +197,7 @@ export function createUpdateQueue(
       await deps.locks.release(queued.id, targets).catch(() => undefined);
       throw error;
     }
+    recordWait(queued, "left");
     log.info({ ...updateLogFields(queued), waited_ms: deps.clock.now().getTime() - (queued.queuedTime ?? queued.createTime).getTime() }, "queued update leaves the queue");
     executor.launch(next);
     return true;
@@ -209,9 +210,26 @@ export function createUpdateQueue(
     record.finishTime = now;
     record.reason = reason;
     await deps.store.save(record, [...events, { type: "finished", state, reason }]);
+    recordWait(record, state, state === "failed" ? reason : undefined);
     timers.get(record.id)?.();
     timers.delete(record.id);
     log.info({ ...updateLogFields(record), state, reason }, "queued update finished without running");
+  }
+
+  /**
+   * The wait in the queue as a span of the update's trace (`update.queue_wait`, from its queue time to now), recorded
+   * when the wait ends: the update leaves the queue, or ends in it. `outcome`: "left", or the state it ended in.
+   */
+  function recordWait(record: UpdateRecord, outcome: string, failure?: string): void {
+    const parent = acceptSpanOf(record);
+    const span = tracer.startSpan("update.queue_wait", {
+      ...(parent === undefined ? { root: true } : { parent }),
+      startTime: record.queuedTime ?? record.createTime,
+      attributes: { ...updateAttributes(record), "update.queue.outcome": outcome },
+    });
+    if (failure !== undefined) span.fail(failure);
+    // On the engine's clock, like the queue time.
+    span.end(deps.clock.now());
   }
 
   async function recordedCancelReason(record: UpdateRecord): Promise<string> {
