@@ -189,6 +189,7 @@ export function createUpdateQueue(
       for (const target of targets) blocked.add(workloadKey(target));
       return false;
     }
+    recordWait(queued, "left");
     next.state = "pending";
     next.phase = "planning";
     try {
@@ -197,7 +198,6 @@ export function createUpdateQueue(
       await deps.locks.release(queued.id, targets).catch(() => undefined);
       throw error;
     }
-    recordWait(queued, "left");
     log.info({ ...updateLogFields(queued), waited_ms: deps.clock.now().getTime() - (queued.queuedTime ?? queued.createTime).getTime() }, "queued update leaves the queue");
     executor.launch(next);
     return true;
@@ -210,9 +210,9 @@ export function createUpdateQueue(
     record.finishTime = now;
     record.reason = reason;
     await deps.store.save(record, [...events, { type: "finished", state, reason }]);
-    recordWait(record, state, state === "failed" ? reason : undefined);
     timers.get(record.id)?.();
     timers.delete(record.id);
+    recordWait(record, state, state === "failed" ? reason : undefined);
     log.info({ ...updateLogFields(record), state, reason }, "queued update finished without running");
   }
 
