@@ -51,6 +51,7 @@ export function createUpdateTracer(tracer: Tracer): UpdateTracer {
         name,
         {
           ...(options.attributes === undefined ? {} : { attributes: { ...options.attributes } }),
+          ...(options.startTime === undefined ? {} : { startTime: options.startTime }),
           links: (options.links ?? []).map((link) => ({
             context: toSpanContext(link.span),
             ...(link.attributes === undefined ? {} : { attributes: { ...link.attributes } }),
@@ -68,10 +69,10 @@ export function createUpdateTracer(tracer: Tracer): UpdateTracer {
         fail(message) {
           span.setStatus({ code: SpanStatusCode.ERROR, message });
         },
-        end() {
+        end(endTime) {
           if (ended) return;
           ended = true;
-          span.end();
+          span.end(endTime);
         },
       };
       return core;

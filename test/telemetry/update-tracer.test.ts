@@ -219,9 +219,16 @@ describe("the trace of an update", () => {
     const done = await h.settle(queued.id);
     expect(done.state).toBe("succeeded");
 
-    const spans = exporter.getFinishedSpans().filter((span) => span.attributes["update.id"] === queued.id);
-    const [accept] = byName(spans, "update.accept");
+    const all = exporter.getFinishedSpans().filter((span) => span.attributes["update.id"] === queued.id);
+    const [accept] = byName(all, "update.accept");
     expect(done.trace?.spanId).toBe(accept?.spanContext().spanId);
+    // The wait, recorded when it ended: from the queue time to leaving the queue, on the engine's clock.
+    const [wait] = byName(all, "update.queue_wait");
+    expect(wait?.parentSpanContext?.spanId).toBe(accept?.spanContext().spanId);
+    expect(wait?.attributes["update.queue.outcome"]).toBe("left");
+    const waitedMs = wait!.duration[0] * 1000 + wait!.duration[1] / 1e6;
+    expect(waitedMs).toBe(done.startTime!.getTime() - done.queuedTime!.getTime());
+    const spans = all.filter((span) => span !== wait);
     const children = tree(spans, accept?.spanContext().spanId);
     // Planned, refused the lock (the first update holds it), queued; when its turn came planned again, locked, run.
     expect(children.slice(0, 4)).toEqual(["update.plan", "update.lock", "update.plan", "update.lock"]);
@@ -230,6 +237,25 @@ describe("the trace of an update", () => {
     expect(busy?.status.message).toContain(first.id);
     expect(taken?.status.code).toBe(SpanStatusCode.UNSET);
     expect(byName(spans, "update.plan")[1]?.attributes).toMatchObject({ "update.queued": true });
+  });
+
+  it("records the wait of a queued update that is cancelled, ending at the cancel, in its own trace", async () => {
+    const { exporter, tracer } = setup();
+    const h = createHarness({ tracer });
+    seed(h);
+    const first = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    const queued = await h.manager.startUpdate(
+      { image: "registry.example.com/shop/web:3.0", classifier: "shop", queueIfBusy: true },
+      { requester: "ci" },
+    );
+    await h.clock.advanceAsync(1000);
+    await h.manager.cancelUpdate(queued.id, "not needed", "ci");
+    await h.settle(first.id);
+    const [wait] = byName(exporter.getFinishedSpans(), "update.queue_wait");
+    expect(wait?.spanContext().traceId).toBe(queued.trace?.traceId);
+    expect(wait?.attributes).toMatchObject({ "update.id": queued.id, "update.queue.outcome": "cancelled" });
+    expect(wait?.status.code).toBe(SpanStatusCode.UNSET);
+    expect(byName(exporter.getFinishedSpans(), "update.attempt").map((span) => span.attributes["update.id"])).toEqual([first.id]);
   });
 });
 

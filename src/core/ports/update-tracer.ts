@@ -26,6 +26,8 @@ export interface StartSpanOptions {
   /** Spans this one follows from without being their child (the previous execution attempt). Default: none. */
   readonly links?: readonly { readonly span: SpanRef; readonly attributes?: SpanAttributes }[];
   readonly attributes?: SpanAttributes;
+  /** When the span began, for a step recorded after the fact (a wait in the queue). Default: now. */
+  readonly startTime?: Date;
 }
 
 export interface CoreSpan {
@@ -34,8 +36,8 @@ export interface CoreSpan {
   setAttributes(attributes: SpanAttributes): void;
   /** Marks the span as failed (status ERROR) with why. */
   fail(message: string): void;
-  /** Ends the span; later calls do nothing. */
-  end(): void;
+  /** Ends the span (at `endTime`, default now); later calls do nothing. */
+  end(endTime?: Date): void;
 }
 
 export interface UpdateTracer {

@@ -268,6 +268,7 @@ export function createUpdateQueue(
       for (const target of targets) blocked.add(workloadKey(target));
       return false;
     }
+    recordWait(queued, "left");
     next.state = "pending";
     next.phase = "planning";
     try {
@@ -295,7 +296,24 @@ export function createUpdateQueue(
     announceSteps(deps, record, recorded, log);
     timers.get(record.id)?.();
     timers.delete(record.id);
+    recordWait(record, state, state === "failed" ? reason : undefined);
     log.info({ ...updateLogFields(record), state, reason }, "queued update finished without running");
+  }
+
+  /**
+   * The wait in the queue as a span of the update's trace (`update.queue_wait`, from its queue time to now), recorded
+   * when the wait ends: the update leaves the queue, or ends in it. `outcome`: "left", or the state it ended in.
+   */
+  function recordWait(record: UpdateRecord, outcome: string, failure?: string): void {
+    const parent = acceptSpanOf(record);
+    const span = tracer.startSpan("update.queue_wait", {
+      ...(parent === undefined ? { root: true } : { parent }),
+      startTime: record.queuedTime ?? record.createTime,
+      attributes: { ...updateAttributes(record), "update.queue.outcome": outcome },
+    });
+    if (failure !== undefined) span.fail(failure);
+    // On the engine's clock, like the queue time.
+    span.end(deps.clock.now());
   }
 
   async function recordedCancelReason(record: UpdateRecord): Promise<string> {

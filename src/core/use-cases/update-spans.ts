@@ -44,7 +44,8 @@ export function updateLogFields(record: Pick<UpdateRecord, "id" | "trace">): { u
 }
 
 /**
- * Runs one step of an update in a child span of `parent`. The span ends when the step does; `outcome` may mark it
+ * Runs one step of an update in a child span of `parent` (without one, a trace of its own: never the span of
+ * whatever RPC happens to be active, such as another update's). The span ends when the step does; `outcome` may mark it
  * failed (a step that ends without throwing can still have failed: a migration Job that failed). A throw marks it
  * failed with the error's message.
  */
@@ -55,7 +56,7 @@ export async function inSpan<T>(
   attributes: SpanAttributes,
   step: (span: CoreSpan) => Promise<T>,
 ): Promise<T> {
-  const span = tracer.startSpan(name, { ...(parent === undefined ? {} : { parent }), attributes });
+  const span = tracer.startSpan(name, { ...(parent === undefined ? { root: true } : { parent }), attributes });
   try {
     return await step(span);
   } catch (error) {
