@@ -54,7 +54,7 @@ export function notifyUpdateEvents(store: UpdateStore, dispatcher: Pick<Notifica
     subscribe: (id, listener) => store.subscribe(id, listener),
     remove: (id) => store.remove(id),
     create: async (record, events) => {
-      await store.create(record, events);
+      const created = await store.create(record, events);
       // The replica that accepted an update needing approval asks the approvers (once: the channels' duplicate
       // check drops a repeat).
       if (record.state === "waiting-for-approval") {
@@ -64,6 +64,7 @@ export function notifyUpdateEvents(store: UpdateStore, dispatcher: Pick<Notifica
           // Recorded: the notification must not turn the accepted update into a failure.
         }
       }
+      return created;
     },
     save: async (record, events, options) => {
       const saved = await store.save(record, events, options);
