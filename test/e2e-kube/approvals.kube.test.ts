@@ -108,4 +108,31 @@ describe("approvals with UpdateRuns", () => {
     expect(changed.spec?.template.spec?.containers[0]?.image).toBe(`${repository}:2.0.0`);
     await second.stop();
   }, 240_000);
+
+  it("keeps the freeze in its ConfigMap across a restart: new updates refused with FROZEN until unfrozen", async () => {
+    const namespace = await env.createNamespace("freeze");
+    const repository = `registry.example.com/${namespace}/web`;
+    await env.apps.createNamespacedDeployment({ namespace, body: deploymentManifest("web", `${repository}:1.0.0`, { classifier: "other" }) });
+    const first = await env.startManager({ env: managerEnv });
+    await until("the target in the cache", () => first.client.listTargets({ namespace }), (answer) =>
+      answer.targets.length === 1 && answer.targets[0]?.rollout?.state === RolloutState.COMPLETE,
+    );
+    const { freeze } = await first.client.freeze({ reason: "release weekend" });
+    expect(freeze).toMatchObject({ frozen: true, reason: "release weekend", principal: "api-key" });
+    const stored = await env.core.readNamespacedConfigMap({ name: "update-manager-freeze", namespace: "update-manager" });
+    expect(JSON.parse(stored.data?.["freeze.json"] ?? "{}")).toMatchObject({ frozen: true, reason: "release weekend" });
+    await first.stop();
+
+    const second = await env.startManager({ env: managerEnv });
+    await until("the target in the cache", () => second.client.listTargets({ namespace }), (answer) => answer.targets.length === 1);
+    expect((await second.client.getFreeze({})).freeze?.frozen).toBe(true);
+    await expect(second.client.update({ image: `${repository}:2.0.0`, classifier: "other" })).rejects.toThrow(/frozen/);
+    await second.client.unfreeze({});
+    const { update } = await second.client.update({ image: `${repository}:2.0.0`, classifier: "other" });
+    const done = await until("the update's end", async () => (await second.client.getUpdate({ updateId: update!.id })).update, (current) =>
+      current?.state === UpdateState.SUCCEEDED || current?.state === UpdateState.FAILED,
+    );
+    expect(done?.state).toBe(UpdateState.SUCCEEDED);
+    await second.stop();
+  }, 240_000);
 });
