@@ -113,6 +113,17 @@ async function serveArgs(packageRoot: string): Promise<string[]> {
   return args;
 }
 
+/** The V8 heap as the process's own /metrics reports it (prom-client's default metrics), in MiB. */
+async function heapOf(adminUrl: string): Promise<{ heapUsedMiB: number; heapTotalMiB: number; externalMiB: number }> {
+  const metrics = await fetch(`${adminUrl}/metrics`).then((response) => response.text());
+  const mib = (name: string) => Math.round((Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1]) / 2 ** 20) * 10) / 10;
+  return {
+    heapUsedMiB: mib("nodejs_heap_size_used_bytes"),
+    heapTotalMiB: mib("nodejs_heap_size_total_bytes"),
+    externalMiB: mib("nodejs_external_memory_bytes"),
+  };
+}
+
 async function cachesSynced(adminUrl: string): Promise<boolean> {
   const metrics = await fetch(`${adminUrl}/metrics`).then((response) => response.text(), () => "");
   const ready = await fetch(`${adminUrl}/readyz`).then((response) => response.status === 200, () => false);
@@ -125,6 +136,9 @@ interface Row {
   readonly workloads: number;
   readonly rssMiB: number;
   readonly peakRssMiB: number;
+  readonly heapUsedMiB: number;
+  readonly heapTotalMiB: number;
+  readonly externalMiB: number;
   readonly samplesMiB: number[];
   readonly syncedMs: number;
   readonly createMs: number;
@@ -180,11 +194,13 @@ async function main(): Promise<void> {
           last = await memoryOf(pid);
           samples.push(last.rssMiB);
         }
+        const heap = await heapOf(manager.server.adminUrl);
         const floorMiB = FLOORS_MIB[size];
         rows.push({
           build: build ?? "this build",
           workloads: size,
           ...last,
+          ...heap,
           samplesMiB: samples,
           syncedMs,
           createMs,
@@ -212,7 +228,7 @@ async function main(): Promise<void> {
             1_000,
           );
         }
-        log(`${build ?? "this build"}, ${size} workloads: synced ${syncedMs} ms after start, RSS ${last.rssMiB} MiB (peak ${last.peakRssMiB} MiB)`);
+        log(`${build ?? "this build"}, ${size} workloads: synced ${syncedMs} ms after start, RSS ${last.rssMiB} MiB (peak ${last.peakRssMiB} MiB), V8 heap ${heap.heapUsedMiB} used of ${heap.heapTotalMiB} MiB`);
         await manager.stop();
         manager = undefined;
       }
@@ -239,10 +255,10 @@ async function main(): Promise<void> {
   const lines = [
     "",
     `memory (${cpus().length} CPUs, Node ${process.version}; production entry point, UpdateRun store, own ServiceAccount)`,
-    `  ${"build".padEnd(24)}  ${"workloads".padStart(9)}  ${"RSS MiB".padStart(8)}  ${"peak MiB".padStart(8)}  ${"synced ms".padStart(9)}  floor`,
+    `  ${"build".padEnd(24)}  ${"workloads".padStart(9)}  ${"RSS MiB".padStart(8)}  ${"peak MiB".padStart(8)}  ${"heap MiB".padStart(13)}  ${"synced ms".padStart(9)}  floor`,
     ...rows.map(
       (row) =>
-        `  ${row.build.slice(-24).padEnd(24)}  ${String(row.workloads).padStart(9)}  ${row.rssMiB.toFixed(1).padStart(8)}  ${row.peakRssMiB.toFixed(1).padStart(8)}  ${String(
+        `  ${row.build.slice(-24).padEnd(24)}  ${String(row.workloads).padStart(9)}  ${row.rssMiB.toFixed(1).padStart(8)}  ${row.peakRssMiB.toFixed(1).padStart(8)}  ${`${row.heapUsedMiB}/${row.heapTotalMiB}`.padStart(13)}  ${String(
           row.syncedMs,
         ).padStart(9)}  ${row.floorMiB === undefined ? "" : `<= ${row.floorMiB}: ${row.rssMiB <= row.floorMiB ? "met" : "NOT met"}`}`,
     ),

@@ -46,6 +46,6 @@ export interface KubernetesClusterOptions {
   readonly requestTimeoutMs?: number;
   /** Told of every API request (not watches) with its verb, resource and status, for metrics. Default: none. */
   readonly onApiRequest?: (event: ApiRequestEvent) => void;
-  /** Objects per page when informers list. Default: 500. */
+  /** Objects per page when informers list. Default: 100 (resilient-informer.ts says why). */
   readonly listPageSize?: number;
 }

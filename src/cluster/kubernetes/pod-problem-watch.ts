@@ -9,6 +9,7 @@ import { formatLabelSelector } from "./label-selector.js";
 import { podProblemsOf, sameProblems } from "./pod-problems.js";
 import { createResilientInformer } from "./resilient-informer.js";
 import type { RestClient } from "./rest-client.js";
+import { slimObject } from "./slim-object.js";
 
 export interface PodProblemWatchOptions {
   readonly kubeConfig: KubeConnection;
@@ -61,6 +62,8 @@ export function startPodProblemWatch(options: PodProblemWatchOptions): PodProble
     clock: options.clock,
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     logger: options.logger,
+    // A pod's field sets are often larger than the rest of it; the problems are read from its status.
+    transform: slimObject,
     onAdd: evaluate,
     onUpdate: evaluate,
     onDelete: evaluate,

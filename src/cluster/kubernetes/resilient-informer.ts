@@ -20,7 +20,11 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   /** Restart delays after errors. Default: createBackoff's defaults. */
   readonly backoff?: BackoffOptions;
   readonly logger: CoreLogger;
-  /** Objects per list page; a list of a large namespace is fetched in pages. Default: 500. */
+  /**
+   * Objects per list page; a list of a large namespace is fetched in pages. Default: 100: a page of 500 full
+   * Deployments is larger than the young generation (`--max-semi-space-size=2`), so its objects were promoted while
+   * being parsed and left the old generation ~25 MiB larger than what it holds at 10,000 workloads (BENCHMARKS.md).
+   */
   readonly pageSize?: number;
   /**
    * What is cached and handed on of each object (listed objects and watch events alike): e.g. a copy with only the
@@ -57,7 +61,7 @@ export interface ResilientInformer<T extends KubernetesObject> {
  */
 export function createResilientInformer<T extends KubernetesObject>(options: ResilientInformerOptions<T>): ResilientInformer<T> {
   const { rest, api, namespace, labelSelector, clock } = options;
-  const pageSize = options.pageSize ?? 500;
+  const pageSize = options.pageSize ?? 100;
   const transform = options.transform ?? ((object: T) => object);
   const path = collectionPath(api, namespace);
   const description = `${qualifiedResource(api)} in ${namespace === undefined ? "all namespaces" : `namespace ${namespace}`}${

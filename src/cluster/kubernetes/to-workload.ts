@@ -22,8 +22,9 @@ export function toWorkload(kind: WorkloadKind, object: KubeWorkloadObject): Work
     ref: { kind, namespace: metadata.namespace ?? "", name: metadata.name ?? "" },
     uid: metadata.uid ?? "",
     resourceVersion: metadata.resourceVersion ?? "",
-    labels: { ...metadata.labels },
-    annotations: { ...metadata.annotations },
+    // Shared with the cached object, not copied: neither is ever changed (the cache replaces objects whole).
+    labels: metadata.labels ?? {},
+    annotations: metadata.annotations ?? {},
     containers: containersOf(podTemplateOf(kind, object)),
     fieldManagers: fieldManagersOf(metadata),
     ...(suspended === undefined ? {} : { suspended }),
