@@ -101,7 +101,7 @@ function createCluster(
     return { ...cluster, start: async () => cluster.start() };
   }
   return kubernetes.createKubernetesCluster({
-    kubeConfig: kubernetes.loadKubeConfig(),
+    kubeConfig: kubernetes.loadKubeConfig(config.identity),
     keys,
     legacyAnnotation: config.legacyAnnotation,
     logger,
@@ -170,7 +170,7 @@ export async function createApplication(deps: {
   let persistence: KubernetesPersistence | undefined;
   if (config.store === "kubernetes" && kubernetes !== undefined) {
     persistence = kubernetes.createKubernetesPersistence({
-      kubeConfig: kubernetes.loadKubeConfig(),
+      kubeConfig: kubernetes.loadKubeConfig(config.identity),
       cluster,
       keys,
       clock,
@@ -213,6 +213,7 @@ export async function createApplication(deps: {
     ? createRegistryWatch({
         cluster,
         kubernetes: config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined,
+        identity: config.identity,
         durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
         manager,
         quarantines: persistence?.quarantines ?? engineQuarantines,
