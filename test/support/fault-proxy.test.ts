@@ -17,6 +17,10 @@ async function start(): Promise<FaultProxy> {
   upstream = createServer({ key: leaf.key, cert: leaf.cert }, (req, res) => {
     applied.push(`${req.method} ${req.url} ${req.headers["user-agent"]}`);
     res.writeHead(200, { "content-type": "application/json" });
+    if (req.url?.startsWith("/silent")) {
+      res.flushHeaders();
+      return;
+    }
     if (req.url?.includes("watch=true")) {
       const timer = setInterval(() => res.write(`${JSON.stringify({ type: "MODIFIED", object: {} })}\n`), 20);
       res.on("close", () => clearInterval(timer));
@@ -120,6 +124,19 @@ describe("the fault proxy", () => {
     const resumed = await call("GET", "/api/v1/pods?watch=true&resourceVersion=42");
     expect(resumed.status).toBe(200);
     expect(JSON.parse(resumed.body)).toMatchObject({ type: "ERROR", object: { code: 410, reason: "Expired" } });
+  });
+
+  it("delivers a watch's headers before its first event (its client waits for them)", async () => {
+    await start();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${proxy!.url}/silent?watch=true`, { ca: proxy!.caPem, agent: false }, (res) => {
+        resolve(res.statusCode ?? 0);
+        res.destroy();
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(200);
   });
 
   it("runs a crash point's action when its request arrives: held before, or applied after", async () => {

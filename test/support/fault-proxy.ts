@@ -240,6 +240,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           }
           to.entry.status = answer.statusCode ?? 0;
           to.res.writeHead(answer.statusCode ?? 502, answer.headers);
+          // A watch with nothing to report yet must still get its headers: its client waits for them.
+          to.res.flushHeaders();
           answer.pipe(to.res);
           if (to.cutAfterMs !== undefined) {
             const timer = setTimeout(() => {
