@@ -110,7 +110,7 @@ function createCluster(
     return { ...cluster, start: async () => cluster.start() };
   }
   return kubernetes.createKubernetesCluster({
-    kubeConfig: kubernetes.loadKubeConfig(),
+    kubeConfig: kubernetes.loadKubeConfig(config.identity),
     keys,
     legacyAnnotation: config.legacyAnnotation,
     logger,
@@ -198,7 +198,7 @@ export async function createApplication(deps: {
   let persistence: KubernetesPersistence | undefined;
   if (config.store === "kubernetes" && kubernetes !== undefined) {
     persistence = kubernetes.createKubernetesPersistence({
-      kubeConfig: kubernetes.loadKubeConfig(),
+      kubeConfig: kubernetes.loadKubeConfig(config.identity),
       cluster,
       keys,
       clock,
@@ -217,7 +217,7 @@ export async function createApplication(deps: {
     config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined
       ? kubernetes.createKubernetesStepEvents({
           rest: kubernetes.createRestClient(
-            kubernetes.loadKubeConfig(),
+            kubernetes.loadKubeConfig(config.identity),
             runtimeMetrics === undefined ? {} : { onRequest: runtimeMetrics.onApiRequest },
           ),
           clock,
@@ -238,7 +238,7 @@ export async function createApplication(deps: {
       ? undefined
       : createNotifications({
           config: deps.notifications,
-          durable: persistence === undefined || kubernetes === undefined ? undefined : { kubernetes, namespace: config.managerNamespace },
+          durable: persistence === undefined || kubernetes === undefined ? undefined : { kubernetes, namespace: config.managerNamespace, identity: config.identity },
           clock,
           logger: logger.child({ component: "notifications" }),
           ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
@@ -283,6 +283,7 @@ export async function createApplication(deps: {
     ? createRegistryWatch({
         cluster,
         kubernetes: config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined,
+        identity: config.identity,
         durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
         manager,
         quarantines: persistence?.quarantines ?? engineQuarantines,

@@ -1,5 +1,6 @@
 import type { KubeConnection } from "./cluster/kubernetes/kube-connection.js";
 import { loadKubeConnection } from "./cluster/kubernetes/kube-connection-loader.js";
+import { managerUserAgent, sendUserAgent } from "./cluster/kubernetes/user-agent.js";
 
 // Everything the composition root needs from the Kubernetes adapters, in one module that src/app.ts imports only
 // when a real cluster is used. None of them imports @kubernetes/client-node at run time (its generated API alone
@@ -14,9 +15,12 @@ export { createConfigMapNotificationDedupeStore } from "./store/kubernetes/confi
 export { createConfigMapWatchStateStore } from "./store/kubernetes/config-map-watch-state-store.js";
 export { createKubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 
-/** The kubeconfig client-go would use: KUBECONFIG, ~/.kube/config, or the pod's ServiceAccount. */
-export function loadKubeConfig(): KubeConnection {
-  return loadKubeConnection();
+/**
+ * The kubeconfig client-go would use: KUBECONFIG, ~/.kube/config, or the pod's ServiceAccount; every request made
+ * with it says `User-Agent: update-manager/<identity>` (this replica's identity, the pod name).
+ */
+export function loadKubeConfig(identity: string): KubeConnection {
+  return sendUserAgent(loadKubeConnection(), managerUserAgent(identity));
 }
 
 /** This module, as the composition root and the registry watch's wiring receive it. */

@@ -13,7 +13,10 @@ import { createNotificationMetrics } from "./telemetry/notification-metrics.js";
 export interface NotificationsCompositionOptions {
   readonly config: NotificationsConfig;
   /** With UpdateRuns (UPDATE_MANAGER_STORE=kubernetes): sent findings go to a ConfigMap in this namespace. */
-  readonly durable: { readonly kubernetes: KubernetesComposition; readonly namespace: string } | undefined;
+  /** The Kubernetes adapters, the manager's namespace and this replica's identity (its User-Agent). */
+  readonly durable:
+    | { readonly kubernetes: KubernetesComposition; readonly namespace: string; readonly identity: string }
+    | undefined;
   readonly clock: Clock;
   readonly logger: CoreLogger;
   /** Default: no metrics. */
@@ -34,10 +37,10 @@ export function createNotifications(options: NotificationsCompositionOptions): N
   };
   let dedupe: NotificationDedupeStore;
   if (options.durable !== undefined) {
-    const { kubernetes, namespace } = options.durable;
+    const { kubernetes, namespace, identity } = options.durable;
     if (config.stateFile !== undefined) logger.info({}, "notifications: dedupe.stateFile is not used: sent findings are kept in a ConfigMap with the Kubernetes store");
     dedupe = kubernetes.createConfigMapNotificationDedupeStore({
-      rest: kubernetes.createRestClient(kubernetes.loadKubeConfig()),
+      rest: kubernetes.createRestClient(kubernetes.loadKubeConfig(identity)),
       namespace,
       clock,
       logger,

@@ -23,6 +23,8 @@ export interface RegistryWatchCompositionOptions {
   readonly cluster: ClusterPort & Partial<PullSecretsPort & RunningImagesPort>;
   /** With a real cluster, its adapters: secrets and pods are read from the API server. Undefined: simulated. */
   readonly kubernetes: KubernetesComposition | undefined;
+  /** This replica's identity, sent in the User-Agent of its Kubernetes requests. Required. */
+  readonly identity: string;
   /** With UpdateRuns (UPDATE_MANAGER_STORE=kubernetes): the watch state goes to a ConfigMap in this namespace. */
   readonly durableNamespace: string | undefined;
   readonly manager: Pick<UpdateManager, "startUpdate" | "getUpdate">;
@@ -59,7 +61,7 @@ export function createRegistryWatch(options: RegistryWatchCompositionOptions): R
   let events: AvailableUpdateEvents | undefined;
   const kubernetes = options.kubernetes;
   if (kubernetes !== undefined) {
-    const rest = kubernetes.createRestClient(kubernetes.loadKubeConfig());
+    const rest = kubernetes.createRestClient(kubernetes.loadKubeConfig(options.identity));
     access = kubernetes.createKubernetesRegistryAccess({ rest });
     state =
       options.durableNamespace === undefined

@@ -41,6 +41,8 @@ export interface ManagerUnderTest {
 export interface StartManagerOptions {
   /** API server URL written into the manager's kubeconfig (a proxy in front of it). Default: the API server. */
   server?: string;
+  /** PEM the kubeconfig trusts for `server` (a proxy's own CA). Default: the API server's. */
+  caPem?: string;
   /** Wait for `/readyz` (caches synced) before returning. Default: true. */
   waitReady?: boolean;
   /** Extra environment for the process. Default: none. */
@@ -126,7 +128,7 @@ export async function startKubeE2eEnvironment(options: KubeE2eEnvironmentOptions
       const kubeconfigPath = join(plane.dir, `manager-${++kubeconfigs}.kubeconfig.json`);
       await writeFile(
         kubeconfigPath,
-        JSON.stringify(kubeconfigFile(options.server ?? plane.server, plane.caPem, managerToken)),
+        JSON.stringify(kubeconfigFile(options.server ?? plane.server, options.caPem ?? plane.caPem, managerToken)),
         { mode: 0o600 },
       );
       const server = await startServer({
