@@ -1,0 +1,173 @@
+import { CoreV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKubernetesNodePlans, type KubernetesNodePlans, nodeUpgradePlanApi } from "../../../../src/cluster/kubernetes/node-plans/kubernetes-node-plans.js";
+import { collectionPath, objectPath } from "../../../../src/cluster/kubernetes/kind-api.js";
+import { createRestClient, type RestClient } from "../../../../src/cluster/kubernetes/rest-client.js";
+import { findCondition, type NodePlanStatus } from "../../../../src/core/domain/node-plan/node-plan-status.js";
+import { systemClock } from "../../../../src/core/ports/clock.js";
+import { silentLogger } from "../../../../src/core/ports/logger.js";
+import { createNodePlanController } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
+import { createNodePlanRunner, type NodePlanRunner } from "../../../../src/core/use-cases/node-plans/node-plan-runner.js";
+import { kubectlOk } from "../../../kube/kubectl.js";
+import { type ControlPlane, startControlPlane } from "../../../support/control-plane.js";
+import { createFakeKubelet, type FakeKubelet } from "../../../support/fake-kubelet.js";
+import { k3osExample } from "../../../support/node-plan-examples.js";
+
+// One control plane (1.20.2: policy/v1beta1 evictions, ttlSecondsAfterFinished dropped) and one fake kubelet
+// playing three nodes for the file. The plans run in this process, as the leader would run them.
+const namespace = "system-upgrade";
+const nodeNames = ["np-1", "np-2", "np-3"];
+const selectorLabel = "plan.upgrade.cattle.io/k3os-latest";
+let plane: ControlPlane;
+let kubelet: FakeKubelet;
+let rest: RestClient;
+let adapter: KubernetesNodePlans;
+let runner: NodePlanRunner;
+
+interface NodeObject {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: { unschedulable?: boolean };
+}
+interface JobObject {
+  metadata: { name: string; labels?: Record<string, string> };
+  status?: { active?: number };
+}
+
+beforeAll(async () => {
+  plane = await startControlPlane();
+  try {
+    const kubeConfig = plane.kubeConfig();
+    rest = createRestClient(kubeConfig);
+    await kubectlOk(["apply", "-f", "kube/base/node-upgrade-plan-crd.yaml"], { kubeconfig: plane.kubeconfigPath });
+    await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", "crd/nodeupgradeplans.updatemanager.io"], { kubeconfig: plane.kubeconfigPath });
+    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    // Upgrade Jobs of version v-fail fail on every node.
+    kubelet = createFakeKubelet(kubeConfig, {
+      nodeName: nodeNames[0]!,
+      extraNodeNames: nodeNames.slice(1),
+      jobDurationMs: 500,
+      behaviour: { failJob: (image) => image.endsWith(":v-fail") },
+    });
+    await kubelet.start();
+    for (const node of nodeNames) {
+      await rest.request({ method: "PATCH", path: `/api/v1/nodes/${node}`, contentType: "application/merge-patch+json", body: { metadata: { labels: { [selectorLabel]: "true" } } } });
+    }
+    adapter = createKubernetesNodePlans({
+      kubeConfig,
+      rest,
+      clock: systemClock,
+      logger: silentLogger,
+      namespace,
+      keyPrefix: "update-manager.io",
+      onChange: () => runner?.poke(),
+    });
+    const controller = createNodePlanController(
+      { port: adapter, clock: systemClock, logger: silentLogger, channels: { resolve: () => Promise.reject(new Error("no channel in this test")) } },
+      { keyPrefix: "update-manager.io", namespace, succeededJobTtlMs: 3_000 },
+    );
+    runner = createNodePlanRunner({ controller, planNames: () => adapter.listPlans().map((plan) => plan.name), clock: systemClock, logger: silentLogger }, { idleMs: 1_000 });
+    await adapter.start();
+    runner.start();
+  } catch (error) {
+    await kubelet?.stop();
+    await plane.stop();
+    throw error;
+  }
+}, 300_000);
+
+afterAll(async () => {
+  await runner?.stop();
+  await adapter?.stop();
+  await kubelet?.stop();
+  await plane?.stop();
+});
+
+async function nodes(): Promise<NodeObject[]> {
+  return (await rest.request<{ items: NodeObject[] }>({ method: "GET", path: "/api/v1/nodes" })).items;
+}
+
+async function planStatus(name: string): Promise<NodePlanStatus | undefined> {
+  const plan = await rest.request<{ status?: NodePlanStatus }>({ method: "GET", path: objectPath(nodeUpgradePlanApi, namespace, name) });
+  return plan.status;
+}
+
+async function upgradeJobs(plan: string): Promise<JobObject[]> {
+  const list = await rest.request<{ items: JobObject[] }>({
+    method: "GET",
+    path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
+    query: { labelSelector: `update-manager.io/node-plan=${plan}` },
+  });
+  return list.items;
+}
+
+/** Polls `check` every 250 ms until it returns true or `timeoutMs` passes; `observe` runs on every poll. */
+async function until(check: () => Promise<boolean>, timeoutMs: number, observe: () => Promise<void> = async () => {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    await observe();
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+describe("node upgrade plans on a 1.20 control plane", () => {
+  it("runs the seed's k3os example (apiVersion and kind changed) on every node, one at a time", async () => {
+    const example = k3osExample();
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: example });
+    let mostCordoned = 0;
+    let mostActive = 0;
+    await until(
+      async () => {
+        const status = await planStatus("k3os-latest");
+        return status !== undefined && findCondition(status, "Complete")?.status === "True";
+      },
+      90_000,
+      async () => {
+        mostCordoned = Math.max(mostCordoned, (await nodes()).filter((node) => node.spec?.unschedulable === true).length);
+        mostActive = Math.max(mostActive, (await upgradeJobs("k3os-latest")).filter((job) => (job.status?.active ?? 0) > 0).length);
+      },
+    );
+    const status = (await planStatus("k3os-latest"))!;
+    expect(status.latestVersion).toBe("v0.9.0-dev");
+    expect(status.latestHash).toMatch(/^[0-9a-f]{56}$/);
+    for (const node of await nodes()) {
+      expect(node.metadata.labels?.["plan.update-manager.io/k3os-latest"], node.metadata.name).toBe(status.latestHash);
+      expect(node.spec?.unschedulable ?? false, node.metadata.name).toBe(false);
+    }
+    expect(mostCordoned).toBeLessThanOrEqual(1);
+    expect(mostActive).toBeLessThanOrEqual(1);
+    expect(status.nodes.map((result) => result.phase)).toEqual(["Succeeded", "Succeeded", "Succeeded"]);
+    // Succeeded Jobs are deleted after their TTL (3 s here), which 1.20's API server would not do.
+    await until(async () => (await upgradeJobs("k3os-latest")).length === 0, 30_000);
+  }, 150_000);
+
+  it("stops a plan whose Job fails: no further node, the failed node cordoned and reported", async () => {
+    const failing = { ...k3osExample(), metadata: { name: "fails", namespace } };
+    failing.spec = { ...failing.spec, version: "v-fail", nodeSelector: { matchLabels: { [selectorLabel]: "true" } } };
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: failing });
+    await until(async () => {
+      const status = await planStatus("fails");
+      return status !== undefined && findCondition(status, "Failed")?.status === "True";
+    }, 100_000);
+    const status = (await planStatus("fails"))!;
+    const failed = status.nodes.filter((result) => result.phase === "Failed");
+    expect(failed).toHaveLength(1);
+    const failedNode = failed[0]!.name;
+    expect(findCondition(status, "Failed")?.message).toContain(failedNode);
+    expect(status.applying).toEqual([]);
+    const all = await nodes();
+    expect(all.find((node) => node.metadata.name === failedNode)?.spec?.unschedulable).toBe(true);
+    for (const node of all.filter((each) => each.metadata.name !== failedNode)) {
+      expect(node.spec?.unschedulable ?? false).toBe(false);
+      expect(node.metadata.labels?.["plan.update-manager.io/fails"]).toBeUndefined();
+    }
+    expect(await upgradeJobs("fails")).toHaveLength(1);
+    const events = await rest.request<{ items: { reason: string; involvedObject: { name: string } }[] }>({ method: "GET", path: `/api/v1/namespaces/${namespace}/events` });
+    expect(events.items.some((event) => event.involvedObject.name === "fails" && event.reason === "JobFailed")).toBe(true);
+
+    // Deleting the plan uncordons the node it cordoned and removes its Jobs (the finalizer).
+    await rest.request({ method: "DELETE", path: objectPath(nodeUpgradePlanApi, namespace, "fails") });
+    await until(async () => (await nodes()).every((node) => node.spec?.unschedulable !== true) && (await upgradeJobs("fails")).length === 0, 30_000);
+  }, 150_000);
+});
