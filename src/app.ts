@@ -31,6 +31,7 @@ import { lockHolderState } from "./core/use-cases/lock-holder-state.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
 import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
+import { createNodePlans } from "./node-plans-composition.js";
 import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
@@ -45,6 +46,8 @@ export type ApplicationConfig = Pick<
   | "store" | "managerNamespace" | "identity" | "leaderElection" | "retention"
   // Registry watching.
   | "registryWatch"
+  // Node upgrade plans.
+  | "nodePlans"
   // Build info.
   | "revision"
 >;
@@ -227,6 +230,23 @@ export async function createApplication(deps: {
         ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
       })
     : undefined;
+  // Node upgrade plans: on a real cluster only, run by the leader.
+  const realCluster = config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined;
+  if (config.nodePlans.enabled && realCluster === undefined) {
+    logger.warn({}, "UPDATE_MANAGER_NODE_PLANS is ignored: node upgrade plans need a Kubernetes cluster");
+  }
+  const nodePlans =
+    config.nodePlans.enabled && realCluster !== undefined
+      ? createNodePlans({
+          kubernetes: realCluster,
+          namespace: config.nodePlans.namespace,
+          keyPrefix: config.keyPrefix,
+          channelIntervalMs: config.nodePlans.channelIntervalMs,
+          canExecute: persistence?.canExecute,
+          clock,
+          logger: logger.child({ component: "node-plans" }),
+        })
+      : undefined;
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
   const health = createHealthService({ initialStatus: { "": "NOT_SERVING", [updateServiceName]: "NOT_SERVING" } });
   const reflection = createReflectionService({ services: [UpdateService, Health] });
@@ -264,6 +284,7 @@ export async function createApplication(deps: {
     },
     onRunning() {
       registryWatch?.watcher.start(); // cycles run on every replica; only the leader's check registries.
+      nodePlans?.start(); // caches on every replica; only the leader runs plans.
       health.registry.setStatus("", "SERVING");
       health.registry.setStatus(updateServiceName, "SERVING");
     },
@@ -324,6 +345,7 @@ export async function createApplication(deps: {
     async close() {
       engine.stop();
       await registryWatch?.watcher.stop(); // no new updates from the watcher while shutting down.
+      await nodePlans?.stop(); // the pass in progress ends first; the next leader resumes from the plans' status.
       await manager.shutdown();
       // Hands the Lease over once nothing executes here any more.
       await persistence?.stop();

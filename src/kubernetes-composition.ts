@@ -5,6 +5,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 // demo cluster has no use for.
 export { createAvailableUpdateEvents } from "./cluster/kubernetes/available-update-events.js";
 export { createKubernetesCluster } from "./cluster/kubernetes/kubernetes-cluster.js";
+export { createKubernetesNodePlans } from "./cluster/kubernetes/node-plans/kubernetes-node-plans.js";
+export { createHttpChannelResolver } from "./channel/http-channel-resolver.js";
 export { createKubernetesRegistryAccess } from "./cluster/kubernetes/kubernetes-registry-access.js";
 export { createRestClient } from "./cluster/kubernetes/rest-client.js";
 export { createConfigMapWatchStateStore } from "./store/kubernetes/config-map-watch-state-store.js";
