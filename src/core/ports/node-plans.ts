@@ -50,6 +50,8 @@ export interface UpgradeJobState {
   readonly reason?: string;
   /** When it finished (RFC 3339). */
   readonly finishTime?: string;
+  /** While running: the Job has had a pod (active, succeeded or failed). False while none could be created. */
+  readonly hadPods?: boolean;
 }
 
 export interface DisruptionBudget {

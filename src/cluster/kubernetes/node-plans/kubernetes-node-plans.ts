@@ -48,6 +48,8 @@ interface NodeObject extends KubernetesObject {
 interface JobObject extends KubernetesObject {
   status?: {
     active?: number;
+    succeeded?: number;
+    failed?: number;
     completionTime?: string;
     conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[];
   };
@@ -340,5 +342,6 @@ function jobState(job: JobObject): UpgradeJobState {
     const at = job.status?.completionTime ?? complete.lastTransitionTime;
     return { state: "succeeded", ...(at === undefined ? {} : { finishTime: new Date(at).toISOString() }) };
   }
-  return { state: "running" };
+  const pods = (job.status?.active ?? 0) + (job.status?.succeeded ?? 0) + (job.status?.failed ?? 0);
+  return { state: "running", hadPods: pods > 0 };
 }

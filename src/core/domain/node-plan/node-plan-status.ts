@@ -43,7 +43,10 @@ export interface NodeResult {
   readonly jobName: string;
   /** Why it failed, or what it waits for. */
   readonly message?: string;
+  /** When the node was claimed. */
   readonly startTime: string;
+  /** When its Job was created (RFC 3339): a Job with no pod long after it has failed to create them. */
+  readonly jobStartTime?: string;
   readonly finishTime?: string;
 }
 

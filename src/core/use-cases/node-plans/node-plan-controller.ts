@@ -26,6 +26,11 @@ export interface NodePlanControllerOptions {
   readonly succeededJobTtlMs?: number;
   /** How long one channel request may take. Default 30 s. */
   readonly channelTimeoutMs?: number;
+  /**
+   * How long an upgrade Job may have no pod at all (FailedCreate: a quota, an admission webhook, Pod Security)
+   * before the node fails with that reason. Default 60 s.
+   */
+  readonly podCreationTimeoutMs?: number;
   /** Another window that must be open too (people-in-the-loop windows). Default: always open. */
   readonly extraWindowOpen?: (at: Date) => boolean;
 }
@@ -67,6 +72,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
   const succeededJobTtlMs = options.succeededJobTtlMs ?? defaultSucceededJobTtlMs;
   const channelTimeoutMs = options.channelTimeoutMs ?? 30_000;
   const extraWindowOpen = options.extraWindowOpen ?? (() => true);
+  const podCreationTimeoutMs = options.podCreationTimeoutMs ?? 60_000;
 
   /** Writes the status when it changed; false on a conflict (the next pass decides again on a fresh read). */
   async function write(plan: PlanRecord, status: NodePlanStatus): Promise<boolean> {
@@ -139,7 +145,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       const manifest = buildUpgradeJob({ planName: plan.name, namespace: options.namespace, spec, nodeName: result.name, latestVersion: version, latestHash: hash, keyPrefix: options.keyPrefix });
       await port.createJob(manifest);
       port.recordEvent(plan.name, "Normal", "JobStarted", `upgrade Job ${manifest.metadata.name} started on ${result.name}`);
-      return { ...result, phase: "JobStarted", message: `Job ${manifest.metadata.name} running` };
+      return { ...result, phase: "JobStarted", message: `Job ${manifest.metadata.name} running`, jobStartTime: clock.now().toISOString() };
     }
     const job = port.getJob(result.jobName);
     if (job === undefined) {
@@ -149,7 +155,15 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       }
       return result;
     }
-    if (job.state === "running") return result;
+    if (job.state === "running") {
+      const waited = clock.now().getTime() - Date.parse(result.jobStartTime ?? result.startTime);
+      if (job.hadPods !== false || waited < podCreationTimeoutMs) return result;
+      const message =
+        `upgrade Job ${result.jobName} on ${result.name}: FailedCreate: no pod could be created within ${Math.round(podCreationTimeoutMs / 1000)} s ` +
+        `(a ResourceQuota, an admission webhook or Pod Security refuses it; kubectl -n ${options.namespace} describe job ${result.jobName})`;
+      port.recordEvent(plan.name, "Warning", "FailedCreate", message);
+      return { ...result, phase: "Failed", message, finishTime: now };
+    }
     if (job.state === "failed") {
       const message = `upgrade Job ${result.jobName} failed on ${result.name}: ${job.reason ?? "unknown reason"}`;
       port.recordEvent(plan.name, "Warning", "JobFailed", message);

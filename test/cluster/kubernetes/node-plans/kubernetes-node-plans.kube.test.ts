@@ -170,4 +170,22 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     await rest.request({ method: "DELETE", path: objectPath(nodeUpgradePlanApi, namespace, "fails") });
     await until(async () => (await nodes()).every((node) => node.spec?.unschedulable !== true) && (await upgradeJobs("fails")).length === 0, 30_000);
   }, 150_000);
+
+  it("fails a plan whose Job cannot create pods (a pods quota of 0) within about 60 s, naming FailedCreate", async () => {
+    await rest.request({
+      method: "POST",
+      path: `/api/v1/namespaces/${namespace}/resourcequotas`,
+      body: { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "no-pods" }, spec: { hard: { pods: "0" } } },
+    });
+    const quota = { ...k3osExample(), metadata: { name: "quota", namespace } };
+    quota.spec = { ...quota.spec, version: "v3" };
+    const started = Date.now();
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: quota });
+    await until(async () => {
+      const status = await planStatus("quota");
+      return status !== undefined && findCondition(status, "Failed")?.status === "True";
+    }, 100_000);
+    expect(Date.now() - started).toBeLessThan(90_000);
+    expect(findCondition((await planStatus("quota"))!, "Failed")?.message).toContain("FailedCreate");
+  }, 150_000);
 });

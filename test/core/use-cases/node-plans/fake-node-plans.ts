@@ -47,6 +47,8 @@ export function createFakeNodePlans(clock: Clock) {
   const writes: FakeWrite[] = [];
   /** Pods a PodDisruptionBudget protects: evictions answer "blocked" while this returns true. */
   let evictionBlocked: (pod: PodOnNode) => boolean = () => false;
+  /** False: Jobs get no pods (a quota of 0 pods). */
+  let podsCreatable = true;
   const nextVersion = () => String(++version);
 
   const port: NodePlansPort = {
@@ -99,7 +101,7 @@ export function createFakeNodePlans(clock: Clock) {
     listDisruptionBudgets: () => budgets,
     async createJob(manifest) {
       if (jobs.has(manifest.metadata.name)) return { created: false };
-      jobs.set(manifest.metadata.name, { manifest, state: { state: "running" } });
+      jobs.set(manifest.metadata.name, { manifest, state: { state: "running", hadPods: podsCreatable } });
       writes.push({ kind: "job-created", name: manifest.metadata.name });
       return { created: true };
     },
@@ -163,6 +165,9 @@ export function createFakeNodePlans(clock: Clock) {
     addPod(node: string, pod: Partial<PodOnNode> & { name: string }): void {
       const full = { namespace: "default", controllerKind: "ReplicaSet", mirror: false, usesEmptyDir: false, labels: {}, deletionTime: undefined, finished: false, ...pod, node };
       pods.set(`${full.namespace}/${full.name}`, full);
+    },
+    refusePods(refused: boolean): void {
+      podsCreatable = !refused;
     },
     blockEvictions(rule: (pod: PodOnNode) => boolean): void {
       evictionBlocked = rule;

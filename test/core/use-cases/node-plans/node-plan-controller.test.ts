@@ -355,6 +355,24 @@ describe("the node plan controller", () => {
     expect(h.fake.runningJobs()).toEqual([]);
   });
 
+  it("fails the node when its Job gets no pod within 60 s (FailedCreate), with the reason", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.refusePods(true);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toHaveLength(1);
+    await h.clock.advanceAsync(30_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(findCondition(h.fake.plan("k3os-latest").status, "Failed")?.status).toBe("False");
+    await h.clock.advanceAsync(31_000);
+    await settle(h.controller, ["k3os-latest"]);
+    const failed = findCondition(h.fake.plan("k3os-latest").status, "Failed");
+    expect(failed).toMatchObject({ status: "True", reason: "NodeFailed" });
+    expect(failed?.message).toMatch(/FailedCreate: no pod could be created within 60 s/);
+    expect(h.fake.events.some((e) => e.reason === "FailedCreate")).toBe(true);
+  });
+
   it("on deletion uncordons what the plan cordoned, removes its Jobs and its finalizer", async () => {
     const h = harness();
     addK3osNodes(h.fake, 2);
