@@ -1,5 +1,8 @@
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHttpChannelResolver } from "../../../../src/channel/http-channel-resolver.js";
 import { createKubernetesNodePlans, type KubernetesNodePlans, nodeUpgradePlanApi } from "../../../../src/cluster/kubernetes/node-plans/kubernetes-node-plans.js";
 import { collectionPath, objectPath } from "../../../../src/cluster/kubernetes/kind-api.js";
 import { createRestClient, type RestClient } from "../../../../src/cluster/kubernetes/rest-client.js";
@@ -23,6 +26,9 @@ let kubelet: FakeKubelet;
 let rest: RestClient;
 let adapter: KubernetesNodePlans;
 let runner: NodePlanRunner;
+// A channel server on loopback answering 302 with the latest release, as GitHub's /releases/latest does.
+let channel: Server;
+let channelUrl: string;
 
 interface NodeObject {
   metadata: { name: string; labels?: Record<string, string> };
@@ -34,6 +40,12 @@ interface JobObject {
 }
 
 beforeAll(async () => {
+  channel = createServer((_request, response) => {
+    response.writeHead(302, { location: "https://github.com/example/os/releases/tag/v4.1.0" });
+    response.end();
+  });
+  await new Promise<void>((resolve) => channel.listen(0, "127.0.0.1", resolve));
+  channelUrl = `http://127.0.0.1:${(channel.address() as AddressInfo).port}/releases/latest`;
   plane = await startControlPlane();
   try {
     const kubeConfig = plane.kubeConfig();
@@ -62,7 +74,7 @@ beforeAll(async () => {
       onChange: () => runner?.poke(),
     });
     const controller = createNodePlanController(
-      { port: adapter, clock: systemClock, logger: silentLogger, channels: { resolve: () => Promise.reject(new Error("no channel in this test")) } },
+      { port: adapter, clock: systemClock, logger: silentLogger, channels: createHttpChannelResolver() },
       { keyPrefix: "update-manager.io", namespace, succeededJobTtlMs: 3_000 },
     );
     runner = createNodePlanRunner({ controller, planNames: () => adapter.listPlans().map((plan) => plan.name), clock: systemClock, logger: silentLogger }, { idleMs: 1_000 });
@@ -80,6 +92,7 @@ afterAll(async () => {
   await adapter?.stop();
   await kubelet?.stop();
   await plane?.stop();
+  await new Promise((resolve) => channel?.close(resolve));
 });
 
 async function nodes(): Promise<NodeObject[]> {
@@ -140,6 +153,36 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     expect(status.nodes.map((result) => result.phase)).toEqual(["Succeeded", "Succeeded", "Succeeded"]);
     // Succeeded Jobs are deleted after their TTL (3 s here), which 1.20's API server would not do.
     await until(async () => (await upgradeJobs("k3os-latest")).length === 0, 30_000);
+  }, 150_000);
+
+  it("resolves a channel through its 302, runs two nodes at a time, and leaves a node cordoned beforehand cordoned", async () => {
+    await rest.request({ method: "PATCH", path: "/api/v1/nodes/np-3", contentType: "application/merge-patch+json", body: { spec: { unschedulable: true } } });
+    const { version: _version, ...spec } = k3osExample().spec;
+    await rest.request({
+      method: "POST",
+      path: collectionPath(nodeUpgradePlanApi, namespace),
+      body: { ...k3osExample(), metadata: { name: "channel", namespace }, spec: { ...spec, channel: channelUrl, concurrency: 2 } },
+    });
+    let mostActive = 0;
+    await until(
+      async () => {
+        const status = await planStatus("channel");
+        return status !== undefined && findCondition(status, "Complete")?.status === "True";
+      },
+      90_000,
+      async () => {
+        mostActive = Math.max(mostActive, (await upgradeJobs("channel")).filter((job) => (job.status?.active ?? 0) > 0).length);
+      },
+    );
+    const status = (await planStatus("channel"))!;
+    expect(status.latestVersion).toBe("v4.1.0");
+    expect(findCondition(status, "LatestResolved")).toMatchObject({ status: "True", reason: "Channel" });
+    expect(mostActive).toBeLessThanOrEqual(2);
+    const all = await nodes();
+    for (const node of all) expect(node.metadata.labels?.["plan.update-manager.io/channel"], node.metadata.name).toBe(status.latestHash);
+    expect(all.find((node) => node.metadata.name === "np-3")?.spec?.unschedulable).toBe(true);
+    expect(status.nodes.find((result) => result.name === "np-3")?.cordonedByPlan).toBe(false);
+    await rest.request({ method: "PATCH", path: "/api/v1/nodes/np-3", contentType: "application/merge-patch+json", body: { spec: { unschedulable: null } } });
   }, 150_000);
 
   it("stops a plan whose Job fails: no further node, the failed node cordoned and reported", async () => {
