@@ -11,6 +11,7 @@ import { systemClock } from "../../../../src/core/ports/clock.js";
 import { silentLogger } from "../../../../src/core/ports/logger.js";
 import { createNodePlanController } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
 import { createNodePlanRunner, type NodePlanRunner } from "../../../../src/core/use-cases/node-plans/node-plan-runner.js";
+import { describeNodePlansPortContract, type NodePlansHarness } from "../../../contract/node-plans-port-contract.js";
 import { kubectlOk } from "../../../kube/kubectl.js";
 import { type ControlPlane, startControlPlane } from "../../../support/control-plane.js";
 import { createFakeKubelet, type FakeKubelet } from "../../../support/fake-kubelet.js";
@@ -90,6 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runner?.stop();
   await adapter?.stop();
+  await contractAdapter?.stop();
   await kubelet?.stop();
   await plane?.stop();
   await new Promise((resolve) => channel?.close(resolve));
@@ -231,4 +233,38 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     expect(Date.now() - started).toBeLessThan(90_000);
     expect(findCondition((await planStatus("quota"))!, "Failed")?.message).toContain("FailedCreate");
   }, 150_000);
+});
+
+// The adapter against the port's contract, in a namespace of its own that no runner acts on.
+const contractNamespace = "contract-plans";
+let contractAdapter: KubernetesNodePlans | undefined;
+describeNodePlansPortContract("the Kubernetes adapter on a 1.20 control plane", async (): Promise<NodePlansHarness> => {
+  if (contractAdapter === undefined) {
+    const kubeConfig = plane.kubeConfig();
+    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: contractNamespace } } });
+    contractAdapter = createKubernetesNodePlans({ kubeConfig, rest, clock: systemClock, logger: silentLogger, namespace: contractNamespace, keyPrefix: "update-manager.io", onChange: () => {} });
+    await contractAdapter.start();
+  }
+  const port = contractAdapter;
+  const eventually = async (check: () => boolean) => {
+    const deadline = Date.now() + 20_000;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error("the adapter's caches did not show it within 20 s");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  return {
+    port,
+    namespace: contractNamespace,
+    node: nodeNames[0]!,
+    async createPlan(name, spec) {
+      await rest.request({
+        method: "POST",
+        path: collectionPath(nodeUpgradePlanApi, contractNamespace),
+        body: { apiVersion: "updatemanager.io/v1alpha1", kind: "NodeUpgradePlan", metadata: { name, namespace: contractNamespace }, spec },
+      });
+      await eventually(() => port.getPlan(name) !== undefined);
+    },
+    eventually,
+  };
 });
