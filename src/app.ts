@@ -39,6 +39,7 @@ import { createRegistryWatch } from "./registry-watch-composition.js";
 import { createNotifications } from "./notifications-composition.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { notifyUpdateEvents } from "./core/use-cases/notify-update-events.js";
+import { createNodePlans } from "./node-plans-composition.js";
 import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
@@ -54,6 +55,8 @@ export type ApplicationConfig = Pick<
   | "store" | "managerNamespace" | "identity" | "leaderElection" | "retention"
   // Registry watching.
   | "registryWatch"
+  // Node upgrade plans.
+  | "nodePlans"
   // Build info.
   | "revision"
 >;
@@ -299,6 +302,24 @@ export async function createApplication(deps: {
         ...(notifications === undefined ? {} : { onAvailable: (update) => notifications.versionAvailable(update) }),
       })
     : undefined;
+  // Node upgrade plans: on a real cluster only, run by the leader.
+  const realCluster = config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined;
+  if (config.nodePlans.enabled && realCluster === undefined) {
+    logger.warn({}, "UPDATE_MANAGER_NODE_PLANS is ignored: node upgrade plans need a Kubernetes cluster");
+  }
+  const nodePlans =
+    config.nodePlans.enabled && realCluster !== undefined
+      ? createNodePlans({
+          kubernetes: realCluster,
+          namespace: config.nodePlans.namespace,
+          keyPrefix: config.keyPrefix,
+          identity: config.identity,
+          channelIntervalMs: config.nodePlans.channelIntervalMs,
+          canExecute: persistence?.canExecute,
+          clock,
+          logger: logger.child({ component: "node-plans" }),
+        })
+      : undefined;
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
   const health = createHealthService({ initialStatus: { "": "NOT_SERVING", [updateServiceName]: "NOT_SERVING" } });
   const reflection = createReflectionService({ services: [UpdateService, Health] });
@@ -336,6 +357,7 @@ export async function createApplication(deps: {
     },
     onRunning() {
       registryWatch?.watcher.start(); // cycles run on every replica; only the leader's check registries.
+      nodePlans?.start(); // caches on every replica; only the leader runs plans.
       health.registry.setStatus("", "SERVING");
       health.registry.setStatus(updateServiceName, "SERVING");
     },
@@ -396,6 +418,7 @@ export async function createApplication(deps: {
     async close() {
       engine.stop();
       await registryWatch?.watcher.stop(); // no new updates from the watcher while shutting down.
+      await nodePlans?.stop(); // the pass in progress ends first; the next leader resumes from the plans' status.
       await manager.shutdown();
       await notifications?.close(); // what is being sent ends; the sent findings are written.
       // The last steps' Events, if the API server answers soon; they never hold the shutdown up for long.

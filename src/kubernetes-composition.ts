@@ -9,6 +9,8 @@ import { managerUserAgent, sendUserAgent } from "./cluster/kubernetes/user-agent
 export { createAvailableUpdateEvents } from "./cluster/kubernetes/available-update-events.js";
 export { createKubernetesCluster } from "./cluster/kubernetes/kubernetes-cluster.js";
 export { createKubernetesStepEvents } from "./cluster/kubernetes/kubernetes-step-events.js";
+export { createKubernetesNodePlans } from "./cluster/kubernetes/node-plans/kubernetes-node-plans.js";
+export { createHttpChannelResolver } from "./channel/http-channel-resolver.js";
 export { createKubernetesRegistryAccess } from "./cluster/kubernetes/kubernetes-registry-access.js";
 export { createRestClient } from "./cluster/kubernetes/rest-client.js";
 export { createConfigMapNotificationDedupeStore } from "./store/kubernetes/config-map-notification-dedupe-store.js";
