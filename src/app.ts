@@ -318,6 +318,7 @@ export async function createApplication(deps: {
           canExecute: persistence?.canExecute,
           clock,
           logger: logger.child({ component: "node-plans" }),
+          ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
         })
       : undefined;
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.

@@ -1,3 +1,5 @@
+import type { Registry } from "prom-client";
+import { registerNodePlanMetrics } from "./telemetry/node-plan-metrics.js";
 import type { Clock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import { createNodePlanController } from "./core/use-cases/node-plans/node-plan-controller.js";
@@ -25,6 +27,8 @@ export function createNodePlans(deps: {
   readonly canExecute: (() => boolean) | undefined;
   readonly clock: Clock;
   readonly logger: CoreLogger;
+  /** Where the node plan progress gauges go. Default: none. */
+  readonly metrics?: Registry;
 }): NodePlans {
   const { kubernetes, clock, logger } = deps;
   const kubeConfig = kubernetes.loadKubeConfig(deps.identity);
@@ -50,6 +54,7 @@ export function createNodePlans(deps: {
     ...(deps.canExecute === undefined ? {} : { canExecute: deps.canExecute }),
   });
   poke = () => runner.poke();
+  if (deps.metrics !== undefined) registerNodePlanMetrics(deps.metrics, () => adapter.listPlans());
   let started = false;
   return {
     start() {
