@@ -7,7 +7,8 @@ import { defineConfig } from "vitest/config";
 //   *.registry.test.ts  Debian's docker-registry on loopback, images pushed with skopeo
 //   *.browser.test.ts   headless Chromium driven by playwright-core
 //   *.image.test.ts     the container image (scripts/image/build-image.sh) run with podman
-//   *.ops.test.ts       Debian's promtool and prometheus over the alert rules, the dashboard and the server's /metrics
+//   *.ops.test.ts       Debian's promtool and prometheus over the alert rules, the dashboard and the server's /metrics;
+//                       notifications to a real SMTP server and webhook/Slack/Telegram HTTP servers on loopback
 const tiers = ["e2e", "kube", "registry", "browser", "image", "ops"] as const;
 // Stops, at the end of the run, any process a test started and left running (see test/support/process-registry.ts).
 const globalSetup = ["./test/support/global-setup.ts"];

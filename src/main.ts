@@ -1,7 +1,8 @@
 /**
  * The server process: configuration, logging, the API and admin ports, and an orderly shutdown on SIGTERM/SIGINT.
  * Run it as `npm start` (builds dist/ when stale) or, built, as `npm run serve`
- * (`node --enable-source-maps --import ./dist/src/telemetry/preload.js ./dist/src/main.js`).
+ * (`node --enable-source-maps --max-semi-space-size=2 --import ./dist/src/telemetry/preload.js ./dist/src/main.js`; the
+ * small young generation keeps RSS down: see BENCHMARKS.md, "memory").
  *
  * Exit codes: 0 after a clean shutdown, 2 for an invalid configuration, 1 for anything else (an unhandled promise
  * rejection included).
@@ -14,19 +15,32 @@ import { installCrashHandlers } from "./crash-handlers.js";
 import { loadConfig } from "./config/load-config.js";
 import { createAdminServer } from "./server/admin-server.js";
 import { type AccessControlConfig, loadAccessControlConfig } from "./auth/load-access-control-config.js";
+import { checkApproverCapacity } from "./policy/approver-capacity.js";
+import { loadPolicyConfig, type PolicyConfig } from "./policy/load-policy-config.js";
 import { createApiServer } from "./server/api-server.js";
+import { loadNotificationsConfig } from "./notify/load-notifications-config.js";
+import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { createHttp1Router } from "./server/http1-router.js";
 import { readTlsFiles, type TlsFileWatcher, watchTlsFiles } from "./server/tls-file-watcher.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetricsInterceptor, createMetricsRegistry } from "./telemetry/metrics.js";
 import { shutdownTelemetrySdk } from "./telemetry/telemetry-sdk.js";
 import { createTracingInterceptor } from "./telemetry/tracing.js";
+import { createUpdateTracer } from "./telemetry/update-tracer.js";
 
 /** Time left after the shutdown grace period for the application and the admin port to close. */
 const shutdownMarginMs = 900;
 
-/** Both configurations, or exit 2 listing every problem of both. */
-function readConfig(): { config: Config; accessControl: AccessControlConfig } {
+/**
+ * The configurations (process, access control, policies, notifications), or exit 2 listing every problem, an
+ * approval policy that needs more approvers than the access configuration can have included.
+ */
+function readConfig(): {
+  config: Config;
+  accessControl: AccessControlConfig;
+  policies: PolicyConfig;
+  notifications: NotificationsConfig | undefined;
+} {
   const problems: string[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {
@@ -39,15 +53,26 @@ function readConfig(): { config: Config; accessControl: AccessControlConfig } {
   };
   const config = attempt(() => loadConfig(process.env, process.argv.slice(2)));
   const accessControl = attempt(() => loadAccessControlConfig(process.env));
-  if (config === undefined || accessControl === undefined) {
+  const policies = attempt(() => loadPolicyConfig(process.env));
+  const notifications = attempt(() => loadNotificationsConfig(process.env));
+  if (config !== undefined && accessControl !== undefined && policies !== undefined) {
+    problems.push(
+      ...checkApproverCapacity(
+        policies.approvals,
+        { accessControl, fullScopeKey: config.apiKey !== undefined, insecureDemo: config.insecureDemo },
+        `UPDATE_MANAGER_POLICIES_FILE (${process.env["UPDATE_MANAGER_POLICIES_FILE"] ?? ""})`,
+      ),
+    );
+  }
+  if (config === undefined || accessControl === undefined || policies === undefined || problems.length > 0) {
     process.stderr.write(`update-manager: ${new ConfigError(problems).message}\n`);
     process.exit(2);
   }
-  return { config, accessControl };
+  return { config, accessControl, policies, notifications };
 }
 
 async function main(): Promise<void> {
-  const { config, accessControl } = readConfig();
+  const { config, accessControl, policies, notifications } = readConfig();
   const logger = createLogger(config.log);
   installCrashHandlers({ logger });
 
@@ -57,8 +82,11 @@ async function main(): Promise<void> {
     app = await createApplication({
       config,
       accessControl,
+      policies,
+      ...(notifications === undefined ? {} : { notifications }),
       logger,
       metrics,
+      tracer: createUpdateTracer(trace.getTracer("update-manager")),
       interceptors: [createTracingInterceptor(trace.getTracer("update-manager")), createMetricsInterceptor(metrics)],
     });
   } catch (error) {

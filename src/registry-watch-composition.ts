@@ -23,6 +23,8 @@ export interface RegistryWatchCompositionOptions {
   readonly cluster: ClusterPort & Partial<PullSecretsPort & RunningImagesPort>;
   /** With a real cluster, its adapters: secrets and pods are read from the API server. Undefined: simulated. */
   readonly kubernetes: KubernetesComposition | undefined;
+  /** This replica's identity, sent in the User-Agent of its Kubernetes requests. Required. */
+  readonly identity: string;
   /** With UpdateRuns (UPDATE_MANAGER_STORE=kubernetes): the watch state goes to a ConfigMap in this namespace. */
   readonly durableNamespace: string | undefined;
   readonly manager: Pick<UpdateManager, "startUpdate" | "getUpdate">;
@@ -37,6 +39,8 @@ export interface RegistryWatchCompositionOptions {
   readonly logger: CoreLogger;
   /** Default: no metrics. */
   readonly metrics?: Registry;
+  /** Also told of each new finding (notifications). Default: none. */
+  readonly onAvailable?: (update: AvailableUpdate) => void;
 }
 
 export interface RegistryWatch {
@@ -57,7 +61,7 @@ export function createRegistryWatch(options: RegistryWatchCompositionOptions): R
   let events: AvailableUpdateEvents | undefined;
   const kubernetes = options.kubernetes;
   if (kubernetes !== undefined) {
-    const rest = kubernetes.createRestClient(kubernetes.loadKubeConfig());
+    const rest = kubernetes.createRestClient(kubernetes.loadKubeConfig(options.identity));
     access = kubernetes.createKubernetesRegistryAccess({ rest });
     state =
       options.durableNamespace === undefined
@@ -86,6 +90,7 @@ export function createRegistryWatch(options: RegistryWatchCompositionOptions): R
   const onAvailable = (update: AvailableUpdate): void => {
     metrics?.onAvailable(update);
     if (events !== undefined) void events.announce(update);
+    options.onAvailable?.(update);
   };
   const watcher = createRegistryWatcher(
     {

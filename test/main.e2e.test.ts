@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as http2 from "node:http2";
 import { Code, type ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -56,6 +59,26 @@ describe("the server process", () => {
     // Every problem at once, not one per restart.
     expect(result.stderr).toContain("UPDATE_MANAGER_LOG_LEVEL");
     expect(result.stdout).not.toContain("listening");
+  });
+
+  it("exits with status 2 naming the approval policy that needs more approvers than the access configuration has", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "um-policies-"));
+    try {
+      const policies = join(dir, "policies.yaml");
+      await writeFile(policies, "approvals:\n  policies:\n    - name: production\n      approvers: 2\n");
+      // One principal may approve: the full-scope key.
+      const result = await runToExit({
+        UPDATE_MANAGER_POLICIES_FILE: policies,
+        UPDATE_MANAGER_API_KEY: "a-full-scope-key-of-enough-length",
+        UPDATE_MANAGER_CLUSTER: "embedded",
+      });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('approval policy "production" needs 2 distinct approvers');
+      expect(result.stderr).toContain("only 1 principals may call ApproveUpdate there (api-key)");
+      expect(result.stdout).not.toContain("listening");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("exits with status 2 naming each file when KUBECONFIG lists none that exists, instead of simulating a cluster", async () => {

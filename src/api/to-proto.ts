@@ -1,6 +1,8 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Duration, DurationSchema, type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { QuarantineRecord } from "../core/domain/quarantine.js";
+import type { FreezeState } from "../core/domain/freeze.js";
+import { type FreezeStatus, FreezeStatusSchema } from "../../gen/updatemanager/v1/approval_pb.js";
 import type { AvailableUpdate as AvailableUpdateRecord } from "../core/domain/available-update.js";
 import {
   type AvailableUpdate,
@@ -54,6 +56,7 @@ const kinds: Record<DomainWorkloadKind, WorkloadKind> = {
 export const updateStates: Record<domain.UpdateState, UpdateState> = {
   planned: UpdateState.PLANNED,
   queued: UpdateState.QUEUED,
+  "waiting-for-approval": UpdateState.WAITING_FOR_APPROVAL,
   pending: UpdateState.PENDING,
   running: UpdateState.RUNNING,
   "rolling-back": UpdateState.ROLLING_BACK,
@@ -186,6 +189,21 @@ export function updateToProto(record: domain.UpdateRecord): Update {
       message: w.message,
     })),
     lastSequence: BigInt(record.lastSequence),
+    requiredApprovals: record.approval?.required ?? 0,
+    approvers: record.approval?.approvals.map((decision) => decision.principal) ?? [],
+    approvalDeadline: timestamp(record.approval?.deadline),
+    approvalPolicy: record.approval?.policy ?? "",
+    rejectedBy: record.approval?.rejection?.principal ?? "",
+    traceId: record.trace?.traceId ?? "",
+  });
+}
+
+export function freezeToProto(state: FreezeState): FreezeStatus {
+  return create(FreezeStatusSchema, {
+    frozen: state.frozen,
+    reason: state.reason,
+    principal: state.principal,
+    time: timestamp(state.time),
   });
 }
 
@@ -273,6 +291,20 @@ function eventKind(event: DomainUpdateEvent): EventKind {
       return { case: "cancelRequested", value: { reason: event.reason, requester: event.requester } };
     case "finished":
       return { case: "finished", value: { state: updateStates[event.state], reason: event.reason } };
+    case "approval-required":
+      return {
+        case: "approvalRequired",
+        value: { requiredApprovals: event.required, deadline: timestampFromDate(event.deadline), policy: event.policy },
+      };
+    case "approval-granted":
+      return {
+        case: "approvalGranted",
+        value: { approver: event.approver, approvals: event.approvals, requiredApprovals: event.required },
+      };
+    case "approval-rejected":
+      return { case: "approvalRejected", value: { approver: event.approver, reason: event.reason } };
+    case "held":
+      return { case: "held", value: { reason: event.reason } };
   }
 }
 

@@ -3,7 +3,14 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { RequestContext } from "../core/use-cases/start-update.js";
 import type { UpdateManager } from "../core/use-cases/update-manager.js";
-import { accessScopeKey } from "../auth/access-principal.js";
+import { accessScopeKey, auditDetailKey } from "../auth/access-principal.js";
+import {
+  ApproveUpdateResponseSchema,
+  FreezeResponseSchema,
+  GetFreezeResponseSchema,
+  RejectUpdateResponseSchema,
+  UnfreezeResponseSchema,
+} from "../../gen/updatemanager/v1/approval_pb.js";
 import {
   ClearQuarantineResponseSchema,
   CancelUpdateResponseSchema,
@@ -20,7 +27,7 @@ import {
 import { translateErrors, toConnectError } from "./connect-error.js";
 import { durationToMs, updateStateFromProto, workloadRefFromProto } from "./from-proto.js";
 import { principalKey } from "./principal.js";
-import { availableUpdateToProto, eventToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
+import { availableUpdateToProto, eventToProto, freezeToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
 import { DomainError } from "../core/domain/domain-error.js";
 import type { ListAvailableUpdates } from "../core/use-cases/list-available-updates.js";
 import { linkAbortSignals } from "./linked-abort-signal.js";
@@ -173,6 +180,38 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
           nextPageToken: page.nextPageToken,
         });
       }),
+
+    approveUpdate: (req, ctx) =>
+      translateErrors(async () => {
+        const record = await core.decideApproval({ id: req.updateId, decision: "approve" }, requestContext(ctx));
+        const approval = record.approval;
+        // The audit line says where the approval stands.
+        if (approval !== undefined) ctx.values.set(auditDetailKey, `approval ${approval.approvals.length} of ${approval.required}; update ${record.state}`);
+        return create(ApproveUpdateResponseSchema, { update: updateToProto(record) });
+      }),
+
+    rejectUpdate: (req, ctx) =>
+      translateErrors(async () => {
+        const record = await core.decideApproval({ id: req.updateId, decision: "reject", reason: req.reason }, requestContext(ctx));
+        ctx.values.set(auditDetailKey, `rejected${req.reason === "" ? "" : `: ${req.reason}`}; update ${record.state}`);
+        return create(RejectUpdateResponseSchema, { update: updateToProto(record) });
+      }),
+
+    freeze: (req, ctx) =>
+      translateErrors(async () => {
+        const state = await core.freeze(req.reason, ctx.values.get(principalKey).name);
+        ctx.values.set(auditDetailKey, `frozen by ${state.principal}${state.reason === "" ? "" : `: ${state.reason}`}`);
+        return create(FreezeResponseSchema, { freeze: freezeToProto(state) });
+      }),
+
+    unfreeze: (_req, ctx) =>
+      translateErrors(async () => {
+        const state = await core.unfreeze(ctx.values.get(principalKey).name);
+        ctx.values.set(auditDetailKey, state.frozen ? "still frozen" : "not frozen");
+        return create(UnfreezeResponseSchema, { freeze: freezeToProto(state) });
+      }),
+
+    getFreeze: () => translateErrors(async () => create(GetFreezeResponseSchema, { freeze: freezeToProto(await core.getFreeze()) })),
 
     clearQuarantine: (req) =>
       translateErrors(async () => {

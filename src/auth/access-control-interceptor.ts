@@ -11,7 +11,7 @@ import { type AccessPrincipal, accessPrincipalKey, accessScopeKey, auditDetailKe
 import { type AuditEntry, type AuditLogger, writeAudit } from "./audit-log.js";
 import type { Authenticate } from "./authenticator.js";
 import type { RateLimiter } from "./rate-limiter.js";
-import { readMethods, writeMethods } from "./rpc-permissions.js";
+import { isWriteMethod, readMethods } from "./rpc-permissions.js";
 import { authorizeCall, type CallFacts, callFacts, type FindUpdate, filterResponse } from "./rpc-authorization.js";
 
 /** Who may call without a credential. */
@@ -116,7 +116,7 @@ export function createAccessControlInterceptor(options: AccessControlOptions): I
       }
       // Polling one's own update (the original CLI GETs it once a second) spends no read budget.
       if (options.rateLimiter !== undefined && !(await pollsOwnUpdate(principal, method, message, options.findUpdate))) {
-        const rateClass = writeMethods.has(method) ? "write" : "read";
+        const rateClass = isWriteMethod(method) ? "write" : "read";
         const decision = options.rateLimiter.take(principal.name, rateClass);
         if (!decision.allowed) {
           throw new DomainError(

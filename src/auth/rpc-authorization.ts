@@ -12,6 +12,12 @@ import { repositoryName, tryParseImageReference } from "../core/domain/image-ref
 import type { UpdateRecord } from "../core/domain/update.js";
 import type { UpdatePlan as ProtoPlan } from "../../gen/updatemanager/v1/update_pb.js";
 import {
+  ApproveUpdateRequestSchema,
+  FreezeRequestSchema,
+  RejectUpdateRequestSchema,
+  UnfreezeRequestSchema,
+} from "../../gen/updatemanager/v1/approval_pb.js";
+import {
   CancelUpdateRequestSchema,
   ClearQuarantineRequestSchema,
   GetUpdateRequestSchema,
@@ -65,7 +71,9 @@ export function callFacts(message: unknown): CallFacts {
   if (
     isMessage(message, GetUpdateRequestSchema) ||
     isMessage(message, WatchUpdateRequestSchema) ||
-    isMessage(message, CancelUpdateRequestSchema)
+    isMessage(message, CancelUpdateRequestSchema) ||
+    isMessage(message, ApproveUpdateRequestSchema) ||
+    isMessage(message, RejectUpdateRequestSchema)
   ) {
     return { updateId: message.updateId };
   }
@@ -138,10 +146,20 @@ export async function authorizeCall(
       },
       namespace ? `clear quarantines of ${repository ?? "this image"}` : `clear quarantines of ${repository ?? "this image"} in every namespace (name the workload)`,
     );
+  } else if (isMessage(message, FreezeRequestSchema) || isMessage(message, UnfreezeRequestSchema)) {
+    // The freeze holds every update: only a grant restricted in nothing may change it.
+    throw new DomainError(
+      "permission-denied",
+      "PERMISSION_DENIED",
+      `${principal.name} may not call ${method}: the freeze holds every update, so it needs a grant for every classifier, namespace and repository`,
+      { metadata: { principal: principal.name, denied: `rpc:${method}` } },
+    );
   } else if (
     isMessage(message, GetUpdateRequestSchema) ||
     isMessage(message, WatchUpdateRequestSchema) ||
-    isMessage(message, CancelUpdateRequestSchema)
+    isMessage(message, CancelUpdateRequestSchema) ||
+    isMessage(message, ApproveUpdateRequestSchema) ||
+    isMessage(message, RejectUpdateRequestSchema)
   ) {
     if (findUpdate === undefined) {
       throw new DomainError(
@@ -153,7 +171,9 @@ export async function authorizeCall(
     }
     const update = await findUpdate(message.updateId);
     // Its creator may always read it (a refused request is recorded as a failed update it polls).
-    const ownRead = update?.requester === principal.name && !isMessage(message, CancelUpdateRequestSchema);
+    const ownRead =
+      update?.requester === principal.name &&
+      (isMessage(message, GetUpdateRequestSchema) || isMessage(message, WatchUpdateRequestSchema));
     if (update !== undefined && !ownRead) check(scope, updateRequest(update), `${verb(method)} update ${message.updateId}`);
   }
   return scope;
@@ -234,5 +254,7 @@ function protoPlanNamespaces(plan: ProtoPlan | undefined): string[] {
 }
 
 function verb(method: string): string {
+  if (method === "ApproveUpdate") return "approve";
+  if (method === "RejectUpdate") return "reject";
   return method === "CancelUpdate" ? "cancel" : method === "WatchUpdate" ? "watch" : "read";
 }

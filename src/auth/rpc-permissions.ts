@@ -6,18 +6,34 @@ export const updateServiceMethods: readonly string[] = UpdateService.methods.map
 /** RPCs that change the cluster or the manager's state. */
 export const writeMethods: ReadonlySet<string> = new Set(["Update", "CancelUpdate", "ClearQuarantine"]);
 
+/** The `approve` scope: deciding on updates that wait for approval. Never part of "write": a pipeline must not approve. */
+export const approveMethods: ReadonlySet<string> = new Set(["ApproveUpdate", "RejectUpdate"]);
+
+/** The `freeze` scope: the global freeze. */
+export const freezeMethods: ReadonlySet<string> = new Set(["Freeze", "Unfreeze"]);
+
 /** RPCs that only read: what a dashboard key needs. */
-export const readMethods: ReadonlySet<string> = new Set(updateServiceMethods.filter((method) => !writeMethods.has(method)));
+export const readMethods: ReadonlySet<string> = new Set(
+  updateServiceMethods.filter((method) => !writeMethods.has(method) && !approveMethods.has(method) && !freezeMethods.has(method)),
+);
+
+/** Methods that take from the write rate limit (everything that is not a read). */
+export function isWriteMethod(method: string): boolean {
+  return !readMethods.has(method);
+}
 
 /**
  * Names a configuration may use in `rpcs` besides method names: `"*"` (every RPC), `"read"` (the
- * read-only RPCs: ListTargets, ListUpdates, GetUpdate, WatchUpdate, ListQuarantines, ListAvailableUpdates) and `"write"`
- * (Update, CancelUpdate, ClearQuarantine).
+ * read-only RPCs: ListTargets, ListUpdates, GetUpdate, WatchUpdate, ListQuarantines, ListAvailableUpdates, GetFreeze),
+ * `"write"` (Update, CancelUpdate, ClearQuarantine), `"approve"` (ApproveUpdate, RejectUpdate) and `"freeze"`
+ * (Freeze, Unfreeze).
  */
 export const rpcGroups: Readonly<Record<string, ReadonlySet<string>>> = {
   "*": new Set(updateServiceMethods),
   read: readMethods,
   write: writeMethods,
+  approve: approveMethods,
+  freeze: freezeMethods,
 };
 
 /**
@@ -34,7 +50,7 @@ export function resolveRpcs(entries: readonly string[]): { rpcs: ReadonlySet<str
       rpcs.add(entry);
     } else {
       return {
-        problem: `unknown RPC ${JSON.stringify(entry)}: use "*", "read", "write" or one of ${updateServiceMethods.join(", ")}`,
+        problem: `unknown RPC ${JSON.stringify(entry)}: use "*", "read", "write", "approve", "freeze" or one of ${updateServiceMethods.join(", ")}`,
       };
     }
   }

@@ -1,3 +1,4 @@
+import type { TraceContext } from "./trace-context.js";
 import { UsageError } from "./usage-error.js";
 
 /** The wire protocol the CLI speaks. */
@@ -18,6 +19,8 @@ export interface ConnectionOptions {
   readonly protocol: Protocol;
   readonly httpVersion: "1.1" | "2";
   readonly credential: Credential;
+  /** Sent on every call so the manager's spans continue the pipeline's trace. Default: none. */
+  readonly traceContext?: TraceContext;
 }
 
 /** The default server: the API port of a manager on this machine (`npm start`). */

@@ -3,6 +3,7 @@ import { type Client, createClient, type Interceptor, type Transport } from "@co
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { UpdateService } from "../../gen/updatemanager/v1/update_service_pb.js";
 import type { ConnectionOptions, Credential } from "./connection-options.js";
+import type { TraceContext } from "./trace-context.js";
 import { UsageError } from "./usage-error.js";
 
 /** The generated client of UpdateService. */
@@ -14,7 +15,7 @@ export function createUpdateClient(options: ConnectionOptions): UpdateClient {
 }
 
 function createTransport(options: ConnectionOptions): Transport {
-  const interceptors = [authorization(options.credential)];
+  const interceptors = [authorization(options.credential), traceContext(options.traceContext)];
   const common = { baseUrl: options.baseUrl, interceptors };
   // HTTP/2 pings notice a connection that died silently (a NAT or proxy that dropped it) while a watch idles.
   const http2 = { httpVersion: "2" as const, pingIntervalMs: 30_000, pingTimeoutMs: 15_000 };
@@ -30,6 +31,17 @@ function createTransport(options: ConnectionOptions): Transport {
         ? createConnectTransport({ ...common, ...http2 })
         : createConnectTransport({ ...common, httpVersion: "1.1" });
   }
+}
+
+/** Sends the pipeline's trace context (`traceparent`, `tracestate`) on every call, when there is one. */
+function traceContext(trace: TraceContext | undefined): Interceptor {
+  return (next) => (req) => {
+    if (trace !== undefined) {
+      req.header.set("traceparent", trace.traceparent);
+      if (trace.tracestate !== undefined) req.header.set("tracestate", trace.tracestate);
+    }
+    return next(req);
+  };
 }
 
 /** Sets `Authorization: Bearer …` on every call; the token file is read each time so a refreshed token is used. */

@@ -1,3 +1,4 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { UpdateEvent } from "../../gen/updatemanager/v1/event_pb.js";
 import { type ContainerChange, UpdateState } from "../../gen/updatemanager/v1/update_pb.js";
 import { type RolloutStatus, WorkloadKind, type WorkloadRef } from "../../gen/updatemanager/v1/workload_pb.js";
@@ -49,6 +50,7 @@ const stateNames: Record<UpdateState, string> = {
   [UpdateState.ROLLED_BACK]: "ROLLED_BACK",
   [UpdateState.ROLLBACK_FAILED]: "ROLLBACK_FAILED",
   [UpdateState.CANCELLED]: "CANCELLED",
+  [UpdateState.WAITING_FOR_APPROVAL]: "WAITING_FOR_APPROVAL",
 };
 
 /** `ROLLED_BACK`: the state's name as in the contract, without the `UPDATE_STATE_` prefix. */
@@ -100,6 +102,14 @@ export function describeEvent(event: UpdateEvent): string {
       return `cancel requested by ${kind.value.requester || "someone"}${kind.value.reason === "" ? "" : `: ${kind.value.reason}`}`;
     case "finished":
       return `finished: ${describeState(kind.value.state)}${kind.value.reason === "" ? "" : `: ${kind.value.reason}`}`;
+    case "approvalRequired":
+      return `waiting for ${plural(kind.value.requiredApprovals, "approval")} (${kind.value.policy})${kind.value.deadline === undefined ? "" : ` until ${timestampDate(kind.value.deadline).toISOString()}`}: approve with \`update-manager approve ${event.updateId}\``;
+    case "approvalGranted":
+      return `approved by ${kind.value.approver} (${kind.value.approvals} of ${kind.value.requiredApprovals})`;
+    case "approvalRejected":
+      return `rejected by ${kind.value.approver}${kind.value.reason === "" ? "" : `: ${kind.value.reason}`}`;
+    case "held":
+      return `held: ${kind.value.reason}; it runs once updates are unfrozen`;
     case undefined:
       return "event of a kind this CLI does not know (a newer server?)";
   }

@@ -11,7 +11,8 @@ const connectionFlags = `Connection (every command):
   --http-version V       1.1 or 2 [default: 2 for https, 1.1 for http; gRPC always 2].
   -o, --output FORMAT    text (default: live progress on a terminal, one line per event otherwise) or json
                          (one JSON object per line, ending with a {"result": ...} line).
-  -h, --help             This help.`;
+  -h, --help             This help.
+  The W3C trace context in TRACEPARENT (and TRACESTATE) goes with every call: the update continues that trace.`;
 
 const exitCodes = `Exit codes:
   0 succeeded   1 failed   2 usage or invalid input   3 rolled back   4 wait timed out
@@ -25,12 +26,18 @@ Usage:
   update-manager watch UPDATE_ID [flags]
   update-manager targets [--classifier C] [flags]
   update-manager updates [--classifier C] [--state S] [flags]
+  update-manager approve UPDATE_ID | reject UPDATE_ID [--reason R]
+  update-manager freeze [--reason R] | freeze --status | unfreeze
 
 Commands:
   update    Start an update (and follow it with --wait).
   watch     Follow an update to its end; resumes after disconnects.
   targets   List the workloads and migration templates that opted in.
   updates   List recent updates, newest first.
+  approve   Approve an update that waits for approval (needs the "approve" scope; not your own).
+  reject    Reject an update that waits for approval: it ends FAILED.
+  freeze    Freeze updates everywhere (needs the "freeze" scope); --status shows the freeze.
+  unfreeze  Lift the freeze: held updates move again.
 
 Run "update-manager COMMAND --help" for a command's flags. --version prints the version.
 
@@ -88,10 +95,55 @@ Lists updates, newest first.
 
 Flags:
   --classifier C           Only updates of this classifier (--update-classifier works too).
-  --state S                Only updates in this state (queued, pending, running, rolling-back, succeeded, failed,
-                           rolled-back, rollback-failed, cancelled); repeat for several.
+  --state S                Only updates in this state (queued, waiting-for-approval, pending, running,
+                           rolling-back, succeeded, failed, rolled-back, rollback-failed, cancelled); repeat for
+                           several.
   --requester R            Only updates asked for by R.
   --limit N                At most N updates [default 20].
 
 ${connectionFlags}`,
+
+  approve: `Usage: update-manager approve UPDATE_ID [flags]
+
+Approves an update that waits for approval (state WAITING_FOR_APPROVAL). Your credential needs the "approve"
+scope covering the update, and must not be the one that asked for it. Approving twice counts once. With enough
+distinct approvals the update runs (or queues behind busy targets).
+
+${connectionFlags}
+
+${exitCodes} (1: the update does not wait for approval)`,
+
+  reject: `Usage: update-manager reject UPDATE_ID [--reason R] [flags]
+
+Rejects an update that waits for approval: it ends FAILED (APPROVAL_REJECTED) and changes nothing.
+
+Flags:
+  --reason R               Why; recorded in the update's events and reason.
+
+${connectionFlags}
+
+${exitCodes} (1: the update does not wait for approval)`,
+
+  freeze: `Usage: update-manager freeze [--reason R] [flags]
+       update-manager freeze --status [flags]
+
+Freezes updates everywhere until "update-manager unfreeze": no update starts (running ones go on), queued and
+approved updates hold, the registry watcher holds, and new updates are refused (FROZEN) or queued, as the
+server's policy says. Needs the "freeze" scope with no classifier, namespace or repository restriction.
+
+Flags:
+  --reason R               Why; shown to everyone whose update is refused or held.
+  --status                 Only show the freeze in force (needs a read scope).
+
+${connectionFlags}
+
+${exitCodes}`,
+
+  unfreeze: `Usage: update-manager unfreeze [flags]
+
+Lifts the freeze: held updates move again, in their queue order. Needs the "freeze" scope.
+
+${connectionFlags}
+
+${exitCodes}`,
 };

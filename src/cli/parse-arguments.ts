@@ -12,6 +12,7 @@ import {
 import { helpTexts } from "./help-text.js";
 import { deriveIdempotencyKey } from "./idempotency-key.js";
 import { UsageError } from "./usage-error.js";
+import { traceContextFromEnv } from "./trace-context.js";
 
 /** How results are printed. */
 export type OutputFormat = "text" | "json";
@@ -55,6 +56,21 @@ export interface UpdatesCommand extends CommonOptions {
   readonly limit: number;
 }
 
+/** `approve ID` or `reject ID [--reason R]`. */
+export interface DecideCommand extends CommonOptions {
+  readonly name: "approve" | "reject";
+  readonly updateId: string;
+  readonly reason?: string;
+}
+
+/** `freeze [--reason R]`, `freeze --status` or `unfreeze`. */
+export interface FreezeCommand extends CommonOptions {
+  readonly name: "freeze" | "unfreeze";
+  readonly reason?: string;
+  /** `freeze --status`: only show the freeze in force. */
+  readonly statusOnly: boolean;
+}
+
 /** A command line, parsed and checked. */
 export type CliCommand =
   | { readonly name: "help"; readonly text: string }
@@ -62,7 +78,9 @@ export type CliCommand =
   | UpdateCommand
   | WatchCommand
   | TargetsCommand
-  | UpdatesCommand;
+  | UpdatesCommand
+  | DecideCommand
+  | FreezeCommand;
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -107,6 +125,15 @@ const commandOptions = {
     requester: { type: "string" },
     limit: { type: "string" },
   },
+  approve: {},
+  reject: {
+    reason: { type: "string" },
+  },
+  freeze: {
+    reason: { type: "string" },
+    status: { type: "boolean" },
+  },
+  unfreeze: {},
 } as const satisfies Record<string, Options>;
 
 type CommandName = keyof typeof commandOptions;
@@ -197,6 +224,22 @@ export function parseCommandLine(argv: readonly string[], env: Env): CliCommand 
         limit: flags.positiveInteger("limit") ?? 20,
       };
     }
+    case "approve":
+    case "reject": {
+      const [updateId, ...extra] = positionals;
+      if (updateId === undefined || updateId === "") throw new UsageError(`${first} needs an update id`, first);
+      noPositionals(extra, first);
+      const reason = first === "reject" ? flags.string("reason") : undefined;
+      return { name: first, ...common, updateId, ...(reason === undefined ? {} : { reason }) };
+    }
+    case "freeze":
+    case "unfreeze": {
+      noPositionals(positionals, first);
+      const reason = first === "freeze" ? flags.string("reason") : undefined;
+      const statusOnly = flags.boolean("status");
+      if (statusOnly && reason !== undefined) throw new UsageError("--status only shows the freeze: it takes no --reason", first);
+      return { name: first, ...common, statusOnly, ...(reason === undefined ? {} : { reason }) };
+    }
   }
 }
 
@@ -243,7 +286,8 @@ function parseConnection(flags: Flags, env: Env): ConnectionOptions {
   const baseUrl = normaliseServerUrl(flags.string("url") ?? fromEnv(env, "URL") ?? defaultUrl);
   const protocol = parseProtocol(flags.string("protocol") ?? nonEmpty(env.UPDATE_MANAGER_PROTOCOL) ?? "connect");
   const httpVersion = resolveHttpVersion(baseUrl, protocol, flags.string("http-version"));
-  return { baseUrl, protocol, httpVersion, credential: parseCredential(flags, env) };
+  const traceContext = traceContextFromEnv(env);
+  return { baseUrl, protocol, httpVersion, credential: parseCredential(flags, env), ...(traceContext === undefined ? {} : { traceContext }) };
 }
 
 /** Flags replace the environment's credential as a whole; two credentials from the same source are an error. */
@@ -279,6 +323,7 @@ function parseOutput(flags: Flags): OutputFormat {
 
 const stateNames = new Map<string, UpdateState>([
   ["queued", UpdateState.QUEUED],
+  ["waiting-for-approval", UpdateState.WAITING_FOR_APPROVAL],
   ["pending", UpdateState.PENDING],
   ["running", UpdateState.RUNNING],
   ["rolling-back", UpdateState.ROLLING_BACK],

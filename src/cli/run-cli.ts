@@ -16,6 +16,8 @@ import { runUpdate } from "./update-command.js";
 import { runUpdates } from "./updates-command.js";
 import { UsageError } from "./usage-error.js";
 import { runWatch } from "./watch-command.js";
+import { runDecide } from "./decide-command.js";
+import { runFreeze } from "./freeze-command.js";
 import { packageRoot } from "../package-root.js";
 
 export interface CliOptions {
@@ -74,6 +76,14 @@ export async function runCli(options: CliOptions): Promise<ExitCode> {
         break;
       case "updates":
         result = await runUpdates(command, context);
+        break;
+      case "approve":
+      case "reject":
+        result = await runDecide(command, context);
+        break;
+      case "freeze":
+      case "unfreeze":
+        result = await runFreeze(command, context);
         break;
     }
   } catch (error) {

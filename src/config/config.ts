@@ -115,6 +115,16 @@ export interface Config {
     readonly defaultScheduleMs: number;
     readonly insecureRegistries: readonly string[];
   };
+  /**
+   * Node upgrade plans (README "Node upgrade plans"): UPDATE_MANAGER_NODE_PLANS (default false; kube/node-plans turns
+   * it on), UPDATE_MANAGER_PLAN_NAMESPACE (where plans and their Jobs live; default system-upgrade, as the seed) and
+   * UPDATE_MANAGER_PLAN_CHANNEL_INTERVAL (how often a channel is resolved at most; default 15m, at least 1m).
+   */
+  readonly nodePlans: {
+    readonly enabled: boolean;
+    readonly namespace: string;
+    readonly channelIntervalMs: number;
+  };
   /** The source revision the image was built from, for `update_manager_build_info` (UPDATE_MANAGER_REVISION). Default: "unknown". */
   readonly revision: string;
   /** Things an operator should know about how the configuration was read; `main` logs each one. */

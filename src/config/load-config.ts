@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { accessControlVariables } from "../auth/load-access-control-config.js";
+import { notificationsVariables } from "../notify/load-notifications-config.js";
+import { policyVariables } from "../policy/load-policy-config.js";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -70,10 +72,16 @@ export const knownVariables = [
   "UPDATE_MANAGER_WATCH_REGISTRIES",
   "UPDATE_MANAGER_WATCH_INTERVAL",
   "UPDATE_MANAGER_INSECURE_REGISTRIES",
+  // Node upgrade plans.
+  "UPDATE_MANAGER_NODE_PLANS",
+  "UPDATE_MANAGER_PLAN_NAMESPACE",
+  "UPDATE_MANAGER_PLAN_CHANNEL_INTERVAL",
   // Shown by the build info metric.
   "UPDATE_MANAGER_REVISION",
   // Read by src/auth/load-access-control-config.ts.
   ...accessControlVariables,
+  ...notificationsVariables,
+  ...policyVariables,
 ] as const;
 
 /** The command-line flags, each overriding a variable. */
@@ -367,6 +375,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
     }
   }
 
+  // Node upgrade plans.
+  const nodePlansEnabled = boolean("UPDATE_MANAGER_NODE_PLANS") ?? false;
+  const planNamespace = variable("UPDATE_MANAGER_PLAN_NAMESPACE") ?? "system-upgrade";
+  if (planNamespace.length > 63 || !dns1123Label.test(planNamespace)) {
+    problems.push(`UPDATE_MANAGER_PLAN_NAMESPACE="${planNamespace}" is not a namespace name`);
+  }
+  const planChannelIntervalMs = duration("UPDATE_MANAGER_PLAN_CHANNEL_INTERVAL", 15 * 60_000, { allowZero: false });
+  if (planChannelIntervalMs < 60_000) {
+    problems.push("UPDATE_MANAGER_PLAN_CHANNEL_INTERVAL must be at least 1m: channels are release pages, not APIs to poll");
+  }
+
   // The original's variables and typos.
   if (variable("SENTRY_DSN") !== undefined) {
     notices.push("SENTRY_DSN is ignored: errors are reported with OpenTelemetry, configure it with OTEL_* variables");
@@ -402,6 +421,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[], file
     leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
     retention: { maxAgeMs: retentionMaxAgeMs, maxCount: retentionMaxCount },
     registryWatch: { enabled: watchEnabled, defaultScheduleMs: watchIntervalMs, insecureRegistries },
+    nodePlans: { enabled: nodePlansEnabled, namespace: planNamespace, channelIntervalMs: planChannelIntervalMs },
     revision: variable("UPDATE_MANAGER_REVISION") ?? "unknown",
     notices,
   };

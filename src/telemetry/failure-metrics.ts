@@ -1,7 +1,13 @@
 import { Counter, type Registry } from "prom-client";
 import type { CountFailure, HandledFailure } from "../core/ports/failure-counter.js";
 
-const failures: readonly HandledFailure[] = ["outcome-not-recorded", "quarantine-full", "jwks-refresh", "run-cleanup"];
+const failures: readonly HandledFailure[] = [
+  "outcome-not-recorded",
+  "quarantine-full",
+  "jwks-refresh",
+  "run-cleanup",
+  "event-not-recorded",
+];
 
 /**
  * Registers `update_manager_handled_failures_total{failure}` in `registry` (call once per registry) and returns the
@@ -12,7 +18,8 @@ export function createFailureMetrics(registry: Registry): CountFailure {
     name: "update_manager_handled_failures_total",
     help:
       "Failures the manager handled itself instead of returning them, by kind: outcome-not-recorded (an update's final " +
-      "write kept failing), quarantine-full (a quarantine record refused), jwks-refresh, run-cleanup.",
+      "write kept failing), quarantine-full (a quarantine record refused), jwks-refresh, run-cleanup, event-not-recorded (a " +
+      "step's Kubernetes Event failed or was dropped).",
     labelNames: ["failure"] as const,
     registers: [registry],
   });

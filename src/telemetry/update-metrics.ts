@@ -30,9 +30,9 @@ interface OpenStep {
   readonly started: number;
 }
 
-const unfinishedStates: readonly UpdateState[] = ["planned", "queued", "pending", "running", "rolling-back"];
-/** Recorded but not executing: queued behind another update's targets, or waiting for the leader. */
-const waitingStates: ReadonlySet<UpdateState> = new Set(["planned", "queued", "pending"]);
+const unfinishedStates: readonly UpdateState[] = ["planned", "queued", "waiting-for-approval", "pending", "running", "rolling-back"];
+/** Recorded but not executing: queued behind another update's targets, waiting for approval, or for the leader. */
+const waitingStates: ReadonlySet<UpdateState> = new Set(["planned", "queued", "waiting-for-approval", "pending"]);
 
 const stepBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
@@ -42,7 +42,8 @@ const stepBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
  * - `update_manager_updates{state, requester_kind}`: unfinished updates in the store, by state (read at scrape time);
  * - `update_manager_updates_finished_total{state, requester_kind}`: updates that reached a terminal state;
  * - `update_manager_updates_past_deadline`: unfinished updates running longer than their timeout;
- * - `update_manager_rollouts_waiting`: updates recorded but waiting to execute (state `queued`, `pending` or `planned`);
+ * - `update_manager_rollouts_waiting`: updates recorded but waiting to execute (state `queued`, `waiting-for-approval`,
+ *   `pending` or `planned`);
  * - `update_manager_step_duration_seconds{step, result}`: migration Jobs, workload rollouts (patch to healthy or
  *   failed) and rollbacks; `update_manager_update_duration_seconds{state}`: start to finish of whole updates;
  * - `update_manager_rollbacks_total{result}`: finished rollbacks, `succeeded` or `failed`.

@@ -40,6 +40,7 @@ repositories: [registry.example.com/shop/web, "myorg/*", nginx]`),
       expect(parsed!.name).toBe("shop-ci");
       expect(parsed!.sha256.toString("hex")).toBe(hashApiKeyHex(key));
       expect([...parsed!.grant.rpcs].sort()).toEqual([
+        "GetFreeze", // a read RPC too.
         "GetUpdate",
         "ListAvailableUpdates", // a read RPC, in the "read" group.
         "ListQuarantines",

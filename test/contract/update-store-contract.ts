@@ -98,6 +98,24 @@ export function describeUpdateStoreContract(name: string, open: () => Promise<St
     );
 
     it(
+      "keeps the update's trace: the accept span from its creation, the latest execution attempt from each save",
+      withStore(async (store) => {
+        const trace = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", sampled: true, attempts: 0 };
+        const record = aRecord("u-trace", { trace: { ...trace } });
+        await store.create(record, [planned(record)]);
+        expect((await store.get("u-trace"))?.trace).toEqual(trace);
+        record.state = "running";
+        record.trace = { ...trace, attemptSpanId: "b7ad6b7169203331", attempts: 1 };
+        await store.save(record, [healthy]);
+        expect((await store.get("u-trace"))?.trace).toEqual({ ...trace, attemptSpanId: "b7ad6b7169203331", attempts: 1 });
+        // An update recorded before tracing existed has none until its next attempt.
+        const untraced = aRecord("u-untraced");
+        await store.create(untraced, [planned(untraced)]);
+        expect((await store.get("u-untraced"))?.trace).toBeUndefined();
+      }),
+    );
+
+    it(
       "removes a finished update on request, but never one that may still run",
       withStore(async (store) => {
         const running = aRecord("u-remove-running");

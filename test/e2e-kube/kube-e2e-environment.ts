@@ -41,10 +41,16 @@ export interface ManagerUnderTest {
 export interface StartManagerOptions {
   /** API server URL written into the manager's kubeconfig (a proxy in front of it). Default: the API server. */
   server?: string;
+  /** PEM the kubeconfig trusts for `server` (a proxy's own CA). Default: the API server's. */
+  caPem?: string;
   /** Wait for `/readyz` (caches synced) before returning. Default: true. */
   waitReady?: boolean;
   /** Extra environment for the process. Default: none. */
   env?: Record<string, string>;
+  /** The package root whose dist/ is started (another build, for a benchmark's comparison). Default: this one. */
+  cwd?: string;
+  /** The node arguments that start it. Default: `serverEntryArgs` (this package's `npm run serve`). */
+  nodeArgs?: readonly string[];
 }
 
 /** Pod behaviour of the fake node, keyed by `<namespace>/<image>` so that tests sharing the node stay apart. */
@@ -122,7 +128,7 @@ export async function startKubeE2eEnvironment(options: KubeE2eEnvironmentOptions
       const kubeconfigPath = join(plane.dir, `manager-${++kubeconfigs}.kubeconfig.json`);
       await writeFile(
         kubeconfigPath,
-        JSON.stringify(kubeconfigFile(options.server ?? plane.server, plane.caPem, managerToken)),
+        JSON.stringify(kubeconfigFile(options.server ?? plane.server, options.caPem ?? plane.caPem, managerToken)),
         { mode: 0o600 },
       );
       const server = await startServer({
@@ -142,6 +148,8 @@ export async function startKubeE2eEnvironment(options: KubeE2eEnvironmentOptions
           ...options.env,
         },
         timeoutMs: 30_000,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
       });
       const bearer: Interceptor = (next) => (request) => {
         request.header.set("authorization", `Bearer ${apiKey}`);

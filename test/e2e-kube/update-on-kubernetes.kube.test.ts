@@ -23,6 +23,7 @@ import {
   migrationTemplateManifest,
   recordWatch,
   startKubeE2eEnvironment,
+  until,
   waitReady,
   type WatchRecorder,
 } from "./kube-e2e-environment.js";
@@ -531,5 +532,152 @@ describe("Update on a real Kubernetes 1.20 control plane, over gRPC, by a least-
       await unsynced.stop();
       await proxy.close();
     }
+  });
+});
+
+// Step Events: a second manager process on the same control plane, with UpdateRuns (UPDATE_MANAGER_STORE=kubernetes)
+// so that the update-level Events have their UpdateRun; it works in namespaces of its own. 1.20 serves
+// events.k8s.io/v1. What it writes is read back as an operator reads it: with kubectl, as the cluster's admin.
+describe("step Events of an update, as kubectl describe and kubectl get events show them", () => {
+  const managerNamespace = "update-manager";
+  const podName = "update-manager-events-0";
+  let eventsManager: ManagerUnderTest;
+
+  beforeAll(async () => {
+    eventsManager = await env.startManager({
+      env: { UPDATE_MANAGER_STORE: "kubernetes", POD_NAME: podName, POD_NAMESPACE: managerNamespace },
+    });
+  });
+
+  afterAll(async () => {
+    await eventsManager?.stop();
+  });
+
+  const kubectl = (args: string[]) => kubectlOk(args, { kubeconfig: env.plane.kubeconfigPath });
+
+  async function finished(updateId: string) {
+    return until(
+      `update ${updateId} finishes`,
+      async () => {
+        const { update } = await eventsManager.client.getUpdate({ updateId });
+        return update?.finishTime === undefined ? undefined : update;
+      },
+      120_000,
+    );
+  }
+
+  /** The Events section of `kubectl describe`, once it names every reason (Events are written in the background). */
+  async function describedEvents(args: string[], reasons: readonly string[]): Promise<string> {
+    let last = "";
+    try {
+      return await until(
+        `kubectl describe ${args.join(" ")} shows ${reasons.join(", ")}`,
+        async () => {
+          last = await kubectl(["describe", ...args]);
+          const section = last.slice(last.indexOf("\nEvents:"));
+          return reasons.every((reason) => section.includes(reason)) ? section : undefined;
+        },
+        30_000,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; it shows:\n${last}`);
+    }
+  }
+
+  /** `kubectl get events --field-selector ...`: one line per event, oldest first, "type reason component instance message". */
+  async function eventsOf(namespace: string, fieldSelector: string): Promise<string[]> {
+    const output = await kubectl(["get", "events", "-n", namespace, "--field-selector", fieldSelector, "-o", "json"]);
+    const { items } = JSON.parse(output) as {
+      items: { eventTime?: string; type: string; reason: string; reportingComponent: string; reportingInstance: string; message: string }[];
+    };
+    return items
+      .sort((a, b) => (a.eventTime ?? "").localeCompare(b.eventTime ?? ""))
+      .map((event) => `${event.type} ${event.reason} ${event.reportingComponent} ${event.reportingInstance} ${event.message}`);
+  }
+
+  it("shows each step on the Deployment and the migration template, and the update's start and outcome on its UpdateRun", async () => {
+    const namespace = await env.createNamespace("events");
+    const repo = `registry.example.com/${namespace}/web`;
+    await env.batch.createNamespacedJob({ namespace, body: migrationTemplateManifest("migrate", `${repo}:1.0.0`, classifier) });
+    await seedDeployments(namespace, [{ name: "web", image: `${repo}:1.0.0`, options: { replicas: 2 } }]);
+    await waitForTargets(eventsManager.client, namespace, 2);
+
+    const { update } = await eventsManager.client.update({ image: `${repo}:1.1.0`, classifier, updateTimeout });
+    const id = update!.id;
+    expect((await finished(id)).state).toBe(UpdateState.SUCCEEDED);
+
+    // "Type Reason Age From Message": Normal events from the manager naming the update and the images.
+    const onDeployment = await describedEvents(["deployment", "web", "-n", namespace], ["WorkloadPatched", "WorkloadHealthy"]);
+    expect(onDeployment).toMatch(
+      new RegExp(`Normal\\s+WorkloadPatched\\s+.*update-manager.*\\s+Update ${id} set container app: ${repo}:1.0.0 -> ${repo}:1.1.0`),
+    );
+    expect(onDeployment).toMatch(new RegExp(`Normal\\s+WorkloadHealthy\\s+.*update-manager.*\\s+Update ${id} \\(${repo}:1.1.0\\): rolled out and healthy`));
+    // The milestones only: never one per progress report.
+    expect(onDeployment.match(/Workload[A-Za-z]+/g)).toEqual(["WorkloadPatched", "WorkloadHealthy"]);
+
+    const onTemplate = await describedEvents(["job", "migrate", "-n", namespace], ["MigrationStarted", "MigrationSucceeded"]);
+    expect(onTemplate).toContain(`migration Job ${update!.plan!.migrations[0]!.jobName} succeeded`);
+
+    // The UpdateRun (named by the update's id) holds the update-level events, written by this pod.
+    const runEvents = await until(
+      "the UpdateRun's events",
+      async () => {
+        const lines = await eventsOf(managerNamespace, `involvedObject.kind=UpdateRun,involvedObject.name=${id}`);
+        return lines.length >= 2 ? lines : undefined;
+      },
+      30_000,
+    );
+    expect(runEvents).toEqual([
+      `Normal UpdateStarted update-manager ${podName} Update ${id} started: ${repo}:1.1.0 for classifier ${classifier}, 1 workload to patch, 1 migration`,
+      `Normal UpdateSucceeded update-manager ${podName} Update ${id} (${repo}:1.1.0) succeeded`,
+    ]);
+    const onRun = await describedEvents(["updaterun", id, "-n", managerNamespace], ["UpdateStarted", "UpdateSucceeded"]);
+    expect(onRun).toContain(`Update ${id} (${repo}:1.1.0) succeeded`);
+
+    // Written through events.k8s.io/v1 (discovered on 1.20): about the Deployment by uid, related to the UpdateRun.
+    const v1 = JSON.parse(await kubectl(["get", "events.v1.events.k8s.io", "-n", namespace, "-o", "json"])) as {
+      items: {
+        reason: string;
+        reportingController: string;
+        reportingInstance: string;
+        regarding: { kind: string; name: string; uid: string };
+        related?: { kind: string; name: string };
+      }[];
+    };
+    const healthy = v1.items.filter((event) => event.reason === "WorkloadHealthy");
+    const deployment = await readDeployment(namespace, "web");
+    expect(healthy).toHaveLength(1);
+    expect(healthy[0]).toMatchObject({
+      reportingController: "update-manager",
+      reportingInstance: podName,
+      regarding: { kind: "Deployment", name: "web", uid: deployment.metadata?.uid },
+      related: { kind: "UpdateRun", name: id },
+    });
+  });
+
+  it("warns of a crash-looping rollout and tells of its rollback on the Deployment and the UpdateRun", async () => {
+    const namespace = await env.createNamespace("events-crash");
+    const repo = `registry.example.com/${namespace}/web`;
+    await seedDeployments(namespace, [{ name: "web", image: `${repo}:1.0.0`, options: { replicas: 2 } }]);
+    await waitForTargets(eventsManager.client, namespace, 1);
+    env.rules.crashLoop.add(`${namespace}/${repo}:2.0.0`);
+
+    const { update } = await eventsManager.client.update({ image: `${repo}:2.0.0`, classifier, updateTimeout });
+    const id = update!.id;
+    expect((await finished(id)).state).toBe(UpdateState.ROLLED_BACK);
+
+    const onDeployment = await describedEvents(["deployment", "web", "-n", namespace], ["WorkloadPatched", "WorkloadFailed", "WorkloadRolledBack"]);
+    expect(onDeployment).toMatch(/Warning\s+WorkloadFailed\s+.*update-manager.*CrashLoopBackOff/);
+    expect(onDeployment).toContain(`Update ${id} restored container app: ${repo}:2.0.0 -> ${repo}:1.0.0`);
+    // The outcome's Event is written after the Deployment's last one: wait for it too.
+    const warnings = await until(
+      "the UpdateRun's warnings",
+      async () => {
+        const lines = await eventsOf(managerNamespace, `involvedObject.name=${id},type=Warning`);
+        return lines.length >= 2 ? lines : undefined;
+      },
+      30_000,
+    );
+    expect(warnings.map((line) => line.split(" ").slice(0, 2).join(" "))).toEqual(["Warning RollbackStarted", "Warning UpdateRolledBack"]);
   });
 });

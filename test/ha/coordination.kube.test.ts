@@ -9,7 +9,11 @@ import { type ControlPlane, startControlPlane } from "../support/control-plane.j
 import { startTcpProxy, type TcpProxy } from "../cluster/kubernetes/tcp-proxy.js";
 import { describeQuarantineStoreContract } from "../contract/quarantine-store-contract.js";
 import { describeWatchStateStoreContract } from "../contract/watch-state-store-contract.js";
+import { describeFreezeStoreContract } from "../contract/freeze-store-contract.js";
+import { createConfigMapFreezeStore } from "../../src/store/kubernetes/config-map-freeze-store.js";
 import { createConfigMapWatchStateStore } from "../../src/store/kubernetes/config-map-watch-state-store.js";
+import { createConfigMapNotificationDedupeStore } from "../../src/store/kubernetes/config-map-notification-dedupe-store.js";
+import { describeNotificationDedupeStoreContract } from "../contract/notification-dedupe-store-contract.js";
 
 let plane: ControlPlane;
 let namespaceCount = 0;
@@ -125,6 +129,16 @@ describe("leader election on a Lease", () => {
 describeWatchStateStoreContract("ConfigMap on a 1.20 control plane", async () => {
   const namespace = await createNamespace("watch-state");
   return (options) => createConfigMapWatchStateStore({ rest: createRestClient(plane.kubeConfig()), namespace, ...options });
+});
+
+describeNotificationDedupeStoreContract("ConfigMap on a 1.20 control plane", async () => {
+  const namespace = await createNamespace("notifications");
+  return (settings) => createConfigMapNotificationDedupeStore({ rest: createRestClient(plane.kubeConfig()), namespace, clock: systemClock, ...settings });
+});
+
+describeFreezeStoreContract("ConfigMap on a 1.20 control plane", async () => {
+  const namespace = await createNamespace("freeze");
+  return () => createConfigMapFreezeStore({ rest: createRestClient(plane.kubeConfig()), namespace });
 });
 
 describeQuarantineStoreContract("ConfigMap on a 1.20 control plane", async () => {

@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { type ControlPlane, startControlPlane } from "../support/control-plane.js";
 import { kubectlOk, runKubectl } from "./kubectl.js";
+import { createRestClient } from "../../src/cluster/kubernetes/rest-client.js";
+import { systemClock } from "../../src/core/ports/clock.js";
+import { createConfigMapNotificationDedupeStore } from "../../src/store/kubernetes/config-map-notification-dedupe-store.js";
 import { type KubeObject, parseYamlDocuments } from "./kustomize-files.js";
 
 const managerUser = "system:serviceaccount:update-manager:update-manager";
@@ -317,6 +320,22 @@ describe("kube/ manifests on a Kubernetes 1.20 API server", () => {
       ).toBe("forbidden");
     });
 
+    it("lets the manager remember the notifications it sent in its ConfigMap, and no other", async () => {
+      const rest = createRestClient(plane.kubeConfigForToken(managerToken, "update-manager"));
+      const open = () => createConfigMapNotificationDedupeStore({ rest, namespace: "update-manager", clock: systemClock });
+      const store = open();
+      expect(await store.has("mail", "finding")).toBe(false);
+      store.add("mail", "finding");
+      await store.flush();
+      expect(await open().has("mail", "finding")).toBe(true);
+      const other = createConfigMapNotificationDedupeStore({ rest, namespace: "update-manager", name: "someone-elses", clock: systemClock });
+      const refused = await other.has("mail", "finding").then(
+        () => undefined,
+        (error: unknown) => error as { code?: string; message?: string },
+      );
+      expect(refused?.code).toBe("permission-denied");
+    });
+
     it("gives the manager no way to widen its own access", async () => {
       expect(
         await outcome(() =>
@@ -396,6 +415,22 @@ describe("kube/ manifests on a Kubernetes 1.20 API server", () => {
       expect(await outcome(() => manager.batch.createNamespacedJob({ namespace: "shop", body: migrationJob("web-migrate-2") }))).toBe(
         "forbidden",
       );
+    });
+
+    it("lets the manager record step Events, through either Events API, in the watched namespaces and its own only", async () => {
+      const kubeconfig = await plane.writeKubeconfig(managerToken, "update-manager");
+      const canI = async (verb: string, resource: string, namespace: string) =>
+        (await runKubectl(["auth", "can-i", verb, resource, "-n", namespace], { kubeconfig })).stdout.trim();
+      // Workload steps in team-a and team-b; the update-level ones on the UpdateRuns in update-manager.
+      for (const namespace of ["team-a", "team-b", "update-manager"]) {
+        for (const verb of ["create", "patch"]) {
+          for (const resource of ["events", "events.events.k8s.io"]) {
+            expect(await canI(verb, resource, namespace), `${verb} ${resource} in ${namespace}`).toBe("yes");
+          }
+        }
+      }
+      expect(await canI("create", "events.events.k8s.io", "shop")).toBe("no");
+      expect(await canI("delete", "events", "team-a")).toBe("no");
     });
 
     it("keeps the manager's leader Lease", async () => {

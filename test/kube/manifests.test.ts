@@ -242,7 +242,7 @@ describe("RBAC", () => {
     expect(grants(clusterRole.rules ?? [])).toEqual(expected);
   });
 
-  it("grants the Lease, the UpdateRuns and the quarantine ConfigMap in the manager's own namespace only", () => {
+  it("grants the Lease, the UpdateRuns, the quarantine ConfigMap and the UpdateRuns' Events in the manager's own namespace only", () => {
     expect(role.metadata?.namespace).toBe("update-manager");
     expect(grants(role.rules ?? [])).toEqual(
       [
@@ -255,13 +255,15 @@ describe("RBAC", () => {
         "get configmaps",
         "patch configmaps",
         "watch configmaps",
+        // Update-level step Events on the UpdateRuns.
+        ...["create", "patch"].flatMap((verb) => [`${verb} events`, `${verb} events.events.k8s.io`]),
       ].sort(),
     );
     // Reading and changing ConfigMaps is limited to the quarantine and watch-state ones; only create cannot be limited by name.
     for (const rule of role.rules ?? []) {
       if (!(rule.resources ?? []).includes("configmaps")) continue;
       if (rule.verbs.includes("create")) expect(rule.verbs).toEqual(["create"]);
-      else expect(rule.resourceNames).toEqual(["update-manager-quarantine", "update-manager-watch"]);
+      else expect(rule.resourceNames).toEqual(["update-manager-quarantine", "update-manager-watch", "update-manager-notifications", "update-manager-freeze"]);
     }
     const binding = findObject(base, "RoleBinding", "update-manager") as unknown as V1RoleBinding;
     expect(binding.roleRef).toMatchObject({ kind: "Role", name: "update-manager" });

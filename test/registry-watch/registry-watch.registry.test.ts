@@ -5,6 +5,20 @@ import { startFaultProxy } from "../registry/fault-proxy.js";
 import { startRegistry, type TestRegistry } from "../support/registry.js";
 import { startTogether } from "../support/start-together.js";
 import { createSkewedClock, createWatchHarness, type WatchHarness } from "./watch-harness.js";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createSimulatedCluster } from "../../src/cluster/simulated/simulated-cluster.js";
+import { createMetadataKeys } from "../../src/core/domain/metadata-keys.js";
+import { systemClock } from "../../src/core/ports/clock.js";
+import { silentLogger } from "../../src/core/ports/logger.js";
+import { createNotificationDispatcher } from "../../src/core/use-cases/notification-dispatcher.js";
+import { createUpdateManager } from "../../src/core/use-cases/update-manager.js";
+import { createWebhookNotifier } from "../../src/notify/webhook-notifier.js";
+import { createRegistryWatch } from "../../src/registry-watch-composition.js";
+import { createMemoryNotificationDedupeStore } from "../../src/store/memory/memory-notification-dedupe-store.js";
+import { createMemoryQuarantineStore } from "../../src/store/memory/memory-quarantine-store.js";
+import { createMemoryTargetLocks } from "../../src/store/memory/memory-target-locks.js";
+import { createMemoryUpdateStore } from "../../src/store/memory/memory-update-store.js";
 
 /**
  * The registry watcher against Debian's docker-registry (distribution 2.8): the real registry client and
@@ -251,3 +265,87 @@ describe("registry watching against a real registry", () => {
   });
 });
 
+describe("notify mode, as src/app.ts wires it", () => {
+  it("sends a webhook notification for the version a notify-mode workload could move to, once, and changes nothing", async () => {
+    const bodies: string[] = [];
+    const hook: Server = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => {
+        body += chunk.toString("utf8");
+      });
+      request.on("end", () => {
+        bodies.push(body);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
+    try {
+      const keys = createMetadataKeys();
+      const cluster = createSimulatedCluster({ rolloutStepMs: 5, jobDurationMs: 5, keys });
+      cluster.start();
+      cluster.addWorkload({
+        kind: "Deployment",
+        namespace: "shop",
+        name: "notified",
+        classifier: "prod",
+        annotations: { "update-manager.io/policy": "semver:minor", "update-manager.io/mode": "notify" },
+        containers: [{ name: "web", image: `${open.host}/team/web:1.0.0` }],
+      });
+      const quarantines = createMemoryQuarantineStore();
+      const manager = createUpdateManager({
+        cluster,
+        store: createMemoryUpdateStore(),
+        quarantines,
+        locks: createMemoryTargetLocks(),
+        clock: systemClock,
+        newId: () => "never",
+        keys,
+        logger: silentLogger,
+      });
+      const dispatcher = createNotificationDispatcher({
+        notifiers: [createWebhookNotifier({ channel: "hook", url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/` })],
+        routes: [{ events: ["version-available"], namespaces: ["shop"], channels: ["hook"] }],
+        dedupe: createMemoryNotificationDedupeStore(),
+        clock: systemClock,
+        logger: silentLogger,
+      });
+      const { watcher } = createRegistryWatch({
+        cluster,
+        kubernetes: undefined,
+        durableNamespace: undefined,
+        identity: "registry-watch-test",
+        manager,
+        quarantines,
+        canExecute: undefined,
+        keys,
+        keyPrefix: "update-manager.io",
+        legacyAnnotation: true,
+        defaultScheduleMs: 1,
+        insecureRegistries: [open.host],
+        clock: systemClock,
+        logger: silentLogger,
+        onAvailable: (update) => dispatcher.versionAvailable(update),
+      });
+      await watcher.runOnce();
+      await new Promise((resolve) => setTimeout(resolve, 5)); // due again
+      await watcher.runOnce();
+      await dispatcher.whenIdle();
+      expect(bodies.map((body) => JSON.parse(body) as Record<string, unknown>)).toEqual([
+        expect.objectContaining({
+          event: "version-available",
+          state: "notify",
+          classifier: "prod",
+          container: "web",
+          currentImage: `${open.host}/team/web:1.0.0`,
+          image: `${open.host}/team/web:1.1.0`,
+          workloads: [{ kind: "Deployment", namespace: "shop", name: "notified" }],
+        }),
+      ]);
+      expect(cluster.getWorkload(ref("notified"))?.containers[0]?.image).toBe(`${open.host}/team/web:1.0.0`);
+      await dispatcher.close();
+      await cluster.stop();
+    } finally {
+      await new Promise((resolve) => hook.close(resolve));
+    }
+  });
+});

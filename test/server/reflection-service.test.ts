@@ -103,6 +103,7 @@ describe("reflection file_containing_symbol", () => {
     expect([...names].sort()).toEqual([
       "google/protobuf/duration.proto",
       "google/protobuf/timestamp.proto",
+      "updatemanager/v1/approval.proto",
       "updatemanager/v1/available_update.proto",
       "updatemanager/v1/event.proto",
       "updatemanager/v1/quarantine.proto",

@@ -29,6 +29,11 @@ export interface KubeletBehaviour {
 export interface FakeKubeletOptions {
   /** Node name. Default: `fake-node-1`. */
   nodeName?: string;
+  /**
+   * More nodes this agent plays, each registered with its heartbeats and running the pods bound to it (node upgrade
+   * plans pin their Jobs by `nodeName`). Pods nobody bound are still bound to `nodeName`. Default: none.
+   */
+  extraNodeNames?: string[];
   /** How long a Job pod runs before it ends. Default: 1 000 ms. */
   jobDurationMs?: number;
   /** Period of Node status and Lease heartbeats. Default: 10 000 ms, the kubelet's own. */
@@ -43,6 +48,8 @@ export interface FakeKubeletOptions {
 
 export interface FakeKubelet {
   readonly nodeName: string;
+  /** `nodeName` and the extra nodes. */
+  readonly nodeNames: readonly string[];
   /** Registers the Node and its Lease, starts heartbeats and the pod watch. */
   start(): Promise<void>;
   /** Changes behaviour from now on (merged into the current one) and re-evaluates every pod on the node. */
@@ -58,6 +65,8 @@ const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 /** A node agent that plays kubelet for a control plane without any container runtime. */
 export function createFakeKubelet(kubeConfig: KubeConfig, options: FakeKubeletOptions = {}): FakeKubelet {
   const nodeName = options.nodeName ?? "fake-node-1";
+  const nodeNames = [nodeName, ...(options.extraNodeNames ?? [])];
+  const played = new Set(nodeNames);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
   const onError = options.onError ?? ((error: unknown) => process.stderr.write(`fake-kubelet: ${describe(error)}\n`));
@@ -80,6 +89,10 @@ export function createFakeKubelet(kubeConfig: KubeConfig, options: FakeKubeletOp
   let nextIP = 2;
 
   const heartbeat = async (): Promise<void> => {
+    await Promise.all(nodeNames.map((name) => heartbeatOf(name)));
+  };
+
+  const heartbeatOf = async (nodeName: string): Promise<void> => {
     const now = seconds();
     const condition = (type: string, status: string, reason: string) => ({
       type,
@@ -157,7 +170,7 @@ export function createFakeKubelet(kubeConfig: KubeConfig, options: FakeKubeletOp
 
   const reconcile = async (pod: V1Pod): Promise<void> => {
     const { name, namespace, uid } = pod.metadata as { name: string; namespace: string; uid: string };
-    if (pod.spec?.nodeName && pod.spec.nodeName !== nodeName) return;
+    if (pod.spec?.nodeName && !played.has(pod.spec.nodeName)) return;
     if (pod.metadata?.deletionTimestamp) {
       await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
       return;
@@ -249,29 +262,34 @@ export function createFakeKubelet(kubeConfig: KubeConfig, options: FakeKubeletOp
     };
   };
 
+  const register = async (nodeName: string): Promise<void> => {
+    await core.createNode({ body: { metadata: { name: nodeName, labels: { "kubernetes.io/hostname": nodeName } } } }).catch(
+      (error) => {
+        if (!isCode(error, 409)) throw error;
+      },
+    );
+    await coordination
+      .createNamespacedLease({
+        namespace: "kube-node-lease",
+        body: { metadata: { name: nodeName }, spec: { holderIdentity: nodeName, leaseDurationSeconds: 40 } },
+      })
+      .catch((error) => {
+        if (!isCode(error, 409)) throw error;
+      });
+  };
+
   return {
     nodeName,
+    nodeNames,
     async start() {
       stopped = false;
-      await core.createNode({ body: { metadata: { name: nodeName, labels: { "kubernetes.io/hostname": nodeName } } } }).catch(
-        (error) => {
-          if (!isCode(error, 409)) throw error;
-        },
-      );
-      await coordination
-        .createNamespacedLease({
-          namespace: "kube-node-lease",
-          body: { metadata: { name: nodeName }, spec: { holderIdentity: nodeName, leaseDurationSeconds: 40 } },
-        })
-        .catch((error) => {
-          if (!isCode(error, 409)) throw error;
-        });
+      for (const name of nodeNames) await register(name);
       await heartbeat();
       const beat = setInterval(() => heartbeat().catch(onError), options.heartbeatIntervalMs ?? 10_000);
       const crash = setInterval(() => {
         for (const pod of informer?.list() ?? []) {
           const img = pod.spec?.containers.map(image) ?? [];
-          if (pod.spec?.nodeName !== nodeName || !img.some((i) => behaviour.crashLoop(i, pod))) continue;
+          if (!played.has(pod.spec?.nodeName ?? "") || !img.some((i) => behaviour.crashLoop(i, pod))) continue;
           restarts.set(pod.metadata!.uid!, (restarts.get(pod.metadata!.uid!) ?? 0) + 1);
           schedule(pod.metadata!.namespace!, pod.metadata!.name!);
         }

@@ -31,7 +31,7 @@ export interface StartServerOptions {
  * The production entry point's node arguments (`npm run serve`): the compiled server from dist/, no TypeScript
  * loader, no bundler. The e2e, kube and browser tiers build dist/ once per run (test/support/build-once.ts).
  */
-export const serverEntryArgs = ["--enable-source-maps", "--import", "./dist/src/telemetry/preload.js", "./dist/src/main.js"];
+export const serverEntryArgs = ["--enable-source-maps", "--max-semi-space-size=2", "--import", "./dist/src/telemetry/preload.js", "./dist/src/main.js"];
 
 /**
  * Starts the real server (as `npm run serve` does) on ephemeral loopback ports and

@@ -11,6 +11,11 @@ export interface CreateUpdateClientOptions {
   readonly apiKey?: string;
   /** Wire protocol: `grpc` (HTTP/2) or `connect`. Default: `grpc`. */
   readonly protocol?: "grpc" | "connect";
+  /**
+   * More interceptors, run after the one that sets the credential; e.g. `createTraceContextInterceptor()` from
+   * `@update-manager/client/tracing`, so the update continues the pipeline's trace. Default: none.
+   */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /** A client of `updatemanager.v1.UpdateService` over Node's HTTP/2 (h2c for `http://`, TLS for `https://`). */
@@ -23,6 +28,7 @@ export function createUpdateClient(options: CreateUpdateClientOptions): UpdateCl
       return next(request);
     });
   }
+  interceptors.push(...(options.interceptors ?? []));
   const transport =
     options.protocol === "connect"
       ? createConnectTransport({ baseUrl: options.url, httpVersion: "2", interceptors })

@@ -2,7 +2,7 @@ import type { WorkloadKind } from "../../core/domain/workload.js";
 
 /** Where the API server serves one kind: group, version and plural resource name. */
 export interface KindApi {
-  readonly kind: WorkloadKind | "Pod";
+  readonly kind: WorkloadKind | "Pod" | "Node" | "NodeUpgradePlan" | "PodDisruptionBudget";
   /** "" for the core group (pods). */
   readonly group: string;
   readonly version: string;

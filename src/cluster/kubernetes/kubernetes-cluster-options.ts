@@ -1,4 +1,4 @@
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConnection } from "./kube-connection.js";
 import type { MetadataKeys } from "../../core/domain/metadata-keys.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { CoreLogger } from "../../core/ports/logger.js";
@@ -6,8 +6,8 @@ import type { ApiRequestEvent } from "./api-request-event.js";
 import type { BackoffOptions } from "./backoff.js";
 
 export interface KubernetesClusterOptions {
-  /** Credentials and API server address (client-node KubeConfig: in-cluster, file or built). Required. */
-  readonly kubeConfig: KubeConfig;
+  /** Credentials and API server address (loadKubeConnection, or a client-node KubeConfig). Required. */
+  readonly kubeConfig: KubeConnection;
   /**
    * Namespaces to watch: one informer per namespace per kind, so a namespaced Role suffices.
    * Default: undefined, every namespace (one cluster-wide informer per kind; needs a ClusterRole).
@@ -46,6 +46,6 @@ export interface KubernetesClusterOptions {
   readonly requestTimeoutMs?: number;
   /** Told of every API request (not watches) with its verb, resource and status, for metrics. Default: none. */
   readonly onApiRequest?: (event: ApiRequestEvent) => void;
-  /** Objects per page when informers list. Default: 500. */
+  /** Objects per page when informers list. Default: 100 (resilient-informer.ts says why). */
   readonly listPageSize?: number;
 }

@@ -26,14 +26,16 @@ import {
 } from "./kind-api.js";
 import type { KubeWorkloadObject } from "./kube-objects.js";
 import type { KubernetesClusterOptions } from "./kubernetes-cluster-options.js";
-import { isAlreadyExists, isPatchTestFailure, type KubernetesOperation, toDomainError } from "./kubernetes-errors.js";
+import { isAlreadyExists, isPatchTestFailure, type KubernetesOperation, statusCodeOf, toDomainError } from "./kubernetes-errors.js";
 import { buildMigrationJob } from "./migration-job.js";
 import { isOptedIn, workloadLabelSelector } from "./opt-in.js";
 import { type PodProblemWatch, startPodProblemWatch } from "./pod-problem-watch.js";
 import { createResilientInformer, type ResilientInformer } from "./resilient-informer.js";
 import { createRestClient } from "./rest-client.js";
 import { slimObject } from "./slim-object.js";
+import { compactWorkloadObject } from "./compact-workload-object.js";
 import { toJobInfo, toWorkload } from "./to-workload.js";
+import { isTransientFailure, mayHaveBeenApplied, retryAfterMs } from "./transient-failure.js";
 
 /** The Kubernetes ClusterPort, plus its lifecycle. */
 export interface KubernetesCluster extends ClusterPort {
@@ -53,6 +55,13 @@ export interface KubernetesCluster extends ClusterPort {
 const workloadKinds: readonly WorkloadKind[] = ["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job"];
 const jsonPatch = "application/json-patch+json";
 const mergePatch = "application/merge-patch+json";
+/** Tries of one image patch or Job copy (transient failures, write conflicts, stale container indexes). */
+const maxPatchAttempts = 5;
+
+/** The patch as applied: what the containers hold once it took effect. */
+function appliedPatch(patch: ImagePatch): ImagePatch {
+  return { ...patch, expectedImage: patch.newImage };
+}
 
 /**
  * The ClusterPort against a real API server. Informers (list + watch, restarted with backoff)
@@ -178,6 +187,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
     api: KindApi,
     namespace: string | undefined,
     labelSelector: string | undefined,
+    transform: (object: T) => T,
     handlers: { onAdd: (object: T) => void; onUpdate: (object: T) => void; onDelete: (object: T) => void },
   ): ResilientInformer<T> =>
     createResilientInformer<T>({
@@ -190,7 +200,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
       logger,
       ...(options.listPageSize === undefined ? {} : { pageSize: options.listPageSize }),
-      slim: slimObject,
+      transform,
       ...handlers,
     });
 
@@ -230,7 +240,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
       workloadInformers.set(
         kind,
         namespaces.map((namespace) =>
-          newInformer<KubeWorkloadObject>(api, namespace, selector, {
+          newInformer<KubeWorkloadObject>(api, namespace, selector, (object) => compactWorkloadObject(kind, object), {
             onAdd: (object) => onWorkloadObject(kind, object),
             onUpdate: (object) => onWorkloadObject(kind, object),
             onDelete: (object) => onWorkloadDeleted(kind, object),
@@ -240,7 +250,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
     }
     for (const namespace of namespaces) {
       copyInformers.push(
-        newInformer<V1Job>(jobApi, namespace, keys.updateIdLabel, { onAdd: onCopy, onUpdate: onCopy, onDelete: onCopyDeleted }),
+        newInformer<V1Job>(jobApi, namespace, keys.updateIdLabel, slimObject, { onAdd: onCopy, onUpdate: onCopy, onDelete: onCopyDeleted }),
       );
     }
     const informers = allInformers();
@@ -277,12 +287,17 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
     return { api, object };
   };
 
+  const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
   const patchImages = async (ref: WorkloadRef, patches: readonly ImagePatch[]): Promise<Workload> => {
     const { api, object: cached } = requireCached(ref, "patch");
     const path = objectPath(api, ref.namespace, ref.name);
     const operation: KubernetesOperation = { verb: "patch", resource: qualifiedResource(api), namespace: ref.namespace, name: ref.name };
     let object = cached;
     // At most two tries: the second only when the cached container indexes were stale.
+    // A write whose answer was lost (a reset, a timeout, a 5xx) may have been applied: the next read tells. A
+    // transient failure is retried (the patch tests the images it replaces, so a retry never overwrites anything).
+    let outcomeUnknown = false;
+    const backoff = createBackoff({ initialDelayMs: 200, maxDelayMs: 2000 });
     for (let attempt = 1; ; attempt++) {
       const operations = buildImagePatch(ref.kind, object, patches);
       if (operations === undefined) {
@@ -298,19 +313,32 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
         });
         return toWorkload(ref.kind, patched);
       } catch (error) {
-        if (!isPatchTestFailure(error)) throw toDomainError(error, operation);
-        // Which test failed? The server's message does not say in a stable form: read the object.
+        const transient = isTransientFailure(error);
+        if (!transient && !isPatchTestFailure(error)) throw toDomainError(error, operation);
+        if (attempt >= maxPatchAttempts) throw toDomainError(error, operation);
+        if (mayHaveBeenApplied(error)) outcomeUnknown = true;
+        if (transient) await sleep(retryAfterMs(error, 5000) ?? backoff.next());
+        // Which test failed, or did the lost attempt apply? The server's message does not say: read the object.
         let current: KubeWorkloadObject;
         try {
           current = await rest.request<KubeWorkloadObject>({ method: "GET", path });
         } catch (getError) {
+          if (isTransientFailure(getError)) continue;
           throw toDomainError(getError, { ...operation, verb: "get" });
+        }
+        // Our earlier attempt applied: the images it set are there.
+        if (outcomeUnknown && findImageMismatch(ref.kind, current, patches.map(appliedPatch)) === undefined) {
+          return toWorkload(ref.kind, current);
         }
         const mismatch = findImageMismatch(ref.kind, current, patches);
         if (mismatch !== undefined) throw imageConflict(ref, mismatch, error);
         const retry = buildImagePatch(ref.kind, current, patches);
-        // Same indexes and no mismatch: the server refused the change itself (e.g. an invalid image).
-        if (attempt >= 2 || JSON.stringify(retry) === JSON.stringify(operations)) throw toDomainError(error, operation);
+        // Same indexes and no mismatch after a test failure: the server refused the change itself (e.g. an invalid
+        // image); a 409 may be a passing write conflict and is tried again after a pause.
+        if (!transient && JSON.stringify(retry) === JSON.stringify(operations)) {
+          if (statusCodeOf(error) !== 409) throw toDomainError(error, operation);
+          await sleep(backoff.next());
+        }
         object = current;
       }
     }
@@ -323,23 +351,30 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
     }
     const { object } = requireCached(request.template, "copy");
     const job = buildMigrationJob(templateKind, object as V1Job, request);
-    try {
-      await rest.request({
-        method: "POST",
-        path: `/apis/batch/v1/namespaces/${encodeURIComponent(request.template.namespace)}/jobs`,
-        query: { fieldManager },
-        body: job,
-      });
-      return { created: true };
-    } catch (error) {
-      // Same deterministic name: a retry (or a restarted manager) finds its own copy.
-      if (isAlreadyExists(error)) return { created: false };
-      throw toDomainError(error, {
-        verb: "create",
-        resource: qualifiedResource(jobApi),
-        namespace: request.template.namespace,
-        name: request.jobName,
-      });
+    const backoff = createBackoff({ initialDelayMs: 200, maxDelayMs: 2000 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await rest.request({
+          method: "POST",
+          path: `/apis/batch/v1/namespaces/${encodeURIComponent(request.template.namespace)}/jobs`,
+          query: { fieldManager },
+          body: job,
+        });
+        return { created: true };
+      } catch (error) {
+        // Same deterministic name: a retry (or a restarted manager) finds its own copy, never a second one.
+        if (isAlreadyExists(error)) return { created: false };
+        if (isTransientFailure(error) && attempt < maxPatchAttempts) {
+          await sleep(retryAfterMs(error, 5000) ?? backoff.next());
+          continue;
+        }
+        throw toDomainError(error, {
+          verb: "create",
+          resource: qualifiedResource(jobApi),
+          namespace: request.template.namespace,
+          name: request.jobName,
+        });
+      }
     }
   };
 

@@ -1,4 +1,5 @@
-import type { KubeConfig, V1LabelSelector, V1Pod } from "@kubernetes/client-node";
+import type { V1LabelSelector, V1Pod } from "@kubernetes/client-node";
+import type { KubeConnection } from "./kube-connection.js";
 import type { ContainerSpec, PodProblem } from "../../core/domain/workload.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { CoreLogger } from "../../core/ports/logger.js";
@@ -8,9 +9,10 @@ import { formatLabelSelector } from "./label-selector.js";
 import { podProblemsOf, sameProblems } from "./pod-problems.js";
 import { createResilientInformer } from "./resilient-informer.js";
 import type { RestClient } from "./rest-client.js";
+import { slimObject } from "./slim-object.js";
 
 export interface PodProblemWatchOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConnection;
   readonly rest: RestClient;
   readonly clock: Clock;
   readonly backoff?: BackoffOptions;
@@ -60,6 +62,8 @@ export function startPodProblemWatch(options: PodProblemWatchOptions): PodProble
     clock: options.clock,
     ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     logger: options.logger,
+    // A pod's field sets are often larger than the rest of it; the problems are read from its status.
+    transform: slimObject,
     onAdd: evaluate,
     onUpdate: evaluate,
     onDelete: evaluate,

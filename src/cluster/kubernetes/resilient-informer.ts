@@ -1,12 +1,15 @@
-import { type KubeConfig, type KubernetesListObject, type KubernetesObject, makeInformer } from "@kubernetes/client-node";
+import type { KubernetesListObject, KubernetesObject } from "@kubernetes/client-node";
 import type { Clock } from "../../core/ports/clock.js";
 import type { CoreLogger } from "../../core/ports/logger.js";
 import { type BackoffOptions, createBackoff } from "./backoff.js";
 import { type KindApi, collectionPath, qualifiedResource } from "./kind-api.js";
+import type { KubeConnection } from "./kube-connection.js";
 import type { RestClient } from "./rest-client.js";
+import { startWatch, type WatchStream } from "./watch-stream.js";
 
 export interface ResilientInformerOptions<T extends KubernetesObject> {
-  readonly kubeConfig: KubeConfig;
+  /** For the watch. Required. */
+  readonly kubeConfig: KubeConnection;
   readonly rest: RestClient;
   readonly api: KindApi;
   /** One namespace, or undefined for all namespaces. */
@@ -17,13 +20,17 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   /** Restart delays after errors. Default: createBackoff's defaults. */
   readonly backoff?: BackoffOptions;
   readonly logger: CoreLogger;
-  /** Objects per list page; a list of a large namespace is fetched in pages. Default: 500. */
+  /**
+   * Objects per list page; a list of a large namespace is fetched in pages. Default: 100: a page of 500 full
+   * Deployments is larger than the young generation (`--max-semi-space-size=2`), so its objects were promoted while
+   * being parsed and left the old generation ~25 MiB larger than what it holds at 10,000 workloads (BENCHMARKS.md).
+   */
   readonly pageSize?: number;
   /**
-   * Drops, in place, what the cache need not keep of each object, before it is cached and handed on (listed
-   * objects and watch events alike). Default: none.
+   * What is cached and handed on of each object (listed objects and watch events alike): e.g. a copy with only the
+   * fields its readers use, or the object itself with large unread fields dropped. Default: the object as sent.
    */
-  readonly slim?: (object: T) => void;
+  readonly transform?: (object: T) => T;
   readonly onAdd: (object: T) => void;
   readonly onUpdate: (object: T) => void;
   readonly onDelete: (object: T) => void;
@@ -45,25 +52,30 @@ export interface ResilientInformer<T extends KubernetesObject> {
 }
 
 /**
- * client-node's informer (list, then watch from the list's resourceVersion; a relist on 410 Gone)
- * plus what it lacks: after any other error it stops for good, so this restarts it after a
- * capped, jittered exponential backoff. A restart resumes the watch from the last
- * resourceVersion seen; when that is too old the server answers 410 and the informer relists,
- * reporting objects deleted meanwhile as deletes. No change is lost either way.
+ * An informer: list (in pages), then watch from the list's resourceVersion; a watch that ends is resumed from the
+ * last resourceVersion seen, one the server answers 410 Gone (history compacted) is replaced by a relist, which
+ * reports objects deleted meanwhile as deletes. After any other error it restarts after a capped, jittered
+ * exponential backoff. No change is lost either way. Objects pass through `transform` before they are cached.
+ * (client-node's informer does the same but stops for good after an error, and importing it loads client-node's
+ * generated models.)
  */
 export function createResilientInformer<T extends KubernetesObject>(options: ResilientInformerOptions<T>): ResilientInformer<T> {
   const { rest, api, namespace, labelSelector, clock } = options;
-  const pageSize = options.pageSize ?? 500;
+  const pageSize = options.pageSize ?? 100;
+  const transform = options.transform ?? ((object: T) => object);
   const path = collectionPath(api, namespace);
   const description = `${qualifiedResource(api)} in ${namespace === undefined ? "all namespaces" : `namespace ${namespace}`}${
     labelSelector === undefined ? "" : ` with label ${labelSelector}`
   }`;
   const logger = options.logger.child({ informer: description });
   const backoff = createBackoff(options.backoff);
+  /** namespace -> name -> object. */
+  const objects = new Map<string, Map<string, T>>();
+  let resourceVersion = "";
 
   const listAll = async (): Promise<KubernetesListObject<T>> => {
     const items: T[] = [];
-    let resourceVersion = "";
+    let listVersion = "";
     let continueToken: string | undefined;
     // Bounded by the server: every page moves the continue token forward until it is empty.
     do {
@@ -72,32 +84,83 @@ export function createResilientInformer<T extends KubernetesObject>(options: Res
         path,
         query: { labelSelector, limit: String(pageSize), continue: continueToken },
       });
-      for (const item of page.items ?? []) {
-        options.slim?.(item);
-        items.push(item);
-      }
-      if (resourceVersion === "") resourceVersion = page.metadata?.resourceVersion ?? "";
+      for (const item of page.items ?? []) items.push(transform(item));
+      if (listVersion === "") listVersion = page.metadata?.resourceVersion ?? "";
       // Raw JSON: the field is `continue` (client-node's model class calls it `_continue`).
       continueToken = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
     } while (continueToken !== undefined);
-    return { metadata: { resourceVersion }, items };
+    return { metadata: { resourceVersion: listVersion }, items };
   };
 
-  const informer = makeInformer<T>(options.kubeConfig, path, listAll, labelSelector);
-  // First: the watch hands the cached object itself to the handlers, so slimming it here slims the cache.
-  if (options.slim !== undefined) {
-    informer.on("add", options.slim);
-    informer.on("update", options.slim);
-  }
-  informer.on("add", options.onAdd);
-  informer.on("update", options.onUpdate);
-  informer.on("delete", options.onDelete);
+  const handle = (handler: (object: T) => void, object: T): void => {
+    try {
+      handler(object);
+    } catch (error) {
+      logger.error({ err: error }, "an informer handler threw");
+    }
+  };
+
+  const addOrUpdate = (object: T): void => {
+    const objectNamespace = object.metadata?.namespace ?? "";
+    const name = object.metadata?.name ?? "";
+    let inNamespace = objects.get(objectNamespace);
+    if (inNamespace === undefined) {
+      inNamespace = new Map();
+      objects.set(objectNamespace, inNamespace);
+    }
+    const found = inNamespace.get(name);
+    if (found === undefined) {
+      inNamespace.set(name, object);
+      handle(options.onAdd, object);
+    } else if (found.metadata?.resourceVersion === undefined || found.metadata.resourceVersion !== object.metadata?.resourceVersion) {
+      inNamespace.set(name, object);
+      handle(options.onUpdate, object);
+    }
+  };
+
+  const remove = (object: T): void => {
+    const objectNamespace = object.metadata?.namespace ?? "";
+    const inNamespace = objects.get(objectNamespace);
+    if (inNamespace?.delete(object.metadata?.name ?? "") !== true) return;
+    if (inNamespace.size === 0) objects.delete(objectNamespace);
+    handle(options.onDelete, object);
+  };
+
+  /** A relist: what is cached but no longer listed was deleted meanwhile. */
+  const replaceAll = (items: readonly T[]): void => {
+    const listed = new Set(items.map((item) => `${item.metadata?.namespace ?? ""}/${item.metadata?.name ?? ""}`));
+    for (const [objectNamespace, inNamespace] of [...objects]) {
+      for (const [name, object] of [...inNamespace]) if (!listed.has(`${objectNamespace}/${name}`)) remove(object);
+    }
+    for (const item of items) addOrUpdate(item);
+  };
+
+  const onEvent = (type: string, raw: unknown): void => {
+    const object = raw as T | undefined;
+    if (object === undefined || object === null || typeof object !== "object") return;
+    switch (type) {
+      case "ERROR":
+        // The watch's history is gone: the stream ends next, and the informer relists.
+        if ((object as { code?: number }).code === 410) resourceVersion = "";
+        return;
+      case "ADDED":
+      case "MODIFIED":
+        addOrUpdate(transform(object));
+        break;
+      case "DELETED":
+        remove(transform(object));
+        break;
+      default: // BOOKMARK: only its resourceVersion counts.
+        break;
+    }
+    resourceVersion = object.metadata?.resourceVersion ?? "";
+  };
 
   let stopped = false;
   let running = false;
   let synced = false;
-  let errorsSeen = 0;
   let restartCount = 0;
+  let watch: WatchStream | undefined;
   let cancelRestart: (() => void) | undefined;
   let resolveSynced: () => void = () => {};
   const syncedPromise = new Promise<void>((resolve) => {
@@ -115,38 +178,85 @@ export function createResilientInformer<T extends KubernetesObject>(options: Res
     });
   };
 
-  informer.on("error", (error: unknown) => {
-    errorsSeen++;
-    if (stopped) return;
-    logger.warn({ err: error }, "informer stopped by an error; restarting it with backoff");
-    // An error inside run() is handled when start() returns, so that two starts never overlap.
-    if (!running) scheduleRestart();
-  });
+  const isGone = (error: unknown): boolean => (error as { statusCode?: number } | undefined)?.statusCode === 410;
 
-  async function run(): Promise<void> {
-    if (stopped) return;
-    running = true;
-    const errorsBefore = errorsSeen;
-    try {
-      await informer.start();
-    } catch (error) {
-      errorsSeen++;
-      logger.warn({ err: error }, "informer failed to start");
-    } finally {
-      running = false;
+  /** Lists when it must, then watches. Throws what failed before the watch was established. */
+  async function connect(): Promise<void> {
+    if (resourceVersion === "") {
+      const list = await listAll();
+      if (stopped) return;
+      replaceAll(list.items);
+      resourceVersion = list.metadata?.resourceVersion ?? "";
     }
+    let refused: unknown;
+    let established = false;
+    const stream = await startWatch(
+      options.kubeConfig,
+      path,
+      { resourceVersion, labelSelector, allowWatchBookmarks: "true" },
+      onEvent,
+      (error) => {
+        if (!established) {
+          refused = error ?? new Error(`the watch of ${description} ended before it started`);
+          return;
+        }
+        if (watch === stream) watch = undefined;
+        ended(error);
+      },
+    );
+    established = true;
+    if (refused !== undefined) throw refused;
+    if (stopped) {
+      stream.abort();
+      return;
+    }
+    watch = stream;
+  }
+
+  /** The established watch ended: resume it (relist when its history is gone), or restart after an error. */
+  function ended(error: unknown): void {
     if (stopped) return;
-    if (errorsSeen !== errorsBefore) {
+    if (isGone(error)) resourceVersion = "";
+    else if (error !== null && error !== undefined) {
+      logger.warn({ err: error }, "informer stopped by an error; restarting it with backoff");
       scheduleRestart();
       return;
     }
+    void run();
+  }
+
+  async function run(): Promise<void> {
+    if (stopped || running) return;
+    running = true;
+    try {
+      await connect();
+    } catch (error) {
+      if (isGone(error)) {
+        resourceVersion = "";
+        running = false;
+        void run();
+        return;
+      }
+      logger.warn({ err: error }, "informer failed to start");
+      running = false;
+      scheduleRestart();
+      return;
+    }
+    running = false;
+    if (stopped) return;
     backoff.reset();
     if (!synced) {
       synced = true;
-      logger.debug({ objects: informer.list().length }, "informer synced");
+      logger.debug({ objects: list().length }, "informer synced");
       resolveSynced();
     }
   }
+
+  const list = (): T[] => {
+    const all: T[] = [];
+    for (const inNamespace of objects.values()) for (const object of inNamespace.values()) all.push(object);
+    return all;
+  };
 
   return {
     start() {
@@ -158,12 +268,13 @@ export function createResilientInformer<T extends KubernetesObject>(options: Res
       cancelRestart?.();
       cancelRestart = undefined;
       resolveSynced();
-      await informer.stop();
+      watch?.abort();
+      watch = undefined;
     },
     hasSynced: () => synced,
     synced: syncedPromise,
-    get: (name, objectNamespace) => informer.get(name, objectNamespace),
-    list: () => informer.list(),
+    get: (name, objectNamespace) => objects.get(objectNamespace ?? "")?.get(name),
+    list,
     restarts: () => restartCount,
   };
 }

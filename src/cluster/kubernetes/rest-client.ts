@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest, type RequestOptions } from "node:https";
-import type { KubeConfig, V1Status } from "@kubernetes/client-node";
+import type { V1Status } from "@kubernetes/client-node";
+import type { KubeConnection } from "./kube-connection.js";
 import { type ApiRequestEvent, describeApiRequest } from "./api-request-event.js";
 import { KubernetesApiError } from "./kubernetes-errors.js";
 
@@ -15,7 +16,7 @@ export interface RestRequest {
   readonly contentType?: string;
 }
 
-/** Plain JSON requests to the API server with the KubeConfig's credentials. */
+/** Plain JSON requests to the API server with the connection's credentials. */
 export interface RestClient {
   /** Resolves with the parsed JSON answer; rejects with KubernetesApiError for HTTP errors, the Node error for network ones. */
   request<T>(request: RestRequest): Promise<T>;
@@ -36,13 +37,13 @@ export interface RestClientOptions {
 }
 
 /**
- * Requests through `KubeConfig.applyToHTTPSOptions`, the same credential path client-node's Watch
- * uses, so every kind of kubeconfig (token, client certificate, exec plugin, in-cluster) works.
+ * Requests through `KubeConnection.applyToHTTPSOptions`, the same credential path the watches (watch-stream.ts)
+ * use, so every kind of kubeconfig (token, client certificate, exec plugin, in-cluster) works.
  * Hand-made rather than client-node's generated clients because those know neither
  * batch/v1beta1 CronJobs (Kubernetes 1.20) nor a JSON patch body, and answer with class
  * instances where the watch gives plain JSON.
  */
-export function createRestClient(kubeConfig: KubeConfig, options: RestClientOptions = {}): RestClient {
+export function createRestClient(kubeConfig: KubeConnection, options: RestClientOptions = {}): RestClient {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const { onRequest } = options;
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;

@@ -22,8 +22,9 @@ export function toWorkload(kind: WorkloadKind, object: KubeWorkloadObject): Work
     ref: { kind, namespace: metadata.namespace ?? "", name: metadata.name ?? "" },
     uid: metadata.uid ?? "",
     resourceVersion: metadata.resourceVersion ?? "",
-    labels: { ...metadata.labels },
-    annotations: { ...metadata.annotations },
+    // Shared with the cached object, not copied: neither is ever changed (the cache replaces objects whole).
+    labels: metadata.labels ?? {},
+    annotations: metadata.annotations ?? {},
     containers: containersOf(podTemplateOf(kind, object)),
     fieldManagers: fieldManagersOf(metadata),
     ...(suspended === undefined ? {} : { suspended }),
@@ -177,10 +178,13 @@ function conditionStatus(status: string): Condition["status"] {
   return status === "True" || status === "False" ? status : "Unknown";
 }
 
-/** Drops undefined properties so translated objects compare equal to hand-written ones. */
+/**
+ * Without its undefined properties, so translated objects compare equal to hand-written ones. A copy, in the same key
+ * order every time, rather than `delete` on the object: deleting properties turns a V8 object into a (larger)
+ * dictionary, and these are kept for every cached workload.
+ */
 function withoutUndefined<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as (keyof T)[]) {
-    if (value[key] === undefined) delete value[key];
-  }
-  return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(value)) if (entry !== undefined) out[key] = entry;
+  return out as T;
 }

@@ -27,6 +27,14 @@ export type DomainErrorReason =
   | "IMAGE_QUARANTINED"
   | "TARGET_NOT_UPDATABLE"
   | "UPDATE_FINISHED"
+  // Approvals: ApproveUpdate/RejectUpdate of an update that does not wait for approval (any more).
+  | "NOT_WAITING_FOR_APPROVAL"
+  // Approvals: the requester may not approve (or reject) its own update.
+  | "OWN_UPDATE"
+  // Approvals: fewer principals may approve the update than it needs (the policy cannot be met).
+  | "APPROVAL_IMPOSSIBLE"
+  // The global freeze is on: the update is refused.
+  | "FROZEN"
   | "RATE_LIMITED"
   | "WATCHER_TOO_SLOW"
   | "TOO_MANY_WATCHES"

@@ -16,6 +16,8 @@ export interface MetadataKeys {
   readonly migrationOfLabel: string;
   /** Annotation on a workload held by an update: the update's id (the lock). */
   readonly lockAnnotation: string;
+  /** Annotation on a workload or migration template: updates that change it wait for this many approvers. */
+  readonly approvalsAnnotation: string;
 }
 
 export const defaultKeyPrefix = "update-manager.io";
@@ -29,5 +31,6 @@ export function createMetadataKeys(prefix: string = defaultKeyPrefix): MetadataK
     updateIdLabel: `${prefix}/update-id`,
     migrationOfLabel: `${prefix}/migration-of`,
     lockAnnotation: `${prefix}/locked-by`,
+    approvalsAnnotation: `${prefix}/approvals`,
   };
 }

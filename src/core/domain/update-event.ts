@@ -40,6 +40,13 @@ export type UpdateEventBody =
   | { readonly type: "workload-rollback-failed"; readonly workload: WorkloadRef; readonly reason: string }
   | { readonly type: "rollback-finished"; readonly success: boolean; readonly remaining: readonly WorkloadRef[] }
   | { readonly type: "cancel-requested"; readonly reason: string; readonly requester: string }
+  /** Waits for `required` approvers until `deadline` (state waiting-for-approval). */
+  | { readonly type: "approval-required"; readonly required: number; readonly deadline: Date; readonly policy: string }
+  /** One more distinct approver; `approvals` counts them so far. */
+  | { readonly type: "approval-granted"; readonly approver: string; readonly approvals: number; readonly required: number }
+  | { readonly type: "approval-rejected"; readonly approver: string; readonly reason: string }
+  /** Accepted while updates are frozen: it holds (queued) until they are unfrozen. */
+  | { readonly type: "held"; readonly reason: string }
   | { readonly type: "finished"; readonly state: UpdateState; readonly reason: string };
 
 export type UpdateEventType = UpdateEventBody["type"];

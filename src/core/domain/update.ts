@@ -1,10 +1,17 @@
+import type { ApprovalStatus } from "./approval.js";
 import type { RolloutVerdict } from "./rollout-verdict.js";
+import type { UpdateTrace } from "./update-trace.js";
 import type { WorkloadRef } from "./workload.js";
 
 export type UpdateState =
   | "planned"
   /** Accepted while another update held a target: waits its turn, holds no lock, has not started. */
   | "queued"
+  /**
+   * Accepted, but an approval policy asks people to approve it first (see approval.ts): holds no lock and
+   * blocks no other update. Once approved it is planned again and runs (or queues behind busy targets).
+   */
+  | "waiting-for-approval"
   | "pending"
   | "running"
   | "rolling-back"
@@ -103,6 +110,8 @@ export interface UpdateRecord {
    * in the queue, and where its queue timeout counts from. Undefined for an update never queued.
    */
   queuedTime?: Date;
+  /** Set for an update an approval policy applied to when it was accepted; undefined otherwise. */
+  approval?: ApprovalStatus;
   startTime?: Date;
   finishTime?: Date;
   reason: string;
@@ -115,4 +124,9 @@ export interface UpdateRecord {
   migrations: MigrationStatus[];
   workloads: WorkloadStatus[];
   lastSequence: number;
+  /**
+   * The update's trace (set when it is accepted; an update recorded before tracing existed gets one at its next
+   * execution attempt). Undefined for dry runs.
+   */
+  trace?: UpdateTrace;
 }

@@ -5,8 +5,10 @@
  * - `quarantine-full`: a quarantine record was refused because the store holds its maximum.
  * - `jwks-refresh`: refreshing an issuer's signing keys failed; the cached keys are still used.
  * - `run-cleanup`: deleting an UpdateRun (pruning, or a DELETE clean-up) failed.
+ * - `event-not-recorded`: a step event (a Kubernetes Event on a workload or UpdateRun) was refused, failed, or
+ *   dropped because its queue was full; the update goes on.
  */
-export type HandledFailure = "outcome-not-recorded" | "quarantine-full" | "jwks-refresh" | "run-cleanup";
+export type HandledFailure = "outcome-not-recorded" | "quarantine-full" | "jwks-refresh" | "run-cleanup" | "event-not-recorded";
 
 export type CountFailure = (failure: HandledFailure) => void;
 

@@ -24,8 +24,8 @@ export function createCancelUpdate(
     const stored = id === "" ? undefined : await deps.store.get(id);
     if (stored === undefined) throw updateNotFound(id);
     if (isTerminal(stored.state)) throw updateFinished(stored);
-    if (stored.state === "queued") {
-      // A queued update changed nothing yet: it ends at once (here, where the queue moves).
+    if (stored.state === "queued" || stored.state === "waiting-for-approval") {
+      // A queued or waiting update changed nothing yet: it ends at once (here, where the queue moves).
       const cancelled = await queue.cancel(id, reason, requester);
       if (cancelled !== undefined) return cancelled;
       const now = await deps.store.get(id);

@@ -1,5 +1,7 @@
 import { DomainError } from "../domain/domain-error.js";
+import { updateResumedEvent, updateStartedEvent } from "../domain/step-event.js";
 import { isTerminal, type UpdateRecord } from "../domain/update.js";
+import { announce } from "./announce-steps.js";
 import { describeWorkload } from "./describe-workload.js";
 import { ExecutionHalted } from "./execution-halted.js";
 import { OutcomeNotRecorded } from "./outcome-not-recorded.js";
@@ -55,8 +57,8 @@ export function createUpdateExecutor(
 
   return {
     launch(record) {
-      // A queued update is launched by the queue once it left it (pending), never directly.
-      if (closed || running.has(record.id) || isTerminal(record.state) || record.state === "queued") return;
+      // A queued (or waiting) update is launched by the queue once it left it (pending), never directly.
+      if (closed || running.has(record.id) || isTerminal(record.state) || record.state === "queued" || record.state === "waiting-for-approval") return;
       // Not the leader: the update stays recorded (pending) and the leader picks it up from the store.
       if (deps.canExecute !== undefined && !deps.canExecute()) return;
       const cancel = new AbortController();
@@ -78,6 +80,7 @@ export function createUpdateExecutor(
       entry.done = execute(execution)
         .catch((error) => execution.log.error({ err: error }, "update execution ended with an error"))
         .finally(() => {
+          execution.endAttempt();
           unsubscribe();
           running.delete(record.id);
           onEnded();
@@ -142,7 +145,10 @@ async function execute(execution: UpdateExecution): Promise<void> {
       record.startTime = deps.clock.now();
       // Recorded with the first step's own save (a restart before it starts the update again).
       await execution.save([], { batch: true });
+      announce(deps, [updateStartedEvent(record)], execution.log);
       execution.log.info({ image: record.image, classifier: record.classifier }, "update started");
+    } else {
+      announce(deps, [updateResumedEvent(record)], execution.log);
     }
     if (record.phase === "planning" || record.phase === "migrating") {
       if (record.phase === "planning") record.phase = "migrating";

@@ -2,6 +2,7 @@ import { formatImageReference, parseUpdateImage } from "../domain/image-referenc
 import type { UpdateRecord } from "../domain/update.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
 import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
+import { tracerOf, updateAttributes, updateLogFields } from "./update-spans.js";
 
 export interface RefusedUpdate {
   /** As the caller sent it (normalised when it parses). */
@@ -21,7 +22,7 @@ export type RecordRefusedUpdate = (refused: RefusedUpdate) => Promise<UpdateReco
  * refusal they cannot see as success. Nothing is locked or changed. One store write.
  */
 export function createRecordRefusedUpdate(
-  deps: Pick<UpdateEngineDeps, "store" | "clock" | "newId" | "logger">,
+  deps: Pick<UpdateEngineDeps, "store" | "clock" | "newId" | "logger" | "tracer">,
   options: Pick<ResolvedUpdateEngineOptions, "defaultUpdateTimeoutMs">,
 ): RecordRefusedUpdate {
   return async (refused) => {
@@ -32,8 +33,14 @@ export function createRecordRefusedUpdate(
     } catch {
       // Kept as sent: the reason says what is wrong with it.
     }
+    const id = deps.newId();
+    // A trace of its own too: the accept span, failed with the reason.
+    const span = tracerOf(deps).startSpan("update.accept", {
+      attributes: { ...updateAttributes({ id, classifier: refused.classifier, image }), "update.requester": refused.requester },
+    });
+    span.fail(refused.reason);
     const record: UpdateRecord = {
-      id: deps.newId(),
+      id,
       state: "failed",
       phase: "finished",
       image,
@@ -49,9 +56,14 @@ export function createRecordRefusedUpdate(
       migrations: [],
       workloads: [],
       lastSequence: 0,
+      trace: { traceId: span.ref.traceId, spanId: span.ref.spanId, sampled: span.ref.sampled, attempts: 0 },
     };
-    await deps.store.create(record, [{ type: "finished", state: "failed", reason: refused.reason }]);
-    deps.logger.warn({ update_id: record.id, requester: refused.requester, image, reason: refused.reason }, "refused update recorded as failed");
+    try {
+      await deps.store.create(record, [{ type: "finished", state: "failed", reason: refused.reason }]);
+    } finally {
+      span.end();
+    }
+    deps.logger.warn({ ...updateLogFields(record), requester: refused.requester, image, reason: refused.reason }, "refused update recorded as failed");
     return structuredClone(record);
   };
 }

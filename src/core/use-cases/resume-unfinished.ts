@@ -4,6 +4,7 @@ import type { UpdateExecutor } from "./execute-update.js";
 import { lockTargets } from "./lock-targets.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
 import type { UpdateQueue } from "./update-queue.js";
+import { updateLogFields } from "./update-spans.js";
 
 export interface ResumeResult {
   /** Updates now executing again. */
@@ -19,7 +20,7 @@ export type ResumeUnfinished = () => Promise<ResumeResult>;
  * step, after re-taking its locks (re-acquiring its own locks succeeds). Waits for the cluster
  * cache to sync first: resuming reads the cache (a migration Job, a workload's images). Queued
  * updates are left to the queue, which then moves in their recorded order (after the resumed
- * updates took their locks back).
+ * updates took their locks back); so are updates waiting for approval (the queue also watches their deadlines).
  */
 export function createResumeUnfinished(
   deps: UpdateEngineDeps,
@@ -33,22 +34,28 @@ export function createResumeUnfinished(
     // Only the leader executes; a follower leaves the updates to it.
     if (deps.canExecute !== undefined && !deps.canExecute()) return { resumed, failed };
     for (const record of await deps.store.listUnfinished()) {
-      if (executor.isRunning(record.id) || record.state === "queued") continue;
+      if (executor.isRunning(record.id) || record.state === "queued" || record.state === "waiting-for-approval") continue;
       try {
         await deps.locks.acquire(record.id, lockTargets(record.plan));
       } catch (error) {
-        deps.logger.error({ update_id: record.id, err: error }, "cannot resume update: its targets are locked");
+        deps.logger.error({ ...updateLogFields(record), err: error }, "cannot resume update: its targets are locked");
         failed.push({ id: record.id, error });
         continue;
       }
       // The list is a snapshot: an update this process ran may have finished since, and a stale copy
       // launched now would run it again and hold its locks for good. Read it again under its locks.
       const current = await deps.store.get(record.id);
-      if (current === undefined || isTerminal(current.state) || current.state === "queued" || executor.isRunning(record.id)) {
+      if (
+        current === undefined ||
+        isTerminal(current.state) ||
+        current.state === "queued" ||
+        current.state === "waiting-for-approval" ||
+        executor.isRunning(record.id)
+      ) {
         if (!executor.isRunning(record.id)) await deps.locks.release(record.id, lockTargets(record.plan));
         continue;
       }
-      deps.logger.info({ update_id: record.id, state: record.state, phase: record.phase }, "resuming update");
+      deps.logger.info({ ...updateLogFields(current), state: record.state, phase: record.phase }, "resuming update");
       executor.launch(current);
       resumed.push(record.id);
     }

@@ -1,12 +1,14 @@
 import { isDomainError } from "../domain/domain-error.js";
 import type { ContainerChange, WorkloadStatus } from "../domain/update.js";
 import type { ImagePatch } from "../ports/cluster.js";
+import type { CoreSpan } from "../ports/update-tracer.js";
 import { conflictImage } from "./conflict-image.js";
 import { describeWorkload } from "./describe-workload.js";
 import { ExecutionHalted } from "./execution-halted.js";
 import { gateWorkload } from "./gate-workload.js";
 import { formatDuration } from "./format-duration.js";
 import type { UpdateExecution } from "./update-execution.js";
+import { updateAttributes, workloadAttributes } from "./update-spans.js";
 
 /** Why the update rolls back. */
 export interface RollbackCause {
@@ -32,6 +34,17 @@ export async function rollBack(execution: UpdateExecution, cause: RollbackCause)
     await execution.finish(cause.cancelled ? "cancelled" : "failed", cause.reason);
     return;
   }
+  const attributes = { "update.rollback.cause": cause.cancelled ? "cancel" : "failure", "update.rollback.workloads": patched.length };
+  await execution.step("update.rollback", attributes, (span) => rollBackPatched(execution, cause, patched, span));
+}
+
+async function rollBackPatched(
+  execution: UpdateExecution,
+  cause: RollbackCause,
+  patched: readonly WorkloadStatus[],
+  span: CoreSpan,
+): Promise<void> {
+  const { record } = execution;
   if (record.phase !== "rolling-back") {
     record.state = "rolling-back";
     record.phase = "rolling-back";
@@ -55,7 +68,7 @@ export async function rollBack(execution: UpdateExecution, cause: RollbackCause)
 
   for (const status of [...patched].reverse()) {
     if (status.phase === "rolled-back" || status.phase === "rollback-failed") continue;
-    await restoreWorkload(execution, status);
+    await restoreWorkload(execution, status, span);
   }
 
   const remaining = patched.filter((status) => status.phase !== "rolled-back").map((status) => status.workload);
@@ -65,11 +78,14 @@ export async function rollBack(execution: UpdateExecution, cause: RollbackCause)
     return;
   }
   const left = remaining.map(describeWorkload).join(", ");
+  span.fail(`the rollback could not restore ${left}`);
   await execution.finish("rollback-failed", `${cause.reason}; the rollback could not restore ${left}`, [finished]);
 }
 
-async function restoreWorkload(execution: UpdateExecution, status: WorkloadStatus): Promise<void> {
+/** Patches one workload back (span `update.workload.restore`) and gates its health, as children of `rollback`. */
+async function restoreWorkload(execution: UpdateExecution, status: WorkloadStatus, rollback: CoreSpan): Promise<void> {
   const { deps, options } = execution;
+  const attributes = workloadAttributes(status.workload);
   const changed = status.containers.filter((container) => !container.unchanged);
   const cached = deps.cluster.getWorkload(status.workload);
   if (cached === undefined) return rollbackFailed(execution, status, "it no longer exists");
@@ -91,9 +107,15 @@ async function restoreWorkload(execution: UpdateExecution, status: WorkloadStatu
 
   let minGeneration: number | undefined;
   if (patches.length > 0) {
+    const restore = execution.tracer.startSpan("update.workload.restore", {
+      parent: rollback.ref,
+      attributes: { ...updateAttributes(execution.record), ...attributes },
+    });
     try {
       minGeneration = (await deps.cluster.patchImages(status.workload, patches)).rollout.generation;
     } catch (error) {
+      restore.fail(error instanceof Error ? error.message : String(error));
+      restore.end();
       if (error instanceof ExecutionHalted) throw error;
       if (isDomainError(error) && error.reason === "IMAGE_CONFLICT") {
         const container = error.metadata["container"] ?? "";
@@ -109,12 +131,24 @@ async function restoreWorkload(execution: UpdateExecution, status: WorkloadStatu
       const message = error instanceof Error ? error.message : String(error);
       return rollbackFailed(execution, status, `patching it back failed: ${message}`);
     }
+    restore.end();
   }
 
-  const outcome = await gateWorkload(execution, status, {
-    deadline: deps.clock.now().getTime() + options.rollbackTimeoutMs,
-    minGeneration,
-  });
+  const outcome = await execution.step(
+    "update.workload.health_gate",
+    { ...attributes, "update.rollback": true },
+    async (span) => {
+      const gated = await gateWorkload(execution, status, {
+        deadline: deps.clock.now().getTime() + options.rollbackTimeoutMs,
+        minGeneration,
+      });
+      span.setAttributes({ "update.gate.outcome": gated.kind });
+      if (gated.kind === "failed") span.fail(gated.reason);
+      if (gated.kind === "timeout") span.fail("the rollback timeout passed");
+      return gated;
+    },
+    rollback,
+  );
 
   switch (outcome.kind) {
     case "healthy":

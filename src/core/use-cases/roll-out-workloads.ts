@@ -1,6 +1,6 @@
 import { isDomainError } from "../domain/domain-error.js";
 import { tryParseImageReference } from "../domain/image-reference.js";
-import type { WorkloadStatus } from "../domain/update.js";
+import type { ContainerChange, WorkloadStatus } from "../domain/update.js";
 import type { Workload } from "../domain/workload.js";
 import type { ImagePatch } from "../ports/cluster.js";
 import { conflictImage } from "./conflict-image.js";
@@ -9,6 +9,7 @@ import { ExecutionHalted } from "./execution-halted.js";
 import { formatDuration } from "./format-duration.js";
 import { gateWorkload } from "./gate-workload.js";
 import type { UpdateExecution } from "./update-execution.js";
+import { workloadAttributes } from "./update-spans.js";
 
 export type RollOutOutcome =
   | { readonly kind: "succeeded" }
@@ -37,54 +38,31 @@ export async function rollOutWorkloads(execution: UpdateExecution): Promise<Roll
 
 /** Patches one workload (unless already done) and gates its health; undefined when it is healthy. */
 async function rollOutWorkload(execution: UpdateExecution, status: WorkloadStatus): Promise<RollOutOutcome | undefined> {
-  const { deps, record } = execution;
+  const { record } = execution;
   const changed = status.containers.filter((container) => !container.unchanged);
+  const attributes = workloadAttributes(status.workload);
   let minGeneration: number | undefined;
 
   if (!status.patched) {
-    const cached = deps.cluster.getWorkload(status.workload);
-    if (status.phase === "rolling-out" && cached !== undefined && holdsNewImages(cached, status)) {
-      // A restart came between the patch and recording it: the patch is ours (it was tested
-      // against the recorded previous images), so record it instead of patching again.
-      status.patched = true;
-      await execution.save([{ type: "workload-patched", workload: status.workload, containers: changed }], { batch: true });
-    } else {
-      if (cached === undefined) {
-        return failWorkload(execution, status, "it no longer exists", false);
-      }
-      // Previous images are in the record already (from the plan); saving the intent first lets a
-      // restart tell "maybe patched" from "not patched".
-      status.phase = "rolling-out";
-      status.message = "";
-      await execution.save();
-      const patches: ImagePatch[] = changed.map((container) => ({
-        container: container.name,
-        init: container.init,
-        expectedImage: container.currentImage,
-        newImage: container.newImage,
-      }));
-      try {
-        const patched = await deps.cluster.patchImages(status.workload, patches);
-        minGeneration = patched.rollout.generation;
-      } catch (error) {
-        if (error instanceof ExecutionHalted) throw error;
-        if (isDomainError(error) && error.reason === "IMAGE_CONFLICT") {
-          return conflict(execution, status, error.metadata);
-        }
-        const message = error instanceof Error ? error.message : String(error);
-        return failWorkload(execution, status, `patching it failed: ${message}`, false);
-      }
-      status.patched = true;
-      // Batched: a restart before it is recorded finds the new images in place and records the patch then.
-      await execution.save([{ type: "workload-patched", workload: status.workload, containers: changed }], { batch: true });
-      execution.log.info({ workload: describeWorkload(status.workload) }, "workload patched");
-    }
+    const patched = await execution.step("update.workload.patch", attributes, async (span) => {
+      const result = await patchWorkload(execution, status, changed);
+      if (result.outcome?.kind === "failed") span.fail(result.outcome.reason);
+      return result;
+    });
+    if (patched.outcome !== undefined) return patched.outcome;
+    minGeneration = patched.minGeneration;
   }
 
-  const outcome = await gateWorkload(execution, status, {
-    deadline: execution.deadline(),
-    minGeneration,
-    cancel: execution.cancelSignal,
+  const outcome = await execution.step("update.workload.health_gate", attributes, async (span) => {
+    const gated = await gateWorkload(execution, status, {
+      deadline: execution.deadline(),
+      minGeneration,
+      cancel: execution.cancelSignal,
+    });
+    span.setAttributes({ "update.gate.outcome": gated.kind });
+    if (gated.kind === "failed") span.fail(gated.reason);
+    if (gated.kind === "timeout") span.fail("the update's deadline passed");
+    return gated;
   });
 
   switch (outcome.kind) {
@@ -109,6 +87,56 @@ async function rollOutWorkload(execution: UpdateExecution, status: WorkloadStatu
       if (outcome.rollout !== undefined) status.rollout = outcome.rollout;
       return failWorkload(execution, status, outcome.reason, outcome.newPodsAtFault, outcome.imageId);
   }
+}
+
+/**
+ * Patches one workload, or records a patch a restart interrupted; `outcome` is set when it failed, `minGeneration`
+ * is the generation the patch produced.
+ */
+async function patchWorkload(
+  execution: UpdateExecution,
+  status: WorkloadStatus,
+  changed: readonly ContainerChange[],
+): Promise<{ outcome?: RollOutOutcome; minGeneration?: number }> {
+  const { deps } = execution;
+  const cached = deps.cluster.getWorkload(status.workload);
+  if (status.phase === "rolling-out" && cached !== undefined && holdsNewImages(cached, status)) {
+    // A restart came between the patch and recording it: the patch is ours (it was tested
+    // against the recorded previous images), so record it instead of patching again.
+    status.patched = true;
+    await execution.save([{ type: "workload-patched", workload: status.workload, containers: [...changed] }], { batch: true });
+    return {};
+  }
+  if (cached === undefined) {
+    return { outcome: await failWorkload(execution, status, "it no longer exists", false) };
+  }
+  // Previous images are in the record already (from the plan); saving the intent first lets a
+  // restart tell "maybe patched" from "not patched".
+  status.phase = "rolling-out";
+  status.message = "";
+  await execution.save();
+  const patches: ImagePatch[] = changed.map((container) => ({
+    container: container.name,
+    init: container.init,
+    expectedImage: container.currentImage,
+    newImage: container.newImage,
+  }));
+  let minGeneration: number;
+  try {
+    minGeneration = (await deps.cluster.patchImages(status.workload, patches)).rollout.generation;
+  } catch (error) {
+    if (error instanceof ExecutionHalted) throw error;
+    if (isDomainError(error) && error.reason === "IMAGE_CONFLICT") {
+      return { outcome: await conflict(execution, status, error.metadata) };
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return { outcome: await failWorkload(execution, status, `patching it failed: ${message}`, false) };
+  }
+  status.patched = true;
+  // Batched: a restart before it is recorded finds the new images in place and records the patch then.
+  await execution.save([{ type: "workload-patched", workload: status.workload, containers: [...changed] }], { batch: true });
+  execution.log.info({ workload: describeWorkload(status.workload) }, "workload patched");
+  return { minGeneration };
 }
 
 /** Records the failure (and, when the new pods are at fault, quarantines the image for the workload). */

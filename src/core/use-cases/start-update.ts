@@ -1,10 +1,13 @@
 import { type AccessScope, authorizeAccess, planNamespaces } from "../domain/access-scope.js";
+import { type ApprovalRequirement, approvalRequirement } from "../domain/approval-policy.js";
 import { validateClassifier } from "../domain/classifier.js";
 import { DomainError, isDomainError } from "../domain/domain-error.js";
+import { type FreezeState, notFrozen } from "../domain/freeze.js";
 import { formatImageReference, parseUpdateImage, repositoryName } from "../domain/image-reference.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import type { UpdatePlan, UpdateRecord } from "../domain/update.js";
 import { type WorkloadRef, workloadKey } from "../domain/workload.js";
+import type { CoreSpan } from "../ports/update-tracer.js";
 import { describeWorkload } from "./describe-workload.js";
 import type { UpdateExecutor } from "./execute-update.js";
 import { findQuarantined } from "./find-quarantined.js";
@@ -15,6 +18,7 @@ import { requestHash } from "./request-hash.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
 import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
 import { queueFull, type UpdateQueue } from "./update-queue.js";
+import { inSpan, planAttributes, tracerOf, updateAttributes, updateLogFields } from "./update-spans.js";
 import { validateIdempotencyKey, validateUpdateTimeout } from "./validate-update-request.js";
 
 export interface StartUpdateRequest {
@@ -48,6 +52,11 @@ export interface StartUpdateRequest {
    * idempotency hash. Default: every workload of the classifier that uses the repository.
    */
   readonly onlyWorkloads?: readonly WorkloadRef[];
+  /**
+   * While updates are frozen, refuse this update (FROZEN) even where the freeze policy queues new updates: the
+   * registry watcher asks again on its next check instead of piling up queued updates. Internal only. Default: false.
+   */
+  readonly refuseWhenFrozen?: boolean;
 }
 
 export interface RequestContext {
@@ -76,6 +85,7 @@ export function createStartUpdate(
   executor: UpdateExecutor,
   queue: UpdateQueue,
 ): StartUpdate {
+  const tracer = tracerOf(deps);
   return async (request, context) => {
     const imageInput = typeof request.image === "string" ? request.image.trim() : request.image;
     const reference = parseUpdateImage(imageInput);
@@ -107,158 +117,256 @@ export function createStartUpdate(
     }
 
     const id = dryRun ? "" : deps.newId();
-    const { plan, notUpdatable } = planUpdate({
-      image: imageInput,
-      reference,
-      classifier,
-      updateId: id,
-      workloads: deps.cluster.listWorkloads(),
-      keys: deps.keys,
-      legacyAnnotation: options.legacyAnnotation,
-      ...(request.onlyWorkloads === undefined ? {} : { onlyWorkloads: request.onlyWorkloads }),
-    });
-    if (context.scope !== undefined) {
-      const repository = repositoryName(reference);
-      authorizeAccess(
-        context.scope,
-        { classifier, repositories: [repository], namespaces: planNamespaces(plan) },
-        `update ${repository} (classifier ${JSON.stringify(classifier)})`,
-      );
-    }
-    const now = deps.clock.now();
-    const record: UpdateRecord = {
-      id,
-      state: dryRun ? "planned" : "pending",
-      phase: "planning",
-      image,
-      classifier,
-      requester,
-      plan,
-      createTime: now,
-      reason: "",
-      updateTimeoutMs,
-      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-      requestHash: hash,
-      overrideQuarantine,
-      cancelRequested: false,
-      ...initialProgress(plan),
-      lastSequence: 0,
-    };
-
-    if (dryRun) {
-      const warnings = await quarantineWarnings(plan, image, reference.digest);
-      return warnings.length === 0 ? record : { ...record, plan: { ...plan, warnings: [...plan.warnings, ...warnings] } };
+    // One trace per update: the accept span (a child of the RPC's span when the caller sent a traceparent, else the
+    // root of a new trace) is where every later span of the update hangs, on any replica.
+    const acceptSpan = dryRun
+      ? undefined
+      : tracer.startSpan("update.accept", {
+          attributes: { ...updateAttributes({ id, classifier, image }), "update.requester": requester },
+        });
+    try {
+      return await accept(acceptSpan);
+    } catch (error) {
+      acceptSpan?.fail(error instanceof Error ? error.message : String(error));
+      throw error;
+    } finally {
+      acceptSpan?.end();
     }
 
-    if (plan.workloads.length === 0 && plan.migrations.length === 0) {
-      const repository = repositoryName(reference);
-      const why = plan.warnings.length > 0 ? ` (${plan.warnings.join("; ")})` : "";
-      if (request.succeedWithoutTargets === true) {
-        // The original's answer: an empty update that succeeded. The warning says why nothing changed.
-        const warning = `nothing matched: no workload or migration opted in with classifier "${classifier}" uses repository ${repository}${why}`;
-        const empty = { ...plan, warnings: [...plan.warnings, warning] };
-        deps.logger.warn({ update_id: id, image, classifier, requester }, warning);
-        return create({ ...record, plan: empty, state: "succeeded", phase: "finished", startTime: now, finishTime: now }, [
-          { type: "planned", plan: empty },
+    async function accept(span: CoreSpan | undefined): Promise<UpdateRecord> {
+      /** A step of the acceptance in a child span of the accept span (none for a dry run). */
+      const step = <T>(name: string, run: (stepSpan: CoreSpan | undefined) => Promise<T>): Promise<T> =>
+        span === undefined ? run(undefined) : inSpan(tracer, name, span.ref, updateAttributes({ id, classifier, image }), run);
+      const { plan, notUpdatable } = await step("update.plan", async (planSpan) => {
+        const planned = planUpdate({
+          image: imageInput,
+          reference,
+          classifier,
+          updateId: id,
+          workloads: deps.cluster.listWorkloads(),
+          keys: deps.keys,
+          legacyAnnotation: options.legacyAnnotation,
+          ...(request.onlyWorkloads === undefined ? {} : { onlyWorkloads: request.onlyWorkloads }),
+        });
+        planSpan?.setAttributes(planAttributes(planned.plan));
+        if (context.scope !== undefined) {
+          const repository = repositoryName(reference);
+          authorizeAccess(
+            context.scope,
+            { classifier, repositories: [repository], namespaces: planNamespaces(planned.plan) },
+            `update ${repository} (classifier ${JSON.stringify(classifier)})`,
+          );
+        }
+        return planned;
+      });
+      const now = deps.clock.now();
+      const record: UpdateRecord = {
+        id,
+        state: dryRun ? "planned" : "pending",
+        phase: "planning",
+        image,
+        classifier,
+        requester,
+        plan,
+        createTime: now,
+        reason: "",
+        updateTimeoutMs,
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        requestHash: hash,
+        overrideQuarantine,
+        cancelRequested: false,
+        ...initialProgress(plan),
+        lastSequence: 0,
+        ...(span === undefined
+          ? {}
+          : { trace: { traceId: span.ref.traceId, spanId: span.ref.spanId, sampled: span.ref.sampled, attempts: 0 } }),
+      };
+
+      if (dryRun) {
+        const warnings = await quarantineWarnings(plan, image, reference.digest);
+        const approval = requirementOf(plan, classifier);
+        if (approval !== undefined) warnings.push(`needs ${approval.required} approvals (${approval.policy}) before it runs`);
+        return warnings.length === 0 ? record : { ...record, plan: { ...plan, warnings: [...plan.warnings, ...warnings] } };
+      }
+
+      if (plan.workloads.length === 0 && plan.migrations.length === 0) {
+        const repository = repositoryName(reference);
+        const why = plan.warnings.length > 0 ? ` (${plan.warnings.join("; ")})` : "";
+        if (request.succeedWithoutTargets === true) {
+          // The original's answer: an empty update that succeeded. The warning says why nothing changed.
+          const warning = `nothing matched: no workload or migration opted in with classifier "${classifier}" uses repository ${repository}${why}`;
+          const empty = { ...plan, warnings: [...plan.warnings, warning] };
+          deps.logger.warn({ ...updateLogFields(record), image, classifier, requester }, warning);
+          return create({ ...record, plan: empty, state: "succeeded", phase: "finished", startTime: now, finishTime: now }, [
+            { type: "planned", plan: empty },
+            { type: "finished", state: "succeeded", reason: "" },
+          ]);
+        }
+        throw new DomainError(
+          "not-found",
+          "NO_TARGETS",
+          `no workload or migration opted in with classifier "${classifier}" uses repository ${repository}${why}`,
+          { metadata: { classifier, repository } },
+        );
+      }
+      const refused = notUpdatable[0];
+      if (refused !== undefined) {
+        throw new DomainError("failed-precondition", "TARGET_NOT_UPDATABLE", refused.reason, {
+          metadata: { workload: workloadKey(refused.workload) },
+        });
+      }
+      if (!overrideQuarantine) {
+        const quarantined = await findQuarantined(deps.quarantines, plan, image, reference.digest);
+        if (quarantined !== undefined) throw quarantined;
+      }
+
+      if (plan.workloads.length > 0 && plan.workloads.every((workload) => workload.unchanged)) {
+        // Nothing to change (a retry of an update that succeeded, say): done, with no lock and no write.
+        record.state = "succeeded";
+        record.phase = "finished";
+        record.startTime = now;
+        record.finishTime = now;
+        return create(record, [
+          { type: "planned", plan },
           { type: "finished", state: "succeeded", reason: "" },
         ]);
       }
-      throw new DomainError(
-        "not-found",
-        "NO_TARGETS",
-        `no workload or migration opted in with classifier "${classifier}" uses repository ${repository}${why}`,
-        { metadata: { classifier, repository } },
-      );
-    }
-    const refused = notUpdatable[0];
-    if (refused !== undefined) {
-      throw new DomainError("failed-precondition", "TARGET_NOT_UPDATABLE", refused.reason, {
-        metadata: { workload: workloadKey(refused.workload) },
-      });
-    }
-    if (!overrideQuarantine) {
-      const quarantined = await findQuarantined(deps.quarantines, plan, image, reference.digest);
-      if (quarantined !== undefined) throw quarantined;
-    }
 
-    if (plan.workloads.length > 0 && plan.workloads.every((workload) => workload.unchanged)) {
-      // Nothing to change (a retry of an update that succeeded, say): done, with no lock and no write.
-      record.state = "succeeded";
-      record.phase = "finished";
-      record.startTime = now;
-      record.finishTime = now;
-      return create(record, [
-        { type: "planned", plan },
-        { type: "finished", state: "succeeded", reason: "" },
-      ]);
-    }
+      const freeze = deps.freeze === undefined ? notFrozen : await deps.freeze.get();
+      if (freeze.frozen && (request.refuseWhenFrozen === true || options.frozenNewUpdates === "refuse")) throw frozen(freeze);
+      const approval = requirementOf(plan, classifier);
+      if (approval !== undefined) return awaitApproval(approval);
 
-    const targets = lockTargets(plan);
-    // Queued updates hold no lock, yet a newcomer that shares a target must wait behind them.
-    const waiting = await queue.ahead(targets);
-    if (waiting.queued.length > 0) {
-      if (request.queueIfBusy !== true) throw queuedAhead(waiting.queued[0] ?? "", targets);
-      return enqueue(waiting.behind, waiting.fullTarget);
-    }
-    try {
-      await deps.locks.acquire(id, targets);
-    } catch (error) {
-      // A retry racing its own first attempt finds the targets locked by it: answer with that update.
-      if (isDomainError(error, "aborted") && idempotencyKey !== undefined) {
-        const existing = await deps.store.findByIdempotencyKey(requester, idempotencyKey);
-        if (existing !== undefined) return sameRequestOrThrow(existing, hash, idempotencyKey);
-      }
-      if (isDomainError(error, "aborted") && error.reason === "TARGET_BUSY" && request.queueIfBusy === true) {
+      const targets = lockTargets(plan);
+      if (freeze.frozen) {
+        // The freeze policy queues new updates: held (no lock) until unfrozen, then in their queue order.
         const ahead = await queue.ahead(targets);
-        const holder = error.metadata["update_id"];
-        const behind = holder === undefined || ahead.behind.includes(holder) ? ahead.behind : [holder, ...ahead.behind];
-        return enqueue(behind, ahead.fullTarget);
+        if (ahead.fullTarget !== undefined) throw queueFull(ahead.fullTarget, options.maxQueuedPerTarget);
+        const held = await create({ ...record, state: "queued", queuedTime: queue.queueTime() }, [
+          { type: "planned", plan },
+          { type: "held", reason: describeFreeze(freeze) },
+        ]);
+        if (held.id === id) deps.logger.info({ ...updateLogFields(record), image, classifier }, "update held: updates are frozen");
+        return held;
       }
-      throw error;
-    }
-    let created: UpdateRecord;
-    try {
-      created = await create(record, [{ type: "planned", plan }]);
-    } catch (error) {
-      await deps.locks.release(id, targets);
-      throw error;
-    }
-    if (created.id !== id) {
-      // Lost an idempotency race: the other request's update stands; ours never existed.
-      await deps.locks.release(id, targets);
-      return created;
-    }
-    executor.launch(created);
-    return created;
-
-    /** Records the update as queued behind `behind` (no lock taken), and lets the queue move. */
-    async function enqueue(behind: readonly string[], fullTarget: WorkloadRef | undefined): Promise<UpdateRecord> {
-      if (fullTarget !== undefined) throw queueFull(fullTarget, options.maxQueuedPerTarget);
-      const queued = await create({ ...record, state: "queued", queuedTime: queue.queueTime() }, [
-        { type: "planned", plan },
-        { type: "queued", behind: [...behind] },
-      ]);
-      if (queued.id === id) {
-        deps.logger.info({ update_id: id, behind, image, classifier }, "update queued behind busy targets");
-        // The holder may have finished between the check and the record.
-        void queue.pump();
+      // Queued updates hold no lock, yet a newcomer that shares a target must wait behind them.
+      const waiting = await queue.ahead(targets);
+      if (waiting.queued.length > 0) {
+        if (request.queueIfBusy !== true) throw queuedAhead(waiting.queued[0] ?? "", targets);
+        return enqueue(waiting.behind, waiting.fullTarget);
       }
-      return queued;
-    }
-
-    /** Records the update; on an idempotency race returns (or refuses) the winner instead. */
-    async function create(toCreate: UpdateRecord, events: readonly UpdateEventBody[]): Promise<UpdateRecord> {
       try {
-        await deps.store.create(toCreate, events);
-        return structuredClone(toCreate);
+        await step("update.lock", async (lockSpan) => {
+          lockSpan?.setAttributes({ "update.lock.targets": targets.length });
+          await deps.locks.acquire(id, targets);
+        });
       } catch (error) {
-        if (!isDomainError(error, "already-exists") || idempotencyKey === undefined) throw error;
-        const winner = await deps.store.findByIdempotencyKey(requester, idempotencyKey);
-        if (winner === undefined) throw error;
-        return sameRequestOrThrow(winner, hash, idempotencyKey);
+        // A retry racing its own first attempt finds the targets locked by it: answer with that update.
+        if (isDomainError(error, "aborted") && idempotencyKey !== undefined) {
+          const existing = await deps.store.findByIdempotencyKey(requester, idempotencyKey);
+          if (existing !== undefined) return sameRequestOrThrow(existing, hash, idempotencyKey);
+        }
+        if (isDomainError(error, "aborted") && error.reason === "TARGET_BUSY" && request.queueIfBusy === true) {
+          const ahead = await queue.ahead(targets);
+          const holder = error.metadata["update_id"];
+          const behind = holder === undefined || ahead.behind.includes(holder) ? ahead.behind : [holder, ...ahead.behind];
+          return enqueue(behind, ahead.fullTarget);
+        }
+        throw error;
+      }
+      let created: UpdateRecord;
+      try {
+        created = await create(record, [{ type: "planned", plan }]);
+      } catch (error) {
+        await deps.locks.release(id, targets);
+        throw error;
+      }
+      if (created.id !== id) {
+        // Lost an idempotency race: the other request's update stands; ours never existed.
+        await deps.locks.release(id, targets);
+        return created;
+      }
+      executor.launch(created);
+      return created;
+
+      /**
+       * Records the update as waiting for approval: no lock, no place in a queue; the queue moves it once it is
+       * approved (or ends it when rejected or past its deadline).
+       */
+      async function awaitApproval(requirement: ApprovalRequirement): Promise<UpdateRecord> {
+        const capacity = options.approverCapacity(requester);
+        if (capacity < requirement.required) {
+          throw new DomainError(
+            "failed-precondition",
+            "APPROVAL_IMPOSSIBLE",
+            `this update needs ${requirement.required} approvals (${requirement.policy}), but only ${capacity} principals other than ` +
+              `${requester} may approve updates; grant ApproveUpdate to more principals or lower the requirement`,
+            { metadata: { required: String(requirement.required), available: String(capacity) } },
+          );
+        }
+        const deadline = new Date(now.getTime() + requirement.deadlineMs);
+        const waiting = await create(
+          {
+            ...record,
+            state: "waiting-for-approval",
+            approval: { required: requirement.required, deadline, policy: requirement.policy, approvals: [] },
+          },
+          [
+            { type: "planned", plan },
+            { type: "approval-required", required: requirement.required, deadline, policy: requirement.policy },
+          ],
+        );
+        if (waiting.id === id) {
+          deps.logger.info(
+            { ...updateLogFields(record), image, classifier, required: requirement.required, policy: requirement.policy, deadline },
+            "update waits for approval",
+          );
+          // Its deadline must be watched (a timer of the queue's).
+          void queue.pump();
+        }
+        return waiting;
+      }
+
+      /** Records the update as queued behind `behind` (no lock taken), and lets the queue move. */
+      async function enqueue(behind: readonly string[], fullTarget: WorkloadRef | undefined): Promise<UpdateRecord> {
+        if (fullTarget !== undefined) throw queueFull(fullTarget, options.maxQueuedPerTarget);
+        const queued = await create({ ...record, state: "queued", queuedTime: queue.queueTime() }, [
+          { type: "planned", plan },
+          { type: "queued", behind: [...behind] },
+        ]);
+        if (queued.id === id) {
+          deps.logger.info({ ...updateLogFields(record), behind, image, classifier }, "update queued behind busy targets");
+          // The holder may have finished between the check and the record.
+          void queue.pump();
+        }
+        return queued;
+      }
+
+      /** Records the update; on an idempotency race returns (or refuses) the winner instead. */
+      async function create(toCreate: UpdateRecord, events: readonly UpdateEventBody[]): Promise<UpdateRecord> {
+        try {
+          await deps.store.create(toCreate, events);
+          return structuredClone(toCreate);
+        } catch (error) {
+          if (!isDomainError(error, "already-exists") || idempotencyKey === undefined) throw error;
+          const winner = await deps.store.findByIdempotencyKey(requester, idempotencyKey);
+          if (winner === undefined) throw error;
+          return sameRequestOrThrow(winner, hash, idempotencyKey);
+        }
       }
     }
   };
+
+  function requirementOf(plan: UpdatePlan, classifier: string): ApprovalRequirement | undefined {
+    return approvalRequirement({
+      classifier,
+      plan,
+      policies: options.approvalPolicies,
+      getWorkload: (ref) => deps.cluster.getWorkload(ref),
+      keys: deps.keys,
+      defaultDeadlineMs: options.approvalDeadlineMs,
+    });
+  }
 
   async function quarantineWarnings(plan: UpdatePlan, image: string, digest: string | undefined): Promise<string[]> {
     const warnings: string[] = [];
@@ -273,6 +381,20 @@ export function createStartUpdate(
     }
     return warnings;
   }
+}
+
+/** FAILED_PRECONDITION FROZEN: updates are frozen and the policy refuses new ones. */
+export function frozen(freeze: FreezeState): DomainError {
+  return new DomainError("failed-precondition", "FROZEN", `${describeFreeze(freeze)}; no update starts until they are unfrozen`, {
+    metadata: { frozen_by: freeze.principal },
+  });
+}
+
+/** "updates are frozen by alice since …: reason". */
+export function describeFreeze(freeze: FreezeState): string {
+  const by = freeze.principal === "" ? "" : ` by ${freeze.principal}`;
+  const since = freeze.time === undefined ? "" : ` since ${freeze.time.toISOString()}`;
+  return `updates are frozen${by}${since}${freeze.reason === "" ? "" : `: ${freeze.reason}`}`;
 }
 
 /** TARGET_BUSY for a caller that did not ask to queue, while queued updates wait for a target. */

@@ -2,10 +2,13 @@ import type { MetadataKeys } from "../domain/metadata-keys.js";
 import type { Clock } from "../ports/clock.js";
 import type { ClusterPort } from "../ports/cluster.js";
 import type { CountFailure } from "../ports/failure-counter.js";
+import type { FreezeStore } from "../ports/freeze-store.js";
 import type { CoreLogger } from "../ports/logger.js";
 import type { QuarantineStore } from "../ports/quarantine-store.js";
+import type { StepEventRecorder } from "../ports/step-event-recorder.js";
 import type { TargetLocks } from "../ports/target-locks.js";
 import type { UpdateStore } from "../ports/update-store.js";
+import type { UpdateTracer } from "../ports/update-tracer.js";
 
 /** The ports the update engine runs on; adapters are chosen at start-up (Kubernetes or simulated). */
 export interface UpdateEngineDeps {
@@ -23,6 +26,18 @@ export interface UpdateEngineDeps {
    * others record new updates, which the leader picks up from the store. Default: always.
    */
   readonly canExecute?: () => boolean;
+  /** The global freeze. Default: never frozen (Freeze then answers UNIMPLEMENTED). */
+  readonly freeze?: FreezeStore;
   /** Counts failures the engine handles itself (an outcome it could not record). Default: none. */
   readonly countFailure?: CountFailure;
+  /**
+   * Spans of each update: its acceptance (plan, lock), each execution attempt and its steps. Default:
+   * `noopUpdateTracer` (no spans; updates still get trace ids for their logs).
+   */
+  readonly tracer?: UpdateTracer;
+  /**
+   * Told of every milestone of an update (started, each migration and workload step, rollback, outcome) once it
+   * is recorded; never of progress. Default: none.
+   */
+  readonly stepEvents?: StepEventRecorder;
 }

@@ -1,3 +1,6 @@
+import type { ApprovalPolicy } from "../domain/approval-policy.js";
+import type { FrozenNewUpdates } from "../domain/freeze.js";
+
 /** Tunables of the update engine. Every option is optional; the defaults suit production. */
 export interface UpdateEngineOptions {
   /**
@@ -52,6 +55,21 @@ export interface UpdateEngineOptions {
   outcomeWriteAttempts?: number;
   /** Wait before the second attempt of the final write; doubled after each failure, at most 30 s. Default: 500. */
   outcomeWriteBackoffMs?: number;
+  /**
+   * Policies that make updates wait for approval (UPDATE_MANAGER_POLICIES_FILE); the annotation
+   * `<prefix>/approvals: N` on a target applies too. Default: none.
+   */
+  approvalPolicies?: readonly ApprovalPolicy[];
+  /** How long an update an annotation asks approval for may wait for it. Default: 24 hours. */
+  approvalDeadlineMs?: number;
+  /**
+   * How many distinct principals other than `requester` may approve updates (the access configuration's
+   * approvers): an update needing more is refused (APPROVAL_IMPOSSIBLE) instead of waiting in vain. Default:
+   * unlimited.
+   */
+  approverCapacity?: (requester: string) => number;
+  /** New updates while frozen: "refuse" (FAILED_PRECONDITION, FROZEN) or "queue" (held until unfrozen). Default: "refuse". */
+  frozenNewUpdates?: FrozenNewUpdates;
 }
 
 export type ResolvedUpdateEngineOptions = Required<UpdateEngineOptions>;
@@ -81,6 +99,10 @@ export const defaultUpdateEngineOptions: ResolvedUpdateEngineOptions = {
   maxQueuedPerTarget: 20,
   outcomeWriteAttempts: 8,
   outcomeWriteBackoffMs: 500,
+  approvalPolicies: [],
+  approvalDeadlineMs: 24 * 60 * minute,
+  approverCapacity: () => Number.POSITIVE_INFINITY,
+  frozenNewUpdates: "refuse",
 };
 
 /** Fills in defaults and rejects values that would make the engine misbehave (a configuration bug). */
@@ -101,6 +123,7 @@ export function resolveUpdateEngineOptions(options: UpdateEngineOptions = {}): R
     "maxQueuedPerTarget",
     "outcomeWriteAttempts",
     "outcomeWriteBackoffMs",
+    "approvalDeadlineMs",
   ] as const;
   for (const key of positive) {
     const value = resolved[key];

@@ -2,11 +2,14 @@ import type { UpdateRecord, UpdateState } from "../domain/update.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import type { CoreLogger } from "../ports/logger.js";
 import type { SaveOptions } from "../ports/update-store.js";
+import type { CoreSpan, SpanAttributes, UpdateTracer } from "../ports/update-tracer.js";
+import { announceSteps } from "./announce-steps.js";
 import { ExecutionHalted } from "./execution-halted.js";
 import { OutcomeNotRecorded } from "./outcome-not-recorded.js";
 import { lockTargets } from "./lock-targets.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
 import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
+import { acceptSpanOf, inSpan, tracerOf, updateAttributes, updateLogFields } from "./update-spans.js";
 
 /**
  * One update being executed in this process: the working copy of its record, and how to persist
@@ -18,7 +21,18 @@ export interface UpdateExecution {
   readonly record: UpdateRecord;
   readonly deps: UpdateEngineDeps;
   readonly options: ResolvedUpdateEngineOptions;
+  /** Lines carry `update_id` and `trace_id`. */
   readonly log: CoreLogger;
+  /**
+   * This execution attempt's span (`update.attempt`): a child of the update's accept span, linked to the previous
+   * attempt's span. Ended by `endAttempt`.
+   */
+  readonly attempt: CoreSpan;
+  readonly tracer: UpdateTracer;
+  /** Runs one step in a child span of `parent` (default: the attempt), with the update's attributes and `attributes`. */
+  step<T>(name: string, attributes: SpanAttributes, run: (span: CoreSpan) => Promise<T>, parent?: CoreSpan): Promise<T>;
+  /** Ends the attempt's span with the update's state (failed for a failed outcome, halted when it stopped unfinished). */
+  endAttempt(): void;
   /** Aborted when a cancel is requested: checked at every safe point. */
   readonly cancelSignal: AbortSignal;
   /** Aborted when the engine shuts down: unwind without writing anything more. */
@@ -56,12 +70,15 @@ export function createUpdateExecution(
   let chain: Promise<unknown> = Promise.resolve();
   let finishing = false;
   let finished = false;
-  const log = deps.logger.child({ update_id: record.id });
+  const tracer = tracerOf(deps);
+  const attempt = startAttempt(record, tracer);
+  const log = deps.logger.child(updateLogFields(record));
 
   const save = (events: readonly UpdateEventBody[] = [], saveOptions?: SaveOptions): Promise<void> => {
     const run = chain.then(async () => {
       if (signals.halt.aborted) throw new ExecutionHalted();
       await deps.store.save(record, events, saveOptions);
+      announceSteps(deps, record, events, log);
     });
     chain = run.catch(() => undefined);
     return run;
@@ -115,6 +132,19 @@ export function createUpdateExecution(
     deps,
     options,
     log,
+    attempt,
+    tracer,
+    step(name, attributes, run, parent = attempt) {
+      return inSpan(tracer, name, parent.ref, { ...updateAttributes(record), ...attributes }, run);
+    },
+    endAttempt() {
+      attempt.setAttributes({ "update.state": record.state, "update.phase": record.phase });
+      if (!finished) attempt.setAttributes({ "update.halted": true });
+      else if (record.state === "failed" || record.state === "rolled-back" || record.state === "rollback-failed") {
+        attempt.fail(record.reason || record.state);
+      }
+      attempt.end();
+    },
     cancelSignal: signals.cancel,
     haltSignal: signals.halt,
     deadline: () => (record.startTime?.getTime() ?? deps.clock.now().getTime()) + record.updateTimeoutMs,
@@ -144,4 +174,30 @@ export function createUpdateExecution(
     },
     cancelReason: undefined,
   };
+}
+
+/**
+ * Starts the span of an execution attempt and records it in `record.trace` (saved with the attempt's first write):
+ * a child of the update's accept span, linked to the previous attempt's span. An update recorded before tracing
+ * existed starts a trace of its own here.
+ */
+function startAttempt(record: UpdateRecord, tracer: UpdateTracer): CoreSpan {
+  const { trace } = record;
+  const attempts = (trace?.attempts ?? 0) + 1;
+  const parent = acceptSpanOf(record);
+  const previous =
+    trace?.attemptSpanId === undefined
+      ? []
+      : [{ span: { traceId: trace.traceId, spanId: trace.attemptSpanId, sampled: trace.sampled }, attributes: { "update.link": "previous-attempt" } }];
+  const span = tracer.startSpan("update.attempt", {
+    ...(parent === undefined ? { root: true } : { parent }),
+    links: previous,
+    attributes: { ...updateAttributes(record), "update.attempt": attempts, "update.start_phase": record.phase },
+  });
+  const { ref } = span;
+  record.trace =
+    trace === undefined
+      ? { traceId: ref.traceId, spanId: ref.spanId, sampled: ref.sampled, attemptSpanId: ref.spanId, attempts }
+      : { ...trace, attemptSpanId: ref.spanId, attempts };
+  return span;
 }

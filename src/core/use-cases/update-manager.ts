@@ -5,6 +5,9 @@ import type { WorkloadRef } from "../domain/workload.js";
 import type { Page } from "../ports/update-store.js";
 import { createCancelUpdate } from "./cancel-update.js";
 import { createClearQuarantine } from "./clear-quarantine.js";
+import { type ApprovalDecisionRequest, createDecideApproval } from "./decide-approval.js";
+import { createFreezeControl } from "./freeze-updates.js";
+import type { FreezeState } from "../domain/freeze.js";
 import { createUpdateExecutor } from "./execute-update.js";
 import { createGetUpdate } from "./get-update.js";
 import { createListQuarantines, type ListQuarantinesRequest } from "./list-quarantines.js";
@@ -34,6 +37,15 @@ export interface UpdateManager {
   listUpdates(request: ListUpdatesRequest): Promise<Page<UpdateRecord>>;
   /** FAILED_PRECONDITION (UPDATE_FINISHED) once the update has finished. */
   cancelUpdate(id: string, reason: string, requester: string): Promise<UpdateRecord>;
+  /**
+   * ApproveUpdate / RejectUpdate: NOT_FOUND for an unknown id, PERMISSION_DENIED (OWN_UPDATE) for the
+   * requester, FAILED_PRECONDITION (NOT_WAITING_FOR_APPROVAL) for an update that does not wait for approval.
+   */
+  decideApproval(request: ApprovalDecisionRequest, context: RequestContext): Promise<UpdateRecord>;
+  /** The global freeze; UNIMPLEMENTED without a freeze store. */
+  freeze(reason: string, principal: string): Promise<FreezeState>;
+  unfreeze(principal: string): Promise<FreezeState>;
+  getFreeze(): Promise<FreezeState>;
   /** Events after `afterSequence`, then live ones, ending after `finished`. */
   watchUpdate(id: string, afterSequence: number, signal?: AbortSignal): AsyncIterable<WatchItem>;
   listQuarantines(request: ListQuarantinesRequest): Promise<Page<QuarantineRecord>>;
@@ -57,6 +69,11 @@ export function createUpdateManager(deps: UpdateEngineDeps, options: UpdateEngin
   const executor = createUpdateExecutor(deps, resolved, () => void queue?.pump());
   queue = createUpdateQueue(deps, resolved, executor);
   const listTargets = createListTargets(deps, resolved);
+  const freezeControl = createFreezeControl(deps);
+  // An unfreeze (here or on another replica) lets the held updates move.
+  const unsubscribeFreeze = deps.freeze?.subscribe((state) => {
+    if (!state.frozen) void queue.pump();
+  });
   /** Executions ended and the queue's pass after them ran (it may have launched the next update). */
   const whenIdle = async () => {
     await executor.whenIdle();
@@ -69,12 +86,17 @@ export function createUpdateManager(deps: UpdateEngineDeps, options: UpdateEngin
     getUpdate: createGetUpdate(deps),
     listUpdates: createListUpdates(deps),
     cancelUpdate: createCancelUpdate(deps, executor, queue),
+    decideApproval: createDecideApproval(deps, queue),
+    freeze: (reason, principal) => freezeControl.freeze(reason, principal),
+    unfreeze: (principal) => freezeControl.unfreeze(principal),
+    getFreeze: () => freezeControl.getFreeze(),
     watchUpdate: createWatchUpdate(deps, resolved),
     listQuarantines: createListQuarantines(deps),
     clearQuarantine: createClearQuarantine(deps),
     resumeUnfinished: createResumeUnfinished(deps, executor, queue),
     whenIdle,
     shutdown: async () => {
+      unsubscribeFreeze?.();
       queue.stop(false);
       await executor.shutdown();
       await queue.whenIdle();

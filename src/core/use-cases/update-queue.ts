@@ -1,16 +1,22 @@
+import { isApproved } from "../domain/approval.js";
 import { DomainError, isDomainError } from "../domain/domain-error.js";
+import { type FreezeState, notFrozen } from "../domain/freeze.js";
 import { parseUpdateImage } from "../domain/image-reference.js";
 import type { UpdateRecord, UpdateState } from "../domain/update.js";
 import { isTerminal } from "../domain/update.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import { type WorkloadRef, workloadKey } from "../domain/workload.js";
 import type { UpdateStore } from "../ports/update-store.js";
+import type { CoreSpan } from "../ports/update-tracer.js";
 import { type UpdateExecutor, cancelReason } from "./execute-update.js";
 import { findQuarantined } from "./find-quarantined.js";
+import { updateNotFound } from "./get-update.js";
 import { initialProgress } from "./initial-progress.js";
+import { announceSteps } from "./announce-steps.js";
 import { lockTargets } from "./lock-targets.js";
 import { planUpdate } from "./plan-update.js";
 import type { UpdateEngineDeps } from "./update-engine-deps.js";
+import { acceptSpanOf, inSpan, planAttributes, tracerOf, updateAttributes, updateLogFields } from "./update-spans.js";
 import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
 
 /** What waits for a set of targets, as `UpdateQueue.ahead` sees it. */
@@ -43,17 +49,29 @@ export interface UpdateQueue {
   /** Lets the queue move: after an enqueue, an execution's end, a resume. Resolves when done. */
   pump(): Promise<void>;
   /**
-   * Ends a queued update as cancelled (serialised with the queue's own moves). Undefined when the
-   * update is not queued any more (it runs, or another replica must do it).
+   * Ends a queued (or waiting-for-approval) update as cancelled (serialised with the queue's own moves).
+   * Undefined when the update is not queued any more (it runs, or another replica must do it).
    */
   cancel(id: string, reason: string, requester: string): Promise<UpdateRecord | undefined>;
+  /**
+   * Records a decision on an update that waits for approval, serialised with the queue's own moves, then lets
+   * the queue move (an approved update leaves the wait, a rejected one ends). `decide` reads the stored record,
+   * changes it and returns the events to save with it (none: nothing to save), or throws to refuse. Resolves
+   * with the record after the queue moved; undefined when this process does not move the queue (a follower).
+   */
+  decide(id: string, decide: (stored: UpdateRecord) => readonly UpdateEventBody[]): Promise<UpdateRecord | undefined>;
   /** Resolves when nothing is being moved. */
   whenIdle(): Promise<void>;
   /** Stops moving the queue and its timers (shutdown; or step-down with `resumable`). */
   stop(resumable: boolean): void;
 }
 
-const activeStates: readonly UpdateState[] = ["queued", "pending", "running", "rolling-back"];
+const activeStates: readonly UpdateState[] = ["queued", "waiting-for-approval", "pending", "running", "rolling-back"];
+
+/** Queued and waiting updates hold no lock: they take their targets when they leave. */
+function holdsTargets(record: UpdateRecord): boolean {
+  return record.state !== "queued" && record.state !== "waiting-for-approval";
+}
 
 export function createUpdateQueue(
   deps: UpdateEngineDeps,
@@ -66,6 +84,7 @@ export function createUpdateQueue(
   let pumpWaiting: Promise<void> | undefined;
   let closed = false;
   const log = deps.logger.child({ component: "update-queue" });
+  const tracer = tracerOf(deps);
 
   const canMove = () => !closed && (deps.canExecute === undefined || deps.canExecute());
 
@@ -80,24 +99,54 @@ export function createUpdateQueue(
     return at(a) - at(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   }
 
+  const readFreeze = async (): Promise<FreezeState> => (deps.freeze === undefined ? notFrozen : deps.freeze.get());
+
+  /**
+   * Where a queued update's queue timeout counts from: when it joined the queue, or when updates were unfrozen
+   * if that was later (a freeze holds the queue; its length is not the update's wait for busy targets).
+   */
+  function queueClockStart(record: UpdateRecord, freeze: FreezeState): number {
+    const joined = (record.queuedTime ?? record.createTime).getTime();
+    return freeze.frozen || freeze.time === undefined ? joined : Math.max(joined, freeze.time.getTime());
+  }
+
   async function moveOnce(): Promise<void> {
     if (!canMove()) return;
     const active = await listActive(deps.store);
+    const freeze = await readFreeze();
     const blocked = new Set<string>();
     for (const record of active) {
-      if (record.state !== "queued") for (const target of lockTargets(record.plan)) blocked.add(workloadKey(target));
+      if (holdsTargets(record)) for (const target of lockTargets(record.plan)) blocked.add(workloadKey(target));
     }
+    // Queued updates first: an update approved now joins the queue behind those already in it.
     const queued = active.filter((record) => record.state === "queued").sort(order);
+    const waiting = active.filter((record) => record.state === "waiting-for-approval").sort(order);
     const stillQueued = new Set<string>();
-    for (const record of queued) {
+    for (const record of [...queued, ...waiting]) {
       if (!canMove()) return;
       const keys = lockTargets(record.plan).map(workloadKey);
+      // A waiting update keeps no place in the queue until it is approved.
+      let holdsPlace = record.state === "queued";
       try {
         if (record.cancelRequested) {
           await end(record, "cancelled", await recordedCancelReason(record));
           continue;
         }
-        const waitedMs = deps.clock.now().getTime() - (record.queuedTime ?? record.createTime).getTime();
+        if (record.state === "waiting-for-approval") {
+          const outcome = await moveWaiting(record, freeze, blocked);
+          holdsPlace = outcome !== "ended" && outcome !== "waiting";
+          if (outcome === "waiting" || outcome === "queued") {
+            stillQueued.add(record.id);
+            arm(record, freeze);
+          }
+          continue;
+        }
+        if (freeze.frozen) {
+          // Held until unfrozen (the unfreeze moves the queue); its queue timeout does not run meanwhile.
+          stillQueued.add(record.id);
+          continue;
+        }
+        const waitedMs = deps.clock.now().getTime() - queueClockStart(record, freeze);
         if (waitedMs >= options.queueTimeoutMs) {
           await end(
             record,
@@ -109,15 +158,15 @@ export function createUpdateQueue(
         }
         if (keys.some((key) => blocked.has(key)) || !(await leave(record, blocked))) {
           stillQueued.add(record.id);
-          arm(record);
+          arm(record, freeze);
         }
       } catch (error) {
         if (!canMove()) return;
-        log.error({ err: error, update_id: record.id }, "moving a queued update failed; it stays queued");
+        log.error({ err: error, ...updateLogFields(record) }, "moving a queued update failed; it stays queued");
         stillQueued.add(record.id);
-        arm(record);
+        arm(record, freeze);
       } finally {
-        for (const key of keys) blocked.add(key);
+        if (holdsPlace) for (const key of keys) blocked.add(key);
       }
     }
     for (const [id, cancelTimer] of timers) {
@@ -127,17 +176,57 @@ export function createUpdateQueue(
     }
   }
 
+  /**
+   * An update waiting for approval: ends it when rejected or past its deadline; once approved (and not frozen)
+   * it leaves the wait like a queued update leaves the queue, or joins the queue when its targets are busy.
+   */
+  async function moveWaiting(record: UpdateRecord, freeze: FreezeState, blocked: Set<string>): Promise<"ended" | "waiting" | "queued" | "left"> {
+    const approval = record.approval;
+    if (approval?.rejection !== undefined) {
+      const { principal, reason } = approval.rejection;
+      await end(record, "failed", `APPROVAL_REJECTED: rejected by ${principal}${reason === "" ? "" : `: ${reason}`}; nothing was changed`);
+      return "ended";
+    }
+    if (approval !== undefined && !isApproved(approval)) {
+      if (deps.clock.now().getTime() < approval.deadline.getTime()) return "waiting";
+      await end(
+        record,
+        "failed",
+        `APPROVAL_EXPIRED: ${approval.approvals.length} of ${approval.required} approvals by the deadline ` +
+          `${approval.deadline.toISOString()} (${approval.policy}); nothing was changed`,
+      );
+      return "ended";
+    }
+    // Approved: held while frozen, then its turn.
+    if (freeze.frozen) return "waiting";
+    const keys = lockTargets(record.plan).map(workloadKey);
+    if (!keys.some((key) => blocked.has(key)) && (await leave(record, blocked))) return "left";
+    const ahead = await queue.ahead(lockTargets(record.plan));
+    record.state = "queued";
+    record.queuedTime = queue.queueTime();
+    await deps.store.save(record, [{ type: "queued", behind: ahead.behind.filter((id) => id !== record.id) }]);
+    log.info({ update_id: record.id, behind: ahead.behind }, "approved update queued behind busy targets");
+    return "queued";
+  }
+
   /** Its turn: plans again, checks, locks and launches it. False when it must wait on (its targets changed and are busy). */
   async function leave(queued: UpdateRecord, blocked: Set<string>): Promise<boolean> {
     const reference = parseUpdateImage(queued.image);
-    const { plan, notUpdatable } = planUpdate({
-      image: queued.image,
-      reference,
-      classifier: queued.classifier,
-      updateId: queued.id,
-      workloads: deps.cluster.listWorkloads(),
-      keys: deps.keys,
-      legacyAnnotation: options.legacyAnnotation,
+    // Spans of the update's trace, under its accept span: planned again, locked.
+    const step = <T>(name: string, run: (span: CoreSpan) => Promise<T>) =>
+      inSpan(tracer, name, acceptSpanOf(queued), { ...updateAttributes(queued), "update.queued": true }, run);
+    const { plan, notUpdatable } = await step("update.plan", async (span) => {
+      const planned = planUpdate({
+        image: queued.image,
+        reference,
+        classifier: queued.classifier,
+        updateId: queued.id,
+        workloads: deps.cluster.listWorkloads(),
+        keys: deps.keys,
+        legacyAnnotation: options.legacyAnnotation,
+      });
+      span.setAttributes(planAttributes(planned.plan));
+      return planned;
     });
     const targets = lockTargets(plan);
     if (targets.some((target) => blocked.has(workloadKey(target)))) {
@@ -169,13 +258,17 @@ export function createUpdateQueue(
       return true;
     }
     try {
-      await deps.locks.acquire(queued.id, targets);
+      await step("update.lock", async (span) => {
+        span.setAttributes({ "update.lock.targets": targets.length });
+        await deps.locks.acquire(queued.id, targets);
+      });
     } catch (error) {
       if (!isDomainError(error, "aborted")) throw error;
       // Held by an update this replica does not know of yet (another replica's, a resume): wait on.
       for (const target of targets) blocked.add(workloadKey(target));
       return false;
     }
+    recordWait(queued, "left");
     next.state = "pending";
     next.phase = "planning";
     try {
@@ -184,7 +277,10 @@ export function createUpdateQueue(
       await deps.locks.release(queued.id, targets).catch(() => undefined);
       throw error;
     }
-    log.info({ update_id: queued.id, waited_ms: deps.clock.now().getTime() - (queued.queuedTime ?? queued.createTime).getTime() }, "queued update leaves the queue");
+    log.info(
+      { ...updateLogFields(queued), waited_ms: deps.clock.now().getTime() - (queued.queuedTime ?? queued.createTime).getTime() },
+      queued.state === "waiting-for-approval" ? "approved update leaves the wait" : "queued update leaves the queue",
+    );
     executor.launch(next);
     return true;
   }
@@ -195,10 +291,29 @@ export function createUpdateQueue(
     record.phase = "finished";
     record.finishTime = now;
     record.reason = reason;
-    await deps.store.save(record, [...events, { type: "finished", state, reason }]);
+    const recorded: UpdateEventBody[] = [...events, { type: "finished", state, reason }];
+    await deps.store.save(record, recorded);
+    announceSteps(deps, record, recorded, log);
     timers.get(record.id)?.();
     timers.delete(record.id);
-    log.info({ update_id: record.id, state, reason }, "queued update finished without running");
+    recordWait(record, state, state === "failed" ? reason : undefined);
+    log.info({ ...updateLogFields(record), state, reason }, "queued update finished without running");
+  }
+
+  /**
+   * The wait in the queue as a span of the update's trace (`update.queue_wait`, from its queue time to now), recorded
+   * when the wait ends: the update leaves the queue, or ends in it. `outcome`: "left", or the state it ended in.
+   */
+  function recordWait(record: UpdateRecord, outcome: string, failure?: string): void {
+    const parent = acceptSpanOf(record);
+    const span = tracer.startSpan("update.queue_wait", {
+      ...(parent === undefined ? { root: true } : { parent }),
+      startTime: record.queuedTime ?? record.createTime,
+      attributes: { ...updateAttributes(record), "update.queue.outcome": outcome },
+    });
+    if (failure !== undefined) span.fail(failure);
+    // On the engine's clock, like the queue time.
+    span.end(deps.clock.now());
   }
 
   async function recordedCancelReason(record: UpdateRecord): Promise<string> {
@@ -207,9 +322,19 @@ export function createUpdateQueue(
     return request?.type === "cancel-requested" ? cancelReason(request.requester, request.reason) : cancelReason("", "");
   }
 
-  function arm(record: UpdateRecord): void {
+  /** A timer that moves the queue when the update's wait may end: its queue timeout, or its approval deadline. */
+  function arm(record: UpdateRecord, freeze: FreezeState): void {
     if (timers.has(record.id)) return;
-    const due = (record.queuedTime ?? record.createTime).getTime() + options.queueTimeoutMs - deps.clock.now().getTime();
+    let dueAt: number;
+    if (record.state === "waiting-for-approval") {
+      // An approved update waits only for the unfreeze, which moves the queue itself.
+      if (record.approval === undefined || isApproved(record.approval)) return;
+      dueAt = record.approval.deadline.getTime();
+    } else {
+      if (freeze.frozen) return;
+      dueAt = queueClockStart(record, freeze) + options.queueTimeoutMs;
+    }
+    const due = dueAt - deps.clock.now().getTime();
     timers.set(
       record.id,
       deps.clock.setTimer(Math.max(0, due), () => {
@@ -228,6 +353,7 @@ export function createUpdateQueue(
     async ahead(targets) {
       const keys = new Set(targets.map(workloadKey));
       const sharing = (await listActive(deps.store))
+        .filter((record) => record.state !== "waiting-for-approval")
         .filter((record) => lockTargets(record.plan).some((target) => keys.has(workloadKey(target))))
         .sort((a, b) => (a.state === "queued" ? 1 : 0) - (b.state === "queued" ? 1 : 0) || order(a, b));
       const queued = sharing.filter((record) => record.state === "queued");
@@ -267,13 +393,26 @@ export function createUpdateQueue(
       if (!canMove()) return Promise.resolve(undefined);
       return serialised(async () => {
         const stored = await deps.store.get(id);
-        if (stored === undefined || stored.state !== "queued") return undefined;
+        if (stored === undefined || (stored.state !== "queued" && stored.state !== "waiting-for-approval")) return undefined;
         stored.cancelRequested = true;
         const finished = { ...stored };
         await end(finished, "cancelled", cancelReason(requester, reason), [{ type: "cancel-requested", reason, requester }]);
         void queue.pump();
         return structuredClone(finished);
       });
+    },
+
+    async decide(id, decide) {
+      if (!canMove()) return undefined;
+      const decided = await serialised(async () => {
+        const stored = await deps.store.get(id);
+        if (stored === undefined) throw updateNotFound(id);
+        const events = decide(stored);
+        if (events.length > 0) await deps.store.save(stored, events);
+        return stored;
+      });
+      await queue.pump();
+      return (await deps.store.get(id)) ?? decided;
     },
 
     async whenIdle() {

@@ -24,6 +24,7 @@ import { chooseWatchedVersion } from "./choose-watched-version.js";
 import { type RegistryCheck, registryCheckKey, runRegistryChecks } from "./registry-checks.js";
 import type { UpdateManager } from "./update-manager.js";
 import { createWatchSchedule } from "./watch-schedule.js";
+import { updateLogFields } from "./update-spans.js";
 
 /** The ports the registry watcher runs on. */
 export interface WatchRegistriesDeps {
@@ -423,13 +424,14 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
       }
       try {
         const record = await deps.updates.startUpdate(
-          { image: candidate.image, classifier: evaluation.classifier, onlyWorkloads: [toRef(workload.ref)] },
+          // While updates are frozen the watcher holds: refused now, asked again at its next check.
+          { image: candidate.image, classifier: evaluation.classifier, onlyWorkloads: [toRef(workload.ref)], refuseWhenFrozen: true },
           { requester },
         );
         newAttempts.set(attemptKey, { updateId: record.id, time: now });
         startedUpdates.push({ workload: toRef(workload.ref), container: evaluation.container.container, image: candidate.image, updateId: record.id });
         logger.info(
-          { workload: key, container: evaluation.container.container, image: candidate.image, update: record.id },
+          { workload: key, container: evaluation.container.container, image: candidate.image, update: record.id, ...updateLogFields(record) },
           `registry watcher: updating ${key} to ${candidate.image} (update ${record.id})`,
         );
         return { status: "applying", message: "", updateId: record.id };
@@ -440,6 +442,7 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
           return { status: "quarantined", message: error.message, ...updateIdOf(error) };
         }
         if (error.reason === "TARGET_BUSY" || error.code === "aborted") return { status: "busy", message: error.message };
+        if (error.reason === "FROZEN") return { status: "busy", message: error.message };
         errors.push(`${key} container ${evaluation.container.container}: the update engine refused ${candidate.image}: ${error.message}`);
         return { status: "refused", message: error.message };
       }

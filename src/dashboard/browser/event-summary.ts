@@ -41,6 +41,14 @@ export function eventSummary(event: UpdateEvent): string {
         : `Rollback finished with ${list(kind.value.remaining)} not restored`;
     case "queued":
       return `Queued behind ${kind.value.behindUpdateIds.join(", ") || "busy targets"}: it runs when they have finished`;
+    case "approvalRequired":
+      return `Waiting for ${kind.value.requiredApprovals} approvals (${kind.value.policy})`;
+    case "approvalGranted":
+      return `Approved by ${kind.value.approver} (${kind.value.approvals} of ${kind.value.requiredApprovals})`;
+    case "approvalRejected":
+      return `Rejected by ${kind.value.approver}${kind.value.reason ? `: ${kind.value.reason}` : ""}`;
+    case "held":
+      return `Held: ${kind.value.reason}`;
     case "cancelRequested":
       return `Cancel requested by ${kind.value.requester}${kind.value.reason ? `: ${kind.value.reason}` : ""}`;
     case "finished":

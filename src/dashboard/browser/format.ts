@@ -58,7 +58,7 @@ export function isTerminal(state: UpdateState): boolean {
 }
 
 /** How a state looks: good, bad, a warning (rolled back: nothing broken, but nothing shipped), or under way. */
-export type Tone = "ok" | "bad" | "warn" | "busy";
+export type Tone = "ok" | "bad" | "warn" | "busy" | "idle";
 
 export function updateStateTone(state: UpdateState): Tone {
   switch (state) {
@@ -90,6 +90,15 @@ export function workloadPhaseTone(phase: WorkloadPhase): Tone {
     default:
       return "busy";
   }
+}
+
+/**
+ * A workload's phase as an update's view shows it: one still PENDING when its update has finished was never reached
+ * and never will be, so it reads NOT_CHANGED in a muted colour, not as work in progress.
+ */
+export function shownWorkloadPhase(state: UpdateState, phase: WorkloadPhase): { readonly text: string; readonly tone: Tone } {
+  if (isTerminal(state) && phase === WorkloadPhase.PENDING) return { text: "NOT_CHANGED", tone: "idle" };
+  return { text: workloadPhaseText(phase), tone: workloadPhaseTone(phase) };
 }
 
 /** `2 updated · 2 ready · 1 available of 3`, or the rollout's verdict when it has no replicas to count. */

@@ -8,6 +8,7 @@ import {
   isTerminal,
   migrationPhaseText,
   rolloutText,
+  shownWorkloadPhase,
   timestampIso,
   timestampText,
   updatePhaseText,
@@ -16,7 +17,7 @@ import {
   workloadText,
 } from "./format.js";
 import type { LiveUpdate, LiveWorkload } from "./live-update.js";
-import { workloadPhaseBadge } from "./state-badge.js";
+import { badge } from "./state-badge.js";
 
 /** The live view of one update, drawn into the page's `#live` section. */
 export interface LiveUpdateView {
@@ -45,6 +46,11 @@ function progressCell(workload: LiveWorkload): DomElement | string {
     " ",
     text,
   );
+}
+
+function shownPhaseBadge(model: LiveUpdate, workload: LiveWorkload): DomElement {
+  const shown = shownWorkloadPhase(model.state, workload.phase);
+  return badge(shown.text, shown.tone);
 }
 
 /** The detail column; a workload still pending when the update ended was never touched, which is worth saying. */
@@ -164,7 +170,7 @@ export function createLiveUpdateView(container: DomElement, updateId: string): L
               ["Workload", "Phase", "Rollout", "Detail"],
               model.workloads.map((w) => ({
                 attributes: { "data-workload": w.ref?.name },
-                cells: [workloadText(w.ref), workloadPhaseBadge(w.phase), progressCell(w), workloadDetail(model, w)],
+                cells: [workloadText(w.ref), shownPhaseBadge(model, w), progressCell(w), workloadDetail(model, w)],
               })),
               { "data-testid": "live-workloads" },
             ),

@@ -156,8 +156,8 @@ export function applyEvent(model: LiveUpdate, event: UpdateEvent): LiveUpdate {
   const { kind } = event;
   switch (kind.case) {
     case "planned":
-      // Planned again as it leaves the queue: the new plan replaces the first one.
-      if (model.state === UpdateState.QUEUED) {
+      // Planned again as it leaves the queue (or the wait for approval): the new plan replaces the first one.
+      if (model.state === UpdateState.QUEUED || model.state === UpdateState.WAITING_FOR_APPROVAL) {
         return {
           ...next,
           state: UpdateState.PENDING,
@@ -171,7 +171,10 @@ export function applyEvent(model: LiveUpdate, event: UpdateEvent): LiveUpdate {
         workloads: model.workloads.length > 0 ? model.workloads : plannedWorkloads(kind.value.plan),
       };
     case "queued":
+    case "held":
       return { ...next, state: UpdateState.QUEUED };
+    case "approvalRequired":
+      return { ...next, state: UpdateState.WAITING_FOR_APPROVAL };
     case "migrationStarted":
       return {
         ...next,

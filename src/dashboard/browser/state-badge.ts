@@ -1,7 +1,7 @@
 import type { DomElement } from "./dom-api.js";
-import type { UpdateState, WorkloadPhase } from "../../../gen/updatemanager/v1/update_pb.js";
+import type { UpdateState } from "../../../gen/updatemanager/v1/update_pb.js";
 import { h } from "./dom.js";
-import { type Tone, updateStateTone, updateStateText, workloadPhaseText, workloadPhaseTone } from "./format.js";
+import { type Tone, updateStateTone, updateStateText } from "./format.js";
 
 /** A state in words, coloured by its tone (the words carry the meaning; the colour only helps). */
 export function badge(text: string, tone: Tone, attributes: Record<string, string> = {}): DomElement {
@@ -10,5 +10,3 @@ export function badge(text: string, tone: Tone, attributes: Record<string, strin
 
 export const updateStateBadge = (state: UpdateState, attributes: Record<string, string> = {}) =>
   badge(updateStateText(state), updateStateTone(state), attributes);
-
-export const workloadPhaseBadge = (phase: WorkloadPhase) => badge(workloadPhaseText(phase), workloadPhaseTone(phase));

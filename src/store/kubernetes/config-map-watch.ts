@@ -1,4 +1,5 @@
-import { type KubeConfig, Watch } from "@kubernetes/client-node";
+import type { KubeConnection } from "../../cluster/kubernetes/kube-connection.js";
+import { startWatch } from "../../cluster/kubernetes/watch-stream.js";
 import { createBackoff } from "../../cluster/kubernetes/backoff.js";
 import { statusCodeOf } from "../../cluster/kubernetes/kubernetes-errors.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
@@ -7,12 +8,14 @@ import { type CoreLogger, silentLogger } from "../../core/ports/logger.js";
 import { type ConfigMap, type ConfigMapLocation, configMapPaths } from "./config-map-document.js";
 
 export interface ConfigMapWatchOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConnection;
   readonly rest: RestClient;
   readonly location: ConfigMapLocation;
   readonly clock: Clock;
   /** Default: silentLogger. */
   readonly logger?: CoreLogger;
+  /** Told of every version the watch delivers (undefined: deleted). Default: nothing. */
+  readonly onChange?: (map: ConfigMap | undefined) => void;
 }
 
 /** One ConfigMap kept current by a watch: what its readers get without a request. */
@@ -71,17 +74,24 @@ export function createConfigMapWatch(options: ConfigMapWatchOptions): ConfigMapW
     }
     if (stopped) return;
     try {
-      const controller = await new Watch(options.kubeConfig).watch(
+      const controller = await startWatch(
+        options.kubeConfig,
         collection,
         {
           fieldSelector: `metadata.name=${location.name}`,
-          allowWatchBookmarks: false,
+          allowWatchBookmarks: "false",
           ...(resourceVersion === "" ? {} : { resourceVersion }),
         },
-        (type: string, object: ConfigMap) => {
-          if (type === "DELETED") state = { map: undefined };
-          else if (type === "ADDED" || type === "MODIFIED") {
-            if (state?.map === undefined || revision(object) >= revision(state.map)) state = { map: object };
+        (type: string, raw: unknown) => {
+          const object = raw as ConfigMap;
+          if (type === "DELETED") {
+            state = { map: undefined };
+            options.onChange?.(undefined);
+          } else if (type === "ADDED" || type === "MODIFIED") {
+            if (state?.map === undefined || revision(object) >= revision(state.map)) {
+              state = { map: object };
+              options.onChange?.(object);
+            }
           }
         },
         (error: unknown) => retry(error),

@@ -1,4 +1,4 @@
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConnection } from "../../cluster/kubernetes/kube-connection.js";
 import { createLegacyLockAnnotations } from "../../cluster/kubernetes/legacy-lock-annotations.js";
 import { createLeaseElector, type LeaseElector } from "../../cluster/kubernetes/lease-elector.js";
 import type { ApiRequestEvent } from "../../cluster/kubernetes/api-request-event.js";
@@ -11,6 +11,8 @@ import type { ClusterPort } from "../../core/ports/cluster.js";
 import type { CountFailure } from "../../core/ports/failure-counter.js";
 import type { CoreLogger } from "../../core/ports/logger.js";
 import type { QuarantineStore } from "../../core/ports/quarantine-store.js";
+import type { FreezeStore } from "../../core/ports/freeze-store.js";
+import { createConfigMapFreezeStore } from "./config-map-freeze-store.js";
 import type { TargetLocks } from "../../core/ports/target-locks.js";
 import type { UpdateManager } from "../../core/use-cases/update-manager.js";
 import { createConfigMapQuarantineStore } from "./config-map-quarantine-store.js";
@@ -19,7 +21,7 @@ import { createKubernetesUpdateStore, type KubernetesUpdateStore } from "./kuber
 import { createRunTargetLocks } from "./run-target-locks.js";
 
 export interface KubernetesPersistenceOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConnection;
   /** The cache of workloads: lock annotations of earlier versions are read from it. */
   readonly cluster: Pick<ClusterPort, "getWorkload">;
   readonly keys: MetadataKeys;
@@ -49,6 +51,8 @@ export interface KubernetesPersistence {
   readonly store: KubernetesUpdateStore;
   readonly quarantines: QuarantineStore;
   readonly locks: TargetLocks;
+  /** The global freeze (ConfigMap `update-manager-freeze`). */
+  readonly freeze: FreezeStore;
   /** Whether this replica may execute updates now (it leads within its renew deadline). */
   readonly canExecute: () => boolean;
   /**
@@ -96,6 +100,16 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     logger,
   });
   const quarantines = createConfigMapQuarantineStore({ rest, namespace, watch: quarantineWatch, ...countFailure });
+  // The freeze: every replica reads it for each new update (from its watch) and the leader hears an unfreeze.
+  const freezeWatch = createConfigMapWatch({
+    kubeConfig: options.kubeConfig,
+    rest,
+    location: { namespace, name: "update-manager-freeze" },
+    clock,
+    logger,
+    onChange: (map) => freeze.changed(map),
+  });
+  const freeze = createConfigMapFreezeStore({ rest, namespace, watch: freezeWatch });
   const locks = createRunTargetLocks({
     runs: store,
     cluster: options.cluster,
@@ -113,6 +127,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     store,
     quarantines,
     locks,
+    freeze,
     canExecute,
     async checkInstalled() {
       try {
@@ -127,6 +142,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     },
     startStore: () => {
       quarantineWatch.start();
+      freezeWatch.start();
       return store.start();
     },
     isSynced: () => store.hasSynced(),
@@ -163,7 +179,15 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         // A run another replica recorded, or one a replica that is gone was executing: the leader executes it.
         // Runs this replica executes change with every step, and those it created it launched: they need nothing
         // (were it not leading then, taking the lead resumes every unfinished run).
-        if (isTerminal(record.state) || executor === identity || (createdHere && executor === undefined)) return;
+        if (isTerminal(record.state)) return;
+        // A decision (approval, rejection, cancel) recorded on a waiting or queued run, perhaps by another replica
+        // (which keeps the executor the run names): the leader's queue acts on it.
+        const decided = record.cancelRequested || (record.approval?.approvals.length ?? 0) > 0 || record.approval?.rejection !== undefined;
+        if ((record.state === "waiting-for-approval" || record.state === "queued") && decided) {
+          resume();
+          return;
+        }
+        if (executor === identity || (createdHere && executor === undefined)) return;
         if (record.lastSequence === 0 && executor === undefined) {
           // Created, first status not written yet: its creator writes it in a moment (and that change comes
           // here). Only a creator that died in between leaves it so: looked at once more a while later.
@@ -201,6 +225,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
       unsubscribeRuns?.();
       await elector?.stop();
       quarantineWatch.stop();
+      freezeWatch.stop();
       await store.stop();
     },
   };

@@ -1,9 +1,11 @@
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConnection } from "../../cluster/kubernetes/kube-connection.js";
 import { KubernetesApiError, isAlreadyExists, statusCodeOf, toDomainError } from "../../cluster/kubernetes/kubernetes-errors.js";
 import type { KindApi } from "../../cluster/kubernetes/kind-api.js";
 import { createResilientInformer, type ResilientInformer } from "../../cluster/kubernetes/resilient-informer.js";
 import type { RestClient } from "../../cluster/kubernetes/rest-client.js";
 import { slimObject } from "../../cluster/kubernetes/slim-object.js";
+import { mergeApprovals } from "../../core/domain/approval.js";
 import { DomainError } from "../../core/domain/domain-error.js";
 import type { UpdateEvent, UpdateEventBody } from "../../core/domain/update-event.js";
 import { isTerminal, type UpdateRecord } from "../../core/domain/update.js";
@@ -17,7 +19,8 @@ import { ExecutionHalted } from "../../core/use-cases/execution-halted.js";
 import { lockTargets } from "../../core/use-cases/lock-targets.js";
 import { createListenerQueue } from "../memory/listener-queue.js";
 import { checkPageSize } from "../memory/page-token.js";
-import { retryOnConflict } from "./retry-on-conflict.js";
+import { createBackoff } from "../../cluster/kubernetes/backoff.js";
+import { isTransientFailure, mayHaveBeenApplied, retryAfterMs } from "../../cluster/kubernetes/transient-failure.js";
 import { decodeRunPageToken, encodeRunPageToken, type RunPosition } from "./run-page-token.js";
 import {
   type DecodedRun,
@@ -30,6 +33,7 @@ import {
   type UpdateRunObject,
   updateIdLabel,
   updateIdLabelValue,
+  updateRunApiVersion,
   updateRunGroup,
   updateRunName,
   updateRunsPath,
@@ -37,7 +41,7 @@ import {
 
 export interface KubernetesUpdateStoreOptions {
   /** For the informer's watch. Required. */
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConnection;
   /** Every other request. Required. */
   readonly rest: RestClient;
   /** The manager's own namespace, where its UpdateRuns live. Required. */
@@ -114,10 +118,24 @@ export interface KubernetesUpdateStore extends UpdateStore {
   /** Reads a run from the API server (a holder the cache may show unfinished although it has just finished). */
   readLiveById(id: string): Promise<UpdateRecord | undefined>;
   /**
+   * The run of an update as an Event names the object it is about, from the cache (this replica's writes
+   * included); undefined when the cache does not hold it.
+   */
+  runReferenceOf(id: string): UpdateRunReference | undefined;
+  /**
    * Deletes finished runs older than `maxAgeMs`, and the oldest finished ones beyond `maxCount`.
    * Unfinished runs are never deleted. Resolves with how many were deleted.
    */
   prune(policy: { readonly maxAgeMs: number; readonly maxCount: number }): Promise<number>;
+}
+
+/** An UpdateRun as an object reference (Events' `regarding` and `related`). */
+export interface UpdateRunReference {
+  readonly apiVersion: string;
+  readonly kind: "UpdateRun";
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid?: string;
 }
 
 /** Only `group`, `version` and `resource` are read by the informer; the kind is a label in its logs. */
@@ -208,8 +226,15 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       if (entry?.size === 0) holders.delete(key);
     }
     heldBy.delete(name);
-    // A queued run holds nothing yet: it takes its locks when it leaves the queue.
-    if (decoded === undefined || isTerminal(decoded.record.state) || decoded.record.state === "queued") return;
+    // A queued (or waiting) run holds nothing yet: it takes its locks when it leaves the queue (or the wait).
+    if (
+      decoded === undefined ||
+      isTerminal(decoded.record.state) ||
+      decoded.record.state === "queued" ||
+      decoded.record.state === "waiting-for-approval"
+    ) {
+      return;
+    }
     const keys = lockTargets(decoded.record.plan).map(workloadKey);
     for (const key of keys) {
       let entry = holders.get(key);
@@ -238,7 +263,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     namespace,
     clock,
     logger,
-    slim: slimObject,
+    transform: slimObject,
     onAdd: (object) => {
       remember(object as UpdateRunObject, true);
       informerSaw(object as UpdateRunObject);
@@ -454,70 +479,133 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     return all;
   }
 
-  /** Writes the record with its new events now (retrying conflicts), as save() without batching. */
+  /**
+   * Writes the record with its new events now, as save() without batching. A conflict is retried on a fresh read;
+   * a transient failure (no answer, 5xx, 429) after a pause, and when the lost write did land (the run moved on to
+   * exactly the sequence it wrote) it is not written twice.
+   */
   async function writeSave(record: UpdateRecord, bodies: readonly UpdateEventBody[]): Promise<UpdateEvent[]> {
     const name = nameById.get(record.id) ?? updateRunName(record);
+    const backoff = createBackoff({ initialDelayMs: 200, maxDelayMs: 2000 });
+    let lost: LostWrite | undefined;
+    let conflicts = 0;
+    let transients = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await writeSaveOnce(name, record, bodies, attempt, lost);
+      } catch (error) {
+        if (error instanceof TransientWriteFailure) {
+          if (++transients >= transientWriteAttempts) throw error.translated;
+          lost = error.lost ?? lost;
+          await new Promise<void>((resolve) => clock.setTimer(retryAfterMs(error.cause, 5000) ?? backoff.next(), resolve));
+          continue;
+        }
+        if (statusCodeOf(error) === 409 && ++conflicts <= conflictRetries) continue;
+        throw statusCodeOf(error) === 409 ? toDomainError(error, operation("update", name)) : error;
+      }
+    }
+  }
+
+  /** One read-decide-write of writeSave. */
+  async function writeSaveOnce(
+    name: string,
+    record: UpdateRecord,
+    bodies: readonly UpdateEventBody[],
+    attempt: number,
+    lost: LostWrite | undefined,
+  ): Promise<UpdateEvent[]> {
     // A follower only ever records a cancel, rarely: it reads the run live, so a cache that lags
     // behind the leader's last write cannot make it answer for a run that has already finished.
-    return retryOnConflict(conflictRetries, async (attempt) => {
-      // After a conflict the run is read again: someone wrote it since it was read.
-      const base = attempt === 0 && canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
-      if (base === undefined) throw notFound(record.id);
-      const stored = base.decoded;
-      const executor = base.object.status?.executor;
-      let next: UpdateRecord;
-      let executorToRecord: string | undefined;
-      if (canExecute()) {
-        if (isTerminal(stored.record.state)) {
-          // Finished already (by this replica's earlier execution, or another one): never written again.
-          throw new ExecutionHalted(`update ${record.id} has already finished (${stored.record.state}); not written again`);
-        }
-        if (executor !== undefined && executor !== identity) {
-          logger.info({ update_id: record.id, previous_executor: executor }, "taking over the update's execution");
-        }
-        // A cancel recorded by another replica is kept: the executor's copy may predate it.
-        next = { ...structuredClone(record), cancelRequested: record.cancelRequested || stored.record.cancelRequested };
-        executorToRecord = identity;
-      } else if (isCancelOnly(record, bodies)) {
-        if (isTerminal(stored.record.state)) {
-          throw new DomainError(
-            "failed-precondition",
-            "UPDATE_FINISHED",
-            `update ${record.id} has already finished (${stored.record.state}); there is nothing to cancel`,
-            { metadata: { update_id: record.id, state: stored.record.state } },
-          );
-        }
-        if (stored.record.cancelRequested) {
-          record.lastSequence = stored.record.lastSequence;
-          return [];
-        }
-        // Only the request is recorded; the executor's state stays as the executor wrote it.
-        next = { ...structuredClone(stored.record), cancelRequested: true };
-        executorToRecord = executor;
-      } else {
-        throw new ExecutionHalted(
-          `this replica (${identity}) is not the leader and may not write update ${record.id}; the leader executes it`,
+    // After a conflict or a failure the run is read again: someone wrote it since, or the write may have landed.
+    let base: CachedRun | undefined;
+    try {
+      base = attempt === 0 && canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
+    } catch (error) {
+      const cause = error instanceof DomainError ? error.cause : error;
+      if (isTransientFailure(cause)) throw new TransientWriteFailure(cause, error, undefined);
+      throw error;
+    }
+    if (base === undefined) throw notFound(record.id);
+    if (lost !== undefined && base.object.metadata.resourceVersion !== lost.baseVersion && base.object.status?.lastSequence === lost.sequence) {
+      // The write whose answer was lost landed: it is not made twice (its events would be numbered again).
+      record.lastSequence = lost.sequence;
+      return structuredClone(lost.added);
+    }
+    const stored = base.decoded;
+    const executor = base.object.status?.executor;
+    let next: UpdateRecord;
+    let executorToRecord: string | undefined;
+    if (canExecute()) {
+      if (isTerminal(stored.record.state)) {
+        // Finished already (by this replica's earlier execution, or another one): never written again.
+        throw new ExecutionHalted(`update ${record.id} has already finished (${stored.record.state}); not written again`);
+      }
+      if (executor !== undefined && executor !== identity) {
+        logger.info(
+          { update_id: record.id, trace_id: record.trace?.traceId, previous_executor: executor },
+          "taking over the update's execution",
         );
       }
-      const added = number(record.id, stored.events, bodies);
-      const all = [...stored.events, ...added];
-      next.lastSequence = all.length;
-      try {
-        await writeStatus(base.object, next, all, executorToRecord);
-      } catch (error) {
-        if (statusCodeOf(error) === 409) throw error; // retried (and translated once retries run out).
-        if (statusCodeOf(error) === 404) throw notFound(record.id);
-        if (!(error instanceof KubernetesApiError)) {
-          // The write may or may not have landed: read it again before the next save.
-          runs.delete(name);
-        }
-        throw toDomainError(error, operation("update", name));
+      // A cancel or an approval decision recorded by another replica is kept: the executor's copy may predate it.
+      next = { ...structuredClone(record), cancelRequested: record.cancelRequested || stored.record.cancelRequested };
+      if (next.approval !== undefined) next.approval = mergeApprovals(next.approval, stored.record.approval);
+      executorToRecord = identity;
+    } else if (isCancelOnly(record, bodies)) {
+      if (isTerminal(stored.record.state)) {
+        throw new DomainError(
+          "failed-precondition",
+          "UPDATE_FINISHED",
+          `update ${record.id} has already finished (${stored.record.state}); there is nothing to cancel`,
+          { metadata: { update_id: record.id, state: stored.record.state } },
+        );
       }
-      record.lastSequence = all.length;
-      return structuredClone(added);
-    }).catch((error: unknown) => {
-      throw statusCodeOf(error) === 409 ? toDomainError(error, operation("update", name)) : error;
-    });
+      if (stored.record.cancelRequested) {
+        record.lastSequence = stored.record.lastSequence;
+        return [];
+      }
+      // Only the request is recorded; the executor's state stays as the executor wrote it.
+      next = { ...structuredClone(stored.record), cancelRequested: true };
+      executorToRecord = executor;
+    } else if (isDecisionOnly(bodies) && record.approval !== undefined) {
+      if (stored.record.state !== "waiting-for-approval" || stored.record.approval === undefined) {
+        throw new DomainError(
+          "failed-precondition",
+          "NOT_WAITING_FOR_APPROVAL",
+          `update ${record.id} does not wait for approval: it is ${stored.record.state}`,
+          { metadata: { update_id: record.id, state: stored.record.state } },
+        );
+      }
+      // Only the decision is recorded; the leader acts on it (it sees the change and moves its queue).
+      next = { ...structuredClone(stored.record), approval: mergeApprovals(record.approval, stored.record.approval) };
+      executorToRecord = executor;
+    } else {
+      throw new ExecutionHalted(
+        `this replica (${identity}) is not the leader and may not write update ${record.id}; the leader executes it`,
+      );
+    }
+    const added = number(record.id, stored.events, bodies);
+    const all = [...stored.events, ...added];
+    next.lastSequence = all.length;
+    try {
+      await writeStatus(base.object, next, all, executorToRecord);
+    } catch (error) {
+      if (statusCodeOf(error) === 409) throw error; // retried (and translated once retries run out).
+      if (statusCodeOf(error) === 404) throw notFound(record.id);
+      if (!(error instanceof KubernetesApiError)) {
+        // The write may or may not have landed: read it again before the next save.
+        runs.delete(name);
+      }
+      const translated = toDomainError(error, operation("update", name));
+      if (isTransientFailure(error)) {
+        const landed = mayHaveBeenApplied(error)
+          ? { baseVersion: base.object.metadata.resourceVersion, sequence: all.length, added: structuredClone(added) }
+          : undefined;
+        throw new TransientWriteFailure(error, translated, landed);
+      }
+      throw translated;
+    }
+    record.lastSequence = all.length;
+    return structuredClone(added);
   }
 
   /** Saves waiting for their group commit, per update id. */
@@ -555,12 +643,19 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       pending.target.lastSequence = pending.record.lastSequence;
     } catch (error) {
       if (error instanceof ExecutionHalted) return;
-      logger.warn({ err: error, update_id: id }, "a group commit failed; its events go with the next save");
+      logger.warn(
+        { err: error, update_id: id, trace_id: pending.record.trace?.traceId },
+        "a group commit failed; its events go with the next save",
+      );
       const later = staged.get(id);
       if (later === undefined) {
         staged.set(id, { ...pending, cancelTimer: clock.setTimer(groupCommitMs, () => void flushStaged(id)) });
       } else later.bodies.unshift(...pending.bodies);
     }
+  }
+
+  function isDecisionOnly(bodies: readonly UpdateEventBody[]): boolean {
+    return bodies.length > 0 && bodies.every((body) => body.type === "approval-granted" || body.type === "approval-rejected");
   }
 
   function isCancelOnly(record: UpdateRecord, bodies: readonly UpdateEventBody[]): boolean {
@@ -619,7 +714,14 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
         );
       }
       createdHere.add(created.metadata.name);
-      if (options.settleTargetRaces === true && !isTerminal(record.state) && record.state !== "queued") await settleRace(record, created);
+      if (
+        options.settleTargetRaces === true &&
+        !isTerminal(record.state) &&
+        record.state !== "queued" &&
+        record.state !== "waiting-for-approval"
+      ) {
+        await settleRace(record, created);
+      }
       const added = number(record.id, [], events);
       const stored = { ...structuredClone(record), lastSequence: added.length };
       try {
@@ -640,6 +742,14 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     holderOf(target) {
       const name = holderNameOf(workloadKey(target));
       return name === undefined ? undefined : runs.get(name)?.decoded.record.id;
+    },
+
+    runReferenceOf(id) {
+      const name = nameById.get(id);
+      const cached = name === undefined ? undefined : runs.get(name);
+      if (name === undefined || cached === undefined) return undefined;
+      const uid = cached.object.metadata.uid;
+      return { apiVersion: updateRunApiVersion, kind: "UpdateRun", namespace, name, ...(uid === undefined ? {} : { uid }) };
     },
 
     async readLiveById(id) {
@@ -825,4 +935,29 @@ function isNewer(candidate: UpdateRunObject, current: UpdateRunObject): boolean 
   const b = current.metadata.resourceVersion;
   if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return true;
   return BigInt(a) >= BigInt(b);
+}
+
+/** Tries of one UpdateRun write through transient failures (no answer, 5xx, 429). */
+const transientWriteAttempts = 5;
+
+/** A status write whose answer was lost: what it wrote, to recognise it when it landed. */
+interface LostWrite {
+  /** resourceVersion of the run it was written on top of. */
+  readonly baseVersion: string | undefined;
+  /** lastSequence it wrote. */
+  readonly sequence: number;
+  /** The events it added. */
+  readonly added: UpdateEvent[];
+}
+
+/** A transient failure of one write attempt (retried by writeSave), with its translation for when retries run out. */
+class TransientWriteFailure extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly translated: unknown,
+    /** Set when the write itself may have been applied. */
+    readonly lost: LostWrite | undefined,
+  ) {
+    super("a transient failure of an UpdateRun write");
+  }
 }

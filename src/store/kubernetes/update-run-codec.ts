@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import type { UpdateEvent } from "../../core/domain/update-event.js";
 import type { MigrationStatus, UpdatePlan, UpdateRecord, UpdateState, WorkloadStatus } from "../../core/domain/update.js";
 import { isTerminal } from "../../core/domain/update.js";
+import type { UpdateTrace } from "../../core/domain/update-trace.js";
 import { workloadKey } from "../../core/domain/workload.js";
 
 export const updateRunGroup = "updatemanager.io";
@@ -28,9 +29,13 @@ export interface UpdateRunSpec {
   queuedTime?: string;
   updateTimeoutMs: number;
   overrideQuarantine: boolean;
+  /** Set for an update an approval policy applied to: a run whose status is not written yet waits for approval. */
+  approval?: { required: number; deadline: string; policy: string };
   targetCount: number;
   /** gzip+base64 JSON of the UpdatePlan. */
   plan: string;
+  /** The update's trace and accept span (the parent of its attempts' spans); absent on runs older than tracing. */
+  trace?: { traceId: string; spanId: string; sampled: boolean };
 }
 
 export interface UpdateRunTarget {
@@ -55,12 +60,19 @@ export interface UpdateRunStatus {
   startTime?: string;
   finishTime?: string;
   cancelRequested?: boolean;
+  /** The decisions on an update that needs approval (spec.approval says how many it needs, until when). */
+  approval?: {
+    approvals: { principal: string; time: string }[];
+    rejection?: { principal: string; time: string; reason?: string };
+  };
   executor?: string;
   /**
    * The resourceVersion the API server gave the run when it was created: its place in the order of runs
    * racing for a target (the earlier holds it). Written with the first status and kept.
    */
   acceptedRevision?: string;
+  /** spec.trace with the latest attempt's span and the attempt count (written with the attempt's first save). */
+  trace?: UpdateTrace;
   lastSequence?: number;
   summary?: Record<string, number>;
   targets?: UpdateRunTarget[];
@@ -168,9 +180,21 @@ export function toUpdateRunObject(record: UpdateRecord, namespace: string): Upda
       ...(record.queuedTime === undefined ? {} : { queuedTime: record.queuedTime.toISOString() }),
       updateTimeoutMs: record.updateTimeoutMs,
       overrideQuarantine: record.overrideQuarantine,
+      ...(record.approval === undefined
+        ? {}
+        : {
+            approval: {
+              required: record.approval.required,
+              deadline: record.approval.deadline.toISOString(),
+              policy: record.approval.policy,
+            },
+          }),
       targetCount:
         record.plan.workloads.filter((workload) => !workload.unchanged).length + record.plan.migrations.length,
       plan: compress(record.plan),
+      ...(record.trace === undefined
+        ? {}
+        : { trace: { traceId: record.trace.traceId, spanId: record.trace.spanId, sampled: record.trace.sampled } }),
     },
   };
 }
@@ -182,7 +206,10 @@ interface StoredProgress {
   state: UpdateState;
   migrations: MigrationStatus[];
   workloads: WorkloadStatus[];
-  /** The plan made when it left the queue (spec.queuedTime); the spec keeps the one made when it was accepted. */
+  /**
+   * The plan made when it left the queue (spec.queuedTime) or the wait for approval (spec.approval); the spec keeps
+   * the one made when it was accepted.
+   */
   plan?: UpdatePlan;
 }
 
@@ -211,11 +238,13 @@ export function toUpdateRunStatus(
     type: event.type,
     message: describeEvent(event) || event.type,
   }));
+  // Planned again when it leaves a queue or the wait for approval: its plan may differ from the spec's.
+  const replanned = record.queuedTime !== undefined || record.approval !== undefined;
   const stored: StoredEvent[] = events.map((event) => {
     const { updateId: _updateId, time, ...rest } = event;
     const copy: StoredEvent = { ...(rest as Omit<UpdateEvent, "time" | "updateId">), time: time.toISOString() };
     // A queued update is planned again: its first plan (the spec's) and its current one may differ.
-    if (event.type === "planned" && record.queuedTime === undefined && JSON.stringify(event.plan) === JSON.stringify(record.plan)) {
+    if (event.type === "planned" && !replanned && JSON.stringify(event.plan) === JSON.stringify(record.plan)) {
       copy.plan = "spec";
     }
     return copy;
@@ -224,7 +253,7 @@ export function toUpdateRunStatus(
     state: record.state,
     migrations: record.migrations,
     workloads: record.workloads,
-    ...(record.queuedTime === undefined ? {} : { plan: record.plan }),
+    ...(replanned ? { plan: record.plan } : {}),
   };
   const terminal = isTerminal(record.state);
   return {
@@ -235,7 +264,24 @@ export function toUpdateRunStatus(
     ...(record.startTime === undefined ? {} : { startTime: record.startTime.toISOString() }),
     ...(record.finishTime === undefined ? {} : { finishTime: record.finishTime.toISOString() }),
     cancelRequested: record.cancelRequested,
+    ...(record.approval === undefined
+      ? {}
+      : {
+          approval: {
+            approvals: record.approval.approvals.map((decision) => ({ principal: decision.principal, time: decision.time.toISOString() })),
+            ...(record.approval.rejection === undefined
+              ? {}
+              : {
+                  rejection: {
+                    principal: record.approval.rejection.principal,
+                    time: record.approval.rejection.time.toISOString(),
+                    ...(record.approval.rejection.reason === "" ? {} : { reason: record.approval.rejection.reason }),
+                  },
+                }),
+          },
+        }),
     ...(executor === undefined ? {} : { executor }),
+    ...(record.trace === undefined ? {} : { trace: { ...record.trace } }),
     lastSequence: record.lastSequence,
     summary,
     targets,
@@ -272,12 +318,18 @@ export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
   const events = stored.map((event) => {
     const restored = { ...event, time: new Date(event.time), updateId: spec.id } as UpdateEvent & { plan?: unknown };
     if (event.type === "planned" && event.plan === "spec") restored.plan = specPlan;
+    // Dates inside events come back as text from JSON.
+    if (event.type === "approval-required") (restored as { deadline: unknown }).deadline = new Date(String((event as { deadline?: unknown }).deadline));
     return restored as UpdateEvent;
   });
   const record: UpdateRecord = {
     id: spec.id,
-    // Created, its first status not written yet: queued when it was accepted into a queue.
-    state: progress?.state ?? stateFromPhase(status.phase) ?? (spec.queuedTime === undefined ? "pending" : "queued"),
+    // Created, its first status not written yet: queued when it was accepted into a queue, waiting when it needs
+    // approval (never pending: a leader resuming it must not run it unapproved).
+    state:
+      progress?.state ??
+      stateFromPhase(status.phase) ??
+      (spec.approval !== undefined ? "waiting-for-approval" : spec.queuedTime === undefined ? "pending" : "queued"),
     phase: (status.step as UpdateRecord["phase"] | undefined) ?? "planning",
     image: spec.image,
     classifier: spec.classifier,
@@ -285,6 +337,25 @@ export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
     plan,
     createTime: new Date(spec.createTime),
     ...(spec.queuedTime === undefined ? {} : { queuedTime: new Date(spec.queuedTime) }),
+    ...(spec.approval === undefined
+      ? {}
+      : {
+          approval: {
+            required: spec.approval.required,
+            deadline: new Date(spec.approval.deadline),
+            policy: spec.approval.policy,
+            approvals: (status.approval?.approvals ?? []).map((decision) => ({ principal: decision.principal, time: new Date(decision.time) })),
+            ...(status.approval?.rejection === undefined
+              ? {}
+              : {
+                  rejection: {
+                    principal: status.approval.rejection.principal,
+                    time: new Date(status.approval.rejection.time),
+                    reason: status.approval.rejection.reason ?? "",
+                  },
+                }),
+          },
+        }),
     ...(status.startTime ? { startTime: new Date(status.startTime) } : {}),
     ...(status.finishTime ? { finishTime: new Date(status.finishTime) } : {}),
     reason: status.reason ?? "",
@@ -296,8 +367,16 @@ export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
     migrations: progress?.migrations ?? initialMigrations(plan),
     workloads: progress?.workloads ?? initialWorkloads(plan),
     lastSequence: events.length,
+    ...traceOf(spec, status),
   };
   return { record, events };
+}
+
+/** The recorded trace: the status's (with the latest attempt) else the spec's (none started yet). */
+function traceOf(spec: UpdateRunSpec, status: UpdateRunStatus): { trace?: UpdateTrace } {
+  if (status.trace !== undefined) return { trace: { ...status.trace } };
+  if (spec.trace === undefined) return {};
+  return { trace: { traceId: spec.trace.traceId, spanId: spec.trace.spanId, sampled: spec.trace.sampled ?? false, attempts: 0 } };
 }
 
 function initialMigrations(plan: UpdatePlan): MigrationStatus[] {
@@ -351,6 +430,14 @@ function describeEvent(event: UpdateEvent): string {
       return `behind ${event.behind.join(", ")}`;
     case "cancel-requested":
       return `by ${event.requester || "an unknown caller"}${event.reason ? `: ${event.reason}` : ""}`;
+    case "approval-required":
+      return `${event.required} approvals by ${event.deadline.toISOString()} (${event.policy})`;
+    case "approval-granted":
+      return `by ${event.approver} (${event.approvals} of ${event.required})`;
+    case "approval-rejected":
+      return `by ${event.approver}${event.reason ? `: ${event.reason}` : ""}`;
+    case "held":
+      return event.reason;
     case "finished":
       return `${phaseName(event.state)}${event.reason ? `: ${event.reason}` : ""}`;
   }

@@ -1,20 +1,26 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
-import { KubeConfig, type V1Job } from "@kubernetes/client-node";
+import { type CoreV1Event, KubeConfig, type V1Job } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { deploymentApi, jobApi, objectPath } from "../../../src/cluster/kubernetes/kind-api.js";
 import type { KubeWorkloadObject } from "../../../src/cluster/kubernetes/kube-objects.js";
 import type { Workload } from "../../../src/core/domain/workload.js";
 import { createKubernetesRegistryAccess } from "../../../src/cluster/kubernetes/kubernetes-registry-access.js";
+import { createKubernetesStepEvents, type EventsApi } from "../../../src/cluster/kubernetes/kubernetes-step-events.js";
+import { systemClock } from "../../../src/core/ports/clock.js";
+import { silentLogger } from "../../../src/core/ports/logger.js";
 import { statusCodeOf } from "../../../src/cluster/kubernetes/kubernetes-errors.js";
 import { createRestClient } from "../../../src/cluster/kubernetes/rest-client.js";
 import { describeClusterPortContract } from "../../contract/cluster-port-contract.js";
 import { describeRegistryAccessContract, type RegistryAccessHarness } from "../../contract/registry-access-contract.js";
+import { describeStepEventRecorderContract, type StepEventRecorderHarness } from "../../contract/step-event-recorder-contract.js";
 import { type ControlPlane, startControlPlane } from "../../support/control-plane.js";
 import { createFakeKubelet, type FakeKubelet } from "../../support/fake-kubelet.js";
 import { countRequests } from "./counting-kube-config.js";
 import { createKubeHarness, type HarnessOverrides, type KubeEnvironment, type KubeHarness, waitForObject } from "./kube-contract-harness.js";
-import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
+import { startFaultProxy } from "../../support/fault-proxy.js";
+import { startTcpProxy } from "./tcp-proxy.js";
 
 // One control plane (Kubernetes 1.20.2) and one fake node for the file; every test works in its own
 // namespace with its own images. TTLAfterFinished is alpha in 1.20: without the gate the server
@@ -75,9 +81,46 @@ describeRegistryAccessContract("Kubernetes on a 1.20 control plane", async (): P
 const settleMs = 60_000;
 const execFileAsync = promisify(execFile);
 
+/** The step event recorder in a fresh namespace, read back as `kubectl get events` does (the core/v1 view). */
+async function stepEventsHarness(api: EventsApi | undefined): Promise<StepEventRecorderHarness> {
+  const admin = createRestClient(plane.kubeConfig());
+  const namespace = `t-${randomBytes(4).toString("hex")}`;
+  await admin.request({ method: "POST", path: "/api/v1/namespaces", body: { metadata: { name: namespace } } });
+  const recorder = createKubernetesStepEvents({
+    rest: createRestClient(plane.kubeConfig()),
+    clock: systemClock,
+    logger: silentLogger,
+    instance: "contract",
+    updateRunOf: (id) => ({ apiVersion: "updatemanager.io/v1alpha1", kind: "UpdateRun", namespace, name: id }),
+    ...(api === undefined ? {} : { api }),
+  });
+  const eventsWhere = async (kind: string, name: string) => {
+    const list = await admin.request<{ items: CoreV1Event[] }>({ method: "GET", path: `/api/v1/namespaces/${namespace}/events` });
+    return list.items
+      .filter((event) => event.involvedObject.kind === kind && event.involvedObject.name === name)
+      .map((event) => ({
+        reason: event.reason ?? "",
+        type: event.type ?? "",
+        note: event.message ?? "",
+        count: event.series?.count ?? (event.count || 1),
+      }));
+  };
+  return {
+    recorder,
+    namespace,
+    settle: () => recorder.whenIdle(),
+    eventsOn: (ref) => eventsWhere(ref.kind, ref.name),
+    eventsOfUpdate: (id) => eventsWhere("UpdateRun", id),
+  };
+}
+
+// 1.20 serves events.k8s.io/v1, which discovery finds; the core/v1 form is what servers before 1.19 get.
+describeStepEventRecorderContract("Kubernetes Events on a 1.20 control plane (events.k8s.io/v1, discovered)", () => stepEventsHarness(undefined));
+describeStepEventRecorderContract("Kubernetes Events on a 1.20 control plane (core/v1)", () => stepEventsHarness("v1"));
+
 describe("Kubernetes adapter", () => {
   const harnesses: KubeHarness[] = [];
-  const proxies: TcpProxy[] = [];
+  const proxies: { close(): Promise<void> }[] = [];
   const open = async (overrides: HarnessOverrides = {}) => {
     const harness = await createKubeHarness(env, false, overrides);
     harnesses.push(harness);
@@ -91,6 +134,41 @@ describe("Kubernetes adapter", () => {
   const optIn = (h: KubeHarness) => ({ [h.keys.classifierLabel]: "kube" });
   const imagesOf = (workload: Workload | undefined) =>
     Object.fromEntries((workload?.containers ?? []).map((c) => [c.name, c.image]));
+
+  it("patches once when the answer to its patch is lost or the patch is refused for a while, instead of failing the update", async () => {
+    const faults = await startFaultProxy({ target: plane.server, targetCaPem: plane.caPem });
+    proxies.push(faults);
+    const viaProxy = new KubeConfig();
+    viaProxy.loadFromOptions({
+      clusters: [{ name: "faulty", server: faults.url, caData: Buffer.from(faults.caPem).toString("base64") }],
+      users: [{ name: "admin", token: plane.adminToken }],
+      contexts: [{ name: "admin", cluster: "faulty", user: "admin" }],
+      currentContext: "admin",
+    });
+    const h = await open({ kubeConfig: viaProxy });
+    const image = (tag: number) => `registry.example.com/kube/lost:${tag}`;
+    const ref = await h.seed({ kind: "Deployment", name: "lost", labels: optIn(h), containers: [{ name: "app", image: image(1), init: false }] });
+    await h.settle(() => h.cluster.getWorkload(ref) !== undefined, settleMs);
+    const patchOfLost = (request: { method: string; path: string }) => request.method === "PATCH" && request.path.endsWith("/deployments/lost");
+
+    // Applied, but the answer never arrives: the adapter finds its own change instead of calling it a conflict.
+    faults.setFaults([{ name: "lost answer", match: patchOfLost, fault: { kind: "reset-after" }, times: 1 }]);
+    const first = await h.cluster.patchImages(ref, [{ container: "app", init: false, expectedImage: image(1), newImage: image(2) }]);
+    expect(imagesOf(first)).toEqual({ app: image(2) });
+    expect(faults.faultCounts()).toEqual({ "lost answer": 1 });
+    // Refused twice (503, then 429 with Retry-After): tried again after a pause.
+    await h.settle(() => imagesOf(h.cluster.getWorkload(ref)).app === image(2), settleMs);
+    faults.setFaults([
+      { name: "503", match: patchOfLost, fault: { kind: "status", status: 503 }, times: 1 },
+      { name: "429", match: patchOfLost, fault: { kind: "status", status: 429, retryAfterSeconds: 1 }, times: 1 },
+    ]);
+    const second = await h.cluster.patchImages(ref, [{ container: "app", init: false, expectedImage: image(2), newImage: image(3) }]);
+    expect(imagesOf(second)).toEqual({ app: image(3) });
+    expect(faults.faultCounts()).toEqual({ "503": 1, "429": 1 });
+    // Each change was made once: two template changes after the first.
+    const object = await h.admin.request<KubeWorkloadObject>({ method: "GET", path: objectPath(deploymentApi, h.namespace, "lost") });
+    expect(object.metadata?.generation).toBe(3);
+  });
 
   it("restarts its informers after the connection to the API server broke, and misses no change made meanwhile", async () => {
     const proxy = await startTcpProxy(new URL(plane.server));

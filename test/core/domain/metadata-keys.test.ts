@@ -15,6 +15,7 @@ const prefixed = (keys: MetadataKeys) => [
   keys.updateIdLabel,
   keys.migrationOfLabel,
   keys.lockAnnotation,
+  keys.approvalsAnnotation,
 ];
 
 describe("createMetadataKeys", () => {
@@ -27,6 +28,7 @@ describe("createMetadataKeys", () => {
       updateIdLabel: "update-manager.io/update-id",
       migrationOfLabel: "update-manager.io/migration-of",
       lockAnnotation: "update-manager.io/locked-by",
+      approvalsAnnotation: "update-manager.io/approvals",
     });
   });
 

@@ -1,4 +1,5 @@
 import { createSimulatedCluster, type SimulatedClusterOptions } from "../../../src/cluster/simulated/simulated-cluster.js";
+import { createSimulatedStepEvents } from "../../../src/cluster/simulated/simulated-step-events.js";
 import type { SimulatedWorkloadSpec } from "../../../src/cluster/simulated/simulated-workload-spec.js";
 import { createMetadataKeys } from "../../../src/core/domain/metadata-keys.js";
 import { isTerminal, type UpdateRecord } from "../../../src/core/domain/update.js";
@@ -6,6 +7,7 @@ import type { UpdateEvent, UpdateEventType } from "../../../src/core/domain/upda
 import type { WorkloadRef } from "../../../src/core/domain/workload.js";
 import type { CoreLogger } from "../../../src/core/ports/logger.js";
 import type { TargetLocks } from "../../../src/core/ports/target-locks.js";
+import type { UpdateTracer } from "../../../src/core/ports/update-tracer.js";
 import type { UpdateEngineDeps } from "../../../src/core/use-cases/update-engine-deps.js";
 import type { UpdateEngineOptions } from "../../../src/core/use-cases/update-engine-options.js";
 import { createUpdateManager, type UpdateManager } from "../../../src/core/use-cases/update-manager.js";
@@ -42,6 +44,8 @@ export interface HarnessOptions {
   readonly cluster?: Omit<SimulatedClusterOptions, "clock">;
   /** Start the cluster (caches synced). Default: true. */
   readonly start?: boolean;
+  /** The engine's tracer (also after `restart`). Default: none (the no-op). */
+  readonly tracer?: UpdateTracer;
   /** Replaces ports the engine sees (to inject faults); the harness keeps the originals. Default: none. */
   readonly wrap?: (deps: UpdateEngineDeps) => UpdateEngineDeps;
 }
@@ -57,6 +61,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const quarantines = createMemoryQuarantineStore();
   const locks = createMemoryTargetLocks({ clock, updateState: lockHolderState(store) });
   const keys = createMetadataKeys();
+  const stepEvents = createSimulatedStepEvents({ clock });
   const logLines: LogLine[] = [];
   let ids = 0;
   const newId = () => `00000000-0000-4000-8000-${String(++ids).padStart(12, "0")}`;
@@ -69,6 +74,8 @@ export function createHarness(options: HarnessOptions = {}) {
     newId,
     keys,
     logger: createRecordingLogger(logLines),
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+    stepEvents,
   };
   const manager = createUpdateManager(options.wrap ? options.wrap(deps) : deps, options.engine);
   if (options.start !== false) cluster.start();
@@ -125,6 +132,7 @@ export function createHarness(options: HarnessOptions = {}) {
     keys,
     deps,
     manager,
+    stepEvents,
     logLines,
     restart,
     settle,

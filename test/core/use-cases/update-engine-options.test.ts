@@ -3,7 +3,10 @@ import { resolveUpdateEngineOptions } from "../../../src/core/use-cases/update-e
 
 describe("update engine options", () => {
   it("documents and applies its defaults", () => {
-    expect(resolveUpdateEngineOptions()).toEqual({
+    const { approverCapacity, ...resolved } = resolveUpdateEngineOptions();
+    // Unlimited approvers unless the access configuration says how many there are.
+    expect(approverCapacity("ci")).toBe(Number.POSITIVE_INFINITY);
+    expect(resolved).toEqual({
       legacyAnnotation: true,
       defaultUpdateTimeoutMs: 15 * 60_000,
       maxUpdateTimeoutMs: 24 * 3600_000,
@@ -18,6 +21,9 @@ describe("update engine options", () => {
       maxQueuedPerTarget: 20,
       outcomeWriteAttempts: 8,
       outcomeWriteBackoffMs: 500,
+      approvalPolicies: [],
+      approvalDeadlineMs: 24 * 3600_000,
+      frozenNewUpdates: "refuse",
     });
   });
 

@@ -129,7 +129,13 @@ describe("registry watcher: semver policies", () => {
 
     expect(h.updates.requests).toEqual([
       {
-        request: { image: `${web}:1.2.4`, classifier: "default", onlyWorkloads: [{ kind: "Deployment", namespace: "shop", name: "web" }] },
+        request: {
+          image: `${web}:1.2.4`,
+          classifier: "default",
+          onlyWorkloads: [{ kind: "Deployment", namespace: "shop", name: "web" }],
+          // While frozen it holds (refused, asked again at the next check) rather than queueing updates.
+          refuseWhenFrozen: true,
+        },
         requester: "registry-watcher",
       },
     ]);
@@ -292,6 +298,21 @@ describe("registry watcher: what it must not apply", () => {
     h.clock.advance(60_000);
     await watcher.runOnce();
     expect(h.updates.requests.map((entry) => entry.request.image)).toEqual([`${web}:1.2.4`]);
+  });
+
+  it("holds while updates are frozen: no error, reported busy with the freeze, applied after the unfreeze", async () => {
+    const h = harness(new Map([["registry.example.com/team/web", ["1.2.3", "1.2.4"]]]));
+    h.workloads.push(watched("web", `${web}:1.2.3`, { "update-manager.io/policy": "semver:patch" }));
+    const watcher = h.watcher();
+    h.updates.refuseWith(new DomainError("failed-precondition", "FROZEN", "updates are frozen by ops: release weekend"));
+    const held = await watcher.runOnce();
+    expect(held.available[0]).toMatchObject({ status: "busy", message: "updates are frozen by ops: release weekend" });
+    expect(held.errors).toEqual([]);
+
+    h.updates.refuseWith(undefined);
+    h.clock.advance(60_000);
+    const after = await watcher.runOnce();
+    expect(after.available[0]?.status).toBe("applying");
   });
 });
 

@@ -4,6 +4,7 @@ import { RolloutState, WorkloadKind } from "../../../gen/updatemanager/v1/worklo
 import {
   isTerminal,
   rolloutText,
+  shownWorkloadPhase,
   timestampText,
   updateStateText,
   updateStateTone,
@@ -19,6 +20,12 @@ describe("the dashboard's words for API values", () => {
     expect(updateStateText(UpdateState.UNSPECIFIED)).toBe("UNKNOWN");
     // A state added to the API later, which this page does not know yet.
     expect(updateStateText(99 as UpdateState)).toBe("UNKNOWN");
+  });
+
+  it("shows a workload a finished update never reached as NOT_CHANGED (muted), not as a pending one", () => {
+    expect(shownWorkloadPhase(UpdateState.FAILED, WorkloadPhase.PENDING)).toEqual({ text: "NOT_CHANGED", tone: "idle" });
+    expect(shownWorkloadPhase(UpdateState.RUNNING, WorkloadPhase.PENDING)).toEqual({ text: "PENDING", tone: "busy" });
+    expect(shownWorkloadPhase(UpdateState.SUCCEEDED, WorkloadPhase.HEALTHY)).toEqual({ text: "HEALTHY", tone: "ok" });
   });
 
   it("knows the terminal states, and which are good news", () => {

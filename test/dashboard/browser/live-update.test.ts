@@ -71,6 +71,20 @@ describe("the live view's model of one update", () => {
     expect(replanned.migrations).toEqual([]);
   });
 
+  it("shows an update waiting for approval as WAITING_FOR_APPROVAL, then PENDING with its new plan once approved", () => {
+    const start = liveUpdateFrom(pendingUpdate());
+    const waiting = fold(
+      start,
+      event(1, { case: "planned", value: {} }),
+      event(2, { case: "approvalRequired", value: { requiredApprovals: 1, policy: 'policy "production"' } }),
+      event(3, { case: "approvalGranted", value: { approver: "alice", approvals: 1, requiredApprovals: 1 } }),
+    );
+    expect(waiting.state).toBe(UpdateState.WAITING_FOR_APPROVAL);
+    const replanned = fold(waiting, event(4, { case: "planned", value: { plan: { workloads: [{ workload: worker }] } } }));
+    expect(replanned.state).toBe(UpdateState.PENDING);
+    expect(replanned.workloads.map((w) => w.ref?.name)).toEqual(["worker"]);
+  });
+
   it("prefers the update's own status lists once it has them", () => {
     const update = pendingUpdate();
     update.state = UpdateState.RUNNING;

@@ -127,6 +127,56 @@ describe("UpdateRun store across replicas", () => {
     }
   });
 
+  it("lets a follower record approval decisions, which the leader keeps when its own copy predates them", async () => {
+    const namespace = await crd.createNamespace("approve");
+    const leader = await openStore(namespace, { identity: "pod-a", leader: () => true });
+    const follower = await openStore(namespace, { identity: "pod-b", leader: () => false });
+    try {
+      const deadline = new Date(Date.now() + 3_600_000);
+      const record = aRecord("u-w", {
+        state: "waiting-for-approval",
+        approval: { required: 2, deadline, policy: 'policy "production"', approvals: [] },
+      });
+      await leader.create(record, [
+        { type: "planned", plan: record.plan },
+        { type: "approval-required", required: 2, deadline, policy: 'policy "production"' },
+      ]);
+      const leaderCopy = (await leader.get("u-w"))!;
+      // The follower records alice's approval: only the decision, never the execution state.
+      const decided = (await follower.get("u-w"))!;
+      decided.approval!.approvals.push({ principal: "alice", time: new Date() });
+      await follower.save(decided, [{ type: "approval-granted", approver: "alice", approvals: 1, required: 2 }]);
+      await expect.poll(async () => (await leader.get("u-w"))?.approval?.approvals.map((a) => a.principal), { timeout: 10_000 }).toEqual([
+        "alice",
+      ]);
+      // The leader saves its older copy (bob's approval): alice's is merged in, not lost.
+      leaderCopy.approval!.approvals.push({ principal: "bob", time: new Date() });
+      await leader.save(leaderCopy, [{ type: "approval-granted", approver: "bob", approvals: 2, required: 2 }]);
+      const stored = (await follower.readLiveById("u-w"))!;
+      expect(stored.approval?.approvals.map((a) => a.principal)).toEqual(["alice", "bob"]);
+      expect(stored.approval?.deadline).toEqual(deadline);
+      expect((await leader.readEvents("u-w", 0)).map((event) => event.type)).toEqual([
+        "planned",
+        "approval-required",
+        "approval-granted",
+        "approval-granted",
+      ]);
+      // A follower's decision on a run that does not wait any more is refused.
+      const running = structuredClone(stored);
+      running.state = "pending";
+      await leader.save(running, [{ type: "planned", plan: running.plan }]);
+      const late = (await follower.readLiveById("u-w"))!;
+      late.approval!.rejection = { principal: "carol", time: new Date(), reason: "" };
+      expect(await rejection(follower.save(late, [{ type: "approval-rejected", approver: "carol", reason: "" }]))).toMatchObject({
+        code: "failed-precondition",
+        reason: "NOT_WAITING_FOR_APPROVAL",
+      });
+    } finally {
+      await leader.stop();
+      await follower.stop();
+    }
+  }, 60_000);
+
   it("records at most the configured progress events per workload and keeps sequences gapless", async () => {
     const namespace = await crd.createNamespace("progress");
     const store = await openStore(namespace, { maxProgressEventsPerWorkload: 2 });

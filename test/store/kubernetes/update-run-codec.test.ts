@@ -82,6 +82,41 @@ describe("UpdateRun codec", () => {
     expect(decoded.events).toEqual(events);
   });
 
+  it("keeps a waiting run's approval: what it needs in the spec, the decisions in a readable status", () => {
+    const deadline = new Date("2025-01-02T00:00:00.5Z");
+    const waiting = aRecord("u-a", {
+      state: "waiting-for-approval",
+      approval: {
+        required: 2,
+        deadline,
+        policy: 'policy "production"',
+        approvals: [{ principal: "alice", time: new Date("2025-01-01T01:00:00.25Z") }],
+      },
+    });
+    const object = toUpdateRunObject(waiting, "update-manager");
+    expect(object.spec.approval).toEqual({ required: 2, deadline: deadline.toISOString(), policy: 'policy "production"' });
+    // Between its creation and its first status write it reads as waiting, never pending: unapproved, it must not run.
+    expect(fromUpdateRunObject(JSON.parse(JSON.stringify(object))).record).toMatchObject({ state: "waiting-for-approval" });
+
+    const events = numbered("u-a", [
+      { type: "planned", plan: waiting.plan },
+      { type: "approval-required", required: 2, deadline, policy: 'policy "production"' },
+      { type: "approval-granted", approver: "alice", approvals: 1, required: 2 },
+    ]);
+    waiting.lastSequence = 3;
+    const status = toUpdateRunStatus(waiting, events, "pod-a");
+    expect(status.phase).toBe("WaitingForApproval");
+    expect(status.approval).toEqual({ approvals: [{ principal: "alice", time: "2025-01-01T01:00:00.250Z" }] });
+    const decoded = fromUpdateRunObject(JSON.parse(JSON.stringify({ ...object, status })));
+    expect(decoded.record).toEqual(waiting);
+    expect(decoded.events).toEqual(events);
+
+    const rejected: UpdateRecord = structuredClone(waiting);
+    rejected.approval!.rejection = { principal: "bob", time: new Date("2025-01-01T02:00:00Z"), reason: "no" };
+    const back = fromUpdateRunObject(JSON.parse(JSON.stringify({ ...object, status: toUpdateRunStatus(rejected, events, "pod-a") })));
+    expect(back.record.approval?.rejection).toEqual(rejected.approval!.rejection);
+  });
+
   it("reads a run whose status was never written as pending with no events", () => {
     const record = aRecord("u-2");
     const decoded = fromUpdateRunObject(JSON.parse(JSON.stringify(toUpdateRunObject(record, "update-manager"))));
@@ -136,5 +171,24 @@ describe("UpdateRun codec", () => {
     expect(phaseName("rollback-failed")).toBe("RollbackFailed");
     expect(stateFromPhase("RollbackFailed")).toBe("rollback-failed");
     expect(stateFromPhase("Pending")).toBe("pending");
+  });
+});
+
+describe("UpdateRun codec: the update's trace", () => {
+  const trace = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", sampled: true };
+
+  it("writes the accept span into the spec and the latest attempt into the status, and reads both back", () => {
+    const record = aRecord("u-trace", { trace: { ...trace, attemptSpanId: "b7ad6b7169203331", attempts: 2 } });
+    const object = toUpdateRunObject(record, "update-manager");
+    expect(object.spec.trace).toEqual(trace);
+    const status = toUpdateRunStatus(record, numbered("u-trace", [{ type: "planned", plan: record.plan }]), "pod-a");
+    expect(status.trace).toEqual({ ...trace, attemptSpanId: "b7ad6b7169203331", attempts: 2 });
+    expect(fromUpdateRunObject({ ...object, status }).record.trace).toEqual(record.trace);
+  });
+
+  it("reads a run whose status is not written yet with no attempt, and an older run without a trace as untraced", () => {
+    const record = aRecord("u-trace", { trace: { ...trace, attempts: 0 } });
+    expect(fromUpdateRunObject(toUpdateRunObject(record, "update-manager")).record.trace).toEqual({ ...trace, attempts: 0 });
+    expect(fromUpdateRunObject(toUpdateRunObject(aRecord("u-old"), "update-manager")).record.trace).toBeUndefined();
   });
 });

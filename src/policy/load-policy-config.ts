@@ -1,0 +1,178 @@
+import { readFileSync } from "node:fs";
+import { isRecord, parseConfigDocument, unknownFields } from "../auth/config-document.js";
+import { isStringList } from "../auth/access-grant.js";
+import { ConfigError } from "../config/config-error.js";
+import { parseDuration } from "../config/duration.js";
+import { type ApprovalPolicy, maxApprovers } from "../core/domain/approval-policy.js";
+import { validateClassifier } from "../core/domain/classifier.js";
+import { isDomainError } from "../core/domain/domain-error.js";
+import type { FrozenNewUpdates } from "../core/domain/freeze.js";
+
+/** What UPDATE_MANAGER_POLICIES_FILE holds. */
+export interface PolicyConfig {
+  readonly approvals: readonly ApprovalPolicy[];
+  /** The deadline of an approval the `<prefix>/approvals` annotation asks for. Default: 24 h. */
+  readonly approvalDeadlineMs: number;
+  /** New updates while frozen. Default: "refuse". */
+  readonly frozenNewUpdates: FrozenNewUpdates;
+}
+
+export const defaultPolicyConfig: PolicyConfig = { approvals: [], approvalDeadlineMs: 24 * 3_600_000, frozenNewUpdates: "refuse" };
+
+/** The variable `loadPolicyConfig` reads (a YAML or JSON file, e.g. a mounted ConfigMap). */
+export const policyVariables = ["UPDATE_MANAGER_POLICIES_FILE"] as const;
+
+const namespacePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const maxDeadlineMs = 30 * 24 * 3_600_000;
+
+/**
+ * Loads UPDATE_MANAGER_POLICIES_FILE (unset: no policies, new updates refused while frozen):
+ *
+ * ```yaml
+ * approvals:
+ *   defaultDeadline: 24h          # for updates the <prefix>/approvals annotation asks approval for
+ *   policies:
+ *     - name: production          # required, unique
+ *       classifiers: [shop]       # optional: any classifier when left out
+ *       namespaces: [shop-prod]   # optional: any namespace when left out
+ *       approvers: 2              # required, 1..10 distinct principals other than the requester
+ *       deadline: 24h             # optional, default approvals.defaultDeadline
+ * freeze:
+ *   newUpdates: refuse            # or queue: held until unfrozen
+ * ```
+ *
+ * @throws ConfigError listing every problem.
+ */
+export function loadPolicyConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  readText: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): PolicyConfig {
+  const file = env["UPDATE_MANAGER_POLICIES_FILE"]?.trim();
+  if (file === undefined || file === "") return defaultPolicyConfig;
+  const source = `UPDATE_MANAGER_POLICIES_FILE (${file})`;
+  let text: string;
+  try {
+    text = readText(file);
+  } catch (error) {
+    throw new ConfigError([`UPDATE_MANAGER_POLICIES_FILE: cannot read ${file}: ${(error as { code?: string }).code ?? (error as Error).message}`]);
+  }
+  const parsed = parsePolicyConfig(text, source);
+  if ("problems" in parsed) throw new ConfigError(parsed.problems);
+  return parsed.config;
+}
+
+/** Parses a policies document; every problem is collected, each naming `source` and where. */
+export function parsePolicyConfig(text: string, source: string): { config: PolicyConfig } | { problems: string[] } {
+  const document = parseConfigDocument(text, source);
+  if ("problem" in document) return { problems: [document.problem] };
+  const problems: string[] = [];
+  const root = document.value;
+  const unknownRoot = unknownFields(root, ["approvals", "freeze"], source);
+  if (unknownRoot !== undefined) problems.push(unknownRoot);
+
+  const duration = (value: unknown, where: string, fallback: number): number => {
+    if (value === undefined) return fallback;
+    const ms = typeof value === "string" ? parseDuration(value) : undefined;
+    if (ms === undefined || ms <= 0 || ms > maxDeadlineMs) {
+      problems.push(`${where} must be a duration such as "24h" or "90m", at most 720h`);
+      return fallback;
+    }
+    return ms;
+  };
+
+  let approvalDeadlineMs = defaultPolicyConfig.approvalDeadlineMs;
+  const approvals: ApprovalPolicy[] = [];
+  const rawApprovals = root["approvals"];
+  if (rawApprovals !== undefined) {
+    if (!isRecord(rawApprovals)) problems.push(`${source}: "approvals" must be a mapping`);
+    else {
+      const unknown = unknownFields(rawApprovals, ["defaultDeadline", "policies"], `${source} approvals`);
+      if (unknown !== undefined) problems.push(unknown);
+      approvalDeadlineMs = duration(rawApprovals["defaultDeadline"], `${source} approvals.defaultDeadline`, approvalDeadlineMs);
+      const list = rawApprovals["policies"] ?? [];
+      if (!Array.isArray(list)) problems.push(`${source}: "approvals.policies" must be a list`);
+      else {
+        const names = new Set<string>();
+        list.forEach((raw: unknown, index) => {
+          const where = `${source} approvals.policies[${index}]`;
+          if (!isRecord(raw)) {
+            problems.push(`${where} must be a mapping`);
+            return;
+          }
+          const before = problems.length;
+          const unknownPolicy = unknownFields(raw, ["name", "classifiers", "namespaces", "approvers", "deadline"], where);
+          if (unknownPolicy !== undefined) problems.push(unknownPolicy);
+          const name = raw["name"];
+          if (typeof name !== "string" || name.trim() === "") problems.push(`${where}: "name" is required`);
+          else if (names.has(name)) problems.push(`${where}: the name ${JSON.stringify(name)} is used twice`);
+          else names.add(name);
+          const approvers = raw["approvers"];
+          if (typeof approvers !== "number" || !Number.isInteger(approvers) || approvers < 1 || approvers > maxApprovers) {
+            problems.push(`${where}: "approvers" must be a whole number from 1 to ${maxApprovers}`);
+          }
+          const classifiers = stringList(raw, "classifiers", where, problems, (value) => {
+            try {
+              validateClassifier(value);
+              return undefined;
+            } catch (error) {
+              if (isDomainError(error)) return error.message;
+              throw error;
+            }
+          });
+          const namespaces = stringList(raw, "namespaces", where, problems, (value) =>
+            value.length <= 63 && namespacePattern.test(value) ? undefined : `${JSON.stringify(value)} is not a namespace name`,
+          );
+          const deadlineMs = duration(raw["deadline"], `${where} deadline`, approvalDeadlineMs);
+          if (problems.length > before) return;
+          approvals.push({
+            name: name as string,
+            approvers: approvers as number,
+            deadlineMs,
+            ...(classifiers === undefined ? {} : { classifiers }),
+            ...(namespaces === undefined ? {} : { namespaces }),
+          });
+        });
+      }
+    }
+  }
+
+  let frozenNewUpdates = defaultPolicyConfig.frozenNewUpdates;
+  const rawFreeze = root["freeze"];
+  if (rawFreeze !== undefined) {
+    if (!isRecord(rawFreeze)) problems.push(`${source}: "freeze" must be a mapping`);
+    else {
+      const unknown = unknownFields(rawFreeze, ["newUpdates"], `${source} freeze`);
+      if (unknown !== undefined) problems.push(unknown);
+      const newUpdates = rawFreeze["newUpdates"];
+      if (newUpdates === "refuse" || newUpdates === "queue") frozenNewUpdates = newUpdates;
+      else if (newUpdates !== undefined) problems.push(`${source} freeze.newUpdates must be "refuse" or "queue"`);
+    }
+  }
+  if (problems.length > 0) return { problems };
+  return { config: { approvals, approvalDeadlineMs, frozenNewUpdates } };
+}
+
+/** An optional non-empty list of valid strings; undefined when left out (or after a problem). */
+function stringList(
+  raw: Record<string, unknown>,
+  field: string,
+  where: string,
+  problems: string[],
+  check: (value: string) => string | undefined,
+): string[] | undefined {
+  const value = raw[field];
+  if (value === undefined) return undefined;
+  if (!isStringList(value) || value.length === 0) {
+    problems.push(`${where}: "${field}" must be a non-empty list of strings (leave it out to match any)`);
+    return undefined;
+  }
+  let ok = true;
+  for (const entry of value) {
+    const why = check(entry);
+    if (why !== undefined) {
+      problems.push(`${where}: "${field}": ${why}`);
+      ok = false;
+    }
+  }
+  return ok ? [...new Set(value)] : undefined;
+}

@@ -1,0 +1,270 @@
+import { CoreV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHttpChannelResolver } from "../../../../src/channel/http-channel-resolver.js";
+import { createKubernetesNodePlans, type KubernetesNodePlans, nodeUpgradePlanApi } from "../../../../src/cluster/kubernetes/node-plans/kubernetes-node-plans.js";
+import { collectionPath, objectPath } from "../../../../src/cluster/kubernetes/kind-api.js";
+import { createRestClient, type RestClient } from "../../../../src/cluster/kubernetes/rest-client.js";
+import { findCondition, type NodePlanStatus } from "../../../../src/core/domain/node-plan/node-plan-status.js";
+import { systemClock } from "../../../../src/core/ports/clock.js";
+import { silentLogger } from "../../../../src/core/ports/logger.js";
+import { createNodePlanController } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
+import { createNodePlanRunner, type NodePlanRunner } from "../../../../src/core/use-cases/node-plans/node-plan-runner.js";
+import { describeNodePlansPortContract, type NodePlansHarness } from "../../../contract/node-plans-port-contract.js";
+import { kubectlOk } from "../../../kube/kubectl.js";
+import { type ControlPlane, startControlPlane } from "../../../support/control-plane.js";
+import { createFakeKubelet, type FakeKubelet } from "../../../support/fake-kubelet.js";
+import { k3osExample } from "../../../support/node-plan-examples.js";
+
+// One control plane (1.20.2: policy/v1beta1 evictions, ttlSecondsAfterFinished dropped) and one fake kubelet
+// playing three nodes for the file. The plans run in this process, as the leader would run them.
+const namespace = "system-upgrade";
+const nodeNames = ["np-1", "np-2", "np-3"];
+const selectorLabel = "plan.upgrade.cattle.io/k3os-latest";
+let plane: ControlPlane;
+let kubelet: FakeKubelet;
+let rest: RestClient;
+let adapter: KubernetesNodePlans;
+let runner: NodePlanRunner;
+// A channel server on loopback answering 302 with the latest release, as GitHub's /releases/latest does.
+let channel: Server;
+let channelUrl: string;
+
+interface NodeObject {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: { unschedulable?: boolean };
+}
+interface JobObject {
+  metadata: { name: string; labels?: Record<string, string> };
+  status?: { active?: number };
+}
+
+beforeAll(async () => {
+  channel = createServer((_request, response) => {
+    response.writeHead(302, { location: "https://github.com/example/os/releases/tag/v4.1.0" });
+    response.end();
+  });
+  await new Promise<void>((resolve) => channel.listen(0, "127.0.0.1", resolve));
+  channelUrl = `http://127.0.0.1:${(channel.address() as AddressInfo).port}/releases/latest`;
+  plane = await startControlPlane();
+  try {
+    const kubeConfig = plane.kubeConfig();
+    rest = createRestClient(kubeConfig);
+    await kubectlOk(["apply", "-f", "kube/base/node-upgrade-plan-crd.yaml"], { kubeconfig: plane.kubeconfigPath });
+    await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", "crd/nodeupgradeplans.updatemanager.io"], { kubeconfig: plane.kubeconfigPath });
+    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    // Upgrade Jobs of version v-fail fail on every node.
+    kubelet = createFakeKubelet(kubeConfig, {
+      nodeName: nodeNames[0]!,
+      extraNodeNames: nodeNames.slice(1),
+      jobDurationMs: 500,
+      behaviour: { failJob: (image) => image.endsWith(":v-fail") },
+    });
+    await kubelet.start();
+    for (const node of nodeNames) {
+      await rest.request({ method: "PATCH", path: `/api/v1/nodes/${node}`, contentType: "application/merge-patch+json", body: { metadata: { labels: { [selectorLabel]: "true" } } } });
+    }
+    adapter = createKubernetesNodePlans({
+      kubeConfig,
+      rest,
+      clock: systemClock,
+      logger: silentLogger,
+      namespace,
+      keyPrefix: "update-manager.io",
+      onChange: () => runner?.poke(),
+    });
+    const controller = createNodePlanController(
+      { port: adapter, clock: systemClock, logger: silentLogger, channels: createHttpChannelResolver() },
+      { keyPrefix: "update-manager.io", namespace, succeededJobTtlMs: 3_000 },
+    );
+    runner = createNodePlanRunner({ controller, planNames: () => adapter.listPlans().map((plan) => plan.name), clock: systemClock, logger: silentLogger }, { idleMs: 1_000 });
+    await adapter.start();
+    runner.start();
+  } catch (error) {
+    await kubelet?.stop();
+    await plane.stop();
+    throw error;
+  }
+}, 300_000);
+
+afterAll(async () => {
+  await runner?.stop();
+  await adapter?.stop();
+  await contractAdapter?.stop();
+  await kubelet?.stop();
+  await plane?.stop();
+  await new Promise((resolve) => channel?.close(resolve));
+});
+
+async function nodes(): Promise<NodeObject[]> {
+  return (await rest.request<{ items: NodeObject[] }>({ method: "GET", path: "/api/v1/nodes" })).items;
+}
+
+async function planStatus(name: string): Promise<NodePlanStatus | undefined> {
+  const plan = await rest.request<{ status?: NodePlanStatus }>({ method: "GET", path: objectPath(nodeUpgradePlanApi, namespace, name) });
+  return plan.status;
+}
+
+async function upgradeJobs(plan: string): Promise<JobObject[]> {
+  const list = await rest.request<{ items: JobObject[] }>({
+    method: "GET",
+    path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
+    query: { labelSelector: `update-manager.io/node-plan=${plan}` },
+  });
+  return list.items;
+}
+
+/** Polls `check` every 250 ms until it returns true or `timeoutMs` passes; `observe` runs on every poll. */
+async function until(check: () => Promise<boolean>, timeoutMs: number, observe: () => Promise<void> = async () => {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    await observe();
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+describe("node upgrade plans on a 1.20 control plane", () => {
+  it("runs the seed's k3os example (apiVersion and kind changed) on every node, one at a time", async () => {
+    const example = k3osExample();
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: example });
+    let mostCordoned = 0;
+    let mostActive = 0;
+    await until(
+      async () => {
+        const status = await planStatus("k3os-latest");
+        return status !== undefined && findCondition(status, "Complete")?.status === "True";
+      },
+      90_000,
+      async () => {
+        mostCordoned = Math.max(mostCordoned, (await nodes()).filter((node) => node.spec?.unschedulable === true).length);
+        mostActive = Math.max(mostActive, (await upgradeJobs("k3os-latest")).filter((job) => (job.status?.active ?? 0) > 0).length);
+      },
+    );
+    const status = (await planStatus("k3os-latest"))!;
+    expect(status.latestVersion).toBe("v0.9.0-dev");
+    expect(status.latestHash).toMatch(/^[0-9a-f]{56}$/);
+    for (const node of await nodes()) {
+      expect(node.metadata.labels?.["plan.update-manager.io/k3os-latest"], node.metadata.name).toBe(status.latestHash);
+      expect(node.spec?.unschedulable ?? false, node.metadata.name).toBe(false);
+    }
+    expect(mostCordoned).toBeLessThanOrEqual(1);
+    expect(mostActive).toBeLessThanOrEqual(1);
+    expect(status.nodes.map((result) => result.phase)).toEqual(["Succeeded", "Succeeded", "Succeeded"]);
+    // Succeeded Jobs are deleted after their TTL (3 s here), which 1.20's API server would not do.
+    await until(async () => (await upgradeJobs("k3os-latest")).length === 0, 30_000);
+  }, 150_000);
+
+  it("resolves a channel through its 302, runs two nodes at a time, and leaves a node cordoned beforehand cordoned", async () => {
+    await rest.request({ method: "PATCH", path: "/api/v1/nodes/np-3", contentType: "application/merge-patch+json", body: { spec: { unschedulable: true } } });
+    const { version: _version, ...spec } = k3osExample().spec;
+    await rest.request({
+      method: "POST",
+      path: collectionPath(nodeUpgradePlanApi, namespace),
+      body: { ...k3osExample(), metadata: { name: "channel", namespace }, spec: { ...spec, channel: channelUrl, concurrency: 2 } },
+    });
+    let mostActive = 0;
+    await until(
+      async () => {
+        const status = await planStatus("channel");
+        return status !== undefined && findCondition(status, "Complete")?.status === "True";
+      },
+      90_000,
+      async () => {
+        mostActive = Math.max(mostActive, (await upgradeJobs("channel")).filter((job) => (job.status?.active ?? 0) > 0).length);
+      },
+    );
+    const status = (await planStatus("channel"))!;
+    expect(status.latestVersion).toBe("v4.1.0");
+    expect(findCondition(status, "LatestResolved")).toMatchObject({ status: "True", reason: "Channel" });
+    expect(mostActive).toBeLessThanOrEqual(2);
+    const all = await nodes();
+    for (const node of all) expect(node.metadata.labels?.["plan.update-manager.io/channel"], node.metadata.name).toBe(status.latestHash);
+    expect(all.find((node) => node.metadata.name === "np-3")?.spec?.unschedulable).toBe(true);
+    expect(status.nodes.find((result) => result.name === "np-3")?.cordonedByPlan).toBe(false);
+    await rest.request({ method: "PATCH", path: "/api/v1/nodes/np-3", contentType: "application/merge-patch+json", body: { spec: { unschedulable: null } } });
+  }, 150_000);
+
+  it("stops a plan whose Job fails: no further node, the failed node cordoned and reported", async () => {
+    const failing = { ...k3osExample(), metadata: { name: "fails", namespace } };
+    failing.spec = { ...failing.spec, version: "v-fail", nodeSelector: { matchLabels: { [selectorLabel]: "true" } } };
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: failing });
+    await until(async () => {
+      const status = await planStatus("fails");
+      return status !== undefined && findCondition(status, "Failed")?.status === "True";
+    }, 100_000);
+    const status = (await planStatus("fails"))!;
+    const failed = status.nodes.filter((result) => result.phase === "Failed");
+    expect(failed).toHaveLength(1);
+    const failedNode = failed[0]!.name;
+    expect(findCondition(status, "Failed")?.message).toContain(failedNode);
+    expect(status.applying).toEqual([]);
+    const all = await nodes();
+    expect(all.find((node) => node.metadata.name === failedNode)?.spec?.unschedulable).toBe(true);
+    for (const node of all.filter((each) => each.metadata.name !== failedNode)) {
+      expect(node.spec?.unschedulable ?? false).toBe(false);
+      expect(node.metadata.labels?.["plan.update-manager.io/fails"]).toBeUndefined();
+    }
+    expect(await upgradeJobs("fails")).toHaveLength(1);
+    const events = await rest.request<{ items: { reason: string; involvedObject: { name: string } }[] }>({ method: "GET", path: `/api/v1/namespaces/${namespace}/events` });
+    expect(events.items.some((event) => event.involvedObject.name === "fails" && event.reason === "JobFailed")).toBe(true);
+
+    // Deleting the plan uncordons the node it cordoned and removes its Jobs (the finalizer).
+    await rest.request({ method: "DELETE", path: objectPath(nodeUpgradePlanApi, namespace, "fails") });
+    await until(async () => (await nodes()).every((node) => node.spec?.unschedulable !== true) && (await upgradeJobs("fails")).length === 0, 30_000);
+  }, 150_000);
+
+  it("fails a plan whose Job cannot create pods (a pods quota of 0) within about 60 s, naming FailedCreate", async () => {
+    await rest.request({
+      method: "POST",
+      path: `/api/v1/namespaces/${namespace}/resourcequotas`,
+      body: { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "no-pods" }, spec: { hard: { pods: "0" } } },
+    });
+    const quota = { ...k3osExample(), metadata: { name: "quota", namespace } };
+    quota.spec = { ...quota.spec, version: "v3" };
+    const started = Date.now();
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: quota });
+    await until(async () => {
+      const status = await planStatus("quota");
+      return status !== undefined && findCondition(status, "Failed")?.status === "True";
+    }, 100_000);
+    expect(Date.now() - started).toBeLessThan(90_000);
+    expect(findCondition((await planStatus("quota"))!, "Failed")?.message).toContain("FailedCreate");
+  }, 150_000);
+});
+
+// The adapter against the port's contract, in a namespace of its own that no runner acts on.
+const contractNamespace = "contract-plans";
+let contractAdapter: KubernetesNodePlans | undefined;
+describeNodePlansPortContract("the Kubernetes adapter on a 1.20 control plane", async (): Promise<NodePlansHarness> => {
+  if (contractAdapter === undefined) {
+    const kubeConfig = plane.kubeConfig();
+    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: contractNamespace } } });
+    contractAdapter = createKubernetesNodePlans({ kubeConfig, rest, clock: systemClock, logger: silentLogger, namespace: contractNamespace, keyPrefix: "update-manager.io", onChange: () => {} });
+    await contractAdapter.start();
+  }
+  const port = contractAdapter;
+  const eventually = async (check: () => boolean) => {
+    const deadline = Date.now() + 20_000;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error("the adapter's caches did not show it within 20 s");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  return {
+    port,
+    namespace: contractNamespace,
+    node: nodeNames[0]!,
+    async createPlan(name, spec) {
+      await rest.request({
+        method: "POST",
+        path: collectionPath(nodeUpgradePlanApi, contractNamespace),
+        body: { apiVersion: "updatemanager.io/v1alpha1", kind: "NodeUpgradePlan", metadata: { name, namespace: contractNamespace }, spec },
+      });
+      await eventually(() => port.getPlan(name) !== undefined);
+    },
+    eventually,
+  };
+});

@@ -1,0 +1,439 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { findCondition } from "../../../../src/core/domain/node-plan/node-plan-status.js";
+import { silentLogger } from "../../../../src/core/ports/logger.js";
+import type { ChannelResolver } from "../../../../src/core/ports/node-plans.js";
+import { createNodePlanController, type NodePlanController } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
+import { createFakeClock, type FakeClock } from "../../../support/fake-clock.js";
+import { k3osExample } from "../../../support/node-plan-examples.js";
+import { createFakeNodePlans, type FakeNodePlans } from "./fake-node-plans.js";
+
+const planLabel = "plan.update-manager.io/k3os-latest";
+const selectorLabel = "plan.upgrade.cattle.io/k3os-latest";
+
+interface Harness {
+  clock: FakeClock;
+  fake: FakeNodePlans;
+  controller: NodePlanController;
+  channelCalls: string[];
+}
+
+function harness(options: { channel?: ChannelResolver["resolve"]; start?: Date } = {}): Harness {
+  const clock = createFakeClock(options.start ?? new Date("2026-12-07T10:00:00Z"));
+  const fake = createFakeNodePlans(clock);
+  const channelCalls: string[] = [];
+  const controller = createNodePlanController(
+    {
+      port: fake.port,
+      clock,
+      logger: silentLogger,
+      channels: {
+        resolve(url, signal) {
+          channelCalls.push(url);
+          return options.channel === undefined ? Promise.reject(new Error("no channel in this test")) : options.channel(url, signal);
+        },
+      },
+    },
+    { keyPrefix: "update-manager.io", namespace: "system-upgrade", succeededJobTtlMs: 60_000 },
+  );
+  return { clock, fake, controller, channelCalls };
+}
+
+/** Reconciles the plans until none asks to be looked at again at once (bounded). */
+async function settle(controller: NodePlanController, names: readonly string[]): Promise<void> {
+  for (let round = 0; round < 50; round++) {
+    let again = false;
+    for (const name of names) {
+      const result = await controller.reconcile(name);
+      if (result.requeueAfterMs === 0) again = true;
+    }
+    if (!again) return;
+  }
+  throw new Error("the plans did not settle within 50 rounds");
+}
+
+function addK3osNodes(fake: FakeNodePlans, count: number): void {
+  for (let index = 1; index <= count; index++) fake.addNode(`node-${index}`, { [selectorLabel]: "true", "kubernetes.io/hostname": `node-${index}` });
+}
+
+/** Runs the plan to its end, succeeding (or failing, per `fail`) each Job it starts; returns the order nodes ran in. */
+async function runPlan(h: Harness, names: readonly string[], fail: (job: string) => boolean = () => false): Promise<string[]> {
+  const order: string[] = [];
+  for (let step = 0; step < 40; step++) {
+    await settle(h.controller, names);
+    const running = h.fake.runningJobs();
+    if (running.length === 0) return order;
+    for (const job of running) {
+      order.push(h.fake.jobs.get(job)!.manifest.spec.template.spec.nodeName);
+      h.fake.finishJob(job, fail(job) ? "failed" : "succeeded", fail(job) ? "BackoffLimitExceeded: Job has reached the specified backoff limit" : undefined);
+    }
+  }
+  throw new Error("the plan did not finish");
+}
+
+describe("the node plan controller", () => {
+  it("runs the seed's k3os example one node at a time: cordon, drain, Job, label, uncordon, then Complete", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 3);
+    h.fake.addNode("live", { [selectorLabel]: "true", "k3os.io/mode": "live" });
+    h.fake.addPod("node-1", { name: "web-1" });
+    h.fake.addPod("node-1", { name: "agent", controllerKind: "DaemonSet" });
+    h.fake.addPod("node-1", { name: "kube-proxy", controllerKind: "Node", mirror: true });
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+
+    const order = await runPlan(h, ["k3os-latest"]);
+
+    expect(order.toSorted()).toEqual(["node-1", "node-2", "node-3"]);
+    for (const node of ["node-1", "node-2", "node-3"]) {
+      expect(h.fake.nodes.get(node)!.labels[planLabel]).toBe(h.fake.plan("k3os-latest").status.latestHash);
+      expect(h.fake.nodes.get(node)!.unschedulable).toBe(false);
+    }
+    expect(h.fake.nodes.get("live")!.labels[planLabel]).toBeUndefined(); // NotIn live
+    // Drained through evictions, leaving DaemonSet and mirror pods alone.
+    expect(h.fake.writes.filter((w) => w.kind === "evict")).toEqual([{ kind: "evict", pod: "default/web-1" }]);
+    // Every node: claimed (status) before cordoned, cordoned before its Job, labelled before uncordoned.
+    for (const node of ["node-1", "node-2", "node-3"]) {
+      const at = (predicate: (w: (typeof h.fake.writes)[number]) => boolean) => h.fake.writes.findIndex(predicate);
+      const claimed = at((w) => w.kind === "status" && w.applying.includes(node));
+      const cordoned = at((w) => w.kind === "cordon" && w.node === node);
+      const job = at((w) => w.kind === "job-created" && w.name.includes(`-on-${node}-`));
+      const labelled = at((w) => w.kind === "label" && w.node === node);
+      const uncordoned = at((w) => w.kind === "uncordon" && w.node === node);
+      expect(claimed).toBeGreaterThanOrEqual(0);
+      expect(claimed).toBeLessThan(cordoned);
+      expect(cordoned).toBeLessThan(job);
+      expect(job).toBeLessThan(labelled);
+      expect(labelled).toBeLessThan(uncordoned);
+    }
+    const status = h.fake.plan("k3os-latest").status;
+    expect(status.latestVersion).toBe("v0.9.0-dev");
+    expect(status.applying).toEqual([]);
+    expect(status.observedGeneration).toBe(1);
+    expect(status.nodes.map((r) => r.phase)).toEqual(["Succeeded", "Succeeded", "Succeeded"]);
+    expect(findCondition(status, "Complete")?.status).toBe("True");
+    expect(findCondition(status, "Validated")?.status).toBe("True");
+    expect(findCondition(status, "Failed")?.status).toBe("False");
+    expect(h.fake.events.map((e) => e.reason)).toContain("NodeUpgraded");
+  });
+
+  it("never has more Jobs running than concurrency", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 5);
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, concurrency: 2 });
+    let most = 0;
+    for (let step = 0; step < 20; step++) {
+      await settle(h.controller, ["k3os-latest"]);
+      const running = h.fake.runningJobs();
+      most = Math.max(most, running.length);
+      expect(h.fake.plan("k3os-latest").status.applying.length).toBeLessThanOrEqual(2);
+      if (running.length === 0) break;
+      h.fake.finishJob(running[0]!, "succeeded");
+    }
+    expect(most).toBe(2);
+    expect(findCondition(h.fake.plan("k3os-latest").status, "Complete")?.status).toBe("True");
+  });
+
+  it("stops on a failed Job: no further node, the failed node stays cordoned and reported", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 3);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await settle(h.controller, ["k3os-latest"]);
+    const [first] = h.fake.runningJobs();
+    const failedNode = h.fake.jobs.get(first!)!.manifest.spec.template.spec.nodeName;
+    h.fake.finishJob(first!, "failed", "BackoffLimitExceeded: Job has reached the specified backoff limit");
+    await settle(h.controller, ["k3os-latest"]);
+
+    expect(h.fake.runningJobs()).toEqual([]);
+    expect(h.fake.jobs.size).toBe(1);
+    expect(h.fake.nodes.get(failedNode)!.unschedulable).toBe(true);
+    const status = h.fake.plan("k3os-latest").status;
+    const failed = findCondition(status, "Failed");
+    expect(failed).toMatchObject({ status: "True", reason: "NodeFailed" });
+    expect(failed?.message).toContain(failedNode);
+    expect(failed?.message).toContain("BackoffLimitExceeded");
+    expect(status.nodes.find((r) => r.name === failedNode)?.phase).toBe("Failed");
+    expect(findCondition(status, "Complete")?.status).toBe("False");
+    expect(h.fake.events.some((e) => e.type === "Warning" && e.reason === "JobFailed")).toBe(true);
+    // The other nodes were never touched.
+    expect(h.fake.writes.filter((w) => w.kind === "cordon").map((w) => (w as { node: string }).node)).toEqual([failedNode]);
+  });
+
+  it("leaves a node cordoned by someone else cordoned, and runs again when the spec changes", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.nodes.get("node-2")!.unschedulable = true;
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await runPlan(h, ["k3os-latest"]);
+    expect(h.fake.nodes.get("node-2")!.unschedulable).toBe(true);
+    expect(h.fake.nodes.get("node-1")!.unschedulable).toBe(false);
+    const firstHash = h.fake.plan("k3os-latest").status.latestHash;
+
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, version: "v0.10.0" });
+    const order = await runPlan(h, ["k3os-latest"]);
+    expect(order.toSorted()).toEqual(["node-1", "node-2"]);
+    const status = h.fake.plan("k3os-latest").status;
+    expect(status.latestHash).not.toBe(firstHash);
+    expect(h.fake.nodes.get("node-1")!.labels[planLabel]).toBe(status.latestHash);
+    expect(h.fake.jobs.get(status.nodes[0]!.jobName)!.manifest.spec.template.spec.containers[0]!.image).toBe("rancher/k3os:v0.10.0");
+    expect(status.observedGeneration).toBe(2);
+  });
+
+  it.each([
+    ["a name longer than 63 characters", "x".repeat(64), k3osExample().spec, "NameTooLong"],
+    ["zero concurrency", "p", { ...k3osExample().spec, concurrency: 0 }, "InvalidConcurrency"],
+    ["neither version nor channel", "p", { upgrade: { image: "x" } }, "MissingVersion"],
+    ["an invalid selector", "p", { ...k3osExample().spec, nodeSelector: { matchExpressions: [{ key: "a", operator: "Bogus" }] } }, "InvalidNodeSelector"],
+    ["an unknown secret", "p", { ...k3osExample().spec, secrets: [{ name: "missing" }] }, "UnknownSecret"],
+    ["an unknown time zone", "p", { ...k3osExample().spec, window: { startTime: "1am", endTime: "2am", timeZone: "Atlantis/Central" } }, "InvalidWindow"],
+  ])("refuses %s: Validated=False with the reason, nothing runs, nothing is cordoned", async (_name, planName, spec, reason) => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan(planName, spec);
+    await settle(h.controller, [planName]);
+    const status = h.fake.plan(planName).status;
+    expect(findCondition(status, "Validated")).toMatchObject({ status: "False", reason });
+    expect(status.message).toBe(findCondition(status, "Validated")?.message);
+    expect(h.fake.writes.filter((w) => w.kind !== "status" && w.kind !== "finalizer")).toEqual([]);
+    expect(h.fake.events.some((e) => e.type === "Warning" && e.reason === reason)).toBe(true);
+  });
+
+  it("resolves a channel through its resolver at most once per interval, and reports failures in status", async () => {
+    let answer: string | Error = "v1.2.3";
+    const h = harness({ channel: async () => (answer instanceof Error ? Promise.reject(answer) : answer) });
+    addK3osNodes(h.fake, 1);
+    const { version: _version, ...channelOnly } = k3osExample().spec;
+    h.fake.applyPlan("k3os-latest", channelOnly);
+    await runPlan(h, ["k3os-latest"]);
+    expect(h.channelCalls).toEqual(["https://github.com/rancher/k3os/releases/latest"]);
+    expect(h.fake.plan("k3os-latest").status.latestVersion).toBe("v1.2.3");
+    expect(findCondition(h.fake.plan("k3os-latest").status, "LatestResolved")).toMatchObject({ status: "True", reason: "Channel" });
+
+    await h.clock.advanceAsync(10 * 60_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.channelCalls).toHaveLength(1); // within 15 minutes: not asked again
+
+    answer = new Error("unexpected response: HTTP/1.1 500");
+    await h.clock.advanceAsync(6 * 60_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.channelCalls).toHaveLength(2);
+    const status = h.fake.plan("k3os-latest").status;
+    expect(findCondition(status, "LatestResolved")).toMatchObject({ status: "False", reason: "ChannelError" });
+    expect(findCondition(status, "LatestResolved")?.message).toContain("500");
+    expect(status.latestVersion).toBe("v1.2.3"); // kept: nothing runs again for a failed resolution
+    expect(h.fake.runningJobs()).toEqual([]);
+  });
+
+  it("starts nothing outside the window and says when it opens", async () => {
+    const h = harness({ start: new Date("2026-12-06T12:00:00Z") }); // a Sunday
+    addK3osNodes(h.fake, 1);
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, window: { days: ["monday"], startTime: "01:00", endTime: "04:00", timeZone: "Europe/Berlin" } });
+    const first = await h.controller.reconcile("k3os-latest");
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.jobs.size).toBe(0);
+    const status = h.fake.plan("k3os-latest").status;
+    expect(status.nextWindowOpening).toBe("2026-12-07T00:00:00.000Z");
+    expect(findCondition(status, "Complete")).toMatchObject({ status: "False", reason: "WindowClosed" });
+    expect(first.requeueAfterMs).toBe(0); // the finalizer first
+    expect((await h.controller.reconcile("k3os-latest")).requeueAfterMs).toBe(12 * 3_600_000);
+    await h.clock.advanceAsync(12 * 3_600_000 + 60_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toHaveLength(1);
+  });
+
+  it("never runs two exclusive plans at once", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("a", { ...k3osExample().spec, exclusive: true, concurrency: 2 });
+    h.fake.applyPlan("b", { ...k3osExample().spec, exclusive: true, concurrency: 2, version: "v2" });
+    await settle(h.controller, ["a", "b"]);
+    const owners = new Set(h.fake.runningJobs().map((job) => h.fake.jobs.get(job)!.manifest.metadata.labels["update-manager.io/node-plan"]));
+    expect(owners.size).toBe(1);
+    await runPlan(h, ["a", "b"]);
+    expect(findCondition(h.fake.plan("a").status, "Complete")?.status).toBe("True");
+    expect(findCondition(h.fake.plan("b").status, "Complete")?.status).toBe("True");
+  });
+
+  it("claims nothing on a conflict: the node is not cordoned until its claim is written", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 1);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await h.controller.reconcile("k3os-latest"); // adds the finalizer
+    const original = h.fake.port.writeStatus;
+    h.fake.port.writeStatus = async (name, resourceVersion, status) => {
+      h.fake.touchPlan(name); // another writer wins the race
+      return original(name, resourceVersion, status);
+    };
+    const result = await h.controller.reconcile("k3os-latest");
+    expect(result.requeueAfterMs).toBe(0);
+    expect(h.fake.plan("k3os-latest").status.applying).toEqual([]);
+    await h.controller.reconcile("k3os-latest"); // loses again: still nothing done to the node
+    expect(h.fake.writes.filter((w) => w.kind === "cordon" || w.kind === "job-created")).toEqual([]);
+    h.fake.port.writeStatus = original;
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toHaveLength(1);
+  });
+
+  it("retries evictions a PodDisruptionBudget refuses until the drain timeout, then fails the node", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.addPod("node-1", { name: "db-0", controllerKind: "StatefulSet" });
+    h.fake.addPod("node-2", { name: "db-1", controllerKind: "StatefulSet" });
+    h.fake.blockEvictions(() => true);
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, drain: { force: true, timeout: "30s" } });
+    await h.controller.reconcile("k3os-latest");
+    await h.controller.reconcile("k3os-latest"); // claims
+    const pass = h.controller.reconcile("k3os-latest"); // drains
+    await h.clock.advanceAsync(10_000);
+    h.fake.blockEvictions(() => false); // the budget allows it now
+    await h.clock.advanceAsync(10_000);
+    await pass;
+    expect(h.fake.writes.filter((w) => w.kind === "evict")).toHaveLength(1);
+    expect(h.fake.runningJobs()).toHaveLength(1);
+
+    // The second node's budget never allows it.
+    h.fake.blockEvictions(() => true);
+    h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+    await h.controller.reconcile("k3os-latest"); // labels, uncordons, claims the next
+    const blockedPass = h.controller.reconcile("k3os-latest");
+    await h.clock.advanceAsync(40_000);
+    await blockedPass;
+    const status = h.fake.plan("k3os-latest").status;
+    expect(findCondition(status, "Failed")).toMatchObject({ status: "True", reason: "NodeFailed" });
+    expect(findCondition(status, "Failed")?.message).toMatch(/timed out.*PodDisruptionBudget.*default\/db-/);
+    expect(h.fake.runningJobs()).toEqual([]);
+  });
+
+  it("refuses to drain pods no controller manages without force, and emptyDir pods without deleteEmptydirData", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 1);
+    h.fake.addPod("node-1", { name: "bare", controllerKind: undefined });
+    h.fake.addPod("node-1", { name: "cache", usesEmptyDir: true });
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, drain: { deleteLocalData: false } });
+    await settle(h.controller, ["k3os-latest"]);
+    const message = findCondition(h.fake.plan("k3os-latest").status, "Failed")?.message ?? "";
+    expect(message).toContain("default/bare is managed by no controller");
+    expect(message).toContain("default/cache has emptyDir data");
+    expect(h.fake.writes.filter((w) => w.kind === "evict")).toEqual([]);
+  });
+
+  it("waits for the health gate between nodes: a node not Ready again, or a budget below its desired healthy pods", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, postCompleteDelay: "1m" });
+    await settle(h.controller, ["k3os-latest"]);
+    const [job] = h.fake.runningJobs();
+    const first = h.fake.jobs.get(job!)!.manifest.spec.template.spec.nodeName;
+    h.fake.finishJob(job!, "succeeded");
+    h.fake.nodes.get(first)!.ready = false; // rebooting
+    h.fake.budgets.push({ namespace: "shop", name: "web", healthy: false });
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toEqual([]);
+    await h.clock.advanceAsync(2 * 60_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toEqual([]);
+    expect(findCondition(h.fake.plan("k3os-latest").status, "Complete")).toMatchObject({ reason: "HealthGate" });
+    expect(h.fake.plan("k3os-latest").status.message).toMatch(/not Ready: node-.*shop\/web/);
+    h.fake.nodes.get(first)!.ready = true;
+    h.fake.budgets.length = 0;
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toHaveLength(1);
+  });
+
+  it("fails the plan when the health gate stays closed longer than its deadline", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await settle(h.controller, ["k3os-latest"]);
+    h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+    h.fake.budgets.push({ namespace: "shop", name: "web", healthy: false });
+    await settle(h.controller, ["k3os-latest"]);
+    await h.clock.advanceAsync(11 * 60_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(findCondition(h.fake.plan("k3os-latest").status, "Failed")).toMatchObject({ status: "True", reason: "HealthGateTimeout" });
+    h.fake.budgets.length = 0;
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toEqual([]);
+  });
+
+  it("fails the node when its Job gets no pod within 60 s (FailedCreate), with the reason", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.refusePods(true);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toHaveLength(1);
+    await h.clock.advanceAsync(30_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(findCondition(h.fake.plan("k3os-latest").status, "Failed")?.status).toBe("False");
+    await h.clock.advanceAsync(31_000);
+    await settle(h.controller, ["k3os-latest"]);
+    const failed = findCondition(h.fake.plan("k3os-latest").status, "Failed");
+    expect(failed).toMatchObject({ status: "True", reason: "NodeFailed" });
+    expect(failed?.message).toMatch(/FailedCreate: no pod could be created within 60 s/);
+    expect(h.fake.events.some((e) => e.reason === "FailedCreate")).toBe(true);
+  });
+
+  it("on deletion uncordons what the plan cordoned, removes its Jobs and its finalizer", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.nodes.get("node-2")!.unschedulable = true; // someone else's
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, concurrency: 2 });
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toHaveLength(2);
+    h.fake.deletePlan("k3os-latest");
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.port.getPlan("k3os-latest")).toBeUndefined();
+    expect(h.fake.jobs.size).toBe(0);
+    expect(h.fake.nodes.get("node-1")!.unschedulable).toBe(false);
+    expect(h.fake.nodes.get("node-2")!.unschedulable).toBe(true);
+  });
+
+  it("deletes succeeded Jobs once their TTL has passed, never failed ones", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, concurrency: 2 });
+    await settle(h.controller, ["k3os-latest"]);
+    const [ok, bad] = h.fake.runningJobs();
+    h.fake.finishJob(ok!, "succeeded");
+    h.fake.finishJob(bad!, "failed", "DeadlineExceeded");
+    await h.controller.sweepJobs();
+    expect(h.fake.jobs.size).toBe(2);
+    await h.clock.advanceAsync(61_000);
+    await h.controller.sweepJobs();
+    expect([...h.fake.jobs.keys()]).toEqual([bad]);
+  });
+
+  it("keeps concurrency across two replicas deciding on the same plans (status claims with resourceVersion preconditions)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.record({ replica: fc.integer({ min: 0, max: 1 }), finish: fc.boolean(), ok: fc.boolean() }), { maxLength: 40 }),
+        async (concurrency, nodeCount, steps) => {
+          const h = harness();
+          addK3osNodes(h.fake, nodeCount);
+          // The second replica's cache lags one step behind (an old leader, a slow informer): it reads the plan as
+          // it was before the last step, and writes with that resourceVersion.
+          let stale = h.fake.port.getPlan("k3os-latest");
+          const laggingPort = { ...h.fake.port, getPlan: (name: string) => (name === "k3os-latest" ? stale : h.fake.port.getPlan(name)) };
+          const second = createNodePlanController(
+            { port: laggingPort, clock: h.clock, logger: silentLogger, channels: { resolve: () => Promise.reject(new Error("none")) } },
+            { keyPrefix: "update-manager.io", namespace: "system-upgrade" },
+          );
+          const replicas = [h.controller, second];
+          h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, concurrency });
+          for (const step of steps) {
+            const before = h.fake.port.getPlan("k3os-latest");
+            await Promise.all([replicas[step.replica]!.reconcile("k3os-latest"), replicas[1 - step.replica]!.reconcile("k3os-latest")]);
+            stale = before;
+            expect(h.fake.plan("k3os-latest").status.applying.length).toBeLessThanOrEqual(concurrency);
+            expect(h.fake.runningJobs().length).toBeLessThanOrEqual(concurrency);
+            const running = h.fake.runningJobs();
+            if (step.finish && running.length > 0) h.fake.finishJob(running[0]!, step.ok ? "succeeded" : "failed", "x");
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

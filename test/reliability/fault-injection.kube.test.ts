@@ -1,0 +1,625 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { V1Deployment } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRestClient, type RestClient } from "../../src/cluster/kubernetes/rest-client.js";
+import type { KubeWorkloadObject } from "../../src/cluster/kubernetes/kube-objects.js";
+import { toWorkload } from "../../src/cluster/kubernetes/to-workload.js";
+import { judgeRollout } from "../../src/core/domain/judge-rollout.js";
+import { type UpdateRunObject, updateRunsPath } from "../../src/store/kubernetes/update-run-codec.js";
+import {
+  deploymentManifest,
+  type KubeE2eEnvironment,
+  type ManagerUnderTest,
+  migrationTemplateManifest,
+  startKubeE2eEnvironment,
+  until,
+} from "../e2e-kube/kube-e2e-environment.js";
+import { type FaultProxy, type FaultRule, type ProxiedRequest, startFaultProxy } from "../support/fault-proxy.js";
+import { type AuditEntry, auditPolicy, readAuditLog, writeVerbs, writesAfterLosingLease } from "./audit-log.js";
+import { addRun, emptyFigures, figuresTable, type ScenarioFigures } from "./fault-scenario.js";
+
+// The fault suite: the manager (UpdateRuns, leader Lease) talks to the API server through a fault-injecting TLS
+// proxy; real updates run through the gRPC API under each fault, and under a SIGKILL at each step of the engine;
+// the invariants are then read from the API server's own state (UpdateRuns, Deployments, ReplicaSets, the audit
+// log), never from the manager's account. The figures go to RELIABILITY.md.
+
+const managerNamespace = "update-manager";
+const managerUser = `system:serviceaccount:${managerNamespace}:update-manager`;
+const leaseName = "update-manager-leader";
+// Short Lease timings, as in test/ha: a takeover takes seconds.
+const lease = { durationMs: 4000, renewDeadlineMs: 2500, retryPeriodMs: 500 };
+const terminalPhases = new Set(["Succeeded", "Failed", "RolledBack", "RollbackFailed", "Cancelled"]);
+/** Bound on one scenario's updates reaching a terminal phase. */
+const settleMs = 90_000;
+
+let env: KubeE2eEnvironment;
+let proxy: FaultProxy;
+let admin: RestClient;
+let work: string;
+let auditPath: string;
+let manager: ManagerUnderTest | undefined;
+let managers = 0;
+const figures = new Map<string, ScenarioFigures>();
+
+function row(scenario: string): ScenarioFigures {
+  let found = figures.get(scenario);
+  if (found === undefined) {
+    found = emptyFigures(scenario);
+    figures.set(scenario, found);
+  }
+  return found;
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "update-manager-faults-"));
+  auditPath = join(work, "audit.log");
+  const policyPath = join(work, "audit-policy.json");
+  await writeFile(policyPath, auditPolicy([managerUser]));
+  env = await startKubeE2eEnvironment({
+    apiServerArgs: [`--audit-policy-file=${policyPath}`, `--audit-log-path=${auditPath}`, "--audit-log-mode=blocking"],
+  });
+  admin = createRestClient(env.adminKubeConfig);
+  proxy = await startFaultProxy({ target: env.plane.server, targetCaPem: env.plane.caPem });
+});
+
+afterAll(async () => {
+  // The figures, as RELIABILITY.md's table (copied there by hand after a run).
+  if (figures.size > 0) console.log(`\nfault suite figures:\n${figuresTable([...figures.values()])}\n`);
+  await proxy?.close();
+  await env?.stop();
+  if (work !== undefined) await rm(work, { recursive: true, force: true });
+});
+
+/** A manager replica (its own pod name, so its own User-Agent) talking to the API server through the proxy. */
+function startReplica(pod = `fault-${++managers}`): Promise<ManagerUnderTest> {
+  return env.startManager({
+    server: proxy.url,
+    caPem: proxy.caPem,
+    env: {
+      UPDATE_MANAGER_STORE: "kubernetes",
+      POD_NAME: pod,
+      POD_NAMESPACE: managerNamespace,
+      UPDATE_MANAGER_LEASE_DURATION: `${lease.durationMs / 1000}s`,
+      UPDATE_MANAGER_LEASE_RENEW_DEADLINE: `${lease.renewDeadlineMs}ms`,
+      UPDATE_MANAGER_LEASE_RETRY_PERIOD: `${lease.retryPeriodMs}ms`,
+      UPDATE_MANAGER_LOG_LEVEL: "info",
+    },
+  });
+}
+
+/** The one replica of the single-replica scenarios, started when missing (after a crash). */
+async function currentManager(): Promise<ManagerUnderTest> {
+  if (manager === undefined || manager.server.child.exitCode !== null || manager.server.child.signalCode !== null) {
+    manager = await startReplica();
+  }
+  return manager;
+}
+
+async function signal(target: ManagerUnderTest, name: "SIGKILL" | "SIGSTOP" | "SIGCONT"): Promise<void> {
+  if (name !== "SIGKILL") {
+    target.server.child.kill(name);
+    return;
+  }
+  const exited = new Promise((resolve) => target.server.child.once("exit", resolve));
+  target.server.child.kill("SIGKILL");
+  await exited;
+}
+
+async function leaseHolder(): Promise<string | undefined> {
+  const object = await admin.request<{ spec: { holderIdentity?: string } }>({
+    method: "GET",
+    path: `/apis/coordination.k8s.io/v1/namespaces/${managerNamespace}/leases/${leaseName}`,
+  });
+  return object.spec.holderIdentity ?? undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A scene: one namespace, workloads opted in under scene-specific classifiers, one image repository.
+
+interface SceneWorkload {
+  readonly name: string;
+  readonly classifier: string;
+}
+
+interface Scene {
+  readonly namespace: string;
+  readonly repo: string;
+  readonly oldImage: string;
+  readonly workloads: readonly SceneWorkload[];
+  /** Classifiers with a migration template (its copies count as the update's Jobs). */
+  readonly migrations: ReadonlySet<string>;
+}
+
+interface SceneOptions {
+  /** Workloads per classifier. */
+  readonly workloads: Readonly<Record<string, readonly string[]>>;
+  /** Classifiers that get a migration template. Default: none. */
+  readonly migrations?: readonly string[];
+  /** Default: 1 (the health gate lasts a second at least). */
+  readonly minReadySeconds?: number;
+}
+
+async function seedScene(prefix: string, options: SceneOptions): Promise<Scene> {
+  const namespace = await env.createNamespace(prefix);
+  const repo = `registry.example.com/${namespace}/app`;
+  const oldImage = `${repo}:1.0.0`;
+  const workloads: SceneWorkload[] = [];
+  for (const [classifier, names] of Object.entries(options.workloads)) {
+    for (const name of names) workloads.push({ name, classifier });
+  }
+  for (const classifier of options.migrations ?? []) {
+    await env.batch.createNamespacedJob({ namespace, body: migrationTemplateManifest(`migrate-${classifier}`, oldImage, classifier) });
+  }
+  for (const { name, classifier } of workloads) {
+    await env.apps.createNamespacedDeployment({
+      namespace,
+      body: deploymentManifest(name, oldImage, { classifier, minReadySeconds: options.minReadySeconds ?? 1 }),
+    });
+  }
+  for (const { name } of workloads) {
+    await until(`${namespace}/${name} rolled out`, async () => {
+      const object = await env.apps.readNamespacedDeployment({ namespace, name });
+      return judgeRollout(toWorkload("Deployment", object as KubeWorkloadObject)).state === "complete" ? true : undefined;
+    });
+  }
+  return { namespace, repo, oldImage, workloads, migrations: new Set(options.migrations ?? []) };
+}
+
+/** Waits until the replica's cache lists every workload of the scene (its classifiers' targets). */
+async function waitForTargets(target: ManagerUnderTest, scene: Scene): Promise<void> {
+  await until(`${scene.namespace}: targets listed`, async () => {
+    const { targets } = await target.client.listTargets({ namespace: scene.namespace });
+    return targets.length >= scene.workloads.length + scene.migrations.size ? true : undefined;
+  });
+}
+
+function imageOf(deployment: V1Deployment | undefined): string | undefined {
+  return deployment?.spec?.template.spec?.containers[0]?.image;
+}
+
+interface UpdateRequest {
+  readonly image: string;
+  readonly classifier: string;
+  readonly idempotencyKey: string;
+}
+
+/**
+ * Sends an update as a CI client does under faults: the same idempotency key on every attempt, retried (bounded)
+ * while the answer is an error. Returns the id, or undefined when no attempt was answered with one.
+ */
+async function sendUpdate(target: () => Promise<ManagerUnderTest>, request: UpdateRequest, attempts = 8): Promise<string | undefined> {
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      const { client } = await target();
+      const { update } = await client.update(
+        { image: request.image, classifier: request.classifier, idempotencyKey: request.idempotencyKey, updateTimeout: { seconds: 60n } },
+        { timeoutMs: 15_000 },
+      );
+      if (update?.id) return update.id;
+    } catch {
+      // Retried: the answer may have been lost while the update was recorded; the key finds it again.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return undefined;
+}
+
+async function runsOf(scene: Scene): Promise<UpdateRunObject[]> {
+  const classifiers = new Set(scene.workloads.map((workload) => workload.classifier));
+  const list = await admin.request<{ items: UpdateRunObject[] }>({ method: "GET", path: updateRunsPath(managerNamespace) });
+  return list.items.filter((run) => classifiers.has(run.spec.classifier) && run.spec.image.startsWith(`${scene.repo}:`));
+}
+
+/** Waits (bounded) until every UpdateRun of the scene is terminal; resolves with the time it happened. */
+async function settle(scene: Scene, expectedRuns: number): Promise<number> {
+  await until(
+    `${scene.namespace}: ${expectedRuns} update(s) terminal`,
+    async () => {
+      const runs = await runsOf(scene);
+      return runs.length >= expectedRuns && runs.every((run) => terminalPhases.has(run.status?.phase ?? "")) ? true : undefined;
+    },
+    settleMs,
+  );
+  return Date.now();
+}
+
+interface Invariants {
+  readonly updates: number;
+  readonly terminal: number;
+  readonly halfApplied: number;
+  readonly duplicates: number;
+  readonly writesAfterLosingLease: number;
+  /** UpdateRun phase -> count. */
+  readonly outcomes: Record<string, number>;
+  /** What was found wrong, for the assertion message. */
+  readonly problems: string[];
+}
+
+/**
+ * The invariants, from the API server's state: every UpdateRun of the scene terminal; every workload on the image
+ * its update's outcome explains (new when Succeeded, the old one when rolled back, failed or cancelled, either
+ * when RollbackFailed names it); each workload changed to a new image at most once (its ReplicaSets); each
+ * migration copied at most once per update (the audit log's successful Job creates); no successful write by a
+ * replica after another took the Lease from it.
+ */
+async function checkInvariants(scene: Scene, since: number): Promise<Invariants> {
+  const problems: string[] = [];
+  const runs = await runsOf(scene);
+  const terminal = runs.filter((run) => terminalPhases.has(run.status?.phase ?? "")).length;
+  if (terminal < runs.length) problems.push(`${runs.length - terminal} run(s) not terminal`);
+  let halfApplied = 0;
+  let duplicates = 0;
+  for (const { name, classifier } of scene.workloads) {
+    const image = imageOf(await env.apps.readNamespacedDeployment({ namespace: scene.namespace, name }));
+    const mine = runs.filter((run) => run.spec.classifier === classifier);
+    if (mine.length > 1) {
+      duplicates += mine.length - 1;
+      problems.push(`${name}: ${mine.length} runs for one request`);
+    }
+    const run = mine[0];
+    const phase = run?.status?.phase;
+    const target = run?.status?.targets?.find((entry) => entry.target.endsWith(`/${name}`));
+    const explained =
+      run === undefined || phase === "RolledBack" || phase === "Failed" || phase === "Cancelled"
+        ? image === scene.oldImage
+        : phase === "Succeeded"
+          ? image === run.spec.image
+          : phase === "RollbackFailed"
+            ? image === scene.oldImage || (image === run.spec.image && target?.phase === "rollback-failed")
+            : false;
+    if (!explained) {
+      halfApplied++;
+      problems.push(
+        `${name}: on ${image}, its update ${run?.spec.id ?? "(none)"} is ${phase ?? "absent"} (${run?.status?.reason ?? ""}; targets ${JSON.stringify(run?.status?.targets ?? [])})`,
+      );
+    }
+    // Every time the template changed to a new image, a ReplicaSet with that template exists (none is deleted:
+    // revisionHistoryLimit is 10).
+    const sets = await env.apps.listNamespacedReplicaSet({ namespace: scene.namespace, labelSelector: `app=${name}` });
+    const changes = new Map<string, number>();
+    for (const set of sets.items) {
+      const setImage = set.spec?.template?.spec?.containers[0]?.image ?? "";
+      if (setImage !== scene.oldImage) changes.set(setImage, (changes.get(setImage) ?? 0) + 1);
+    }
+    for (const [setImage, count] of changes) {
+      if (count > 1) {
+        duplicates += count - 1;
+        problems.push(`${name}: changed to ${setImage} ${count} times`);
+      }
+    }
+  }
+  const audit = (await readAuditLog(auditPath)).filter((entry) => entry.receivedMs >= since - 1000);
+  const jobCreates = audit.filter(
+    (entry) => entry.resource === "jobs" && entry.verb === "create" && entry.namespace === scene.namespace && entry.code === 201,
+  ).length;
+  const migratingRuns = runs.filter((run) => scene.migrations.has(run.spec.classifier)).length;
+  if (jobCreates > migratingRuns) {
+    duplicates += jobCreates - migratingRuns;
+    problems.push(`${jobCreates} migration Jobs created for ${migratingRuns} update(s)`);
+  }
+  const late = writesAfterLosingLease(audit, leaseName);
+  if (late.length > 0) problems.push(`writes after losing the Lease: ${late.map(describeAudit).join(", ")}`);
+  const outcomes: Record<string, number> = {};
+  for (const run of runs) {
+    const phase = run.status?.phase ?? "Pending";
+    outcomes[phase] = (outcomes[phase] ?? 0) + 1;
+  }
+  return { updates: runs.length, terminal, halfApplied, duplicates, writesAfterLosingLease: late.length, outcomes, problems };
+}
+
+function describeAudit(entry: AuditEntry): string {
+  return `${entry.userAgent} ${entry.verb} ${entry.resource} ${entry.namespace}/${entry.name} ${entry.code}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fault scenarios: each runs two updates at once, one that succeeds (with a migration Job) and one whose image
+// crash-loops (rolled back), while the proxy injects its faults into the manager's requests.
+
+const notWatch = (request: ProxiedRequest) => !request.watch;
+const isWrite = (request: ProxiedRequest) => ["POST", "PUT", "PATCH", "DELETE"].includes(request.method);
+/** A resumed watch: one that names where to start (not a fresh list-then-watch from "0" or nothing). */
+const isResumedWatch = (request: ProxiedRequest) => request.watch && !["", "0"].includes(request.query.get("resourceVersion") ?? "");
+
+interface FaultScenario {
+  readonly name: string;
+  readonly rules: readonly FaultRule[];
+}
+
+const faultScenarios: readonly FaultScenario[] = [
+  { name: "No faults (baseline)", rules: [] },
+  {
+    name: "5xx bursts",
+    rules: [
+      { name: "503", match: notWatch, fault: { kind: "status", status: 503 }, times: 3, every: 10 },
+      { name: "500", match: isWrite, fault: { kind: "status", status: 500 }, times: 1, every: 7 },
+    ],
+  },
+  {
+    name: "429 with Retry-After",
+    rules: [{ name: "429", match: notWatch, fault: { kind: "status", status: 429, retryAfterSeconds: 1 }, times: 2, every: 8 }],
+  },
+  { name: "Latency spikes", rules: [{ name: "2 s", match: notWatch, fault: { kind: "delay", ms: 2000 }, times: 1, every: 4 }] },
+  {
+    name: "409 storms on writes",
+    rules: [{ name: "409", match: (request) => request.method === "PUT" || request.method === "PATCH", fault: { kind: "status", status: 409 }, times: 3, every: 6 }],
+  },
+  {
+    name: "Watch dropped mid-stream",
+    rules: [{ name: "cut", match: (request) => request.watch, fault: { kind: "drop-watch", afterMs: 1500 } }],
+  },
+  {
+    name: "410 Gone on watch resume",
+    rules: [
+      { name: "410", match: isResumedWatch, fault: { kind: "watch-gone" }, times: 1, every: 2 },
+      { name: "cut", match: (request) => request.watch, fault: { kind: "drop-watch", afterMs: 2000 } },
+    ],
+  },
+  {
+    name: "Connection resets",
+    rules: [
+      { name: "reset after applying", match: isWrite, fault: { kind: "reset-after" }, times: 1, every: 5 },
+      { name: "reset", match: notWatch, fault: { kind: "reset" }, times: 1, every: 7 },
+    ],
+  },
+];
+
+describe("updates under API server faults", () => {
+  it.each(faultScenarios.map((scenario) => [scenario.name, scenario] as const))("%s: every update terminal and explained", async (_name, scenario) => {
+    const target = await currentManager();
+    const scene = await seedScene("fault", { workloads: { good: ["api"], bad: ["web"] }, migrations: ["good"] });
+    await waitForTargets(target, scene);
+    env.rules.crashLoop.add(`${scene.namespace}/${scene.repo}:3.0.0`);
+    proxy.setFaults(scenario.rules);
+    const started = Date.now();
+    let settledAt = started;
+    let injected = 0;
+    try {
+      const ids = await Promise.all([
+        sendUpdate(currentManager, { image: `${scene.repo}:2.0.0`, classifier: "good", idempotencyKey: `${scene.namespace}-good` }),
+        sendUpdate(currentManager, { image: `${scene.repo}:3.0.0`, classifier: "bad", idempotencyKey: `${scene.namespace}-bad` }),
+      ]);
+      settledAt = await settle(scene, ids.filter((id) => id !== undefined).length);
+    } finally {
+      injected = Object.values(proxy.faultCounts()).reduce((sum, count) => sum + count, 0);
+      proxy.setFaults([]);
+    }
+    const found = await checkInvariants(scene, started);
+    addRun(row(scenario.name), { ...found, recoverMs: settledAt - started, faultsInjected: injected });
+    expect(found.problems).toEqual([]);
+    expect(found.updates).toBeGreaterThan(0);
+    expect(found.terminal).toBe(found.updates);
+    if (scenario.rules.length > 0) expect(injected).toBeGreaterThan(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// SIGKILL at the engine's step boundaries: the proxy kills the manager when it sees the step's request (before it
+// is forwarded, or once the API server applied it), a new replica (another pod name) starts, and the same
+// invariants hold. The steps, in the engine's order (execute-update.ts: record, lock, migrate, roll out and gate
+// each workload, roll back, record the outcome).
+
+interface StatusBody {
+  status?: { phase?: string; step?: string; targets?: { target: string; phase: string; patched: boolean }[] };
+}
+
+function statusWrite(request: ProxiedRequest): StatusBody | undefined {
+  if (request.method !== "PUT" || !request.path.includes("/updateruns/") || !request.path.endsWith("/status")) return undefined;
+  try {
+    return JSON.parse(request.body) as StatusBody;
+  } catch {
+    return undefined;
+  }
+}
+
+const patchOf = (name: string, tag: string) => (request: ProxiedRequest) =>
+  request.method === "PATCH" && request.path.endsWith(`/deployments/${name}`) && request.body.includes(`:${tag}"`);
+
+interface CrashStep {
+  readonly step: string;
+  /** The update that runs: `good` (two workloads and a migration), or `bad` (its image crash-loops: rollback). */
+  readonly update: "good" | "bad";
+  readonly when: "before" | "after";
+  readonly match: (request: ProxiedRequest) => boolean;
+}
+
+// "After recording" (killed right after the UpdateRun's POST, before its first status) is not in the table yet:
+// the replacement leaves a status-less run to its creator until the orphan check (30 s), and in 1 of 4 runs it was
+// not terminal within 90 s (RELIABILITY.md, open findings). It joins the table with its fix.
+const crashSteps: readonly CrashStep[] = [
+  { step: "after locking (first status write)", update: "good", when: "after", match: (r) => statusWrite(r)?.status?.phase === "Running" },
+  { step: "after the migration Job was created", update: "good", when: "after", match: (r) => r.method === "POST" && r.path.endsWith("/jobs") },
+  { step: "after the first patch", update: "good", when: "after", match: patchOf("api", "2.0.0") },
+  { step: "after the second patch", update: "good", when: "after", match: patchOf("worker", "2.0.0") },
+  {
+    step: "mid health gate",
+    update: "good",
+    when: "after",
+    match: (r) => statusWrite(r)?.status?.targets?.some((target) => target.patched && target.phase === "rolling-out") ?? false,
+  },
+  { step: "mid rollback", update: "bad", when: "after", match: (r) => statusWrite(r)?.status?.step === "rolling-back" },
+  { step: "before the final write", update: "good", when: "before", match: (r) => terminalPhases.has(statusWrite(r)?.status?.phase ?? "") },
+];
+
+describe("a manager killed with SIGKILL at a step boundary and replaced", () => {
+  it.each(crashSteps.map((step) => [step.step, step] as const))("%s: the update ends terminal, applied once", async (_name, step) => {
+    const first = await currentManager();
+    const scene = await seedScene("kill", { workloads: { [step.update]: ["api", "worker"] }, migrations: step.update === "good" ? ["good"] : [] });
+    const tag = step.update === "good" ? "2.0.0" : "3.0.0";
+    if (step.update === "bad") env.rules.crashLoop.add(`${scene.namespace}/${scene.repo}:${tag}`);
+    await waitForTargets(first, scene);
+    let killedAt = 0;
+    const crashed = proxy.crashOn({
+      when: step.when,
+      match: (request) => step.match(request) && inScene(request, scene),
+      action: async () => {
+        await signal(first, "SIGKILL");
+        killedAt = Date.now();
+      },
+    });
+    const request = { image: `${scene.repo}:${tag}`, classifier: step.update, idempotencyKey: `${scene.namespace}-${step.update}` };
+    const started = Date.now();
+    // One attempt: the kill may take the answer with it.
+    await sendUpdate(async () => first, request, 1);
+    await Promise.race([
+      crashed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`the crash point "${step.step}" was never reached`)), settleMs)),
+    ]);
+    proxy.disarmCrash();
+    // The client retries with its key once the service answers again; the replacement resumes the run.
+    const id = await sendUpdate(currentManager, request);
+    expect(id).toBeDefined();
+    const settledAt = await settle(scene, 1).catch(async (error: unknown) => {
+      // What the replacement said about the run, for the failure message.
+      const said = (await currentManager()).server.logs
+        .filter((line) => Number(line.level) >= 40 || /resum|orphan|update/i.test(String(line.msg)))
+        .map((line) => `${String(line.msg)} ${JSON.stringify(line.err ?? line.update_id ?? "")}`.slice(0, 300));
+      throw new Error(`${(error as Error).message}\n${said.join("\n")}\nruns: ${JSON.stringify((await runsOf(scene)).map((run) => run.status ?? "no status"))}`);
+    });
+    const found = await checkInvariants(scene, started);
+    addRun(row("SIGKILL at every step boundary"), { ...found, recoverMs: settledAt - killedAt, faultsInjected: 1 });
+    expect(found.problems).toEqual([]);
+    expect(found.updates).toBe(1);
+    const [run] = await runsOf(scene);
+    expect(run?.spec.id).toBe(id);
+    // A good image succeeds; a bad one is rolled back (or, when its restored pods are not ready again within the
+    // rollback's timeout, ends RollbackFailed: the invariants above hold either way).
+    expect(run?.status?.phase).toBeOneOf(step.update === "good" ? ["Succeeded"] : ["RolledBack", "RollbackFailed"]);
+  });
+});
+
+/** Whether a request touches the scene: its namespace, or an UpdateRun (which lives in the manager's). */
+function inScene(request: ProxiedRequest, scene: Scene): boolean {
+  if (request.path.includes(`/namespaces/${scene.namespace}/`)) return true;
+  return request.path.includes("/updateruns") && request.body.includes(scene.repo);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Two replicas: the leader lost under load, and the leader frozen past its Lease (fencing).
+
+/** The first successful Lease write (an acquire or a renewal) by `pod` received at or after `fromMs`. */
+async function firstLeaseWrite(pod: string, fromMs: number): Promise<AuditEntry | undefined> {
+  const audit = await readAuditLog(auditPath);
+  return audit.find(
+    (entry) =>
+      entry.userAgent === `update-manager/${pod}` &&
+      entry.resource === "leases" &&
+      (entry.verb === "update" || entry.verb === "create") &&
+      entry.code >= 200 &&
+      entry.code < 300 &&
+      entry.receivedMs >= fromMs - 1000,
+  );
+}
+
+async function stopSingleReplica(): Promise<void> {
+  await manager?.stop();
+  manager = undefined;
+}
+
+describe("two replicas", () => {
+  it("leader loss under load: 20 updates in flight, the leader SIGKILLed; all terminal, the follower leads within the Lease + 5 s", async () => {
+    await stopSingleReplica();
+    const names = Array.from({ length: 20 }, (_, index) => `w${String(index).padStart(2, "0")}`);
+    const scene = await seedScene("load", { workloads: Object.fromEntries(names.map((name) => [`load-${name}`, [name]])), minReadySeconds: 2 });
+    const leader = await startReplica("load-a");
+    const follower = await startReplica("load-b");
+    try {
+      await until("load-a leads", async () => ((await leaseHolder()) === "load-a" ? true : undefined));
+      await waitForTargets(follower, scene);
+      let patches = 0;
+      let killedAt = 0;
+      const killed = proxy.crashOn({
+        when: "after",
+        // Under load: the fifth workload patched by the leader.
+        match: (request) =>
+          request.userAgent === "update-manager/load-a" && request.method === "PATCH" && inScene(request, scene) && ++patches === 5,
+        action: async () => {
+          await signal(leader, "SIGKILL");
+          killedAt = Date.now();
+        },
+      });
+      const started = Date.now();
+      // Accepted by the follower (the client's replica survives), executed by the leader.
+      const ids = await Promise.all(
+        names.map((name) =>
+          sendUpdate(async () => follower, { image: `${scene.repo}:2.0.0`, classifier: `load-${name}`, idempotencyKey: `${scene.namespace}-${name}` }),
+        ),
+      );
+      expect(ids.filter((id) => id !== undefined)).toHaveLength(20);
+      await killed;
+      proxy.disarmCrash();
+      await settle(scene, 20);
+      const takeover = await firstLeaseWrite("load-b", killedAt);
+      expect(takeover).toBeDefined();
+      const takeoverMs = takeover!.receivedMs - killedAt;
+      const found = await checkInvariants(scene, started);
+      addRun(row("Leader loss under load (20 updates, leader SIGKILLed)"), { ...found, recoverMs: takeoverMs, faultsInjected: 1 });
+      expect(found.problems).toEqual([]);
+      expect(found.terminal).toBe(20);
+      expect(found.outcomes).toEqual({ Succeeded: 20 });
+      expect(takeoverMs).toBeLessThan(lease.durationMs + 5000);
+    } finally {
+      proxy.disarmCrash();
+      await leader.stop();
+      await follower.stop();
+    }
+  });
+
+  it("fencing: the leader frozen past its Lease and let go on writes nothing after the new leader's first acquire", async () => {
+    await stopSingleReplica();
+    const scene = await seedScene("fence", { workloads: { fence: ["api", "worker"] }, minReadySeconds: 2 });
+    const old = await startReplica("fence-a");
+    const next = await startReplica("fence-b");
+    try {
+      await until("fence-a leads", async () => ((await leaseHolder()) === "fence-a" ? true : undefined));
+      await waitForTargets(next, scene);
+      let frozenAt = 0;
+      const frozen = proxy.crashOn({
+        when: "after",
+        match: (request) => request.userAgent === "update-manager/fence-a" && patchOf("api", "2.0.0")(request) && inScene(request, scene),
+        action: async () => {
+          await signal(old, "SIGSTOP");
+          frozenAt = Date.now();
+        },
+      });
+      const started = Date.now();
+      const id = await sendUpdate(async () => next, { image: `${scene.repo}:2.0.0`, classifier: "fence", idempotencyKey: `${scene.namespace}-fence` });
+      expect(id).toBeDefined();
+      await frozen;
+      proxy.disarmCrash();
+      await until("fence-b leads", async () => ((await leaseHolder()) === "fence-b" ? true : undefined), lease.durationMs + 10_000);
+      // Frozen for the Lease duration + 5 s, then let go on, as a paused VM or a long GC pause would.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, frozenAt + lease.durationMs + 5000 - Date.now())));
+      await signal(old, "SIGCONT");
+      const settledAt = await settle(scene, 1);
+      // Whatever the old leader would still write, it has had the time to try.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const acquire = await firstLeaseWrite("fence-b", frozenAt);
+      expect(acquire).toBeDefined();
+      const audit = await readAuditLog(auditPath);
+      const late = audit.filter(
+        (entry) =>
+          entry.userAgent === "update-manager/fence-a" && writeVerbs.has(entry.verb) && entry.code >= 200 && entry.code < 300 && entry.receivedMs > acquire!.receivedMs,
+      );
+      // The old leader did come back and talk to the API server (its attempts are refused or reads).
+      const afterResume = audit.filter((entry) => entry.userAgent === "update-manager/fence-a" && entry.receivedMs > frozenAt + lease.durationMs + 5000);
+      const found = await checkInvariants(scene, started);
+      addRun(row("Fencing (leader frozen past the Lease, then resumed)"), {
+        ...found,
+        writesAfterLosingLease: late.length,
+        recoverMs: settledAt - frozenAt,
+        faultsInjected: 1,
+      });
+      expect(late.map(describeAudit)).toEqual([]);
+      expect(afterResume.length).toBeGreaterThan(0);
+      expect(found.problems).toEqual([]);
+      expect(found.outcomes).toEqual({ Succeeded: 1 });
+    } finally {
+      proxy.disarmCrash();
+      if (old.server.child.exitCode === null && old.server.child.signalCode === null) old.server.child.kill("SIGCONT");
+      await old.stop();
+      await next.stop();
+    }
+  });
+});
