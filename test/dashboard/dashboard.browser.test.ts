@@ -237,6 +237,26 @@ describe("the dashboard in a browser", () => {
     expect(await page.getByTestId("stream-status").textContent()).toMatch(/^UNAUTHENTICATED/);
   });
 
+  it("shows the lists read with a key entered while an anonymous read was still unanswered", async () => {
+    // The page starts reading anonymously at once; a key typed before those answers arrive must win. Hold the
+    // anonymous ListTargets until the key is in, so its late UNAUTHENTICATED arrives after the key change.
+    const page = await context.newPage();
+    let releaseAnonymous: () => void = () => {};
+    const keyEntered = new Promise<void>((resolve) => {
+      releaseAnonymous = resolve;
+    });
+    await page.route("**/updatemanager.v1.UpdateService/ListTargets", async (route) => {
+      if (route.request().headers().authorization === undefined) await keyEntered;
+      await route.continue();
+    });
+    await page.goto(`${server.apiUrl}/`);
+    await page.getByLabel("API key").fill(dashboardKey);
+    await page.getByRole("button", { name: "Use key" }).click();
+    releaseAnonymous();
+    await page.locator("table[data-classifier=shop]").waitFor();
+    expect(await page.getByTestId("auth-error").isHidden()).toBe(true);
+  });
+
   it("says PERMISSION_DENIED for what a valid key may not read, and shows what it may", async () => {
     const page = await openDashboard(targetsOnlyKey);
     await page.locator("table[data-classifier=shop]").waitFor();

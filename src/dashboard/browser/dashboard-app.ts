@@ -106,6 +106,9 @@ export function startDashboard(win: DomWindow): void {
   let targets: readonly Target[] | undefined;
   let selectedUpdateId: string | undefined;
   const pausedByAuth = new Set<Poller>();
+  // Bumped on every key change. A read that began under an earlier key is stale when it answers: neither its
+  // data nor its refusal may reach the page (a refusal would pause the poller the new key just restarted).
+  let keyGeneration = 0;
 
   function drawUpdates(): void {
     if (recentUpdates === undefined) return;
@@ -121,11 +124,15 @@ export function startDashboard(win: DomWindow): void {
     intervalMs: updatesPollMs,
     timers: realTimers,
     async run() {
+      const generation = keyGeneration;
       try {
-        recentUpdates = (await client.listUpdates({ pageSize: 25 })).updates;
+        const { updates } = await client.listUpdates({ pageSize: 25 });
+        if (generation !== keyGeneration) return;
+        recentUpdates = updates;
         succeeded("list updates", sections.updates.status, refreshedText("The 25 newest updates", updatesPollMs));
         drawUpdates();
       } catch (error) {
+        if (generation !== keyGeneration) return;
         if (failed("list updates", error, sections.updates)) {
           recentUpdates = undefined;
           pause(updatesPoller);
@@ -137,16 +144,19 @@ export function startDashboard(win: DomWindow): void {
     intervalMs: listsPollMs,
     timers: realTimers,
     async run() {
+      const generation = keyGeneration;
       try {
         const all = await listAllPages(async (pageToken) => {
           const page = await client.listTargets({ pageSize: 500, pageToken });
           return { items: page.targets, nextPageToken: page.nextPageToken };
         }, 10);
+        if (generation !== keyGeneration) return;
         targets = all.items;
         const what = all.truncated ? `The first ${all.items.length} targets` : `${all.items.length} targets`;
         succeeded("list targets", sections.targets.status, refreshedText(what, listsPollMs));
         drawTargets();
       } catch (error) {
+        if (generation !== keyGeneration) return;
         if (failed("list targets", error, sections.targets)) {
           targets = undefined;
           pause(targetsPoller);
@@ -158,15 +168,18 @@ export function startDashboard(win: DomWindow): void {
     intervalMs: listsPollMs,
     timers: realTimers,
     async run() {
+      const generation = keyGeneration;
       try {
         const all = await listAllPages<Quarantine>(async (pageToken) => {
           const page = await client.listQuarantines({ pageSize: 100, pageToken });
           return { items: page.quarantines, nextPageToken: page.nextPageToken };
         }, 5);
+        if (generation !== keyGeneration) return;
         const what = all.truncated ? `The newest ${all.items.length} quarantines` : "Quarantines";
         succeeded("list quarantines", sections.quarantines.status, refreshedText(what, listsPollMs));
         sections.quarantines.body.replaceChildren(renderQuarantines(all.items));
       } catch (error) {
+        if (generation !== keyGeneration) return;
         if (failed("list quarantines", error, sections.quarantines)) pause(quarantinesPoller);
       }
     },
@@ -269,6 +282,7 @@ export function startDashboard(win: DomWindow): void {
         : "A key is set for this tab only (sessionStorage); it is sent as the Authorization header.";
   }
   function keyChanged(): void {
+    keyGeneration += 1;
     showKeyStatus();
     // What was read with the previous key is not shown under the new one.
     recentUpdates = undefined;
