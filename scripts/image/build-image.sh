@@ -31,9 +31,12 @@ phase() {
   phase_start=$now
 }
 
-# Another run (another tier, another worktree) may be building: one build at a time per cache.
-exec 9>"$cache/lock"
-flock 9
+# Another run (another tier, another worktree) may be building: one build at a time per cache. The script runs
+# again under `flock --close`, so the lock is held by flock alone and no child inherits it: a step left running
+# by a killed build (an orphaned `npm ci`, say) cannot keep the next build waiting.
+if [ "${UPDATE_MANAGER_IMAGE_BUILD_LOCKED:-}" != "$cache" ]; then
+  UPDATE_MANAGER_IMAGE_BUILD_LOCKED="$cache" exec flock --close "$cache/lock" bash "$0" "$@"
+fi
 
 packages=(mmdebstrap buildah podman skopeo runc docker-registry uidmap)
 missing=()
