@@ -94,6 +94,14 @@ export interface RegistryWatcher {
   start(): void;
   /** Stops the cycles and waits for a running one. */
   stop(): Promise<void>;
+  /**
+   * A repository changed (a registry webhook said so): the watched workloads whose policy covers an image of it
+   * are due now, and one cycle runs as soon as the current one ends (bursts share it). The cycle reads tags and
+   * digests from the registry as always: what the caller says is never taken as a version.
+   * @param repository a full image name without tag, e.g. "registry:5000/team/web" or "docker.io/nginx".
+   * @returns how many watched workloads use it (0: nothing is checked) and, when some do, the cycle.
+   */
+  recheck(repository: string): { readonly workloads: number; readonly cycle?: Promise<WatchCycleReport> };
 }
 
 export const registryWatcherRequester = "registry-watcher";
@@ -506,6 +514,42 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
     }
   };
 
+  let pendingRecheck: Promise<WatchCycleReport> | undefined;
+  /** One cycle after the running one; requests made before it starts share it. */
+  const requestCycle = (): Promise<WatchCycleReport> => {
+    if (pendingRecheck !== undefined) return pendingRecheck;
+    const next = (async () => {
+      // Always yields once, so that `pendingRecheck` is set before it is cleared.
+      do await running?.catch(() => undefined);
+      while (running !== undefined);
+      pendingRecheck = undefined;
+      return runOnce();
+    })();
+    pendingRecheck = next;
+    return next;
+  };
+
+  function recheck(repository: string): { workloads: number; cycle?: Promise<WatchCycleReport> } {
+    const target = tryParseImageReference(repository);
+    if (target === undefined || !deps.cluster.isSynced()) return { workloads: 0 };
+    let workloads = 0;
+    for (const workload of deps.cluster.listWorkloads().filter(isWatched)) {
+      const containers = policyOf(workload).policy?.containers ?? [];
+      const uses = containers.some((container) => {
+        const spec = workload.containers.find((candidate) => candidate.name === container.container);
+        const reference = spec === undefined ? undefined : tryParseImageReference(spec.image);
+        return reference?.registry === target.registry && reference.repository === target.repository;
+      });
+      if (!uses) continue;
+      schedule.next(workloadKey(workload.ref), Number.NEGATIVE_INFINITY);
+      workloads++;
+    }
+    if (workloads === 0) return { workloads };
+    const cycle = requestCycle();
+    cycle.catch((error: unknown) => logger.error({ err: error }, "registry watch cycle failed"));
+    return { workloads, cycle };
+  }
+
   const tick = (): void => {
     if (stopped) return;
     runOnce()
@@ -522,6 +566,7 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
 
   return {
     runOnce,
+    recheck,
     start() {
       if (!stopped) return;
       stopped = false;
