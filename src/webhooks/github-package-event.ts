@@ -21,9 +21,20 @@ export const readGithubPackageEvent: ReadWebhookPayload = (body, context) => {
     typeof pkg["namespace"] === "string" && pkg["namespace"] !== ""
       ? pkg["namespace"]
       : text(record(pkg["owner"], `${context.event}.owner`)["login"], `${context.event}.owner.login`);
-  const registry = pkg["registry"];
-  const payloadHost = registry !== null && typeof registry === "object" ? (registry as Record<string, unknown>)["host"] : undefined;
-  const host = context.registry ?? (typeof payloadHost === "string" && payloadHost !== "" ? payloadHost : githubContainerRegistry);
+  const host = context.registry ?? registryHost(pkg["registry"]) ?? githubContainerRegistry;
   if (name.includes("..")) throw new WebhookPayloadError(`${context.event}.name is not a package name`);
   return [`${host}/${owner}/${name}`.toLowerCase()];
 };
+
+/** The package's registry host: its `host`, else its `url`'s ("https://ghcr.io/acme"). */
+function registryHost(registry: unknown): string | undefined {
+  if (registry === null || typeof registry !== "object") return undefined;
+  const { host, url } = registry as Record<string, unknown>;
+  if (typeof host === "string" && host !== "") return host;
+  if (typeof url !== "string") return undefined;
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
