@@ -41,6 +41,7 @@ import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { notifyUpdateEvents } from "./core/use-cases/notify-update-events.js";
 import { createNodePlans } from "./node-plans-composition.js";
 import { createRegistryWebhookHandler } from "./webhooks/registry-webhook-handler.js";
+import { createRegistryWebhookMetrics } from "./telemetry/registry-webhook-metrics.js";
 import type { WebhooksConfig } from "./webhooks/webhooks-config.js";
 import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
@@ -396,6 +397,7 @@ export async function createApplication(deps: {
               recheck: (repository) => registryWatch.watcher.recheck(repository),
               clock,
               logger: logger.child({ component: "webhooks" }),
+              ...(deps.metrics === undefined ? {} : { onRequest: createRegistryWebhookMetrics(deps.metrics) }),
             }),
           ]),
     ],
