@@ -10,7 +10,10 @@ interface DomButtonElement extends DomElement {
 
 /** What the approve and reject buttons call. */
 export interface ApprovalActions {
-  /** Whether a key is set: without one the buttons are disabled, saying why (anonymous callers may not decide). */
+  /**
+   * Whether a key is set: without one a hint says a key is needed (the buttons stay usable: in insecure demo mode
+   * anonymous callers may decide; otherwise the server's refusal is shown).
+   */
   hasKey(): boolean;
   /** ApproveUpdate; rejects with the RPC's error. */
   approve(): Promise<void>;
@@ -59,19 +62,16 @@ export function createApprovalControls(actions: ApprovalActions): ApprovalContro
     h("p", { class: "approval-actions" }, approve, " ", h("label", { for: "reject-reason" }, "Reason "), reason, " ", reject),
     status,
   );
-  let busy = false;
-  const setEnabled = () => {
-    const usable = actions.hasKey() && !busy;
+  // Disabled while a decision is on its way, so that one click sends one call.
+  const setEnabled = (usable: boolean) => {
     approve.disabled = !usable;
     reject.disabled = !usable;
     reason.disabled = !usable;
   };
   if (!actions.hasKey()) status.textContent = "Enter a key with the approve scope above to approve or reject.";
-  setEnabled();
 
   const decide = async (verb: "approve" | "reject", call: () => Promise<void>) => {
-    busy = true;
-    setEnabled();
+    setEnabled(false);
     status.classList.remove("error");
     status.textContent = verb === "approve" ? "Approving…" : "Rejecting…";
     try {
@@ -81,8 +81,7 @@ export function createApprovalControls(actions: ApprovalActions): ApprovalContro
       status.textContent = describeDecisionError(error, verb);
       status.classList.add("error");
     } finally {
-      busy = false;
-      setEnabled();
+      setEnabled(true);
     }
   };
   approve.addEventListener("click", () => void decide("approve", () => actions.approve()));
