@@ -423,6 +423,29 @@ describe("registry watcher: re-checks a webhook asks for", () => {
     expect(h.notified.map((entry) => entry.availableImage)).toEqual(["nginx:1.25.1"]);
   });
 
+  it("on a replica that does not lead, passes the request to the leader through the watch state, which checks once", async () => {
+    const tags = new Map([["registry.example.com/team/web", ["1.2.3"]]]);
+    const h = harness(tags);
+    h.workloads.push(watched("web", `${web}:1.2.3`, { "update-manager.io/policy": "semver:patch", "update-manager.io/schedule": "1h" }));
+    const leader = h.watcher();
+    const follower = h.watcher({ canExecute: () => false });
+    await leader.runOnce();
+    tags.get("registry.example.com/team/web")!.push("1.2.4");
+    h.clock.advance(60_000);
+
+    const { workloads, cycle, forwarded } = follower.recheck("registry.example.com/team/web");
+    await forwarded;
+    expect([workloads, cycle]).toEqual([1, undefined]);
+    expect(h.registry.calls).toHaveLength(1);
+    expect([...((await h.state.load()).rechecks ?? new Map()).keys()]).toEqual(["registry.example.com/team/web"]);
+    await leader.runOnce();
+    h.clock.advance(60_000);
+    await leader.runOnce();
+
+    expect(h.registry.calls).toHaveLength(2);
+    expect(h.updates.requests.map((entry) => entry.request.image)).toEqual([`${web}:1.2.4`]);
+  });
+
   it("runs one cycle for a burst of requests, and another for a request after it", async () => {
     const h = harness(new Map([["registry.example.com/team/web", ["1.2.3"]]]));
     h.workloads.push(watched("web", `${web}:1.2.3`, { "update-manager.io/policy": "semver:patch" }));
