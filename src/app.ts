@@ -40,6 +40,9 @@ import { createNotifications } from "./notifications-composition.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { notifyUpdateEvents } from "./core/use-cases/notify-update-events.js";
 import { createNodePlans } from "./node-plans-composition.js";
+import { createRegistryWebhookHandler } from "./webhooks/registry-webhook-handler.js";
+import { createRegistryWebhookMetrics } from "./telemetry/registry-webhook-metrics.js";
+import type { WebhooksConfig } from "./webhooks/webhooks-config.js";
 import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
@@ -166,6 +169,8 @@ export async function createApplication(deps: {
   loadDashboard?: () => Promise<DashboardAssets>;
   /** Channels and routes (UPDATE_MANAGER_NOTIFICATIONS_FILE). Default: no notifications. */
   notifications?: NotificationsConfig;
+  /** Registry webhook endpoints (UPDATE_MANAGER_WEBHOOKS_FILE); need registry watching. Default: none. */
+  webhooks?: WebhooksConfig;
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -383,6 +388,18 @@ export async function createApplication(deps: {
         strictNoTargets: config.restStrictNoTargets,
       }),
       dashboard, // `/` and `/dashboard/…`.
+      // `/webhooks/…`: registry pushes make the watcher check those repositories now.
+      ...(deps.webhooks === undefined || registryWatch === undefined
+        ? []
+        : [
+            createRegistryWebhookHandler({
+              config: deps.webhooks,
+              recheck: (repository) => registryWatch.watcher.recheck(repository),
+              clock,
+              logger: logger.child({ component: "webhooks" }),
+              ...(deps.metrics === undefined ? {} : { onRequest: createRegistryWebhookMetrics(deps.metrics) }),
+            }),
+          ]),
     ],
     routes(router, { shutdownSignal }) {
       registerUpdateService(router, manager, {

@@ -81,6 +81,21 @@ describe("the server process", () => {
     }
   });
 
+  it("exits with status 2 naming the webhooks file and each bad endpoint", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "um-webhooks-"));
+    try {
+      const webhooks = join(dir, "webhooks.yaml");
+      await writeFile(webhooks, "endpoints:\n  - { name: hub, type: dockerhub, secretFile: /nonexistent/token }\n  - { name: quay, type: quay }\n");
+      const result = await runToExit({ UPDATE_MANAGER_WEBHOOKS_FILE: webhooks, UPDATE_MANAGER_CLUSTER: "embedded" });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`UPDATE_MANAGER_WEBHOOKS_FILE (${webhooks}): endpoint "hub": secretFile: cannot read /nonexistent/token: ENOENT`);
+      expect(result.stderr).toContain('endpoint "quay": type must be distribution, harbor, github, dockerhub');
+      expect(result.stdout).not.toContain("listening");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("exits with status 2 naming each file when KUBECONFIG lists none that exists, instead of simulating a cluster", async () => {
     const result = await runToExit({ KUBECONFIG: "/nonexistent/a.yaml:/nonexistent/b.yaml" });
     expect(result.code).toBe(2);

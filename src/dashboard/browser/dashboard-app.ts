@@ -205,7 +205,11 @@ export function startDashboard(win: DomWindow): void {
     selectedUpdateId = updateId;
     drawUpdates();
     live.hidden = false;
-    const view = createLiveUpdateView(live, updateId);
+    const view = createLiveUpdateView(live, updateId, {
+      hasKey: () => keys.get() !== undefined,
+      approve: async () => void (await client.approveUpdate({ updateId })),
+      reject: async (reason) => void (await client.rejectUpdate({ updateId, reason })),
+    });
     view.setStatus("Loading…");
     let model: LiveUpdate;
     try {
