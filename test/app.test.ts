@@ -66,9 +66,9 @@ describe("the application's services", () => {
     }
     expect(names).toContain("updatemanager.v1.NodePlanService");
     // The embedded cluster runs no node plans (UPDATE_MANAGER_NODE_PLANS needs a Kubernetes cluster).
-    const refused = await createClient(NodePlanService, transport)
-      .listNodePlans({})
-      .catch((error: unknown) => ConnectError.from(error));
+    const plans = createClient(NodePlanService, transport);
+    expect(await plans.listNodePlans({})).toMatchObject({ plans: [], disabled: true });
+    const refused = await plans.getNodePlan({ name: "k3os-latest" }).catch((error: unknown) => ConnectError.from(error));
     expect(refused).toMatchObject({ code: Code.FailedPrecondition });
     expect((refused as ConnectError).rawMessage).toContain("does not run node upgrade plans");
     await app.close();

@@ -39,7 +39,11 @@ export function createNodePlanService(options: NodePlanServiceOptions): ServiceI
   const openWatches = new Map<string, number>();
   const watch = createWatchNodePlan({ reads, clock: options.clock }, options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs });
   return {
-    listNodePlans: () => translateErrors(async () => create(ListNodePlansResponseSchema, { plans: listNodePlans(reads).map(nodePlanToProto) })),
+    listNodePlans: () =>
+      translateErrors(async () => {
+        const list = listNodePlans(reads);
+        return create(ListNodePlansResponseSchema, { plans: list.plans.map(nodePlanToProto), disabled: list.disabled });
+      }),
 
     getNodePlan: (req) => translateErrors(async () => create(GetNodePlanResponseSchema, { plan: nodePlanToProto(getNodePlan(reads, req.name)) })),
 

@@ -66,6 +66,7 @@ function done(plan: NodePlan): number {
 export function planLines(output: PlanOutput): string[] {
   switch (output.kind) {
     case "list":
+      if (output.disabled) return ["this server does not run node upgrade plans (UPDATE_MANAGER_NODE_PLANS)"];
       if (output.plans.length === 0) return ["no node upgrade plans"];
       return table(
         ["PLAN", "STATE", "LATEST", "APPLYING", "UPGRADED", "MESSAGE"],

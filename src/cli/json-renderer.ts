@@ -42,6 +42,7 @@ export function createJsonRenderer(stdout: OutputStream): Renderer {
     plans(output) {
       switch (output.kind) {
         case "list":
+          if (output.disabled) emit({ plansDisabled: true });
           for (const plan of output.plans) emit({ plan: toJson(NodePlanSchema, plan) });
           break;
         case "plan":

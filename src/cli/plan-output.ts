@@ -3,7 +3,7 @@ import type { PreviewNodePlanResponse, WatchNodePlanResponse } from "../../gen/u
 
 /** What the `plans` commands print; each renderer shows it in its style (lines, or JSON objects). */
 export type PlanOutput =
-  | { readonly kind: "list"; readonly plans: readonly NodePlan[] }
+  | { readonly kind: "list"; readonly plans: readonly NodePlan[]; readonly disabled: boolean }
   | { readonly kind: "plan"; readonly plan: NodePlan }
   | { readonly kind: "preview"; readonly name: string; readonly preview: PreviewNodePlanResponse }
   | { readonly kind: "message"; readonly message: WatchNodePlanResponse };

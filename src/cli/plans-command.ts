@@ -15,8 +15,8 @@ export async function runPlans(command: PlansCommand, context: CommandContext): 
   });
   switch (command.action) {
     case "list": {
-      const { plans } = await callWithRetries(() => context.plans.listNodePlans({}), retrying("ListNodePlans"));
-      context.renderer.plans({ kind: "list", plans });
+      const { plans, disabled } = await callWithRetries(() => context.plans.listNodePlans({}), retrying("ListNodePlans"));
+      context.renderer.plans({ kind: "list", plans, disabled });
       return { exitCode: ExitCode.succeeded, message: "" };
     }
     case "get": {

@@ -97,7 +97,8 @@ describe("NodePlanService", () => {
     expect(await failure(client.getNodePlan({ name: "nope" }))).toMatchObject({ code: Code.NotFound, reason: "PLAN_NOT_FOUND" });
     expect(await failure(client.getNodePlan({ name: "" }))).toMatchObject({ code: Code.InvalidArgument, reason: "INVALID_ARGUMENT" });
     const disabled = setup({ disabled: true }).client;
-    const refused = await failure(disabled.listNodePlans({}));
+    expect(await disabled.listNodePlans({})).toMatchObject({ plans: [], disabled: true });
+    const refused = await failure(disabled.getNodePlan({ name: "k3os-latest" }));
     expect(refused).toMatchObject({ code: Code.FailedPrecondition, reason: "NODE_PLANS_DISABLED" });
     expect(refused.message).toContain("UPDATE_MANAGER_NODE_PLANS");
   });

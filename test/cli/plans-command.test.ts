@@ -93,6 +93,12 @@ describe("plans: commands", () => {
     expect(cli.stdout.lines[1]).toMatch(/^k3os-latest\s+applying\s+v0.9.0\s+node-2\s+0\s+1 applying$/);
   });
 
+  it("says when the server runs no plans", async () => {
+    const cli = cliWith({ listNodePlans: async () => create(ListNodePlansResponseSchema, { disabled: true }) });
+    expect(await cli.done(["plans"])).toBe(0);
+    expect(cli.stdout.lines).toEqual(["this server does not run node upgrade plans (UPDATE_MANAGER_NODE_PLANS)"]);
+  });
+
   it("prints the dry run's order, and JSON with -o json", async () => {
     const preview = create(PreviewNodePlanResponseSchema, {
       hash: "abcdef0123456789",

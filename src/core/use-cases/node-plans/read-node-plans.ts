@@ -62,9 +62,14 @@ export function viewNodePlan(record: PlanRecord): NodePlanView {
   };
 }
 
-/** Every plan, by name. */
-export function listNodePlans(reads: NodePlanReads | undefined): NodePlanView[] {
-  return [...requireNodePlans(reads).listPlans()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(viewNodePlan);
+/**
+ * Every plan, by name. A server that runs no plans answers an empty, `disabled` list rather than an error, so a
+ * dashboard polling every server shows why the list is empty.
+ */
+export function listNodePlans(reads: NodePlanReads | undefined): { readonly disabled: boolean; readonly plans: NodePlanView[] } {
+  if (reads === undefined) return { disabled: true, plans: [] };
+  const plans = [...requireNodePlans(reads).listPlans()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(viewNodePlan);
+  return { disabled: false, plans };
 }
 
 /** One plan; PLAN_NOT_FOUND when there is none of that name. */

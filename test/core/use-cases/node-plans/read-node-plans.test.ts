@@ -24,7 +24,7 @@ describe("listing and reading node plans", () => {
     const h = harness();
     h.fake.applyPlan("zz-broken", { ...k3osExample().spec, concurrency: -1 });
     h.fake.applyPlan("k3os-latest", k3osExample().spec);
-    expect(listNodePlans(h.reads).map((plan) => [plan.record.name, plan.state])).toEqual([
+    expect(listNodePlans(h.reads).plans.map((plan) => [plan.record.name, plan.state])).toEqual([
       ["k3os-latest", "Pending"],
       ["zz-broken", "Pending"],
     ]);
@@ -32,13 +32,18 @@ describe("listing and reading node plans", () => {
       await h.controller.reconcile("k3os-latest");
       await h.controller.reconcile("zz-broken");
     }
-    const [plan, broken] = listNodePlans(h.reads);
+    const [plan, broken] = listNodePlans(h.reads).plans;
     expect(plan).toMatchObject({ state: "Applying", image: "rancher/k3os", version: "v0.9.0-dev", concurrency: 1, firstSequence: 1 });
     expect(plan?.lastSequence).toBeGreaterThanOrEqual(4);
     expect(broken).toMatchObject({ state: "Invalid", concurrency: -1 });
     h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
     for (let pass = 0; pass < 3; pass++) await h.controller.reconcile("k3os-latest");
     expect(getNodePlan(h.reads, "k3os-latest").state).toBe("Complete");
+  });
+
+  it("lists nothing, saying so, on a server that runs no plans", () => {
+    expect(listNodePlans(undefined)).toEqual({ disabled: true, plans: [] });
+    expect(listNodePlans(harness().reads).disabled).toBe(false);
   });
 
   it("says why it cannot answer: unknown plan, empty name, caches not synced", () => {
