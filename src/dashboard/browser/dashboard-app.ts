@@ -21,7 +21,7 @@ import { type WatchStatus, watchWithResume } from "./watch-with-resume.js";
 
 /**
  * How often the lists are read again. Recent updates are polled (ListUpdates has no stream) every 5 s; targets
- * and quarantines change only with updates, every 15 s. About 20 read calls a minute per open tab, well
+ * and quarantines change only with updates, node plans slowly: every 15 s. About 24 read calls a minute per open tab, well
  * inside the default read limit of 100 a minute per key. Polling pauses while the tab is hidden.
  */
 export const updatesPollMs = 5_000;
