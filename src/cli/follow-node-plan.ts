@@ -19,12 +19,18 @@ export interface FollowNodePlanOptions {
   /** Give up when reconnecting has failed for this long in a row. Default 5 min, as `watch`. */
   readonly giveUpAfterMs?: number;
   readonly clock: Clock;
+  /**
+   * Whether the plan is settled now. Asked when a stream ends without an error: the server ends streams cleanly
+   * when it shuts down too, and then the watch resumes elsewhere.
+   */
+  settled(): Promise<boolean>;
   onMessage(message: WatchNodePlanResponse): void;
   onReconnect?(reconnect: Reconnect): void;
 }
 
 /**
- * Follows a plan until the server ends the stream because the plan is settled (`until_settled`), resuming with
+ * Follows a plan until the server ends the stream because the plan is settled (`until_settled`; checked with
+ * `settled`, since a server shutting down ends streams cleanly too), resuming with
  * `after_sequence` after a dropped connection, a restart or a failover (UNAVAILABLE), a stall, or a watcher the
  * server dropped as too slow, so every event is shown once. Other errors (NOT_FOUND, EVENTS_EXPIRED, ...) are thrown.
  */
@@ -67,7 +73,8 @@ export async function followNodePlan(options: FollowNodePlanOptions): Promise<Pl
         }
         options.onMessage(message);
       }
-      return { kind: "settled", lastSequence };
+      if (await options.settled()) return { kind: "settled", lastSequence };
+      cause = new ConnectError("the stream ended before the plan settled (a server shutting down)", Code.Unavailable);
     } catch (error) {
       if (stop === "wait-timeout") return { kind: "wait-timed-out", lastSequence };
       if (stop === "idle") {

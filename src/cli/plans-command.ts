@@ -1,3 +1,4 @@
+import { type NodePlan, NodePlanState } from "../../gen/updatemanager/v1/node_plan_pb.js";
 import { callWithRetries } from "./call-with-retries.js";
 import type { CommandContext } from "./command-context.js";
 import { describePlanState } from "./describe-node-plan.js";
@@ -6,6 +7,10 @@ import { followNodePlan } from "./follow-node-plan.js";
 import { formatDuration } from "./format-duration.js";
 import type { PlansCommand } from "./parse-arguments.js";
 import type { CommandResult } from "./renderer.js";
+
+function isSettled(state: NodePlanState): boolean {
+  return state === NodePlanState.COMPLETE || state === NodePlanState.FAILED || state === NodePlanState.INVALID;
+}
 
 /** `plans`, `plans NAME`, `plans NAME --dry-run` and `plans watch NAME`. */
 export async function runPlans(command: PlansCommand, context: CommandContext): Promise<CommandResult> {
@@ -30,11 +35,16 @@ export async function runPlans(command: PlansCommand, context: CommandContext): 
       return { exitCode: ExitCode.succeeded, message: "" };
     }
     case "watch": {
+      let last: NodePlan | undefined;
       const outcome = await followNodePlan({
         client: context.plans,
         plan: command.plan,
         afterSequence: command.afterSequence,
         clock: context.clock,
+        async settled() {
+          ({ plan: last } = await callWithRetries(() => context.plans.getNodePlan({ name: command.plan }), retrying("GetNodePlan")));
+          return last !== undefined && isSettled(last.state);
+        },
         ...(command.waitTimeoutMs === undefined ? {} : { waitTimeoutMs: command.waitTimeoutMs }),
         onMessage: (message) => context.renderer.plans({ kind: "message", message }),
         onReconnect: (reconnect) => context.renderer.reconnecting(reconnect),
@@ -48,10 +58,9 @@ export async function runPlans(command: PlansCommand, context: CommandContext): 
             `Follow it with: update-manager plans watch ${command.plan} --after-sequence ${outcome.lastSequence}`,
         };
       }
-      // The stream ends once the plan is settled: its state decides the exit code.
-      const { plan } = await callWithRetries(() => context.plans.getNodePlan({ name: command.plan }), retrying("GetNodePlan"));
-      const state = plan?.state ?? 0;
-      const detail = plan === undefined || plan.message === "" ? "" : `: ${plan.message}`;
+      // The plan is settled: its state decides the exit code.
+      const state = last?.state ?? NodePlanState.UNSPECIFIED;
+      const detail = last === undefined || last.message === "" ? "" : `: ${last.message}`;
       return {
         exitCode: exitCodeForPlanState(state),
         planState: describePlanState(state),

@@ -153,6 +153,23 @@ describe("plans: commands", () => {
     expect(cli.stdout.lines.at(-1)).toBe("plan k3os-latest complete");
   });
 
+  it("watch: a stream the server ended cleanly before the plan settled (a shutdown) is resumed, not taken as the end", async () => {
+    const requests: WatchNodePlanRequest[] = [];
+    let reads = 0;
+    const cli = cliWith({
+      watchNodePlan: scriptedWatch(
+        [{ messages: [event(1, NodePlanEventType.NODE_SELECTED, "node-1")] }, { messages: [event(2, NodePlanEventType.PLAN_COMPLETE)] }],
+        requests,
+      ) as NodePlanClient["watchNodePlan"],
+      getNodePlan: async () => create(GetNodePlanResponseSchema, { plan: plan(++reads === 1 ? NodePlanState.APPLYING : NodePlanState.COMPLETE) }),
+    });
+    const exit = cli.done(["plans", "watch", "k3os-latest"]);
+    await cli.clock.advanceAsync(1_000);
+    expect(await exit).toBe(0);
+    expect(requests.map((r) => r.afterSequence)).toEqual([0n, 1n]);
+    expect(cli.stdout.lines.at(-1)).toBe("plan k3os-latest complete");
+  });
+
   it("watch: the same exit-code table as watch: failed 1, unknown plan 2, wait timeout 4, denied 5", async () => {
     const failed = cliWith({
       watchNodePlan: scriptedWatch([{ messages: [event(1, NodePlanEventType.JOB_FAILED, "node-1", "BackoffLimitExceeded")] }], []) as NodePlanClient["watchNodePlan"],
