@@ -8,6 +8,7 @@ import { createAccessControl } from "./auth/access-control.js";
 import type { AccessControlConfig } from "./auth/load-access-control-config.js";
 import { defaultReadLimit, defaultWriteLimit } from "./auth/rate-limiter.js";
 import { updateFinder } from "./auth/rpc-authorization.js";
+import { registerNodePlanService } from "./api/node-plan-service.js";
 import { registerUpdateService } from "./api/update-service.js";
 import { seedDemoCluster } from "./cluster/simulated/demo-seed.js";
 import { createSimulatedCluster, type SimulatedCluster } from "./cluster/simulated/simulated-cluster.js";
@@ -49,6 +50,7 @@ import { createUpdateMetrics } from "./telemetry/update-metrics.js";
 import { createUpdateTracer } from "./telemetry/update-tracer.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
+import { NodePlanService } from "../gen/updatemanager/v1/node_plan_service_pb.js";
 
 /** What the composition root needs from the configuration. */
 export type ApplicationConfig = Pick<
@@ -68,7 +70,7 @@ export interface Application {
   readonly mode: "embedded" | "kubernetes";
   /** One line for the first log line: which cluster and why. */
   readonly description: string;
-  /** Registers every Connect service (UpdateService, health, reflection). */
+  /** Registers every Connect service (UpdateService, NodePlanService, health, reflection). */
   routes(router: ConnectRouter, context: { shutdownSignal: AbortSignal }): void;
   /** Interceptors to install on the API port (auth, ...), outermost first. */
   readonly interceptors: Interceptor[];
@@ -328,7 +330,7 @@ export async function createApplication(deps: {
       : undefined;
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
   const health = createHealthService({ initialStatus: { "": "NOT_SERVING", [updateServiceName]: "NOT_SERVING" } });
-  const reflection = createReflectionService({ services: [UpdateService, Health] });
+  const reflection = createReflectionService({ services: [UpdateService, NodePlanService, Health] });
   const auth = createAccessControl({
     config: deps.accessControl ?? defaultAccessControl,
     ...(config.apiKey === undefined ? {} : { fullScopeKey: config.apiKey }),
@@ -406,6 +408,8 @@ export async function createApplication(deps: {
         shutdownSignal,
         ...(registryWatch === undefined ? {} : { listAvailableUpdates: registryWatch.listAvailableUpdates }),
       });
+      // Answers NODE_PLANS_DISABLED when this server runs no plans.
+      registerNodePlanService(router, { reads: nodePlans?.reads, keyPrefix: config.keyPrefix, clock, shutdownSignal });
       health.register(router);
       if (config.reflection) reflection.register(router);
     },

@@ -2,6 +2,7 @@ import type { Registry } from "prom-client";
 import { registerNodePlanMetrics } from "./telemetry/node-plan-metrics.js";
 import type { Clock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
+import type { NodePlanReads } from "./core/ports/node-plans.js";
 import { createNodePlanController } from "./core/use-cases/node-plans/node-plan-controller.js";
 import { createNodePlanRunner } from "./core/use-cases/node-plans/node-plan-runner.js";
 import type { KubernetesComposition } from "./kubernetes-composition.js";
@@ -11,6 +12,8 @@ export interface NodePlans {
   /** Starts the caches (retried in the background until they sync) and the runner. */
   start(): void;
   stop(): Promise<void>;
+  /** The plan and node caches as the API reads them (NodePlanService), on every replica. */
+  readonly reads: NodePlanReads;
 }
 
 /**
@@ -33,6 +36,9 @@ export function createNodePlans(deps: {
   const { kubernetes, clock, logger } = deps;
   const kubeConfig = kubernetes.loadKubeConfig(deps.identity);
   let poke = (): void => {};
+  /** API watchers (WatchNodePlan), told of every change the informers see. */
+  const listeners = new Set<() => void>();
+  let synced = false;
   const adapter = kubernetes.createKubernetesNodePlans({
     kubeConfig,
     rest: kubernetes.createRestClient(kubeConfig),
@@ -40,7 +46,10 @@ export function createNodePlans(deps: {
     logger,
     namespace: deps.namespace,
     keyPrefix: deps.keyPrefix,
-    onChange: () => poke(),
+    onChange: () => {
+      poke();
+      for (const listener of [...listeners]) listener();
+    },
   });
   const controller = createNodePlanController(
     { port: adapter, channels: kubernetes.createHttpChannelResolver(), clock, logger },
@@ -56,7 +65,18 @@ export function createNodePlans(deps: {
   poke = () => runner.poke();
   if (deps.metrics !== undefined) registerNodePlanMetrics(deps.metrics, () => adapter.listPlans());
   let started = false;
+  const reads: NodePlanReads = {
+    isSynced: () => synced,
+    listPlans: () => adapter.listPlans(),
+    getPlan: (name) => adapter.getPlan(name),
+    listNodes: () => adapter.listNodes(),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
   return {
+    reads,
     start() {
       if (started) return;
       started = true;
@@ -65,6 +85,7 @@ export function createNodePlans(deps: {
         adapter
           .start()
           .then(() => {
+            synced = true;
             logger.info({ namespace: deps.namespace }, "node upgrade plans: caches synced, plans run on the leader");
             runner.start();
           })

@@ -1,4 +1,7 @@
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
+import { ServerReflection } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { NodePlanService } from "../gen/updatemanager/v1/node_plan_service_pb.js";
 import { createApplication } from "../src/app.js";
 import { createSimulatedCluster } from "../src/cluster/simulated/simulated-cluster.js";
 import { loadConfig } from "../src/config/load-config.js";
@@ -43,6 +46,31 @@ describe("the application's readiness", () => {
     expect(app.readiness().detail).toEqual([
       "dashboard: not available: no dashboard bundle in /srv/dist/dashboard/ (run npm run build)",
     ]);
+    await app.close();
+  });
+});
+
+describe("the application's services", () => {
+  it("serves NodePlanService beside UpdateService, listed by reflection; without plans it says why", async () => {
+    const { app } = await application(loaded);
+    const transport = createRouterTransport((router) => app.routes(router, { shutdownSignal: new AbortController().signal }), {
+      router: { interceptors: app.interceptors },
+    });
+    async function* ask() {
+      yield { messageRequest: { case: "listServices" as const, value: "" } };
+    }
+    const names: string[] = [];
+    for await (const response of createClient(ServerReflection, transport).serverReflectionInfo(ask())) {
+      if (response.messageResponse.case === "listServicesResponse") names.push(...response.messageResponse.value.service.map((s) => s.name));
+      break;
+    }
+    expect(names).toContain("updatemanager.v1.NodePlanService");
+    // The embedded cluster runs no node plans (UPDATE_MANAGER_NODE_PLANS needs a Kubernetes cluster).
+    const plans = createClient(NodePlanService, transport);
+    expect(await plans.listNodePlans({})).toMatchObject({ plans: [], disabled: true });
+    const refused = await plans.getNodePlan({ name: "k3os-latest" }).catch((error: unknown) => ConnectError.from(error));
+    expect(refused).toMatchObject({ code: Code.FailedPrecondition });
+    expect((refused as ConnectError).rawMessage).toContain("does not run node upgrade plans");
     await app.close();
   });
 });

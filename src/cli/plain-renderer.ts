@@ -2,6 +2,7 @@ import type { Update } from "../../gen/updatemanager/v1/update_pb.js";
 import type { WatchUpdateResponse } from "../../gen/updatemanager/v1/update_service_pb.js";
 import { RolloutState, type Target, TargetRole } from "../../gen/updatemanager/v1/workload_pb.js";
 import { describeChanges, describeEvent, describeRef, describeState } from "./describe-event.js";
+import { planLines } from "./describe-node-plan.js";
 import type { Reconnect } from "./follow-update.js";
 import type { CommandResult, OutputStream, Renderer } from "./renderer.js";
 
@@ -28,6 +29,9 @@ export function createPlainRenderer(stdout: OutputStream, stderr: OutputStream):
     },
     updates(updates) {
       for (const text of updateTable(updates)) line(text);
+    },
+    plans(output) {
+      for (const text of planLines(output)) line(text);
     },
     result(result: CommandResult) {
       if (result.message === "") return;
@@ -122,7 +126,7 @@ export function updateTable(updates: readonly Update[]): string[] {
   );
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   const format = (row: readonly string[]) =>
     row

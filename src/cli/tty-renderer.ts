@@ -3,6 +3,7 @@ import { MigrationPhase, UpdateState, WorkloadPhase } from "../../gen/updatemana
 import type { WatchUpdateResponse } from "../../gen/updatemanager/v1/update_service_pb.js";
 import { describeEvent, describeRef, describeRollout, describeState, refKey } from "./describe-event.js";
 import { describeAccepted, describeReconnect, targetTable, updateTable } from "./plain-renderer.js";
+import { planLines } from "./describe-node-plan.js";
 import type { CommandResult, OutputStream, Renderer } from "./renderer.js";
 
 export interface TtyRendererOptions {
@@ -203,6 +204,9 @@ export function createTtyRenderer(
     },
     updates(updates) {
       for (const line of updateTable(updates)) stdout.write(`${line}\n`);
+    },
+    plans(output) {
+      for (const line of planLines(output)) stdout.write(`${line}\n`);
     },
     result(result: CommandResult) {
       // The block stays on screen as the record of what happened.

@@ -103,3 +103,17 @@ export interface NodePlansPort {
 export interface ChannelResolver {
   resolve(url: string, signal: AbortSignal): Promise<string>;
 }
+
+/**
+ * What the API reads of node upgrade plans: the caches every replica keeps (the leader's status writes reach them
+ * through the informer). Adapters: the composition over the Kubernetes adapter, and the tests' fake.
+ */
+export interface NodePlanReads {
+  /** The plan and node caches have synced: before that the lists are not the cluster's. */
+  isSynced(): boolean;
+  listPlans(): readonly PlanRecord[];
+  getPlan(name: string): PlanRecord | undefined;
+  listNodes(): readonly NodeInfo[];
+  /** Calls `listener` after plans or nodes changed; returns the function that stops it. */
+  subscribe(listener: () => void): () => void;
+}

@@ -1,3 +1,4 @@
+import type { NodePlanEvent } from "../../../core/domain/node-plan/node-plan-event.js";
 import { emptyNodePlanStatus, type NodePlanStatus } from "../../../core/domain/node-plan/node-plan-status.js";
 
 /**
@@ -31,5 +32,21 @@ export function decodePlanStatus(raw: unknown): NodePlanStatus {
     ...optional("nextWindowOpening"),
     ...optional("gateFailedHash"),
     ...optional("message"),
+    ...events(status["events"]),
+  };
+}
+
+/** status.events: entries with a numeric sequence, a type and a time; absent when there is no list. */
+function events(raw: unknown): { events?: readonly NodePlanEvent[] } {
+  if (!Array.isArray(raw)) return {};
+  return {
+    events: raw.filter(
+      (entry): entry is NodePlanEvent =>
+        typeof entry === "object" &&
+        entry !== null &&
+        typeof (entry as { sequence?: unknown }).sequence === "number" &&
+        typeof (entry as { type?: unknown }).type === "string" &&
+        typeof (entry as { time?: unknown }).time === "string",
+    ),
   };
 }

@@ -1,3 +1,5 @@
+import type { NodePlanEvent } from "./node-plan-event.js";
+
 /**
  * A NodeUpgradePlan's status: the durable record of a plan's progress. The leader writes it with a resourceVersion
  * precondition before it acts on a node (a claim), so what it holds is what every replica, a new leader or a
@@ -25,6 +27,8 @@ export interface NodePlanStatus {
   readonly gateFailedHash?: string;
   /** One line for `kubectl get nup -o wide`: the latest problem or what the plan waits for. */
   readonly message?: string;
+  /** The newest steps (at most maxKeptPlanEvents), numbered without gaps: what WatchNodePlan streams. */
+  readonly events?: readonly NodePlanEvent[];
 }
 
 export type NodePhase = "Claimed" | "JobStarted" | "Succeeded" | "Failed";

@@ -1,6 +1,7 @@
 import { isDomainError } from "../../domain/domain-error.js";
 import type { NodeResult, NodePlanStatus, PlanCondition } from "../../domain/node-plan/node-plan-status.js";
 import { setCondition } from "../../domain/node-plan/node-plan-status.js";
+import { type PlanSteps, recordPlanEvents } from "../../domain/node-plan/node-plan-event.js";
 import type { NodeUpgradePlanSpec } from "../../domain/node-plan/node-upgrade-plan.js";
 import { isVersionTag, parseNodePlan } from "../../domain/node-plan/parse-node-plan.js";
 import { canonicalJson, planHash } from "../../domain/node-plan/plan-hash.js";
@@ -62,6 +63,8 @@ export interface NodePlanController {
 export const defaultChannelIntervalMs = 15 * 60_000;
 export const defaultHealthGateTimeoutMs = 10 * 60_000;
 export const defaultSucceededJobTtlMs = 900_000;
+/** A status write outside a pass over a valid spec (invalid spec, unresolved version): no node steps to tell. */
+const noSteps: PlanSteps = { cordon: false, drain: false };
 /** How often a plan with nodes in flight, or waiting for its health gate, is looked at again. */
 const activeRequeueMs = 5_000;
 
@@ -74,8 +77,12 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
   const extraWindowOpen = options.extraWindowOpen ?? (() => true);
   const podCreationTimeoutMs = options.podCreationTimeoutMs ?? 60_000;
 
-  /** Writes the status when it changed; false on a conflict (the next pass decides again on a fresh read). */
-  async function write(plan: PlanRecord, status: NodePlanStatus): Promise<boolean> {
+  /**
+   * Writes the status when it changed; false on a conflict (the next pass decides again on a fresh read). The steps
+   * it records since the status read are appended to status.events in the same write (WatchNodePlan streams them).
+   */
+  async function write(plan: PlanRecord, next: NodePlanStatus, steps: PlanSteps = noSteps): Promise<boolean> {
+    const status = recordPlanEvents(plan.status, next, clock.now(), steps);
     if (canonicalJson(status) === canonicalJson(plan.status)) return true;
     try {
       await port.writeStatus(plan.name, plan.resourceVersion, status);
@@ -315,7 +322,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       });
       if (status.message === undefined && waiting !== "") status = { ...status, message: waiting };
     }
-    const written = await write(plan, status);
+    const written = await write(plan, status, { cordon: spec.cordon, drain: spec.drain !== undefined });
     if (!written) return { requeueAfterMs: 0 };
     if (claims.length > 0) {
       for (const claim of claims) port.recordEvent(name, "Normal", "NodeClaimed", `${claim.name} selected (hash ${hash.slice(0, 12)})`);

@@ -27,3 +27,10 @@ describe("decodePlanStatus", () => {
     expect(decoded).toEqual({ ...emptyNodePlanStatus, applying: ["n1"] });
   });
 });
+
+describe("decodePlanStatus: events", () => {
+  it("reads the recorded events and drops entries without a sequence, type or time", () => {
+    const event = { sequence: 4, time: "2026-12-07T00:00:00.000Z", type: "JobStarted", node: "n1", hash: "abc", message: "apply-p-on-n1" };
+    expect(decodePlanStatus({ events: [event, { type: "JobStarted" }, "junk"] }).events).toEqual([event]);
+  });
+});

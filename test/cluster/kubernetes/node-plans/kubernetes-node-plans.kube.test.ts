@@ -11,6 +11,9 @@ import { systemClock } from "../../../../src/core/ports/clock.js";
 import { silentLogger } from "../../../../src/core/ports/logger.js";
 import { createNodePlanController } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
 import { createNodePlanRunner, type NodePlanRunner } from "../../../../src/core/use-cases/node-plans/node-plan-runner.js";
+import { createWatchNodePlan } from "../../../../src/core/use-cases/node-plans/watch-node-plan.js";
+import type { NodePlanEvent } from "../../../../src/core/domain/node-plan/node-plan-event.js";
+import type { NodePlanReads } from "../../../../src/core/ports/node-plans.js";
 import { describeNodePlansPortContract, type NodePlansHarness } from "../../../contract/node-plans-port-contract.js";
 import { kubectlOk } from "../../../kube/kubectl.js";
 import { type ControlPlane, startControlPlane } from "../../../support/control-plane.js";
@@ -156,6 +159,64 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     // Succeeded Jobs are deleted after their TTL (3 s here), which 1.20's API server would not do.
     await until(async () => (await upgradeJobs("k3os-latest")).length === 0, 30_000);
   }, 150_000);
+
+  it("keeps the plan's events in its status on the API server: a replica starting afresh streams them gaplessly and resumes", async () => {
+    // A second adapter with empty caches: a replica that just started, or a new leader after a failover.
+    let notify = (): void => {};
+    const replica = createKubernetesNodePlans({
+      kubeConfig: plane.kubeConfig(),
+      rest,
+      clock: systemClock,
+      logger: silentLogger,
+      namespace,
+      keyPrefix: "update-manager.io",
+      onChange: () => notify(),
+    });
+    await replica.start();
+    try {
+      const listeners = new Set<() => void>();
+      notify = () => {
+        for (const listener of listeners) listener();
+      };
+      const reads: NodePlanReads = {
+        isSynced: () => true,
+        listPlans: () => replica.listPlans(),
+        getPlan: (name) => replica.getPlan(name),
+        listNodes: () => replica.listNodes(),
+        subscribe(listener) {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+      };
+      const watch = createWatchNodePlan({ reads, clock: systemClock });
+      const read = async (afterSequence: number) => {
+        const events: NodePlanEvent[] = [];
+        for await (const item of watch({ name: "k3os-latest", afterSequence, untilSettled: true }, AbortSignal.timeout(30_000))) {
+          if (item.type === "event") events.push(item.event);
+        }
+        return events;
+      };
+      const stored = (await planStatus("k3os-latest"))?.events ?? [];
+      const all = await read(0);
+      expect(all).toEqual(stored);
+      expect(all.map((event) => event.sequence)).toEqual(all.map((_, index) => index + 1));
+      for (const node of nodeNames) {
+        expect(all.filter((event) => event.node === node).map((event) => event.type)).toEqual([
+          "NodeSelected",
+          "NodeCordoned",
+          "NodeDrained",
+          "JobStarted",
+          "JobSucceeded",
+          "NodeLabelled",
+          "NodeUncordoned",
+        ]);
+      }
+      expect(all.at(-1)?.type).toBe("PlanComplete");
+      expect((await read(10)).map((event) => event.sequence)).toEqual(all.slice(10).map((event) => event.sequence));
+    } finally {
+      await replica.stop();
+    }
+  }, 60_000);
 
   it("resolves a channel through its 302, runs two nodes at a time, and leaves a node cordoned beforehand cordoned", async () => {
     await rest.request({ method: "PATCH", path: "/api/v1/nodes/np-3", contentType: "application/merge-patch+json", body: { spec: { unschedulable: true } } });

@@ -158,6 +158,37 @@ describe("the node plan controller", () => {
     expect(h.fake.writes.filter((w) => w.kind === "cordon").map((w) => (w as { node: string }).node)).toEqual([failedNode]);
   });
 
+  it("records each step as a numbered event in the status it writes: gapless, in order, once", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    const order = await runPlan(h, ["k3os-latest"]);
+    await settle(h.controller, ["k3os-latest"]); // a pass with nothing new records nothing.
+
+    const events = h.fake.plan("k3os-latest").status.events ?? [];
+    expect(events.map((e) => e.sequence)).toEqual(events.map((_, index) => index + 1));
+    const perNode = ["NodeSelected", "NodeCordoned", "NodeDrained", "JobStarted", "JobSucceeded", "NodeLabelled", "NodeUncordoned"];
+    for (const node of order) expect(events.filter((e) => e.node === node).map((e) => e.type)).toEqual(perNode);
+    // One node after the other (concurrency 1), then the plan.
+    expect(events.findLast((e) => e.node === order[0])!.sequence).toBeLessThan(events.find((e) => e.node === order[1])!.sequence);
+    expect(events.at(-1)).toMatchObject({ type: "PlanComplete", hash: h.fake.plan("k3os-latest").status.latestHash });
+    expect(events.filter((e) => e.type === "PlanComplete")).toHaveLength(1);
+  });
+
+  it("records a failed Job and the plan's failure once, however often the plan is looked at again", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await runPlan(h, ["k3os-latest"], () => true);
+    for (let pass = 0; pass < 3; pass++) await h.controller.reconcile("k3os-latest");
+
+    const events = h.fake.plan("k3os-latest").status.events ?? [];
+    expect(events.slice(-2).map((e) => e.type)).toEqual(["JobFailed", "PlanFailed"]);
+    expect(events.at(-2)?.message).toContain("BackoffLimitExceeded");
+    expect(events.at(-1)?.message).toMatch(/^NodeFailed: /);
+    expect(events.filter((e) => e.type === "PlanFailed")).toHaveLength(1);
+  });
+
   it("leaves a node cordoned by someone else cordoned, and runs again when the spec changes", async () => {
     const h = harness();
     addK3osNodes(h.fake, 2);
