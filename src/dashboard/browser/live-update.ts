@@ -157,7 +157,7 @@ export function applyEvent(model: LiveUpdate, event: UpdateEvent): LiveUpdate {
   switch (kind.case) {
     case "planned":
       // Planned again as it leaves the queue (or the wait for approval): the new plan replaces the first one.
-      if (model.state === UpdateState.QUEUED || model.state === UpdateState.WAITING_FOR_APPROVAL) {
+      if (model.state === UpdateState.QUEUED || model.state === UpdateState.WAITING_FOR_APPROVAL || model.state === UpdateState.WAITING_FOR_GATE) {
         return {
           ...next,
           state: UpdateState.PENDING,
@@ -175,6 +175,9 @@ export function applyEvent(model: LiveUpdate, event: UpdateEvent): LiveUpdate {
       return { ...next, state: UpdateState.QUEUED };
     case "approvalRequired":
       return { ...next, state: UpdateState.WAITING_FOR_APPROVAL };
+    case "gateClosed":
+      // Between workloads a running update pauses (and stays RUNNING); before it starts, it waits.
+      return model.state === UpdateState.RUNNING || model.state === UpdateState.ROLLING_BACK ? next : { ...next, state: UpdateState.WAITING_FOR_GATE };
     case "migrationStarted":
       return {
         ...next,

@@ -438,6 +438,10 @@ function describeEvent(event: UpdateEvent): string {
       return `by ${event.approver}${event.reason ? `: ${event.reason}` : ""}`;
     case "held":
       return event.reason;
+    case "gate-closed":
+      return event.reason;
+    case "gate-opened":
+      return `${event.policy} open after ${Math.round(event.waitedMs / 1000)} s`;
     case "finished":
       return `${phaseName(event.state)}${event.reason ? `: ${event.reason}` : ""}`;
   }

@@ -1,0 +1,89 @@
+import { type ClosedGate, type GateAction } from "./gate-wait.js";
+import { type GateScope, inGateScope } from "./gate-scope.js";
+import type { PlanWindow } from "./node-plan/node-upgrade-plan.js";
+import { nextWindowOpening, windowContains } from "./node-plan/time-window.js";
+
+/**
+ * A time window updates may start in (UPDATE_MANAGER_POLICIES_FILE `windows`). It applies to updates whose
+ * classifier and namespaces match, and to the node plans `plans` names; a policy naming none of classifiers,
+ * namespaces and plans applies to every update and every node plan.
+ */
+export interface WindowPolicy extends GateScope {
+  /** Names the policy in messages and events. */
+  readonly name: string;
+  /** Node upgrade plans it applies to. Undefined: none, unless the policy names no scope at all. */
+  readonly plans?: readonly string[];
+  readonly window: PlanWindow;
+  /** Outside the window: the update waits for it to open, or is refused. */
+  readonly outside: GateAction;
+}
+
+const dayAbbreviations = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** "Mon,Tue 09:00-17:00 Europe/Berlin" (every day: "daily"). */
+export function describeWindow(window: PlanWindow): string {
+  const clock = (second: number) => {
+    const pad = (n: number) => String(n).padStart(2, "0");
+    const rest = second % 60;
+    return `${pad(Math.floor(second / 3600))}:${pad(Math.floor((second % 3600) / 60))}${rest === 0 ? "" : `:${pad(rest)}`}`;
+  };
+  const days = window.days.length === 7 ? "daily" : window.days.map((day) => dayAbbreviations[day]).join(",");
+  return `${days} ${clock(window.startSecond)}-${clock(window.endSecond)} ${window.timeZone}`;
+}
+
+function unscoped(policy: WindowPolicy): boolean {
+  return policy.classifiers === undefined && policy.namespaces === undefined && policy.plans === undefined;
+}
+
+/** The window policies that apply to an update of `classifier` changing `namespaces`. */
+export function updateWindows(policies: readonly WindowPolicy[], classifier: string, namespaces: ReadonlySet<string>): WindowPolicy[] {
+  return policies.filter((policy) => unscoped(policy) || ((policy.classifiers !== undefined || policy.namespaces !== undefined) && inGateScope(policy, classifier, namespaces)));
+}
+
+/** The window policies that apply to the node plan `plan`. */
+export function planWindows(policies: readonly WindowPolicy[], plan: string): WindowPolicy[] {
+  return policies.filter((policy) => unscoped(policy) || (policy.plans?.includes(plan) ?? false));
+}
+
+/**
+ * The first instant at or after `at` when every window is open; undefined when they never are together within
+ * a few weeks (windows on days that never meet).
+ */
+export function nextCommonOpening(windows: readonly PlanWindow[], at: Date): Date | undefined {
+  let candidate = at;
+  for (let round = 0; round < 64; round++) {
+    let moved = false;
+    for (const window of windows) {
+      if (windowContains(window, candidate)) continue;
+      const opening = nextWindowOpening(window, candidate);
+      if (opening === undefined) return undefined;
+      candidate = opening;
+      moved = true;
+    }
+    if (!moved) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * The window gate of an update at `at`: undefined when every window that applies is open, else the first closed
+ * one (a `refuse` policy first: it decides), with when they are all open next.
+ */
+export function closedWindow(policies: readonly WindowPolicy[], at: Date): ClosedGate | undefined {
+  const closed = policies.filter((policy) => !windowContains(policy.window, at));
+  if (closed.length === 0) return undefined;
+  const first = closed.find((policy) => policy.outside === "refuse") ?? (closed[0] as WindowPolicy);
+  const opening = nextCommonOpening(
+    policies.map((policy) => policy.window),
+    at,
+  );
+  return {
+    gate: "window",
+    policy: `window ${JSON.stringify(first.name)}`,
+    reason:
+      `outside window ${JSON.stringify(first.name)} (${describeWindow(first.window)})` +
+      (opening === undefined ? "; the windows that apply are never open together" : `; opens ${opening.toISOString()}`),
+    action: first.outside,
+    ...(opening === undefined ? {} : { notBefore: opening }),
+  };
+}
