@@ -13,7 +13,7 @@ export interface GateWait {
   readonly reason: string;
   /** When it began waiting. */
   readonly since: Date;
-  /** When it may start: the window's next opening; for the alert gate, the next check. */
+  /** When it may start: the window's next opening. Unset for the alert gate (it opens when the alerts stop). */
   readonly notBefore?: Date;
 }
 
@@ -26,5 +26,8 @@ export interface ClosedGate {
   readonly policy: string;
   readonly reason: string;
   readonly action: GateAction;
+  /** A window: when the windows that apply are open next (undefined when they never are together). */
   readonly notBefore?: Date;
+  /** The alert gate: when to query again while it waits. */
+  readonly recheckMs?: number;
 }

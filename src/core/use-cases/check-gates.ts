@@ -1,10 +1,12 @@
 import { type AlertGatePolicy, type AlertSample, describeAlerts } from "../domain/alert-gate-policy.js";
-import type { ClosedGate } from "../domain/gate-wait.js";
+import type { ClosedGate, GateWait } from "../domain/gate-wait.js";
+import type { UpdateEventBody } from "../domain/update-event.js";
 import { changedNamespaces, inGateScope } from "../domain/gate-scope.js";
 import type { UpdatePlan } from "../domain/update.js";
 import { closedWindow, updateWindows } from "../domain/window-policy.js";
 import type { AlertQuery } from "../ports/alert-query.js";
 import type { Clock } from "../ports/clock.js";
+import { DomainError } from "../domain/domain-error.js";
 import type { CoreLogger } from "../ports/logger.js";
 import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
 
@@ -60,7 +62,6 @@ export function createGateChecker(
       answers.set(policy.query, pending);
     }
     const name = `alert gate ${JSON.stringify(policy.name)}`;
-    const notBefore = new Date(deps.clock.now().getTime() + policy.recheckMs);
     try {
       const samples = await pending;
       if (samples.length === 0) return undefined;
@@ -69,7 +70,7 @@ export function createGateChecker(
         policy: name,
         reason: `${name}: ${samples.length === 1 ? "1 alert fires" : `${samples.length} alerts fire`}: ${describeAlerts(samples)}`,
         action: policy.whenFiring,
-        notBefore,
+        recheckMs: policy.recheckMs,
       };
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
@@ -82,7 +83,7 @@ export function createGateChecker(
         policy: name,
         reason: `${name}: the query failed, which counts as firing: ${why}`,
         action: policy.whenFiring,
-        notBefore,
+        recheckMs: policy.recheckMs,
       };
     }
   }
@@ -98,5 +99,40 @@ export function createGateChecker(
     betweenWorkloads(input) {
       return closedAlertGate(input, new Map());
     },
+  };
+}
+
+/** FAILED_PRECONDITION OUTSIDE_WINDOW or ALERT_FIRING: a closed gate whose policy refuses the update. */
+export function gateRefusal(closed: ClosedGate): DomainError {
+  const reason = closed.gate === "window" ? "OUTSIDE_WINDOW" : "ALERT_FIRING";
+  return new DomainError("failed-precondition", reason, closed.reason, {
+    metadata: { policy: closed.policy, ...(closed.notBefore === undefined ? {} : { not_before: closed.notBefore.toISOString() }) },
+  });
+}
+
+/** The reason an update that did not start ends FAILED with: `OUTSIDE_WINDOW: ...; nothing was changed`. */
+export function gateFailure(closed: ClosedGate): string {
+  return `${closed.gate === "window" ? "OUTSIDE_WINDOW" : "ALERT_FIRING"}: ${closed.reason}; nothing was changed`;
+}
+
+/** The wait a closed gate starts (since `now`). */
+export function gateWaitOf(closed: ClosedGate, now: Date): GateWait {
+  return {
+    gate: closed.gate,
+    policy: closed.policy,
+    reason: closed.reason,
+    since: now,
+    ...(closed.notBefore === undefined ? {} : { notBefore: closed.notBefore }),
+  };
+}
+
+/** The event of a closed gate. */
+export function gateClosedEvent(closed: ClosedGate): UpdateEventBody {
+  return {
+    type: "gate-closed",
+    gate: closed.gate,
+    policy: closed.policy,
+    reason: closed.reason,
+    ...(closed.notBefore === undefined ? {} : { notBefore: closed.notBefore }),
   };
 }
