@@ -1,4 +1,4 @@
-import { type ClosedGate, type GateAction } from "./gate-wait.js";
+import type { ClosedGate, GateAction } from "./gate-wait.js";
 import { type GateScope, inGateScope } from "./gate-scope.js";
 import type { PlanWindow } from "./node-plan/node-upgrade-plan.js";
 import { nextWindowOpening, windowContains } from "./node-plan/time-window.js";
