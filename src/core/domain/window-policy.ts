@@ -55,7 +55,7 @@ export function nextCommonOpening(windows: readonly PlanWindow[], at: Date): Dat
     let moved = false;
     for (const window of windows) {
       if (windowContains(window, candidate)) continue;
-      const opening = nextWindowOpening(window, candidate);
+      const opening = openingAcrossGap(window, candidate, nextWindowOpening(window, candidate));
       if (opening === undefined) return undefined;
       candidate = opening;
       moved = true;
@@ -86,4 +86,55 @@ export function closedWindow(policies: readonly WindowPolicy[], at: Date): Close
     action: first.outside,
     ...(opening === undefined ? {} : { notBefore: opening }),
   };
+}
+
+const sixHoursMs = 6 * 3_600_000;
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** How far the zone's wall clock is ahead of UTC at `time` (whole seconds). */
+function zoneOffsetMs(timeZone: string, time: number): number {
+  let formatter = offsetFormatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+    offsetFormatters.set(timeZone, formatter);
+  }
+  const parts: Record<string, number> = {};
+  for (const part of formatter.formatToParts(new Date(time))) parts[part.type] = Number(part.value);
+  const local = Date.UTC(parts["year"] ?? 0, (parts["month"] ?? 1) - 1, parts["day"] ?? 1, parts["hour"] ?? 0, parts["minute"] ?? 0, parts["second"] ?? 0);
+  return local - (time - (((time % 1000) + 1000) % 1000));
+}
+
+/**
+ * `opening` (the window's next opening as its start time computes it), or earlier: a window whose start time a
+ * daylight-saving change skips that day (02:30 on the day clocks jump from 02:00 to 03:00) opens at the change
+ * itself when the rest of it is still ahead (03:00-03:30). The changes between `at` and `opening` (or 8 days on)
+ * are found by their offsets and looked at.
+ */
+function openingAcrossGap(window: PlanWindow, at: Date, opening: Date | undefined): Date | undefined {
+  const end = opening?.getTime() ?? at.getTime() + 8 * 86_400_000;
+  for (let from = at.getTime(); from < end; from += sixHoursMs) {
+    const to = Math.min(from + sixHoursMs, end);
+    const before = zoneOffsetMs(window.timeZone, from);
+    if (zoneOffsetMs(window.timeZone, to) === before) continue;
+    // The first second with the new offset.
+    let low = Math.floor(from / 1000);
+    let high = Math.ceil(to / 1000);
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      if (zoneOffsetMs(window.timeZone, middle * 1000) === before) low = middle;
+      else high = middle;
+    }
+    const change = new Date(high * 1000);
+    if (change.getTime() > at.getTime() && change.getTime() < end && windowContains(window, change)) return change;
+  }
+  return opening;
 }
