@@ -142,7 +142,10 @@ export const GateOpenedEventSchema: GenMessage<GateOpenedEvent> = /*@__PURE__*/
   messageDesc(file_updatemanager_v1_gate, 2);
 
 /**
- * The gates an update passes before it starts (and, for the alert gate, between its workloads).
+ * The gates an update passes before it starts (and, for the alert gate, between its workloads). A gate whose policy
+ * refuses rather than waits makes `Update` fail with FAILED_PRECONDITION, ErrorInfo reason `OUTSIDE_WINDOW` (metadata
+ * `policy`, `not_before`: when the windows open next) or `ALERT_FIRING` (metadata `policy`; a failed query counts as
+ * firing unless the policy says otherwise); an update that had waited (or queued) then ends FAILED with that reason.
  *
  * @generated from enum updatemanager.v1.GateKind
  */
