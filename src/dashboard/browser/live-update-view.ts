@@ -1,6 +1,6 @@
 import type { DomElement } from "./dom-api.js";
 import type { UpdateEvent } from "../../../gen/updatemanager/v1/event_pb.js";
-import { WorkloadPhase } from "../../../gen/updatemanager/v1/update_pb.js";
+import { UpdateState, WorkloadPhase } from "../../../gen/updatemanager/v1/update_pb.js";
 import { RolloutState, WorkloadKind, type WorkloadRef } from "../../../gen/updatemanager/v1/workload_pb.js";
 import { h, table } from "./dom.js";
 import { eventSummary } from "./event-summary.js";
@@ -139,10 +139,12 @@ export function createLiveUpdateView(container: DomElement, updateId: string): L
 
   return {
     show(model) {
-      state.textContent = updateStateText(model.state);
+      const waitsUntil =
+        model.state === UpdateState.WAITING_FOR_GATE && model.gateWait?.notBefore !== undefined ? ` until ${timestampText(model.gateWait.notBefore)}` : "";
+      state.textContent = updateStateText(model.state) + waitsUntil;
       state.className = `state state-${updateStateTone(model.state)}`;
       phase.textContent = updatePhaseText(model.phase) + (model.cancelRequested ? " (cancel requested)" : "");
-      reason.textContent = model.reason || "—";
+      reason.textContent = model.reason || (model.state === UpdateState.WAITING_FOR_GATE ? model.gateWait?.reason : undefined) || "—";
       image.textContent = model.image;
       classifier.textContent = model.classifier;
       requester.textContent = model.requester;

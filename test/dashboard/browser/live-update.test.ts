@@ -91,6 +91,7 @@ describe("the live view's model of one update", () => {
     const gateClosed = { case: "gateClosed" as const, value: { gate: GateKind.ALERTS, policy: 'alert gate "no-pages"', reason: "1 alert fires" } };
     const waiting = fold(start, event(1, { case: "planned", value: {} }), event(2, gateClosed));
     expect(waiting.state).toBe(UpdateState.WAITING_FOR_GATE);
+    expect(waiting.gateWait?.reason).toBe("1 alert fires");
     const replanned = fold(
       waiting,
       event(3, { case: "gateOpened", value: { gate: GateKind.ALERTS, policy: 'alert gate "no-pages"', waitedMs: 1000n } }),
