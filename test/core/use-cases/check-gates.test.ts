@@ -3,6 +3,7 @@ import type { AlertGatePolicy, AlertSample } from "../../../src/core/domain/aler
 import type { WindowPolicy } from "../../../src/core/domain/window-policy.js";
 import type { AlertQuery } from "../../../src/core/ports/alert-query.js";
 import type { UpdateEngineOptions } from "../../../src/core/use-cases/update-engine-options.js";
+import { createMemoryFreezeStore } from "../../../src/store/memory/memory-freeze-store.js";
 import { createMemoryTargetLocks } from "../../../src/store/memory/memory-target-locks.js";
 import { createHarness, deployment, type Harness, isEvent, rejection } from "./engine-harness.js";
 
@@ -113,6 +114,27 @@ describe("windows", () => {
     expect(waiting?.gateWait?.notBefore).toEqual(new Date("2025-01-02T09:00:00Z"));
     const cancelled = await h.manager.cancelUpdate(queued.id, "not today", "alice");
     expect(cancelled.state).toBe("cancelled");
+  });
+
+  it("an approved update outside its window waits for it; a freeze holds a waiting update past the opening", async () => {
+    const freeze = createMemoryFreezeStore();
+    const h = createHarness({
+      engine: { windowPolicies: [officeHours()], approvalPolicies: [{ name: "all", approvers: 1, deadlineMs: 60 * minute }] },
+      wrap: (deps) => ({ ...deps, freeze }),
+    });
+    h.add({ kind: "Deployment", namespace: "shop", name: "web", classifier: "shop", replicas: 2, containers: [{ name: "app", image: `${registry}/app:0` }] });
+    const update = await start(h, 1);
+    expect(update.state).toBe("waiting-for-approval");
+    const approved = await h.manager.decideApproval({ id: update.id, decision: "approve" }, { requester: "bob" });
+    expect(approved.state).toBe("waiting-for-gate");
+    expect(await h.eventTypes(update.id)).toEqual(["planned", "approval-required", "approval-granted", "gate-closed"]);
+
+    await h.manager.freeze("", "alice");
+    await h.clock.advanceAsync(10 * 60 * minute);
+    await h.manager.whenIdle();
+    expect((await h.store.get(update.id))?.state).toBe("waiting-for-gate");
+    await h.manager.unfreeze("alice");
+    expect((await h.settle(update.id)).state).toBe("succeeded");
   });
 
   it("a waiting update survives a restart and runs when the window opens", async () => {
