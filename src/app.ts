@@ -40,6 +40,8 @@ import { createRegistryWatch } from "./registry-watch-composition.js";
 import { createNotifications } from "./notifications-composition.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { notifyUpdateEvents } from "./core/use-cases/notify-update-events.js";
+import { createPrometheusAlertQuery } from "./alerts/prometheus-alert-query.js";
+import type { AlertQuery } from "./core/ports/alert-query.js";
 import { createNodePlans } from "./node-plans-composition.js";
 import { createRegistryWebhookHandler } from "./webhooks/registry-webhook-handler.js";
 import { createRegistryWebhookMetrics } from "./telemetry/registry-webhook-metrics.js";
@@ -156,6 +158,8 @@ export async function createApplication(deps: {
   accessControl?: AccessControlConfig;
   /** Approval policies and the freeze policy (UPDATE_MANAGER_POLICIES_FILE). Default: none, new updates refused while frozen. */
   policies?: PolicyConfig;
+  /** Runs the alert gate's queries instead of Prometheus at `policies.alertGates.prometheus` (tests). Default: that Prometheus. */
+  alertQuery?: AlertQuery;
   logger: CoreLogger;
   metrics?: Registry;
   /** Spans of each update. Default: `createUpdateTracer` on the global OpenTelemetry tracer "update-manager". */
@@ -273,6 +277,9 @@ export async function createApplication(deps: {
       tracer: deps.tracer ?? createUpdateTracer(trace.getTracer("update-manager")),
       ...(countFailure === undefined ? {} : { countFailure }),
       ...(stepEvents === undefined ? {} : { stepEvents }),
+      ...(policies.alertGates.prometheus === undefined
+        ? {}
+        : { alerts: deps.alertQuery ?? createPrometheusAlertQuery(policies.alertGates.prometheus) }),
     },
     {
       legacyAnnotation: config.legacyAnnotation,
@@ -281,6 +288,8 @@ export async function createApplication(deps: {
       approvalPolicies: policies.approvals,
       approvalDeadlineMs: policies.approvalDeadlineMs,
       frozenNewUpdates: policies.frozenNewUpdates,
+      windowPolicies: policies.windows,
+      alertGatePolicies: policies.alertGates.policies,
       approverCapacity: approverCapacity({
         accessControl: deps.accessControl ?? defaultAccessControl,
         fullScopeKey: config.apiKey !== undefined,
@@ -322,6 +331,7 @@ export async function createApplication(deps: {
           keyPrefix: config.keyPrefix,
           identity: config.identity,
           channelIntervalMs: config.nodePlans.channelIntervalMs,
+          windows: policies.windows,
           canExecute: persistence?.canExecute,
           clock,
           logger: logger.child({ component: "node-plans" }),

@@ -1,6 +1,7 @@
 import type { Registry } from "prom-client";
 import { registerNodePlanMetrics } from "./telemetry/node-plan-metrics.js";
 import type { Clock } from "./core/ports/clock.js";
+import { planWindows, type WindowPolicy } from "./core/domain/window-policy.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import type { NodePlanReads } from "./core/ports/node-plans.js";
 import { createNodePlanController } from "./core/use-cases/node-plans/node-plan-controller.js";
@@ -27,6 +28,8 @@ export function createNodePlans(deps: {
   /** This replica's identity: its User-Agent on every request. */
   readonly identity: string;
   readonly channelIntervalMs: number;
+  /** The policies file's windows (those naming the plan, or naming nothing) hold plans too. Default: none. */
+  readonly windows?: readonly WindowPolicy[];
   readonly canExecute: (() => boolean) | undefined;
   readonly clock: Clock;
   readonly logger: CoreLogger;
@@ -53,7 +56,12 @@ export function createNodePlans(deps: {
   });
   const controller = createNodePlanController(
     { port: adapter, channels: kubernetes.createHttpChannelResolver(), clock, logger },
-    { keyPrefix: deps.keyPrefix, namespace: deps.namespace, channelIntervalMs: deps.channelIntervalMs },
+    {
+      keyPrefix: deps.keyPrefix,
+      namespace: deps.namespace,
+      channelIntervalMs: deps.channelIntervalMs,
+      extraWindows: (plan) => planWindows(deps.windows ?? [], plan).map((policy) => policy.window),
+    },
   );
   const runner = createNodePlanRunner({
     controller,

@@ -96,6 +96,20 @@ describe("the server process", () => {
     }
   });
 
+  it("exits with status 2 naming a window's unknown time zone", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "um-policies-"));
+    try {
+      const policies = join(dir, "policies.yaml");
+      await writeFile(policies, 'windows:\n  - name: nights\n    startTime: "22:00"\n    endTime: "06:00"\n    timeZone: Europe/Atlantis\n');
+      const result = await runToExit({ UPDATE_MANAGER_POLICIES_FILE: policies, UPDATE_MANAGER_CLUSTER: "embedded" });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('windows[0].timeZone: "Europe/Atlantis" is not a known IANA time zone');
+      expect(result.stdout).not.toContain("listening");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("exits with status 2 naming each file when KUBECONFIG lists none that exists, instead of simulating a cluster", async () => {
     const result = await runToExit({ KUBECONFIG: "/nonexistent/a.yaml:/nonexistent/b.yaml" });
     expect(result.code).toBe(2);

@@ -97,8 +97,8 @@ Lists updates, newest first.
 
 Flags:
   --classifier C           Only updates of this classifier (--update-classifier works too).
-  --state S                Only updates in this state (queued, waiting-for-approval, pending, running,
-                           rolling-back, succeeded, failed, rolled-back, rollback-failed, cancelled); repeat for
+  --state S                Only updates in this state (queued, waiting-for-approval, waiting-for-gate, pending,
+                           running, rolling-back, succeeded, failed, rolled-back, rollback-failed, cancelled); repeat for
                            several.
   --requester R            Only updates asked for by R.
   --limit N                At most N updates [default 20].

@@ -372,6 +372,7 @@ function parseOutput(flags: Flags): OutputFormat {
 const stateNames = new Map<string, UpdateState>([
   ["queued", UpdateState.QUEUED],
   ["waiting-for-approval", UpdateState.WAITING_FOR_APPROVAL],
+  ["waiting-for-gate", UpdateState.WAITING_FOR_GATE],
   ["pending", UpdateState.PENDING],
   ["running", UpdateState.RUNNING],
   ["rolling-back", UpdateState.ROLLING_BACK],

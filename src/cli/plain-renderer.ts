@@ -1,4 +1,5 @@
-import type { Update } from "../../gen/updatemanager/v1/update_pb.js";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { type Update, UpdateState } from "../../gen/updatemanager/v1/update_pb.js";
 import type { WatchUpdateResponse } from "../../gen/updatemanager/v1/update_service_pb.js";
 import { RolloutState, type Target, TargetRole } from "../../gen/updatemanager/v1/workload_pb.js";
 import { describeChanges, describeEvent, describeRef, describeState } from "./describe-event.js";
@@ -60,6 +61,10 @@ export function describeAccepted(update: Update, dryRun: boolean): string[] {
       `update ${update.id} ${describeState(update.state)}: ${update.image} for classifier ${update.classifier}, ` +
         `${plan?.migrations.length ?? 0} migration(s), ${count} workload(s)`,
     );
+    const wait = update.gateWait;
+    if (update.state === UpdateState.WAITING_FOR_GATE && wait !== undefined) {
+      lines.push(`waiting: ${wait.reason}${wait.notBefore === undefined ? "" : `; not before ${timestampDate(wait.notBefore).toISOString()}`}`);
+    }
   }
   for (const warning of plan?.warnings ?? []) lines.push(`warning: ${warning}`);
   for (const workload of plan?.workloads ?? []) {

@@ -36,6 +36,8 @@ const notable = new Set([
   "workloadRollbackFailed",
   "rollbackFinished",
   "cancelRequested",
+  "gateClosed",
+  "gateOpened",
 ]);
 
 /**
@@ -171,6 +173,14 @@ export function createTtyRenderer(
           break;
         case "workloadConflict":
           set(refKey(kind.value.workload), "conflict", "bad", `container ${kind.value.container}`);
+          break;
+        case "gateClosed":
+          // Between workloads a running update pauses and stays RUNNING; before it starts, it waits.
+          if (header.state !== UpdateState.RUNNING && header.state !== UpdateState.ROLLING_BACK) header.state = UpdateState.WAITING_FOR_GATE;
+          break;
+        case "gateOpened":
+          // Planned again next (then RUNNING).
+          if (header.state === UpdateState.WAITING_FOR_GATE) header.state = UpdateState.PENDING;
           break;
         case "rollbackStarted":
           header.state = UpdateState.ROLLING_BACK;

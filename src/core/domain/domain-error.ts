@@ -36,6 +36,10 @@ export type DomainErrorReason =
   | "APPROVAL_IMPOSSIBLE"
   // The global freeze is on: the update is refused.
   | "FROZEN"
+  // Gates: the update is outside a time window whose policy refuses it.
+  | "OUTSIDE_WINDOW"
+  // Gates: an alert gate's query returned firing alerts (or failed, which counts as firing) and its policy refuses.
+  | "ALERT_FIRING"
   | "RATE_LIMITED"
   | "WATCHER_TOO_SLOW"
   | "TOO_MANY_WATCHES"

@@ -1,6 +1,6 @@
 import { DomainError } from "../domain/domain-error.js";
 import { updateResumedEvent, updateStartedEvent } from "../domain/step-event.js";
-import { isTerminal, type UpdateRecord } from "../domain/update.js";
+import { isTerminal, isWaitingToStart, type UpdateRecord } from "../domain/update.js";
 import { announce } from "./announce-steps.js";
 import { describeWorkload } from "./describe-workload.js";
 import { ExecutionHalted } from "./execution-halted.js";
@@ -58,7 +58,7 @@ export function createUpdateExecutor(
   return {
     launch(record) {
       // A queued (or waiting) update is launched by the queue once it left it (pending), never directly.
-      if (closed || running.has(record.id) || isTerminal(record.state) || record.state === "queued" || record.state === "waiting-for-approval") return;
+      if (closed || running.has(record.id) || isTerminal(record.state) || isWaitingToStart(record.state)) return;
       // Not the leader: the update stays recorded (pending) and the leader picks it up from the store.
       if (deps.canExecute !== undefined && !deps.canExecute()) return;
       const cancel = new AbortController();

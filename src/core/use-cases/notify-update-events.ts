@@ -10,6 +10,7 @@ const finishedKinds: Readonly<Record<UpdateState, NotificationKind | undefined>>
   planned: undefined,
   queued: undefined,
   "waiting-for-approval": undefined,
+  "waiting-for-gate": undefined,
   pending: undefined,
   running: undefined,
   "rolling-back": undefined,

@@ -1,3 +1,5 @@
+import type { AlertGatePolicy } from "../domain/alert-gate-policy.js";
+import type { WindowPolicy } from "../domain/window-policy.js";
 import type { ApprovalPolicy } from "../domain/approval-policy.js";
 import type { FrozenNewUpdates } from "../domain/freeze.js";
 
@@ -70,6 +72,13 @@ export interface UpdateEngineOptions {
   approverCapacity?: (requester: string) => number;
   /** New updates while frozen: "refuse" (FAILED_PRECONDITION, FROZEN) or "queue" (held until unfrozen). Default: "refuse". */
   frozenNewUpdates?: FrozenNewUpdates;
+  /** Time windows updates may start in (UPDATE_MANAGER_POLICIES_FILE `windows`). Default: none (always open). */
+  windowPolicies?: readonly WindowPolicy[];
+  /**
+   * Alert gates: queries that must return nothing before an update starts and between its workloads
+   * (`alertGates`; the engine's `alerts` port runs them). Default: none.
+   */
+  alertGatePolicies?: readonly AlertGatePolicy[];
 }
 
 export type ResolvedUpdateEngineOptions = Required<UpdateEngineOptions>;
@@ -103,6 +112,8 @@ export const defaultUpdateEngineOptions: ResolvedUpdateEngineOptions = {
   approvalDeadlineMs: 24 * 60 * minute,
   approverCapacity: () => Number.POSITIVE_INFINITY,
   frozenNewUpdates: "refuse",
+  windowPolicies: [],
+  alertGatePolicies: [],
 };
 
 /** Fills in defaults and rejects values that would make the engine misbehave (a configuration bug). */

@@ -457,7 +457,10 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
           return { status: "quarantined", message: error.message, ...updateIdOf(error) };
         }
         if (error.reason === "TARGET_BUSY" || error.code === "aborted") return { status: "busy", message: error.message };
-        if (error.reason === "FROZEN") return { status: "busy", message: error.message };
+        // Frozen, outside a refusing window, an alert gate that fails updates: held, asked again at the next check.
+        if (error.reason === "FROZEN" || error.reason === "OUTSIDE_WINDOW" || error.reason === "ALERT_FIRING") {
+          return { status: "busy", message: error.message };
+        }
         errors.push(`${key} container ${evaluation.container.container}: the update engine refused ${candidate.image}: ${error.message}`);
         return { status: "refused", message: error.message };
       }

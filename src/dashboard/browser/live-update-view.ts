@@ -145,11 +145,13 @@ export function createLiveUpdateView(container: DomElement, updateId: string, ap
 
   return {
     show(model) {
-      state.textContent = updateStateText(model.state);
+      const waitsUntil =
+        model.state === UpdateState.WAITING_FOR_GATE && model.gateWait?.notBefore !== undefined ? ` until ${timestampText(model.gateWait.notBefore)}` : "";
+      state.textContent = updateStateText(model.state) + waitsUntil;
       state.className = `state state-${updateStateTone(model.state)}`;
       approvalControls?.show(model.state === UpdateState.WAITING_FOR_APPROVAL);
       phase.textContent = updatePhaseText(model.phase) + (model.cancelRequested ? " (cancel requested)" : "");
-      reason.textContent = model.reason || "—";
+      reason.textContent = model.reason || (model.state === UpdateState.WAITING_FOR_GATE ? model.gateWait?.reason : undefined) || "—";
       image.textContent = model.image;
       classifier.textContent = model.classifier;
       requester.textContent = model.requester;

@@ -183,7 +183,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         // A decision (approval, rejection, cancel) recorded on a waiting or queued run, perhaps by another replica
         // (which keeps the executor the run names): the leader's queue acts on it.
         const decided = record.cancelRequested || (record.approval?.approvals.length ?? 0) > 0 || record.approval?.rejection !== undefined;
-        if ((record.state === "waiting-for-approval" || record.state === "queued") && decided) {
+        if ((record.state === "waiting-for-approval" || record.state === "queued" || record.state === "waiting-for-gate") && decided) {
           resume();
           return;
         }

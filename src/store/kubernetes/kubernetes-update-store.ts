@@ -8,7 +8,7 @@ import { slimObject } from "../../cluster/kubernetes/slim-object.js";
 import { mergeApprovals } from "../../core/domain/approval.js";
 import { DomainError } from "../../core/domain/domain-error.js";
 import type { UpdateEvent, UpdateEventBody } from "../../core/domain/update-event.js";
-import { isTerminal, type UpdateRecord } from "../../core/domain/update.js";
+import { isTerminal, isWaitingToStart, type UpdateRecord } from "../../core/domain/update.js";
 import { type WorkloadRef, workloadKey } from "../../core/domain/workload.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { Unsubscribe } from "../../core/ports/cluster.js";
@@ -230,8 +230,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     if (
       decoded === undefined ||
       isTerminal(decoded.record.state) ||
-      decoded.record.state === "queued" ||
-      decoded.record.state === "waiting-for-approval"
+      isWaitingToStart(decoded.record.state)
     ) {
       return;
     }
@@ -717,8 +716,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       if (
         options.settleTargetRaces === true &&
         !isTerminal(record.state) &&
-        record.state !== "queued" &&
-        record.state !== "waiting-for-approval"
+        !isWaitingToStart(record.state)
       ) {
         await settleRace(record, created);
       }

@@ -24,6 +24,8 @@ describe("update engine options", () => {
       approvalPolicies: [],
       approvalDeadlineMs: 24 * 3600_000,
       frozenNewUpdates: "refuse",
+      windowPolicies: [],
+      alertGatePolicies: [],
     });
   });
 

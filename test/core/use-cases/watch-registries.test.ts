@@ -314,6 +314,25 @@ describe("registry watcher: what it must not apply", () => {
     const after = await watcher.runOnce();
     expect(after.available[0]?.status).toBe("applying");
   });
+
+  it("holds outside a refusing window or while a failing alert gate fires: no error, reported busy, applied later", async () => {
+    const h = harness(new Map([["registry.example.com/team/web", ["1.2.3", "1.2.4"]]]));
+    h.workloads.push(watched("web", `${web}:1.2.3`, { "update-manager.io/policy": "semver:patch" }));
+    const watcher = h.watcher();
+    h.updates.refuseWith(new DomainError("failed-precondition", "OUTSIDE_WINDOW", 'outside window "office-hours"'));
+    const outside = await watcher.runOnce();
+    expect(outside.available[0]).toMatchObject({ status: "busy", message: 'outside window "office-hours"' });
+    expect(outside.errors).toEqual([]);
+    h.updates.refuseWith(new DomainError("failed-precondition", "ALERT_FIRING", 'alert gate "no-pages": 1 alert fires'));
+    h.clock.advance(60_000);
+    const firing = await watcher.runOnce();
+    expect(firing.available[0]).toMatchObject({ status: "busy" });
+    expect(firing.errors).toEqual([]);
+
+    h.updates.refuseWith(undefined);
+    h.clock.advance(60_000);
+    expect((await watcher.runOnce()).available[0]?.status).toBe("applying");
+  });
 });
 
 describe("registry watcher: digest policies", () => {

@@ -2,11 +2,12 @@ import { isDomainError } from "../../domain/domain-error.js";
 import type { NodeResult, NodePlanStatus, PlanCondition } from "../../domain/node-plan/node-plan-status.js";
 import { setCondition } from "../../domain/node-plan/node-plan-status.js";
 import { type PlanSteps, recordPlanEvents } from "../../domain/node-plan/node-plan-event.js";
-import type { NodeUpgradePlanSpec } from "../../domain/node-plan/node-upgrade-plan.js";
+import type { NodeUpgradePlanSpec, PlanWindow } from "../../domain/node-plan/node-upgrade-plan.js";
 import { isVersionTag, parseNodePlan } from "../../domain/node-plan/parse-node-plan.js";
 import { canonicalJson, planHash } from "../../domain/node-plan/plan-hash.js";
 import { scheduleNodes, type WaitReason } from "../../domain/node-plan/schedule-nodes.js";
-import { nextWindowOpening, windowContains } from "../../domain/node-plan/time-window.js";
+import { windowContains } from "../../domain/node-plan/time-window.js";
+import { nextCommonOpening } from "../../domain/window-policy.js";
 import { buildUpgradeJob } from "../../domain/node-plan/upgrade-job.js";
 import { planNodeLabel, upgradeJobName } from "../../domain/node-plan/upgrade-job-name.js";
 import type { Clock } from "../../ports/clock.js";
@@ -32,8 +33,11 @@ export interface NodePlanControllerOptions {
    * before the node fails with that reason. Default 60 s.
    */
   readonly podCreationTimeoutMs?: number;
-  /** Another window that must be open too (people-in-the-loop windows). Default: always open. */
-  readonly extraWindowOpen?: (at: Date) => boolean;
+  /**
+   * The windows of the policies file that apply to a plan (by name): each must be open too, as well as the plan's
+   * own `window`. Default: none.
+   */
+  readonly extraWindows?: (plan: string) => readonly PlanWindow[];
 }
 
 export interface NodePlanControllerDeps {
@@ -74,7 +78,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
   const healthGateTimeoutMs = options.healthGateTimeoutMs ?? defaultHealthGateTimeoutMs;
   const succeededJobTtlMs = options.succeededJobTtlMs ?? defaultSucceededJobTtlMs;
   const channelTimeoutMs = options.channelTimeoutMs ?? 30_000;
-  const extraWindowOpen = options.extraWindowOpen ?? (() => true);
+  const extraWindows = options.extraWindows ?? (() => []);
   const podCreationTimeoutMs = options.podCreationTimeoutMs ?? 60_000;
 
   /**
@@ -263,7 +267,8 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     const failed = nodes.find((r) => r.hash === hash && r.phase === "Failed");
     const gated = gate(spec, status, hash);
     const others = port.listPlans().filter((other) => other.name !== name);
-    const windowOpen = windowContains(spec.window, now) && extraWindowOpen(now);
+    const windows = [...(spec.window === undefined ? [] : [spec.window]), ...extraWindows(name)];
+    const windowOpen = windows.every((window) => windowContains(window, now));
     const decision = scheduleNodes({
       planName: name,
       planUid: plan.uid,
@@ -296,7 +301,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     status = { ...status, applying: [...stillApplying, ...decision.start], nodes: [...nodes, ...claims] };
 
     // Conditions and the one-line message.
-    const opening = decision.waiting === "window-closed" ? nextWindowOpening(spec.window, now) : undefined;
+    const opening = decision.waiting === "window-closed" ? nextCommonOpening(windows, now) : undefined;
     const { nextWindowOpening: _previousOpening, message: _previousMessage, ...rest } = status;
     status = { ...rest, ...(opening === undefined ? {} : { nextWindowOpening: opening.toISOString() }) };
     if (failed !== undefined || gateFailed) {

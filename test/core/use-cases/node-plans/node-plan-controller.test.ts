@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { findCondition } from "../../../../src/core/domain/node-plan/node-plan-status.js";
+import type { PlanWindow } from "../../../../src/core/domain/node-plan/node-upgrade-plan.js";
 import { silentLogger } from "../../../../src/core/ports/logger.js";
 import type { ChannelResolver } from "../../../../src/core/ports/node-plans.js";
 import { createNodePlanController, type NodePlanController } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
@@ -18,7 +19,7 @@ interface Harness {
   channelCalls: string[];
 }
 
-function harness(options: { channel?: ChannelResolver["resolve"]; start?: Date } = {}): Harness {
+function harness(options: { channel?: ChannelResolver["resolve"]; start?: Date; extraWindows?: (plan: string) => readonly PlanWindow[] } = {}): Harness {
   const clock = createFakeClock(options.start ?? new Date("2026-12-07T10:00:00Z"));
   const fake = createFakeNodePlans(clock);
   const channelCalls: string[] = [];
@@ -34,7 +35,12 @@ function harness(options: { channel?: ChannelResolver["resolve"]; start?: Date }
         },
       },
     },
-    { keyPrefix: "update-manager.io", namespace: "system-upgrade", succeededJobTtlMs: 60_000 },
+    {
+      keyPrefix: "update-manager.io",
+      namespace: "system-upgrade",
+      succeededJobTtlMs: 60_000,
+      ...(options.extraWindows === undefined ? {} : { extraWindows: options.extraWindows }),
+    },
   );
   return { clock, fake, controller, channelCalls };
 }
@@ -267,6 +273,23 @@ describe("the node plan controller", () => {
     expect(first.requeueAfterMs).toBe(0); // the finalizer first
     expect((await h.controller.reconcile("k3os-latest")).requeueAfterMs).toBe(12 * 3_600_000);
     await h.clock.advanceAsync(12 * 3_600_000 + 60_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toHaveLength(1);
+  });
+
+  it("waits for the policies' windows too: it starts when its own window and theirs are open together", async () => {
+    // The plan's own window: Monday 01:00-04:00 Berlin (00:00-03:00 UTC); the policies': 02:00-06:00 UTC daily.
+    const policyWindow: PlanWindow = { days: [0, 1, 2, 3, 4, 5, 6], startSecond: 2 * 3600, endSecond: 6 * 3600, timeZone: "UTC" };
+    const h = harness({ start: new Date("2026-12-06T12:00:00Z"), extraWindows: (plan) => (plan === "k3os-latest" ? [policyWindow] : []) });
+    addK3osNodes(h.fake, 1);
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, window: { days: ["monday"], startTime: "01:00", endTime: "04:00", timeZone: "Europe/Berlin" } });
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.plan("k3os-latest").status.nextWindowOpening).toBe("2026-12-07T02:00:00.000Z");
+    // At 01:00 UTC the plan's own window is open, the policies' is not.
+    await h.clock.advanceAsync(13 * 3_600_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toHaveLength(0);
+    await h.clock.advanceAsync(3_600_000);
     await settle(h.controller, ["k3os-latest"]);
     expect(h.fake.runningJobs()).toHaveLength(1);
   });
