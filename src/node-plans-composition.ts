@@ -4,7 +4,7 @@ import type { Clock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import { createNodePlanController } from "./core/use-cases/node-plans/node-plan-controller.js";
 import { createNodePlanRunner } from "./core/use-cases/node-plans/node-plan-runner.js";
-import type { KubernetesComposition } from "./kubernetes-composition.js";
+import type { KubernetesClients, KubernetesComposition } from "./kubernetes-composition.js";
 
 /** Node upgrade plans as the application runs them: the Kubernetes adapter, the controller and its runner. */
 export interface NodePlans {
@@ -21,8 +21,8 @@ export function createNodePlans(deps: {
   readonly kubernetes: KubernetesComposition;
   readonly namespace: string;
   readonly keyPrefix: string;
-  /** This replica's identity: its User-Agent on every request. */
-  readonly identity: string;
+  /** The process's API server connection (its requests counted in the metrics). */
+  readonly clients: KubernetesClients;
   readonly channelIntervalMs: number;
   readonly canExecute: (() => boolean) | undefined;
   readonly clock: Clock;
@@ -31,11 +31,10 @@ export function createNodePlans(deps: {
   readonly metrics?: Registry;
 }): NodePlans {
   const { kubernetes, clock, logger } = deps;
-  const kubeConfig = kubernetes.loadKubeConfig(deps.identity);
   let poke = (): void => {};
   const adapter = kubernetes.createKubernetesNodePlans({
-    kubeConfig,
-    rest: kubernetes.createRestClient(kubeConfig),
+    kubeConfig: deps.clients.kubeConfig,
+    rest: deps.clients.rest(),
     clock,
     logger,
     namespace: deps.namespace,
