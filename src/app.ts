@@ -201,7 +201,12 @@ export async function createApplication(deps: {
         });
   const cluster: AppCluster =
     injected === undefined
-      ? createCluster(config, config.cluster.mode === "kubernetes" && kubernetes !== undefined && clients !== undefined ? { composition: kubernetes, clients } : undefined, keys, logger)
+      ? createCluster(
+          config,
+          config.cluster.mode === "kubernetes" && kubernetes !== undefined && clients !== undefined ? { composition: kubernetes, clients } : undefined,
+          keys,
+          logger,
+        )
       : { ...injected, start: async () => injected.start() };
   // Durable updates: UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
   // leader election with UPDATE_MANAGER_STORE=kubernetes; this process's memory otherwise. Without the
