@@ -10,8 +10,13 @@ export interface InformerMetricsOptions {
    * watch shows in the top buckets without a later event) and forgotten. Default: 600 000 ms (10 minutes).
    */
   readonly maxWaitMs?: number;
-  /** Written versions waiting at most; beyond it the oldest is forgotten unobserved. Default: 1000. */
+  /** Written versions waiting at most; beyond it a version of the object written to first is forgotten unobserved. Default: 1000. */
   readonly maxPending?: number;
+  /**
+   * The last deliveries remembered, for a watch event that arrives before the write's own answer was read (the two
+   * come over different connections): such a write is observed with 0 s. Default: 1000.
+   */
+  readonly maxRecent?: number;
 }
 
 interface Pending {
@@ -38,9 +43,12 @@ export function createInformerMetrics(registry: Registry, options: InformerMetri
   const clock = options.clock ?? systemClock;
   const maxWaitMs = options.maxWaitMs ?? 600_000;
   const maxPending = options.maxPending ?? 1000;
+  const maxRecent = options.maxRecent ?? 1000;
   /** `resource namespace/name` -> written versions not delivered yet, oldest first. */
   const pending = new Map<string, Pending[]>();
   let pendingCount = 0;
+  /** `resource namespace/name` -> the last version delivered, for the last `maxRecent` objects delivered. */
+  const recent = new Map<string, string>();
   const informed = new Set<string>();
 
   const forgetExpired = (): void => {
@@ -87,6 +95,12 @@ export function createInformerMetrics(registry: Registry, options: InformerMetri
     },
     written(version) {
       if (!informed.has(version.resource)) return;
+      const key = keyOf(version);
+      const seen = recent.get(key);
+      if (seen !== undefined && reaches(seen, version.resourceVersion)) {
+        lag.observe({ resource: version.resource }, 0);
+        return;
+      }
       forgetExpired();
       if (pendingCount >= maxPending) {
         // Bounded memory: the oldest waiting version of the first object makes room.
@@ -95,7 +109,6 @@ export function createInformerMetrics(registry: Registry, options: InformerMetri
         pendingCount--;
         if (versions.length === 0) pending.delete(oldestKey);
       }
-      const key = keyOf(version);
       const versions = pending.get(key) ?? [];
       versions.push({ resourceVersion: version.resourceVersion, at: clock.now().getTime() });
       pending.set(key, versions);
@@ -103,6 +116,9 @@ export function createInformerMetrics(registry: Registry, options: InformerMetri
     },
     delivered(version) {
       const key = keyOf(version);
+      recent.delete(key);
+      recent.set(key, version.resourceVersion);
+      if (recent.size > maxRecent) recent.delete(recent.keys().next().value as string);
       const versions = pending.get(key);
       if (versions === undefined) return;
       const now = clock.now().getTime();

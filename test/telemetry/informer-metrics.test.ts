@@ -82,4 +82,26 @@ describe("createInformerMetrics", () => {
     // "a" made room for "c".
     expect((await lagOf(registry, "deployments.apps")).count).toBe(2);
   });
+
+  it("observes 0 s for a version its informer delivered before the write's answer was read", async () => {
+    const registry = new Registry();
+    const clock = createFakeClock();
+    const events = createInformerMetrics(registry, { clock, maxRecent: 2 });
+    events.informerCreated("jobs.batch");
+    const copy = { resource: "jobs.batch", namespace: "shop", name: "migrate-1" };
+    events.delivered({ ...copy, resourceVersion: "50" });
+    events.written({ ...copy, resourceVersion: "50" });
+    let lag = await lagOf(registry, "jobs.batch");
+    expect(lag.count).toBe(1);
+    expect(lag["le=0.01"]).toBe(1);
+    // Only the last maxRecent objects are remembered: an older delivery is not, and the write waits.
+    for (const name of ["a", "b"]) events.delivered({ ...copy, name, resourceVersion: "60" });
+    events.written({ ...copy, resourceVersion: "50" });
+    clock.advance(200);
+    events.delivered({ ...copy, resourceVersion: "51" });
+    lag = await lagOf(registry, "jobs.batch");
+    expect(lag.count).toBe(2);
+    expect(lag["le=0.1"]).toBe(1);
+    expect(lag["le=0.25"]).toBe(2);
+  });
 });
