@@ -12,8 +12,10 @@ import { createNotificationMetrics } from "./telemetry/notification-metrics.js";
 
 export interface NotificationsCompositionOptions {
   readonly config: NotificationsConfig;
-  /** With UpdateRuns (UPDATE_MANAGER_STORE=kubernetes): sent findings go to a ConfigMap in this namespace. */
-  /** The Kubernetes adapters, the manager's namespace and the process's API server connection. */
+  /**
+   * With UpdateRuns (UPDATE_MANAGER_STORE=kubernetes): sent findings go to a ConfigMap in this namespace, through the
+   * Kubernetes adapters and the process's API server connection. Undefined: a state file or memory.
+   */
   readonly durable:
     | { readonly kubernetes: KubernetesComposition; readonly namespace: string; readonly clients: KubernetesClients }
     | undefined;
