@@ -15,7 +15,7 @@ import { createSimulatedCluster, type SimulatedCluster } from "./cluster/simulat
 import { createMetadataKeys, type MetadataKeys } from "./core/domain/metadata-keys.js";
 import type { ClusterPort } from "./core/ports/cluster.js";
 import type { Config } from "./config/config.js";
-import type { KubernetesComposition } from "./kubernetes-composition.js";
+import type { KubernetesClients, KubernetesComposition } from "./kubernetes-composition.js";
 import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import type { UpdateTracer } from "./core/ports/update-tracer.js";
@@ -46,7 +46,7 @@ import { createNodePlans } from "./node-plans-composition.js";
 import { createRegistryWebhookHandler } from "./webhooks/registry-webhook-handler.js";
 import { createRegistryWebhookMetrics } from "./telemetry/registry-webhook-metrics.js";
 import type { WebhooksConfig } from "./webhooks/webhooks-config.js";
-import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
+import { createInformerMetrics } from "./telemetry/informer-metrics.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
 import { createUpdateTracer } from "./telemetry/update-tracer.js";
@@ -109,23 +109,24 @@ function packageVersion(): string {
 /** The cluster adapter: the embedded demo, or a real cluster through client-node. */
 function createCluster(
   config: ApplicationConfig,
-  kubernetes: KubernetesComposition | undefined,
+  kubernetes: { readonly composition: KubernetesComposition; readonly clients: KubernetesClients } | undefined,
   keys: MetadataKeys,
   logger: CoreLogger,
-  onApiRequest: ((event: ApiRequestEvent) => void) | undefined,
 ): AppCluster {
   if (kubernetes === undefined) {
     const cluster = createSimulatedCluster({ keys, legacyAnnotation: config.legacyAnnotation });
     seedDemoCluster(cluster);
     return { ...cluster, start: async () => cluster.start() };
   }
-  return kubernetes.createKubernetesCluster({
-    kubeConfig: kubernetes.loadKubeConfig(config.identity),
+  const { onApiRequest, informerEvents } = kubernetes.clients.observers;
+  return kubernetes.composition.createKubernetesCluster({
+    kubeConfig: kubernetes.clients.kubeConfig,
     keys,
     legacyAnnotation: config.legacyAnnotation,
     logger,
     ...(config.namespaces.all ? {} : { namespaces: config.namespaces.names }),
     ...(onApiRequest === undefined ? {} : { onApiRequest }),
+    ...(informerEvents === undefined ? {} : { informerEvents }),
   });
 }
 /** How long a shutdown waits for queued step Events. */
@@ -201,18 +202,32 @@ export async function createApplication(deps: {
             ? { informerRestarts: () => cluster.informerRestarts?.() ?? 0 }
             : {}),
         });
+  // One connection to the API server for every Kubernetes adapter, each request counted.
+  const clients =
+    kubernetes === undefined
+      ? undefined
+      : kubernetes.connectKubernetes(config.identity, {
+          ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
+          ...(deps.metrics === undefined ? {} : { informerEvents: createInformerMetrics(deps.metrics) }),
+        });
   const cluster: AppCluster =
     injected === undefined
-      ? createCluster(config, config.cluster.mode === "kubernetes" ? kubernetes : undefined, keys, logger, runtimeMetrics?.onApiRequest)
+      ? createCluster(
+          config,
+          config.cluster.mode === "kubernetes" && kubernetes !== undefined && clients !== undefined ? { composition: kubernetes, clients } : undefined,
+          keys,
+          logger,
+        )
       : { ...injected, start: async () => injected.start() };
   // Durable updates: UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
   // leader election with UPDATE_MANAGER_STORE=kubernetes; this process's memory otherwise. Without the
   // CRD (or with RBAC refusing), startStore() rejects with a message naming the manifest: the engine's
   // start-up is retried and the process stays not ready, saying why.
   let persistence: KubernetesPersistence | undefined;
-  if (config.store === "kubernetes" && kubernetes !== undefined) {
+  if (config.store === "kubernetes" && kubernetes !== undefined && clients !== undefined) {
+    const { onApiRequest, informerEvents } = clients.observers;
     persistence = kubernetes.createKubernetesPersistence({
-      kubeConfig: kubernetes.loadKubeConfig(config.identity),
+      kubeConfig: clients.kubeConfig,
       cluster,
       keys,
       clock,
@@ -221,19 +236,17 @@ export async function createApplication(deps: {
       identity: config.identity,
       leaderElection: config.leaderElection,
       retention: config.retention,
-      ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
+      ...(onApiRequest === undefined ? {} : { onApiRequest }),
+      ...(informerEvents === undefined ? {} : { informerEvents }),
       ...(countFailure === undefined ? {} : { countFailure }),
     });
   }
   // --- end durable updates
   // Each step of an update as a Kubernetes Event on its workloads and its UpdateRun (a real cluster only).
   const stepEvents =
-    config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined
+    config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined && clients !== undefined
       ? kubernetes.createKubernetesStepEvents({
-          rest: kubernetes.createRestClient(
-            kubernetes.loadKubeConfig(config.identity),
-            runtimeMetrics === undefined ? {} : { onRequest: runtimeMetrics.onApiRequest },
-          ),
+          rest: clients.rest(),
           clock,
           logger,
           instance: config.identity,
@@ -252,7 +265,10 @@ export async function createApplication(deps: {
       ? undefined
       : createNotifications({
           config: deps.notifications,
-          durable: persistence === undefined || kubernetes === undefined ? undefined : { kubernetes, namespace: config.managerNamespace, identity: config.identity },
+          durable:
+            persistence === undefined || kubernetes === undefined || clients === undefined
+              ? undefined
+              : { kubernetes, namespace: config.managerNamespace, clients },
           clock,
           logger: logger.child({ component: "notifications" }),
           ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
@@ -302,7 +318,7 @@ export async function createApplication(deps: {
     ? createRegistryWatch({
         cluster,
         kubernetes: config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined,
-        identity: config.identity,
+        clients,
         durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
         manager,
         quarantines: persistence?.quarantines ?? engineQuarantines,
@@ -324,12 +340,12 @@ export async function createApplication(deps: {
     logger.warn({}, "UPDATE_MANAGER_NODE_PLANS is ignored: node upgrade plans need a Kubernetes cluster");
   }
   const nodePlans =
-    config.nodePlans.enabled && realCluster !== undefined
+    config.nodePlans.enabled && realCluster !== undefined && clients !== undefined
       ? createNodePlans({
           kubernetes: realCluster,
           namespace: config.nodePlans.namespace,
           keyPrefix: config.keyPrefix,
-          identity: config.identity,
+          clients,
           channelIntervalMs: config.nodePlans.channelIntervalMs,
           windows: policies.windows,
           canExecute: persistence?.canExecute,

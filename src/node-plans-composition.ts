@@ -6,7 +6,7 @@ import type { CoreLogger } from "./core/ports/logger.js";
 import type { NodePlanReads } from "./core/ports/node-plans.js";
 import { createNodePlanController } from "./core/use-cases/node-plans/node-plan-controller.js";
 import { createNodePlanRunner } from "./core/use-cases/node-plans/node-plan-runner.js";
-import type { KubernetesComposition } from "./kubernetes-composition.js";
+import type { KubernetesClients, KubernetesComposition } from "./kubernetes-composition.js";
 
 /** Node upgrade plans as the application runs them: the Kubernetes adapter, the controller and its runner. */
 export interface NodePlans {
@@ -25,8 +25,8 @@ export function createNodePlans(deps: {
   readonly kubernetes: KubernetesComposition;
   readonly namespace: string;
   readonly keyPrefix: string;
-  /** This replica's identity: its User-Agent on every request. */
-  readonly identity: string;
+  /** The process's API server connection (its requests counted in the metrics). */
+  readonly clients: KubernetesClients;
   readonly channelIntervalMs: number;
   /** The policies file's windows (those naming the plan, or naming nothing) hold plans too. Default: none. */
   readonly windows?: readonly WindowPolicy[];
@@ -37,14 +37,13 @@ export function createNodePlans(deps: {
   readonly metrics?: Registry;
 }): NodePlans {
   const { kubernetes, clock, logger } = deps;
-  const kubeConfig = kubernetes.loadKubeConfig(deps.identity);
   let poke = (): void => {};
   /** API watchers (WatchNodePlan), told of every change the informers see. */
   const listeners = new Set<() => void>();
   let synced = false;
   const adapter = kubernetes.createKubernetesNodePlans({
-    kubeConfig,
-    rest: kubernetes.createRestClient(kubeConfig),
+    kubeConfig: deps.clients.kubeConfig,
+    rest: deps.clients.rest(),
     clock,
     logger,
     namespace: deps.namespace,

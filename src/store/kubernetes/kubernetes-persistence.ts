@@ -2,6 +2,7 @@ import type { KubeConnection } from "../../cluster/kubernetes/kube-connection.js
 import { createLegacyLockAnnotations } from "../../cluster/kubernetes/legacy-lock-annotations.js";
 import { createLeaseElector, type LeaseElector } from "../../cluster/kubernetes/lease-elector.js";
 import type { ApiRequestEvent } from "../../cluster/kubernetes/api-request-event.js";
+import type { InformerEvents } from "../../cluster/kubernetes/informer-events.js";
 import { createRestClient } from "../../cluster/kubernetes/rest-client.js";
 import { DomainError } from "../../core/domain/domain-error.js";
 import type { MetadataKeys } from "../../core/domain/metadata-keys.js";
@@ -35,6 +36,8 @@ export interface KubernetesPersistenceOptions {
   readonly retention: { readonly maxAgeMs: number; readonly maxCount: number };
   /** Told of every API request (Lease, UpdateRuns, ConfigMaps, locks), for metrics. Default: none. */
   readonly onApiRequest?: (event: ApiRequestEvent) => void;
+  /** Told of the UpdateRun versions written and delivered by the store's informer (informer lag metrics). Default: none. */
+  readonly informerEvents?: InformerEvents;
   /**
    * How long a run without a first status is left to the replica creating it before the leader resumes it.
    * Default: 30 000 ms.
@@ -77,7 +80,10 @@ export interface KubernetesPersistence {
 export function createKubernetesPersistence(options: KubernetesPersistenceOptions): KubernetesPersistence {
   const { clock, namespace, identity } = options;
   const logger = options.logger;
-  const rest = createRestClient(options.kubeConfig, options.onApiRequest === undefined ? {} : { onRequest: options.onApiRequest });
+  const rest = createRestClient(options.kubeConfig, {
+    ...(options.onApiRequest === undefined ? {} : { onRequest: options.onApiRequest }),
+    ...(options.informerEvents === undefined ? {} : { informerEvents: options.informerEvents }),
+  });
   const countFailure = options.countFailure === undefined ? {} : { countFailure: options.countFailure };
   let elector: LeaseElector | undefined;
   const canExecute = () => elector?.isLeader() === true;
