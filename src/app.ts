@@ -19,6 +19,7 @@ import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import type { UpdateTracer } from "./core/ports/update-tracer.js";
 import { createUpdateManager } from "./core/use-cases/update-manager.js";
+import type { UpdateEngineOptions } from "./core/use-cases/update-engine-options.js";
 import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
@@ -166,6 +167,8 @@ export async function createApplication(deps: {
   loadDashboard?: () => Promise<DashboardAssets>;
   /** Channels and routes (UPDATE_MANAGER_NOTIFICATIONS_FILE). Default: no notifications. */
   notifications?: NotificationsConfig;
+  /** Engine tunables the configuration does not set (bench/watch-fanout's faster progress events). Default: none. */
+  engineOptions?: Pick<UpdateEngineOptions, "progressIntervalMs">;
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -268,6 +271,7 @@ export async function createApplication(deps: {
       ...(stepEvents === undefined ? {} : { stepEvents }),
     },
     {
+      ...deps.engineOptions,
       legacyAnnotation: config.legacyAnnotation,
       defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs,
       queueTimeoutMs: config.queueTimeoutMs,
