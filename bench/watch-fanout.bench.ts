@@ -38,11 +38,13 @@ const SLOW = Number(process.env.BENCH_FANOUT_SLOW ?? 100);
 const MEASURE_MS = Number(process.env.BENCH_FANOUT_MEASURE_S ?? 60) * 1000;
 const CHURN = Number(process.env.BENCH_FANOUT_CHURN ?? 10_000);
 const CHURN_BATCH = 500;
+/** How long after the streams opened the slow readers stay stopped. */
+const SLOW_HOLD_MS = Number(process.env.BENCH_FANOUT_SLOW_HOLD_S ?? 150) * 1000;
 const PRINCIPALS = 10;
 const CONNECTIONS_PER_PRINCIPAL = 2;
 const UPDATES = 20;
-/** With one pod replaced per step, a rollout of ~75 s (more on a loaded machine) emitting ~6 events/s. */
-const REPLICAS = Number(process.env.BENCH_FANOUT_REPLICAS ?? 1500);
+/** One pod replaced per step: a rollout of 150 s or more (more on a loaded machine), ~6 events/s, outlasting the slow readers' hold. */
+const REPLICAS = Number(process.env.BENCH_FANOUT_REPLICAS ?? 3000);
 const ROLLOUT_STEP_MS = 50;
 const PROGRESS_INTERVAL_MS = 150;
 /** Live events only: a point beyond the last event. */
@@ -84,6 +86,12 @@ async function sampleRss(pid: number, samples = 5): Promise<number> {
     await sleep(1000);
   }
   return round1(percentile(values, 50));
+}
+
+function countOf(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }
 
 function tooSlow(error: unknown): boolean {
@@ -241,20 +249,23 @@ async function main(): Promise<void> {
     const gcStreams = await afterGc(pid, server.adminUrl);
     const fast = readers.filter((r) => !r.slow);
     const slow = readers.filter((r) => r.slow);
-    log(`window over; waiting for the updates to finish (${fast.filter((r) => r.end === undefined).length} fast streams open)`);
-    // The slow readers' updates go on emitting until they finish: only then do the slow readers read again.
-    await Promise.race([Promise.all(done.slice(SLOW)), sleep(300_000)]);
+    // The slow readers stay stopped while their updates go on emitting (the rollouts outlast this), then read again.
+    log(`window over (${fast.filter((r) => r.end === undefined).length} fast streams open); the slow readers stay stopped ${SLOW_HOLD_MS / 1000} s after the streams opened`);
+    await sleep(Math.max(0, SLOW_HOLD_MS - (performance.now() - measureStart)));
     log("the slow readers read again");
     releaseSlow();
-    await Promise.race([Promise.all(done.slice(0, SLOW)), sleep(60_000)]);
+    await Promise.race([Promise.all(done.slice(0, SLOW)), sleep(30_000)]);
+    const slowEnds = slow.map((r) => r.end ?? "reading live events again: never cut off");
+    log(`slow readers: ${JSON.stringify(countOf(slowEnds))}, events read before the end: ${JSON.stringify(countOf(slow.map((r) => String(r.eventsAtEnd ?? r.events))))}`);
+    const delays = fast.flatMap((r) => r.delays);
+    log(`delivery to fast readers (n=${delays.length}): p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms; RSS ${rssUpdates} -> ${rssStreams} MiB; after GC ${JSON.stringify(gcUpdates)} -> ${JSON.stringify(gcStreams)}`);
     stop.abort();
     await Promise.race([Promise.all(done), sleep(30_000)]);
     const rssAfterStreams = await sampleRss(pid);
 
-    // Open and close CHURN streams on 20 new running updates: each reads its first event (its subscription is in
-    // place), then is cancelled. Compared with the same process with those updates running, before.
-    const churnIds = await startUpdates("3.0.0");
-    await sleep(2000);
+    // Open and close CHURN streams on the same updates: each reads its first event (its subscription is in place),
+    // then is cancelled. Compared with the same process right before, after a full GC each time.
+    const churnIds = updateIds;
     const gcBeforeChurn = await afterGc(pid, server.adminUrl);
     log(`opening and closing ${CHURN} streams, ${CHURN_BATCH} at a time`);
     let churnFailed = 0;
@@ -265,7 +276,7 @@ async function main(): Promise<void> {
         const cancel = new AbortController();
         try {
           const client = clients[i % PRINCIPALS]![i % CONNECTIONS_PER_PRINCIPAL]!;
-          for await (const message of client.watchUpdate({ updateId: churnIds[i % UPDATES]!, afterSequence: 0n }, { signal: cancel.signal })) {
+          for await (const message of client.watchUpdate({ updateId: churnIds[i % UPDATES]!, afterSequence: LIVE }, { signal: cancel.signal })) {
             if (message.message.case === "event") break;
           }
         } catch {
@@ -280,17 +291,12 @@ async function main(): Promise<void> {
     const heapAfterChurn = await heapUsedMiB(server.adminUrl);
     const gcAfterChurn = await afterGc(pid, server.adminUrl);
 
-    const delays = fast.flatMap((r) => r.delays);
-    const ends = (list: Reader[]) => {
-      const counts: Record<string, number> = {};
-      for (const r of list) counts[r.end ?? "still open"] = (counts[r.end ?? "still open"] ?? 0) + 1;
-      return counts;
-    };
+    const ends = (list: Reader[]) => countOf(list.map((r) => r.end ?? "still open"));
     const eventsPerUpdatePerS = round1(fast.reduce((sum, r) => sum + r.delays.length, 0) / fast.length / (MEASURE_MS / 1000));
     const results = {
       command: "bash scripts/bench.sh bench/watch-fanout.bench.ts",
       composition:
-        "server process bench/fanout-server.ts (src/main.ts's composition via tsx: access control with 10 API keys, metrics and tracing interceptors, API server with its HTTP/2 limits) on the embedded simulated cluster and the memory store; rollout step 100 ms, progress events every 200 ms",
+        `server process bench/fanout-server.ts (src/main.ts's composition via tsx: access control with 10 API keys, metrics and tracing interceptors, API server with its HTTP/2 limits) on the embedded simulated cluster and the memory store; rollout step ${ROLLOUT_STEP_MS} ms (${REPLICAS} replicas per Deployment, one pod replaced per step), progress events every ${PROGRESS_INTERVAL_MS} ms`,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       loadAverage1m: { start: round1(loadStart), end: round1(loadEnd) },
       streams: STREAMS,
@@ -311,8 +317,8 @@ async function main(): Promise<void> {
       rssPerStreamKiB: round1(((rssStreams - rssUpdates) * 1024) / STREAMS),
       rssPerStreamAfterGcKiB: round1(((gcStreams.rssMiB - gcUpdates.rssMiB) * 1024) / STREAMS),
       heapPerStreamAfterGcKiB: round1(((gcStreams.heapUsedMiB - gcUpdates.heapUsedMiB) * 1024) / STREAMS),
-      slowReaderEventsRead: { min: Math.min(...slow.map((r) => r.eventsAtEnd ?? 0)), max: Math.max(...slow.map((r) => r.eventsAtEnd ?? 0)) },
-      slowReaderEnds: ends(slow),
+      slowReaderEventsRead: { min: Math.min(...slow.map((r) => r.eventsAtEnd ?? r.events)), max: Math.max(...slow.map((r) => r.eventsAtEnd ?? r.events)) },
+      slowReaderEnds: countOf(slowEnds),
       fastReaderEnds: ends(fast),
       churn: { streams: CHURN, failed: churnFailed },
       runSeconds: Math.round((performance.now() - started) / 1000),
