@@ -66,6 +66,12 @@ async function rssMiB(pid: number): Promise<number> {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) / 1024;
 }
 
+/** CPU time the process used so far (user + system), in ms: /proc/<pid>/stat fields 14 and 15, in clock ticks (100/s). */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function heapUsedMiB(adminUrl: string): Promise<number> {
   const metrics = await fetch(`${adminUrl}/metrics`).then((response) => response.text());
   return round1(Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1]) / 2 ** 20);
@@ -236,6 +242,7 @@ async function main(): Promise<void> {
     log(`${STREAMS} streams open, each had its first event; measuring for ${MEASURE_MS / 1000} s`);
     measuring = true;
     const measureStart = performance.now();
+    const cpuStart = await cpuMs(pid);
     const loadStart = loadavg()[0]!;
     const rssSamples: number[] = [];
     while (performance.now() - measureStart < MEASURE_MS) {
@@ -243,6 +250,7 @@ async function main(): Promise<void> {
       await sleep(2000);
     }
     measuring = false;
+    const cpuWindowMs = (await cpuMs(pid)) - cpuStart;
     const loadEnd = loadavg()[0]!;
     const heapStreams = await heapUsedMiB(server.adminUrl);
     const rssStreams = round1(percentile(rssSamples, 50));
@@ -313,6 +321,11 @@ async function main(): Promise<void> {
         p99Ms: percentile(delays, 99),
         maxMs: Math.max(...delays),
       },
+      serverCpu: {
+        windowMs: cpuWindowMs,
+        coresUsed: round1(cpuWindowMs / MEASURE_MS),
+        perThousandMessagesMs: round1((cpuWindowMs / Math.max(1, delays.length)) * 1000),
+      },
       rssMiB: { idle: rssIdle, updatesRunning: rssUpdates, streamsOpen: rssStreams, afterStreamsClosed: rssAfterStreams, afterChurn: rssAfterChurn },
       heapUsedMiB: { idle: heapIdle, updatesRunning: heapUpdates, streamsOpen: heapStreams, afterChurn: heapAfterChurn },
       afterFullGc: { updatesRunning: gcUpdates, streamsOpen: gcStreams, beforeChurn: gcBeforeChurn, afterChurn: gcAfterChurn },
@@ -333,6 +346,7 @@ async function main(): Promise<void> {
         `watch fan-out (${cpus().length} CPUs, load average ${results.loadAverage1m.start}-${results.loadAverage1m.end}; ${results.composition})`,
         `  ${STREAMS} streams, ${PRINCIPALS} principals, ${results.connections} connections, ${UPDATES} updates at ${eventsPerUpdatePerS} events/s each`,
         `  delivery to fast readers (n=${delays.length}): p50 ${results.delivery.p50Ms} ms, p99 ${results.delivery.p99Ms} ms, max ${results.delivery.maxMs} ms: ${results.delivery.p99Ms <= 100 ? "met" : "NOT met"} (p99 <= 100)`,
+        `  server CPU in the window: ${cpuWindowMs} ms (${results.serverCpu.coresUsed} cores); ${results.serverCpu.perThousandMessagesMs} ms per 1,000 events delivered to fast readers (all work of the process included: rollouts, engine, streams)`,
         `  RSS: idle ${rssIdle}, updates running ${rssUpdates}, ${STREAMS} streams open ${rssStreams} (${results.rssPerStreamKiB} KiB per stream), after they closed ${rssAfterStreams}, after ${CHURN} more opened and closed ${rssAfterChurn} MiB`,
         `  V8 heap used: idle ${heapIdle}, updates running ${heapUpdates}, streams open ${heapStreams}, after churn ${heapAfterChurn} MiB`,
         `  after a full GC (RSS / heap MiB): updates running ${gcUpdates.rssMiB} / ${gcUpdates.heapUsedMiB}, ${STREAMS} streams open ${gcStreams.rssMiB} / ${gcStreams.heapUsedMiB} (${results.rssPerStreamAfterGcKiB} / ${results.heapPerStreamAfterGcKiB} KiB per stream); new updates running, before ${CHURN} streams opened and closed ${gcBeforeChurn.rssMiB} / ${gcBeforeChurn.heapUsedMiB}, after ${gcAfterChurn.rssMiB} / ${gcAfterChurn.heapUsedMiB}`,
