@@ -20,6 +20,7 @@ import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import type { UpdateTracer } from "./core/ports/update-tracer.js";
 import { createUpdateManager } from "./core/use-cases/update-manager.js";
+import type { UpdateEngineOptions } from "./core/use-cases/update-engine-options.js";
 import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
@@ -178,6 +179,8 @@ export async function createApplication(deps: {
   notifications?: NotificationsConfig;
   /** Registry webhook endpoints (UPDATE_MANAGER_WEBHOOKS_FILE); need registry watching. Default: none. */
   webhooks?: WebhooksConfig;
+  /** Engine tunables the configuration does not set (bench/watch-fanout's faster progress events). Default: none. */
+  engineOptions?: Pick<UpdateEngineOptions, "progressIntervalMs">;
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -298,6 +301,7 @@ export async function createApplication(deps: {
         : { alerts: deps.alertQuery ?? createPrometheusAlertQuery(policies.alertGates.prometheus) }),
     },
     {
+      ...deps.engineOptions,
       legacyAnnotation: config.legacyAnnotation,
       defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs,
       queueTimeoutMs: config.queueTimeoutMs,

@@ -44,6 +44,13 @@ export interface UpdateEngineOptions {
    */
   watchBufferSize?: number;
   /**
+   * Bytes of live events a watcher may leave unread before its stream ends with WATCHER_TOO_SLOW, whichever of
+   * this and `watchBufferSize` comes first; an event counts as the UTF-8 length of its JSON form (more than its
+   * protobuf encoding on the wire). Bounds a slow client's memory when events are large (long failure
+   * messages). Default: 262144 (256 KiB).
+   */
+  watchBufferBytes?: number;
+  /**
    * How long an update may wait in the queue of a busy target (`queueIfBusy`) before it ends FAILED
    * with QUEUE_TIMEOUT. Its own update timeout only starts when it leaves the queue. Default: 1 hour.
    */
@@ -104,6 +111,7 @@ export const defaultUpdateEngineOptions: ResolvedUpdateEngineOptions = {
   rollbackTimeoutMs: 5 * minute,
   watchHeartbeatMs: 15_000,
   watchBufferSize: 256,
+  watchBufferBytes: 256 * 1024,
   queueTimeoutMs: 60 * minute,
   maxQueuedPerTarget: 20,
   outcomeWriteAttempts: 8,
@@ -130,6 +138,7 @@ export function resolveUpdateEngineOptions(options: UpdateEngineOptions = {}): R
     "rollbackTimeoutMs",
     "watchHeartbeatMs",
     "watchBufferSize",
+    "watchBufferBytes",
     "queueTimeoutMs",
     "maxQueuedPerTarget",
     "outcomeWriteAttempts",
