@@ -321,6 +321,8 @@ export async function createApplication(deps: {
           ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
         })
       : undefined;
+  // Refuses to start (ConfigError: exit 2) when the account lacks what kube/node-plans grants.
+  await nodePlans?.verifyAccess();
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
   const health = createHealthService({ initialStatus: { "": "NOT_SERVING", [updateServiceName]: "NOT_SERVING" } });
   const reflection = createReflectionService({ services: [UpdateService, Health] });

@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import { ConfigError } from "./config/config-error.js";
 import { registerNodePlanMetrics } from "./telemetry/node-plan-metrics.js";
 import type { Clock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
@@ -8,6 +9,11 @@ import type { KubernetesComposition } from "./kubernetes-composition.js";
 
 /** Node upgrade plans as the application runs them: the Kubernetes adapter, the controller and its runner. */
 export interface NodePlans {
+  /**
+   * The start-up check: throws a ConfigError (exit 2) naming what kube/node-plans would grant and the account
+   * lacks, or the missing CRD. An API server that cannot be asked is logged, not fatal: the plans report it.
+   */
+  verifyAccess(): Promise<void>;
   /** Starts the caches (retried in the background until they sync) and the runner. */
   start(): void;
   stop(): Promise<void>;
@@ -33,9 +39,10 @@ export function createNodePlans(deps: {
   const { kubernetes, clock, logger } = deps;
   const kubeConfig = kubernetes.loadKubeConfig(deps.identity);
   let poke = (): void => {};
+  const rest = kubernetes.createRestClient(kubeConfig);
   const adapter = kubernetes.createKubernetesNodePlans({
     kubeConfig,
-    rest: kubernetes.createRestClient(kubeConfig),
+    rest,
     clock,
     logger,
     namespace: deps.namespace,
@@ -57,6 +64,21 @@ export function createNodePlans(deps: {
   if (deps.metrics !== undefined) registerNodePlanMetrics(deps.metrics, () => adapter.listPlans());
   let started = false;
   return {
+    async verifyAccess() {
+      const access = await kubernetes.checkNodePlanAccess(rest, deps.namespace);
+      if ("unchecked" in access) {
+        logger.warn({ err: access.unchecked }, "node upgrade plans: could not check the manager's permissions at start-up");
+        return;
+      }
+      if (access.problems.length === 0) return;
+      throw new ConfigError(
+        access.problems.map(
+          (problem) =>
+            `UPDATE_MANAGER_NODE_PLANS=true, but ${problem}: install kube/node-plans (kubectl apply -k kube/node-plans), ` +
+            "which grants it, or set UPDATE_MANAGER_NODE_PLANS=false",
+        ),
+      );
+    },
     start() {
       if (started) return;
       started = true;
