@@ -39,7 +39,8 @@ import { createRegistryWatch } from "./registry-watch-composition.js";
 import { createNotifications } from "./notifications-composition.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { notifyUpdateEvents } from "./core/use-cases/notify-update-events.js";
-import { createNodePlans } from "./node-plans-composition.js";
+import { createNodePlans, type NodePlans } from "./node-plans-composition.js";
+import { createDemoNodePlans } from "./demo-node-plans-composition.js";
 import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
@@ -302,13 +303,22 @@ export async function createApplication(deps: {
         ...(notifications === undefined ? {} : { onAvailable: (update) => notifications.versionAvailable(update) }),
       })
     : undefined;
-  // Node upgrade plans: on a real cluster only, run by the leader.
+  // Node upgrade plans: on a real cluster, run by the leader when enabled; on the embedded demo, its simulated nodes
+  // and sample plan always.
   const realCluster = config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined;
-  if (config.nodePlans.enabled && realCluster === undefined) {
+  const demoCluster = config.cluster.mode === "embedded" && injected === undefined;
+  if (config.nodePlans.enabled && realCluster === undefined && !demoCluster) {
     logger.warn({}, "UPDATE_MANAGER_NODE_PLANS is ignored: node upgrade plans need a Kubernetes cluster");
   }
-  const nodePlans =
-    config.nodePlans.enabled && realCluster !== undefined
+  const nodePlans: NodePlans | undefined = demoCluster
+    ? createDemoNodePlans({
+        keyPrefix: config.keyPrefix,
+        namespace: config.nodePlans.namespace,
+        clock,
+        logger: logger.child({ component: "node-plans" }),
+        ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+      })
+    : config.nodePlans.enabled && realCluster !== undefined
       ? createNodePlans({
           kubernetes: realCluster,
           namespace: config.nodePlans.namespace,
