@@ -91,7 +91,10 @@ export function createSimulatedNodePlans(options: SimulatedNodePlansOptions): Si
   const timers = new Set<() => void>();
 
   const nextVersion = () => String(++version);
-  const changed = () => queueMicrotask(() => listeners.forEach((listener) => listener()));
+  const changed = () =>
+    queueMicrotask(() => {
+      for (const listener of listeners) listener();
+    });
   function after(ms: number, action: () => void): void {
     const cancel = clock.setTimer(ms, () => {
       timers.delete(cancel);
