@@ -181,6 +181,7 @@ describe("the node plan controller", () => {
   it.each([
     ["a name longer than 63 characters", "x".repeat(64), k3osExample().spec, "NameTooLong"],
     ["zero concurrency", "p", { ...k3osExample().spec, concurrency: 0 }, "InvalidConcurrency"],
+    ["negative concurrency", "p", { ...k3osExample().spec, concurrency: -2 }, "InvalidConcurrency"],
     ["neither version nor channel", "p", { upgrade: { image: "x" } }, "MissingVersion"],
     ["an invalid selector", "p", { ...k3osExample().spec, nodeSelector: { matchExpressions: [{ key: "a", operator: "Bogus" }] } }, "InvalidNodeSelector"],
     ["an unknown secret", "p", { ...k3osExample().spec, secrets: [{ name: "missing" }] }, "UnknownSecret"],
