@@ -354,6 +354,66 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     expect(status.nodes.map((result) => result.phase)).toEqual(["Succeeded", "Succeeded"]);
     expect(status.nodes.find((result) => result.name === first.name)?.evictedOwners).toBeUndefined();
   }, 200_000);
+
+  it("drains through a PodDisruptionBudget: the second eviction waits until the first pod's replacement is Ready", async () => {
+    // Two replicas pinned to np-3 under a budget of minAvailable 1, computed by the real disruption controller: one
+    // pod may go; the other only once its replacement (held not ready by the test for a while) is Ready.
+    const pdbNamespace = "pdb-shop";
+    await rest.request({ method: "POST", path: "/api/v1/namespaces", body: { apiVersion: "v1", kind: "Namespace", metadata: { name: pdbNamespace } } });
+    await until(async () => {
+      const accounts = await rest.request<{ items: { secrets?: unknown[] }[] }>({ method: "GET", path: `/api/v1/namespaces/${pdbNamespace}/serviceaccounts` });
+      return accounts.items.some((account) => (account.secrets ?? []).length > 0);
+    }, 30_000);
+    const firstPods = new Set<string>();
+    let hold = true;
+    kubelet.behave({ crashLoop: (_image, pod) => hold && pod.metadata?.namespace === pdbNamespace && firstPods.size > 0 && !firstPods.has(pod.metadata.name ?? "") });
+    await rest.request({
+      method: "POST",
+      path: `/apis/apps/v1/namespaces/${pdbNamespace}/deployments`,
+      body: {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "db" },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: "db" } },
+          template: { metadata: { labels: { app: "db" } }, spec: { nodeName: "np-3", containers: [{ name: "db", image: "registry.example.com/pdb-app:1" }] } },
+        },
+      },
+    });
+    await rest.request({
+      method: "POST",
+      path: `/apis/policy/v1beta1/namespaces/${pdbNamespace}/poddisruptionbudgets`,
+      body: { apiVersion: "policy/v1beta1", kind: "PodDisruptionBudget", metadata: { name: "db" }, spec: { minAvailable: 1, selector: { matchLabels: { app: "db" } } } },
+    });
+    const podNames = async () =>
+      (await rest.request<{ items: { metadata: { name: string } }[] }>({ method: "GET", path: `/api/v1/namespaces/${pdbNamespace}/pods` })).items.map((pod) => pod.metadata.name);
+    const budget = async () =>
+      (await rest.request<{ status?: { disruptionsAllowed?: number; currentHealthy?: number } }>({ method: "GET", path: `/apis/policy/v1beta1/namespaces/${pdbNamespace}/poddisruptionbudgets/db` })).status;
+    await until(async () => (await budget())?.disruptionsAllowed === 1, 60_000);
+    for (const name of await podNames()) firstPods.add(name);
+    await rest.request({ method: "PATCH", path: "/api/v1/nodes/np-3", contentType: "application/merge-patch+json", body: { metadata: { labels: { "pdb-test": "true" } } } });
+
+    const plan = { ...k3osExample(), metadata: { name: "budgeted", namespace } };
+    plan.spec = { ...plan.spec, version: "v6", nodeSelector: { matchLabels: { "pdb-test": "true" } } };
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: plan });
+    // One original pod evicted, the other still there while the budget allows no disruption.
+    await until(async () => (await podNames()).filter((name) => firstPods.has(name)).length === 1, 60_000);
+    await until(async () => (await budget())?.disruptionsAllowed === 0, 30_000);
+    const observedUntil = Date.now() + 7_000; // longer than the drain's 5 s retry
+    while (Date.now() < observedUntil) {
+      expect((await podNames()).filter((name) => firstPods.has(name))).toHaveLength(1);
+      expect(await upgradeJobs("budgeted")).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    hold = false; // the replacement becomes Ready: the budget allows the second eviction
+    kubelet.behave({});
+    await until(async () => {
+      const status = await planStatus("budgeted");
+      return status !== undefined && findCondition(status, "Complete")?.status === "True";
+    }, 90_000);
+    expect((await podNames()).filter((name) => firstPods.has(name))).toEqual([]);
+  }, 200_000);
 });
 
 // The adapter against the port's contract, in a namespace of its own that no runner acts on.
