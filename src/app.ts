@@ -43,7 +43,8 @@ import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { notifyUpdateEvents } from "./core/use-cases/notify-update-events.js";
 import { createPrometheusAlertQuery } from "./alerts/prometheus-alert-query.js";
 import type { AlertQuery } from "./core/ports/alert-query.js";
-import { createNodePlans } from "./node-plans-composition.js";
+import { createNodePlans, type NodePlans } from "./node-plans-composition.js";
+import { createDemoNodePlans } from "./demo-node-plans-composition.js";
 import { createRegistryWebhookHandler } from "./webhooks/registry-webhook-handler.js";
 import { createRegistryWebhookMetrics } from "./telemetry/registry-webhook-metrics.js";
 import type { WebhooksConfig } from "./webhooks/webhooks-config.js";
@@ -338,13 +339,22 @@ export async function createApplication(deps: {
         ...(notifications === undefined ? {} : { onAvailable: (update) => notifications.versionAvailable(update) }),
       })
     : undefined;
-  // Node upgrade plans: on a real cluster only, run by the leader.
+  // Node upgrade plans: on a real cluster, run by the leader when enabled; on the embedded demo, its simulated nodes
+  // and sample plan always.
   const realCluster = config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined;
-  if (config.nodePlans.enabled && realCluster === undefined) {
+  const demoCluster = config.cluster.mode === "embedded" && injected === undefined;
+  if (config.nodePlans.enabled && realCluster === undefined && !demoCluster) {
     logger.warn({}, "UPDATE_MANAGER_NODE_PLANS is ignored: node upgrade plans need a Kubernetes cluster");
   }
-  const nodePlans =
-    config.nodePlans.enabled && realCluster !== undefined && clients !== undefined
+  const nodePlans: NodePlans | undefined = demoCluster
+    ? createDemoNodePlans({
+        keyPrefix: config.keyPrefix,
+        namespace: config.nodePlans.namespace,
+        clock,
+        logger: logger.child({ component: "node-plans" }),
+        ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+      })
+    : config.nodePlans.enabled && realCluster !== undefined && clients !== undefined
       ? createNodePlans({
           kubernetes: realCluster,
           namespace: config.nodePlans.namespace,
@@ -358,6 +368,8 @@ export async function createApplication(deps: {
           ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
         })
       : undefined;
+  // Refuses to start (ConfigError: exit 2) when the account lacks what kube/node-plans grants.
+  await nodePlans?.verifyAccess();
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
   const health = createHealthService({ initialStatus: { "": "NOT_SERVING", [updateServiceName]: "NOT_SERVING" } });
   const reflection = createReflectionService({ services: [UpdateService, NodePlanService, Health] });

@@ -13,6 +13,7 @@ export { createAvailableUpdateEvents } from "./cluster/kubernetes/available-upda
 export { createKubernetesCluster } from "./cluster/kubernetes/kubernetes-cluster.js";
 export { createKubernetesStepEvents } from "./cluster/kubernetes/kubernetes-step-events.js";
 export { createKubernetesNodePlans } from "./cluster/kubernetes/node-plans/kubernetes-node-plans.js";
+export { checkNodePlanAccess } from "./cluster/kubernetes/node-plans/check-node-plan-access.js";
 export { createHttpChannelResolver } from "./channel/http-channel-resolver.js";
 export { createKubernetesRegistryAccess } from "./cluster/kubernetes/kubernetes-registry-access.js";
 export { createConfigMapNotificationDedupeStore } from "./store/kubernetes/config-map-notification-dedupe-store.js";

@@ -99,6 +99,12 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     for (const notice of config.notices) logger.info(notice);
+    if (error instanceof ConfigError) {
+      // Found by asking the cluster (node plans' permissions): still the configuration's fault.
+      logger.fatal({ problems: error.problems }, "invalid configuration");
+      process.stderr.write(`update-manager: ${error.message}\n`);
+      process.exit(2);
+    }
     exitOnFailure(logger, error, "the application could not be created");
   }
   logger.info({ mode: app.mode }, app.description);

@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import { ConfigError } from "./config/config-error.js";
 import { registerNodePlanMetrics } from "./telemetry/node-plan-metrics.js";
 import type { Clock } from "./core/ports/clock.js";
 import { planWindows, type WindowPolicy } from "./core/domain/window-policy.js";
@@ -10,6 +11,11 @@ import type { KubernetesClients, KubernetesComposition } from "./kubernetes-comp
 
 /** Node upgrade plans as the application runs them: the Kubernetes adapter, the controller and its runner. */
 export interface NodePlans {
+  /**
+   * The start-up check: throws a ConfigError (exit 2) naming what kube/node-plans would grant and the account
+   * lacks, or the missing CRD. An API server that cannot be asked is logged, not fatal: the plans report it.
+   */
+  verifyAccess(): Promise<void>;
   /** Starts the caches (retried in the background until they sync) and the runner. */
   start(): void;
   stop(): Promise<void>;
@@ -41,9 +47,10 @@ export function createNodePlans(deps: {
   /** API watchers (WatchNodePlan), told of every change the informers see. */
   const listeners = new Set<() => void>();
   let synced = false;
+  const rest = deps.clients.rest();
   const adapter = kubernetes.createKubernetesNodePlans({
     kubeConfig: deps.clients.kubeConfig,
-    rest: deps.clients.rest(),
+    rest,
     clock,
     logger,
     namespace: deps.namespace,
@@ -84,6 +91,21 @@ export function createNodePlans(deps: {
   };
   return {
     reads,
+    async verifyAccess() {
+      const access = await kubernetes.checkNodePlanAccess(rest, deps.namespace);
+      if ("unchecked" in access) {
+        logger.warn({ err: access.unchecked }, "node upgrade plans: could not check the manager's permissions at start-up");
+        return;
+      }
+      if (access.problems.length === 0) return;
+      throw new ConfigError(
+        access.problems.map(
+          (problem) =>
+            `UPDATE_MANAGER_NODE_PLANS=true, but ${problem}: install kube/node-plans (kubectl apply -k kube/node-plans), ` +
+            "which grants it, or set UPDATE_MANAGER_NODE_PLANS=false",
+        ),
+      );
+    },
     start() {
       if (started) return;
       started = true;

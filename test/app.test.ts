@@ -65,7 +65,8 @@ describe("the application's services", () => {
       break;
     }
     expect(names).toContain("updatemanager.v1.NodePlanService");
-    // The embedded cluster runs no node plans (UPDATE_MANAGER_NODE_PLANS needs a Kubernetes cluster).
+    // A cluster handed to the application (as tests do) runs no node plans: only a real cluster (with
+    // UPDATE_MANAGER_NODE_PLANS) or the embedded demo does.
     const plans = createClient(NodePlanService, transport);
     expect(await plans.listNodePlans({})).toMatchObject({ plans: [], disabled: true });
     const refused = await plans.getNodePlan({ name: "k3os-latest" }).catch((error: unknown) => ConnectError.from(error));

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as http from "node:http";
 import * as http2 from "node:http2";
 import { Code, type ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -115,6 +116,56 @@ describe("the server process", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("KUBECONFIG names no file that exists: /nonexistent/a.yaml (missing), /nonexistent/b.yaml (missing)");
     expect(result.stdout).not.toContain("embedded");
+  });
+
+  it("exits with status 2 when node plans are on and the account lacks kube/node-plans' grants, naming each and the overlay", async () => {
+    // An API server on loopback that knows the manager but not the node plans' grants or the CRD.
+    const asked: string[] = [];
+    const apiServer = http.createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on("end", () => {
+        response.setHeader("content-type", "application/json");
+        if (request.method === "POST" && request.url === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") {
+          const attributes = (JSON.parse(body) as { spec: { resourceAttributes: { verb: string; resource: string; subresource?: string } } }).spec.resourceAttributes;
+          asked.push(`${attributes.verb} ${attributes.resource}`);
+          const allowed = !(attributes.resource === "nodes" && attributes.verb === "patch") && attributes.subresource !== "eviction";
+          response.end(JSON.stringify({ kind: "SelfSubjectAccessReview", status: { allowed } }));
+          return;
+        }
+        response.statusCode = 404;
+        response.end(JSON.stringify({ kind: "Status", status: "Failure", code: 404, reason: "NotFound", message: "the server could not find the requested resource" }));
+      });
+    });
+    await new Promise<void>((resolve) => apiServer.listen(0, "127.0.0.1", resolve));
+    const dir = await mkdtemp(join(tmpdir(), "update-manager-rbac-"));
+    try {
+      const kubeconfig = join(dir, "kubeconfig.json");
+      const server = `http://127.0.0.1:${(apiServer.address() as { port: number }).port}`;
+      await writeFile(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [{ name: "c", cluster: { server } }],
+          users: [{ name: "u", user: { token: "t" } }],
+          contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+          "current-context": "x",
+        }),
+      );
+      const result = await runToExit({ KUBECONFIG: kubeconfig, UPDATE_MANAGER_NODE_PLANS: "true" });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("UPDATE_MANAGER_NODE_PLANS=true, but the manager's account may not patch nodes, create pods/eviction:");
+      expect(result.stderr).toContain("the NodeUpgradePlan CRD (nodeupgradeplans.updatemanager.io) is not installed");
+      expect(result.stderr).toContain("kubectl apply -k kube/node-plans");
+      expect(result.stdout).not.toContain("listening");
+      expect(asked).toContain("create jobs");
+    } finally {
+      await new Promise((resolve) => apiServer.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses an anonymous Update on the embedded cluster once an API key is configured, and logs the mode", async () => {

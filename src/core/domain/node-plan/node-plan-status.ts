@@ -45,6 +45,12 @@ export interface NodeResult {
    */
   readonly cordonedByPlan: boolean;
   readonly jobName: string;
+  /**
+   * The controllers (ReplicaSet, StatefulSet, DaemonSet, ...) of the pods the drain evicts from the node, recorded
+   * before evicting them; once the node succeeded, the health gate waits until each is back at its desired ready
+   * replicas and then drops it from here. In status, so a manager restarted mid-drain or mid-gate still waits.
+   */
+  readonly evictedOwners?: readonly PodOwner[];
   /** Why it failed, or what it waits for. */
   readonly message?: string;
   /** When the node was claimed. */
@@ -52,6 +58,13 @@ export interface NodeResult {
   /** When its Job was created (RFC 3339): a Job with no pod long after it has failed to create them. */
   readonly jobStartTime?: string;
   readonly finishTime?: string;
+}
+
+/** A pod's controller (its ownerReference with `controller: true`). */
+export interface PodOwner {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
 }
 
 export type PlanConditionType = "Validated" | "LatestResolved" | "Complete" | "Failed";

@@ -1,5 +1,6 @@
 import { isDomainError } from "../../domain/domain-error.js";
-import type { NodeResult, NodePlanStatus, PlanCondition } from "../../domain/node-plan/node-plan-status.js";
+import { awaitedOwnersOf, containsOwners, mergeOwners, ownerKey } from "../../domain/node-plan/evicted-owners.js";
+import type { NodeResult, NodePlanStatus, PlanCondition, PodOwner } from "../../domain/node-plan/node-plan-status.js";
 import { setCondition } from "../../domain/node-plan/node-plan-status.js";
 import { type PlanSteps, recordPlanEvents } from "../../domain/node-plan/node-plan-event.js";
 import type { NodeUpgradePlanSpec, PlanWindow } from "../../domain/node-plan/node-upgrade-plan.js";
@@ -12,8 +13,8 @@ import { buildUpgradeJob } from "../../domain/node-plan/upgrade-job.js";
 import { planNodeLabel, upgradeJobName } from "../../domain/node-plan/upgrade-job-name.js";
 import type { Clock } from "../../ports/clock.js";
 import type { CoreLogger } from "../../ports/logger.js";
-import type { ChannelResolver, NodePlansPort, PlanRecord } from "../../ports/node-plans.js";
-import { drainNode } from "./drain-node.js";
+import type { ChannelResolver, NodePlansPort, PlanRecord, PodOnNode } from "../../ports/node-plans.js";
+import { drainCandidates, drainNode } from "./drain-node.js";
 
 export interface NodePlanControllerOptions {
   /** UPDATE_MANAGER_KEY_PREFIX: node labels are `plan.<prefix>/<plan>`. */
@@ -149,14 +150,27 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     if (node === undefined) return { ...result, phase: "Failed", message: `node ${result.name} no longer exists`, finishTime: now };
     if (result.phase === "Claimed") {
       if (result.cordonedByPlan && !node.unschedulable) await port.setUnschedulable(result.name, true);
+      let owners = result.evictedOwners ?? [];
       if (spec.drain !== undefined) {
-        const drained = await drainNode({ port, clock }, result.name, spec.drain, (pod) => pod.labels[`${options.keyPrefix}/node-plan`] !== undefined);
+        const ownPod = (pod: PodOnNode) => pod.labels[`${options.keyPrefix}/node-plan`] !== undefined;
+        // Intent before action: the owners of the pods about to be evicted are in status (this pass's write)
+        // before the first eviction, so a manager killed mid-drain or mid-gate still waits for them.
+        const toEvict = awaitedOwnersOf(drainCandidates(await port.listPodsOnNode(result.name), spec.drain, ownPod).filter((pod) => !pod.finished));
+        if (!containsOwners(owners, toEvict)) return { ...result, evictedOwners: mergeOwners(owners, toEvict) };
+        const drained = await drainNode({ port, clock }, result.name, spec.drain, ownPod);
         if (!drained.drained) return { ...result, phase: "Failed", message: drained.reason, finishTime: clock.now().toISOString() };
+        owners = mergeOwners(owners, awaitedOwnersOf(drained.evicted)); // pods that arrived since: recorded with the Job
       }
       const manifest = buildUpgradeJob({ planName: plan.name, namespace: options.namespace, spec, nodeName: result.name, latestVersion: version, latestHash: hash, keyPrefix: options.keyPrefix });
       await port.createJob(manifest);
       port.recordEvent(plan.name, "Normal", "JobStarted", `upgrade Job ${manifest.metadata.name} started on ${result.name}`);
-      return { ...result, phase: "JobStarted", message: `Job ${manifest.metadata.name} running`, jobStartTime: clock.now().toISOString() };
+      return {
+        ...result,
+        phase: "JobStarted",
+        message: `Job ${manifest.metadata.name} running`,
+        jobStartTime: clock.now().toISOString(),
+        ...(owners.length === 0 ? {} : { evictedOwners: owners }),
+      };
     }
     const job = port.getJob(result.jobName);
     if (job === undefined) {
@@ -187,16 +201,58 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     return { ...rest, phase: "Succeeded", finishTime: job.finishTime ?? now };
   }
 
-  /** The health gate after the last finished node: delay passed, the plan's nodes Ready, every budget healthy. */
-  function gate(spec: NodeUpgradePlanSpec, status: NodePlanStatus, hash: string): { open: boolean; expired: boolean; why?: string } {
+  /**
+   * The owners of the pods evicted from the plan's succeeded nodes that are not back at their desired ready replicas
+   * yet; the owners that are back (or gone) are dropped from the nodes' results, so each is waited for once.
+   */
+  async function awaitEvictedOwners(nodes: readonly NodeResult[], hash: string): Promise<{ nodes: NodeResult[]; waiting: string[] }> {
+    const seen = new Map<string, Promise<string | undefined>>();
+    /** Undefined when back; otherwise what it waits for. */
+    const check = (owner: PodOwner): Promise<string | undefined> => {
+      const key = ownerKey(owner);
+      let found = seen.get(key);
+      if (found === undefined) {
+        found = port.readOwnerReplicas(owner).then(
+          (replicas) => (replicas === undefined || replicas.ready >= replicas.desired ? undefined : `${key} (${replicas.ready}/${replicas.desired} ready)`),
+          (error: unknown) => `${key} (cannot read it: ${error instanceof Error ? error.message : String(error)})`,
+        );
+        seen.set(key, found);
+      }
+      return found;
+    };
+    const waiting = new Set<string>();
+    const next = await Promise.all(
+      nodes.map(async (r): Promise<NodeResult> => {
+        if (r.hash !== hash || r.phase !== "Succeeded" || r.evictedOwners === undefined) return r;
+        const left: PodOwner[] = [];
+        for (const owner of r.evictedOwners) {
+          const why = await check(owner);
+          if (why !== undefined) {
+            left.push(owner);
+            waiting.add(why);
+          }
+        }
+        const { evictedOwners: _checked, ...rest } = r;
+        return left.length === 0 ? rest : { ...rest, evictedOwners: left };
+      }),
+    );
+    return { nodes: next, waiting: [...waiting].sort() };
+  }
+
+  /**
+   * The health gate after the last finished node: delay passed, the plan's nodes Ready, the owners of the pods
+   * their drains evicted back at their desired ready replicas, every budget healthy (allowing >= 0 disruptions).
+   */
+  function gate(spec: NodeUpgradePlanSpec, status: NodePlanStatus, hash: string, ownersWaiting: readonly string[]): { open: boolean; expired: boolean; why?: string } {
     if (status.lastNodeFinishTime === undefined) return { open: true, expired: false };
     const since = clock.now().getTime() - Date.parse(status.lastNodeFinishTime);
     if (since < spec.postCompleteDelayMs) return { open: false, expired: false, why: "postCompleteDelay" };
     const notReady = status.nodes.filter((r) => r.hash === hash && r.phase === "Succeeded" && port.getNode(r.name)?.ready === false).map((r) => r.name);
     const unhealthy = port.listDisruptionBudgets().filter((budget) => !budget.healthy).map((b) => `${b.namespace}/${b.name}`);
-    if (notReady.length === 0 && unhealthy.length === 0) return { open: true, expired: false };
+    if (notReady.length === 0 && unhealthy.length === 0 && ownersWaiting.length === 0) return { open: true, expired: false };
     const why = [
       ...(notReady.length > 0 ? [`nodes not Ready: ${notReady.join(", ")}`] : []),
+      ...(ownersWaiting.length > 0 ? [`evicted pods' owners not back at their desired ready replicas: ${ownersWaiting.join(", ")}`] : []),
       ...(unhealthy.length > 0 ? [`PodDisruptionBudgets below their desired healthy pods: ${unhealthy.join(", ")}`] : []),
     ].join("; ");
     return { open: false, expired: since - spec.postCompleteDelayMs > healthGateTimeoutMs, why };
@@ -260,12 +316,18 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       return r !== undefined && (r.phase === "Claimed" || r.phase === "JobStarted");
     });
     // Results of earlier hashes are dropped once nothing runs for them.
-    const nodes = [...byName.values()].filter((r) => r.hash === hash || stillApplying.includes(r.name));
+    const owners = await awaitEvictedOwners(
+      [...byName.values()].filter((r) => r.hash === hash || stillApplying.includes(r.name)),
+      hash,
+    );
+    const nodes = owners.nodes;
     status = { ...status, applying: stillApplying, nodes, ...(lastFinish === undefined ? {} : { lastNodeFinishTime: lastFinish }) };
+    // A node that stopped after recording what its drain will evict: evict now, on the next pass.
+    const intentRecorded = advanced.some(({ next }) => next?.phase === "Claimed");
 
     // Decide what may start now.
     const failed = nodes.find((r) => r.hash === hash && r.phase === "Failed");
-    const gated = gate(spec, status, hash);
+    const gated = gate(spec, status, hash, owners.waiting);
     const others = port.listPlans().filter((other) => other.name !== name);
     const windows = [...(spec.window === undefined ? [] : [spec.window]), ...extraWindows(name)];
     const windowOpen = windows.every((window) => windowContains(window, now));
@@ -329,6 +391,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     }
     const written = await write(plan, status, { cordon: spec.cordon, drain: spec.drain !== undefined });
     if (!written) return { requeueAfterMs: 0 };
+    if (intentRecorded && claims.length === 0) return { requeueAfterMs: 0 };
     if (claims.length > 0) {
       for (const claim of claims) port.recordEvent(name, "Normal", "NodeClaimed", `${claim.name} selected (hash ${hash.slice(0, 12)})`);
       return { requeueAfterMs: 0 }; // claimed: now act on them.

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { createHttpChannelResolver } from "../../../../src/channel/http-channel-resolver.js";
 import { createKubernetesNodePlans, type KubernetesNodePlans, nodeUpgradePlanApi } from "../../../../src/cluster/kubernetes/node-plans/kubernetes-node-plans.js";
 import { collectionPath, objectPath } from "../../../../src/cluster/kubernetes/kind-api.js";
+import { statusCodeOf } from "../../../../src/cluster/kubernetes/kubernetes-errors.js";
 import { createRestClient, type RestClient } from "../../../../src/cluster/kubernetes/rest-client.js";
 import { findCondition, type NodePlanStatus } from "../../../../src/core/domain/node-plan/node-plan-status.js";
 import { systemClock } from "../../../../src/core/ports/clock.js";
@@ -218,6 +219,54 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     }
   }, 60_000);
 
+  it("runs the plan again on every node when its spec changes (a new hash)", async () => {
+    const before = (await planStatus("k3os-latest"))!;
+    const plan = await rest.request<{ spec: Record<string, unknown> }>({ method: "GET", path: objectPath(nodeUpgradePlanApi, namespace, "k3os-latest") });
+    await rest.request({
+      method: "PATCH",
+      path: objectPath(nodeUpgradePlanApi, namespace, "k3os-latest"),
+      contentType: "application/merge-patch+json",
+      body: { spec: { ...plan.spec, version: "v0.9.1" } },
+    });
+    await until(async () => {
+      const status = await planStatus("k3os-latest");
+      return status !== undefined && status.latestHash !== before.latestHash && findCondition(status, "Complete")?.status === "True";
+    }, 90_000);
+    const status = (await planStatus("k3os-latest"))!;
+    expect(status.latestVersion).toBe("v0.9.1");
+    expect(status.observedGeneration).toBe(2);
+    for (const node of await nodes()) {
+      expect(node.metadata.labels?.["plan.update-manager.io/k3os-latest"], node.metadata.name).toBe(status.latestHash);
+      expect(node.spec?.unschedulable ?? false, node.metadata.name).toBe(false);
+    }
+  }, 150_000);
+
+  it("judges bad plans Validated=False with the reason: nothing runs, nothing is cordoned", async () => {
+    const { version: _version, channel: _channel, ...unversioned } = k3osExample().spec;
+    const bad: Record<string, [Record<string, unknown>, string]> = {
+      "bad-selector": [{ ...k3osExample().spec, nodeSelector: { matchExpressions: [{ key: selectorLabel, operator: "Bogus" }] } }, "InvalidNodeSelector"],
+      "bad-concurrency": [{ ...k3osExample().spec, concurrency: -1 }, "InvalidConcurrency"],
+      "bad-version": [unversioned, "MissingVersion"],
+      "bad-secret": [{ ...k3osExample().spec, secrets: [{ name: "no-such-secret" }] }, "UnknownSecret"],
+      "bad-window": [{ ...k3osExample().spec, window: { days: ["monday"], startTime: "01:00", endTime: "04:00", timeZone: "Atlantis/Central" } }, "InvalidWindow"],
+    };
+    for (const [name, [spec]] of Object.entries(bad)) {
+      await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: { ...k3osExample(), metadata: { name, namespace }, spec } });
+    }
+    for (const [name, [, reason]] of Object.entries(bad)) {
+      await until(async () => {
+        const status = await planStatus(name);
+        return status !== undefined && findCondition(status, "Validated")?.status === "False";
+      }, 30_000);
+      const status = (await planStatus(name))!;
+      expect(findCondition(status, "Validated"), name).toMatchObject({ status: "False", reason });
+      expect(status.applying, name).toEqual([]);
+      expect(await upgradeJobs(name), name).toEqual([]);
+    }
+    for (const node of await nodes()) expect(node.spec?.unschedulable ?? false, node.metadata.name).toBe(false);
+    for (const name of Object.keys(bad)) await rest.request({ method: "DELETE", path: objectPath(nodeUpgradePlanApi, namespace, name) });
+  }, 100_000);
+
   it("resolves a channel through its 302, runs two nodes at a time, and leaves a node cordoned beforehand cordoned", async () => {
     await rest.request({ method: "PATCH", path: "/api/v1/nodes/np-3", contentType: "application/merge-patch+json", body: { spec: { unschedulable: true } } });
     const { version: _version, ...spec } = k3osExample().spec;
@@ -294,6 +343,138 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     expect(Date.now() - started).toBeLessThan(90_000);
     expect(findCondition((await planStatus("quota"))!, "Failed")?.message).toContain("FailedCreate");
   }, 150_000);
+
+  it("holds the next node until the owners of the pods the drain evicted are back at their ready replicas", async () => {
+    // One Deployment pinned to each of np-1 and np-2 (spec.nodeName: no scheduler needed); whichever node goes first,
+    // its pods are evicted and their replacements (pinned to it again) crash-loop until the test lets them run.
+    // The quota case's leftovers: its quota (no pod at all) and its failed plan (deleting it uncordons its node).
+    const gone = (error: unknown) => {
+      if (statusCodeOf(error) !== 404) throw error;
+    };
+    await rest.request({ method: "DELETE", path: `/api/v1/namespaces/${namespace}/resourcequotas/no-pods` }).catch(gone);
+    await rest.request({ method: "DELETE", path: objectPath(nodeUpgradePlanApi, namespace, "quota") }).catch(gone);
+    await until(async () => (await nodes()).every((node) => node.spec?.unschedulable !== true), 30_000);
+    const gateNamespace = "gate-shop";
+    await rest.request({ method: "POST", path: "/api/v1/namespaces", body: { apiVersion: "v1", kind: "Namespace", metadata: { name: gateNamespace } } });
+    await until(async () => {
+      const accounts = await rest.request<{ items: { secrets?: unknown[] }[] }>({ method: "GET", path: `/api/v1/namespaces/${gateNamespace}/serviceaccounts` });
+      return accounts.items.some((account) => (account.secrets ?? []).length > 0);
+    }, 30_000);
+    // Pods of the Deployments other than the first ones (their replacements) crash-loop while `hold` is set.
+    const firstPods = new Set<string>();
+    let hold = true;
+    kubelet.behave({ crashLoop: (_image, pod) => hold && pod.metadata?.namespace === gateNamespace && firstPods.size > 0 && !firstPods.has(pod.metadata.name ?? "") });
+    for (const node of ["np-1", "np-2"]) {
+      await rest.request({
+        method: "POST",
+        path: `/apis/apps/v1/namespaces/${gateNamespace}/deployments`,
+        body: {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: `web-${node}` },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: `web-${node}` } },
+            template: { metadata: { labels: { app: `web-${node}` } }, spec: { nodeName: node, containers: [{ name: "web", image: "registry.example.com/gate-app:1" }] } },
+          },
+        },
+      });
+      await rest.request({ method: "PATCH", path: `/api/v1/nodes/${node}`, contentType: "application/merge-patch+json", body: { metadata: { labels: { "gate-test": "true" } } } });
+    }
+    const readyOf = async (name: string) =>
+      (await rest.request<{ status?: { readyReplicas?: number } }>({ method: "GET", path: `/apis/apps/v1/namespaces/${gateNamespace}/deployments/${name}` })).status?.readyReplicas ?? 0;
+    await until(async () => (await readyOf("web-np-1")) === 2 && (await readyOf("web-np-2")) === 2, 60_000);
+    const pods = await rest.request<{ items: { metadata: { name: string } }[] }>({ method: "GET", path: `/api/v1/namespaces/${gateNamespace}/pods` });
+    for (const pod of pods.items) firstPods.add(pod.metadata.name);
+
+    const gated = { ...k3osExample(), metadata: { name: "gated", namespace } };
+    gated.spec = { ...gated.spec, version: "v5", nodeSelector: { matchLabels: { "gate-test": "true" } } };
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: gated });
+    // The first node succeeds; its Deployment's replacements are not ready: the gate names the ReplicaSet.
+    let waiting: NodePlanStatus | undefined;
+    await until(async () => {
+      const status = await planStatus("gated");
+      if (status?.message?.includes("evicted pods' owners not back at their desired ready replicas") === true) waiting = status;
+      return waiting !== undefined;
+    }, 90_000);
+    const first = waiting!.nodes.find((result) => result.phase === "Succeeded")!;
+    expect(first.evictedOwners).toHaveLength(1);
+    expect(first.evictedOwners![0]).toMatchObject({ kind: "ReplicaSet", namespace: gateNamespace });
+    expect(first.evictedOwners![0]!.name).toMatch(new RegExp(`^web-${first.name}-`));
+    expect(waiting!.message).toContain("(0/2 ready)");
+    expect(waiting!.nodes.filter((result) => result.name !== first.name)).toEqual([]); // the next node waits
+    expect((await upgradeJobs("gated")).length).toBe(1);
+
+    hold = false; // the replacements start
+    kubelet.behave({});
+    await until(async () => {
+      const status = await planStatus("gated");
+      return status !== undefined && findCondition(status, "Complete")?.status === "True";
+    }, 90_000);
+    const status = (await planStatus("gated"))!;
+    expect(status.nodes.map((result) => result.phase)).toEqual(["Succeeded", "Succeeded"]);
+    expect(status.nodes.find((result) => result.name === first.name)?.evictedOwners).toBeUndefined();
+  }, 200_000);
+
+  it("drains through a PodDisruptionBudget: the second eviction waits until the first pod's replacement is Ready", async () => {
+    // Two replicas pinned to np-3 under a budget of minAvailable 1, computed by the real disruption controller: one
+    // pod may go; the other only once its replacement (held not ready by the test for a while) is Ready.
+    const pdbNamespace = "pdb-shop";
+    await rest.request({ method: "POST", path: "/api/v1/namespaces", body: { apiVersion: "v1", kind: "Namespace", metadata: { name: pdbNamespace } } });
+    await until(async () => {
+      const accounts = await rest.request<{ items: { secrets?: unknown[] }[] }>({ method: "GET", path: `/api/v1/namespaces/${pdbNamespace}/serviceaccounts` });
+      return accounts.items.some((account) => (account.secrets ?? []).length > 0);
+    }, 30_000);
+    const firstPods = new Set<string>();
+    let hold = true;
+    kubelet.behave({ crashLoop: (_image, pod) => hold && pod.metadata?.namespace === pdbNamespace && firstPods.size > 0 && !firstPods.has(pod.metadata.name ?? "") });
+    await rest.request({
+      method: "POST",
+      path: `/apis/apps/v1/namespaces/${pdbNamespace}/deployments`,
+      body: {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "db" },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: "db" } },
+          template: { metadata: { labels: { app: "db" } }, spec: { nodeName: "np-3", containers: [{ name: "db", image: "registry.example.com/pdb-app:1" }] } },
+        },
+      },
+    });
+    await rest.request({
+      method: "POST",
+      path: `/apis/policy/v1beta1/namespaces/${pdbNamespace}/poddisruptionbudgets`,
+      body: { apiVersion: "policy/v1beta1", kind: "PodDisruptionBudget", metadata: { name: "db" }, spec: { minAvailable: 1, selector: { matchLabels: { app: "db" } } } },
+    });
+    const podNames = async () =>
+      (await rest.request<{ items: { metadata: { name: string } }[] }>({ method: "GET", path: `/api/v1/namespaces/${pdbNamespace}/pods` })).items.map((pod) => pod.metadata.name);
+    const budget = async () =>
+      (await rest.request<{ status?: { disruptionsAllowed?: number; currentHealthy?: number } }>({ method: "GET", path: `/apis/policy/v1beta1/namespaces/${pdbNamespace}/poddisruptionbudgets/db` })).status;
+    await until(async () => (await budget())?.disruptionsAllowed === 1, 60_000);
+    for (const name of await podNames()) firstPods.add(name);
+    await rest.request({ method: "PATCH", path: "/api/v1/nodes/np-3", contentType: "application/merge-patch+json", body: { metadata: { labels: { "pdb-test": "true" } } } });
+
+    const plan = { ...k3osExample(), metadata: { name: "budgeted", namespace } };
+    plan.spec = { ...plan.spec, version: "v6", nodeSelector: { matchLabels: { "pdb-test": "true" } } };
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: plan });
+    // One original pod evicted, the other still there while the budget allows no disruption.
+    await until(async () => (await podNames()).filter((name) => firstPods.has(name)).length === 1, 60_000);
+    await until(async () => (await budget())?.disruptionsAllowed === 0, 30_000);
+    const observedUntil = Date.now() + 7_000; // longer than the drain's 5 s retry
+    while (Date.now() < observedUntil) {
+      expect((await podNames()).filter((name) => firstPods.has(name))).toHaveLength(1);
+      expect(await upgradeJobs("budgeted")).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    hold = false; // the replacement becomes Ready: the budget allows the second eviction
+    kubelet.behave({});
+    await until(async () => {
+      const status = await planStatus("budgeted");
+      return status !== undefined && findCondition(status, "Complete")?.status === "True";
+    }, 90_000);
+    expect((await podNames()).filter((name) => firstPods.has(name))).toEqual([]);
+  }, 200_000);
 });
 
 // The adapter against the port's contract, in a namespace of its own that no runner acts on.

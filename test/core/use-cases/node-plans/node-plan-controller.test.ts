@@ -218,6 +218,7 @@ describe("the node plan controller", () => {
   it.each([
     ["a name longer than 63 characters", "x".repeat(64), k3osExample().spec, "NameTooLong"],
     ["zero concurrency", "p", { ...k3osExample().spec, concurrency: 0 }, "InvalidConcurrency"],
+    ["negative concurrency", "p", { ...k3osExample().spec, concurrency: -2 }, "InvalidConcurrency"],
     ["neither version nor channel", "p", { upgrade: { image: "x" } }, "MissingVersion"],
     ["an invalid selector", "p", { ...k3osExample().spec, nodeSelector: { matchExpressions: [{ key: "a", operator: "Bogus" }] } }, "InvalidNodeSelector"],
     ["an unknown secret", "p", { ...k3osExample().spec, secrets: [{ name: "missing" }] }, "UnknownSecret"],
@@ -407,6 +408,138 @@ describe("the node plan controller", () => {
     h.fake.budgets.length = 0;
     await settle(h.controller, ["k3os-latest"]);
     expect(h.fake.runningJobs()).toEqual([]);
+  });
+
+  describe("the health gate's wait for the owners of evicted pods", () => {
+    /** Two nodes, each running a pod of its own ReplicaSet (3 replicas wanted, 3 ready). */
+    function twoNodesWithWorkloads(h: Harness): void {
+      addK3osNodes(h.fake, 2);
+      for (const [node, owner] of [
+        ["node-1", "web-1"],
+        ["node-2", "web-2"],
+      ] as const) {
+        h.fake.addPod(node, { namespace: "shop", name: `${owner}-pod`, controllerKind: "ReplicaSet", controllerName: owner });
+        h.fake.owners.set(`ReplicaSet/shop/${owner}`, { desired: 3, ready: 3 });
+      }
+    }
+    const firstJobNode = (h: Harness) => h.fake.jobs.get(h.fake.runningJobs()[0]!)!.manifest.spec.template.spec.nodeName;
+    const ownerOf = (node: string) => (node === "node-1" ? "web-1" : "web-2");
+
+    it("records the owners in status before evicting, then waits until each is back at its desired ready replicas", async () => {
+      const h = harness();
+      twoNodesWithWorkloads(h);
+      const evictPod = h.fake.port.evictPod;
+      const recordedAtEviction: string[][] = [];
+      h.fake.port.evictPod = async (pod, options) => {
+        const result = h.fake.plan("k3os-latest").status.nodes.find((r) => r.phase === "Claimed");
+        recordedAtEviction.push((result?.evictedOwners ?? []).map((o) => `${o.kind}/${o.namespace}/${o.name}`));
+        const key = `ReplicaSet/${pod.namespace}/${pod.controllerName}`;
+        const owner = h.fake.owners.get(key);
+        if (owner !== undefined) h.fake.owners.set(key, { ...owner, ready: owner.ready - 1 }); // its replacement starts
+        return evictPod(pod, options);
+      };
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+      const first = firstJobNode(h);
+      expect(recordedAtEviction).toEqual([[`ReplicaSet/shop/${ownerOf(first)}`]]);
+      expect(h.fake.plan("k3os-latest").status.nodes.find((r) => r.name === first)?.evictedOwners).toEqual([{ kind: "ReplicaSet", namespace: "shop", name: ownerOf(first) }]);
+
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await settle(h.controller, ["k3os-latest"]);
+      await h.clock.advanceAsync(30_000);
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toEqual([]); // the replacement is not ready yet
+      const waiting = h.fake.plan("k3os-latest").status;
+      expect(findCondition(waiting, "Complete")).toMatchObject({ reason: "HealthGate" });
+      expect(waiting.message).toContain(`ReplicaSet/shop/${ownerOf(first)} (2/3 ready)`);
+
+      h.fake.owners.set(`ReplicaSet/shop/${ownerOf(first)}`, { desired: 3, ready: 3 });
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toHaveLength(1);
+      const status = h.fake.plan("k3os-latest").status;
+      // Back: dropped from the first node's result, so it is not read again.
+      expect(status.nodes.find((r) => r.name === first)?.evictedOwners).toBeUndefined();
+      const reads = h.fake.ownerReads.length;
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.ownerReads.length).toBe(reads);
+    });
+
+    it("still waits for them after a restart mid-gate, and after a restart between recording and evicting", async () => {
+      const h = harness();
+      twoNodesWithWorkloads(h);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      // Stop after the pass that recorded the first node's owners: nothing evicted yet.
+      for (let pass = 0; pass < 10 && !h.fake.plan("k3os-latest").status.nodes.some((r) => r.evictedOwners !== undefined); pass++) {
+        await h.controller.reconcile("k3os-latest");
+      }
+      expect(h.fake.writes.filter((w) => w.kind === "evict")).toEqual([]);
+      const restarted = () =>
+        createNodePlanController(
+          { port: h.fake.port, clock: h.clock, logger: silentLogger, channels: { resolve: () => Promise.reject(new Error("none")) } },
+          { keyPrefix: "update-manager.io", namespace: "system-upgrade" },
+        );
+      let controller = restarted();
+      await settle(controller, ["k3os-latest"]);
+      const first = firstJobNode(h);
+      expect(h.fake.writes.filter((w) => w.kind === "evict")).toEqual([{ kind: "evict", pod: `shop/${ownerOf(first)}-pod` }]);
+      h.fake.owners.set(`ReplicaSet/shop/${ownerOf(first)}`, { desired: 3, ready: 1 });
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await settle(controller, ["k3os-latest"]);
+
+      controller = restarted(); // mid-gate: only the status remembers what was evicted
+      await h.clock.advanceAsync(60_000);
+      await settle(controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toEqual([]);
+      expect(h.fake.plan("k3os-latest").status.message).toContain(`ReplicaSet/shop/${ownerOf(first)} (1/3 ready)`);
+      h.fake.owners.set(`ReplicaSet/shop/${ownerOf(first)}`, { desired: 3, ready: 3 });
+      await settle(controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toHaveLength(1);
+    });
+
+    it("opens for an owner deleted meanwhile, stays closed (saying why) while an owner cannot be read, and fails at the deadline", async () => {
+      const h = harness();
+      twoNodesWithWorkloads(h);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+      const first = firstJobNode(h);
+      const readOwnerReplicas = h.fake.port.readOwnerReplicas;
+      h.fake.port.readOwnerReplicas = async () => {
+        throw new Error('replicasets.apps "web" is forbidden');
+      };
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toEqual([]);
+      expect(h.fake.plan("k3os-latest").status.message).toContain("cannot read it: replicasets.apps \"web\" is forbidden");
+
+      h.fake.port.readOwnerReplicas = readOwnerReplicas;
+      h.fake.owners.delete(`ReplicaSet/shop/${ownerOf(first)}`); // scaled away, deleted: nothing to wait for
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toHaveLength(1);
+      const second = firstJobNode(h);
+      h.fake.owners.set(`ReplicaSet/shop/${ownerOf(second)}`, { desired: 3, ready: 2 });
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await settle(h.controller, ["k3os-latest"]);
+      // Every node done: the plan is complete even while the last node's owner is still coming back.
+      expect(findCondition(h.fake.plan("k3os-latest").status, "Complete")?.status).toBe("True");
+    });
+
+    it("fails the plan when an owner is not back within the gate's deadline", async () => {
+      const h = harness();
+      twoNodesWithWorkloads(h);
+      h.fake.addNode("node-3", { [selectorLabel]: "true" });
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+      const first = firstJobNode(h);
+      h.fake.owners.set(`ReplicaSet/shop/${ownerOf(first)}`, { desired: 3, ready: 2 });
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await settle(h.controller, ["k3os-latest"]);
+      await h.clock.advanceAsync(11 * 60_000);
+      await settle(h.controller, ["k3os-latest"]);
+      const failed = findCondition(h.fake.plan("k3os-latest").status, "Failed");
+      expect(failed).toMatchObject({ status: "True", reason: "HealthGateTimeout" });
+      expect(failed?.message).toContain(`ReplicaSet/shop/${ownerOf(first)} (2/3 ready)`);
+      expect(h.fake.runningJobs()).toEqual([]);
+    });
   });
 
   it("fails the node when its Job gets no pod within 60 s (FailedCreate), with the reason", async () => {
