@@ -281,12 +281,14 @@ export async function createApplication(deps: {
   // Shared with the registry watcher.
   const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
   const policies = deps.policies ?? defaultPolicyConfig;
+  // Shared by the replicas (a ConfigMap) with UpdateRuns; this process's memory otherwise (lost on restart). Holds
+  // updates and node plans alike.
+  const freeze = persistence?.freeze ?? createMemoryFreezeStore();
   const manager = createUpdateManager(
     {
       cluster,
       store: engineStore,
-      // Shared by the replicas (a ConfigMap) with UpdateRuns; this process's memory otherwise (lost on restart).
-      freeze: persistence?.freeze ?? createMemoryFreezeStore(),
+      freeze,
       quarantines: persistence?.quarantines ?? engineQuarantines,
       locks: persistence?.locks ?? createMemoryTargetLocks({ clock, updateState: lockHolderState(store) }),
       ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
@@ -353,6 +355,8 @@ export async function createApplication(deps: {
         clock,
         logger: logger.child({ component: "node-plans" }),
         ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+        freeze,
+        ...(notifications === undefined ? {} : { notify: notifications }),
       })
     : config.nodePlans.enabled && realCluster !== undefined && clients !== undefined
       ? createNodePlans({
@@ -366,6 +370,8 @@ export async function createApplication(deps: {
           clock,
           logger: logger.child({ component: "node-plans" }),
           ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+          freeze,
+          ...(notifications === undefined ? {} : { notify: notifications }),
         })
       : undefined;
   // Refuses to start (ConfigError: exit 2) when the account lacks what kube/node-plans grants.

@@ -3,9 +3,10 @@ import { seedDemoNodePlans } from "./cluster/simulated/demo-node-plans.js";
 import { createSimulatedNodePlans, type SimulatedNodePlans } from "./cluster/simulated/simulated-node-plans.js";
 import { findCondition, type NodePlanStatus } from "./core/domain/node-plan/node-plan-status.js";
 import type { Clock } from "./core/ports/clock.js";
+import type { FreezeStore } from "./core/ports/freeze-store.js";
 import type { NodePlansPort } from "./core/ports/node-plans.js";
 import type { CoreLogger } from "./core/ports/logger.js";
-import { createNodePlanController } from "./core/use-cases/node-plans/node-plan-controller.js";
+import { createNodePlanController, type NodePlanNotifications } from "./core/use-cases/node-plans/node-plan-controller.js";
 import { createNodePlanRunner } from "./core/use-cases/node-plans/node-plan-runner.js";
 import type { NodePlans } from "./node-plans-composition.js";
 import { registerNodePlanMetrics } from "./telemetry/node-plan-metrics.js";
@@ -29,6 +30,10 @@ export function createDemoNodePlans(deps: {
   readonly metrics?: Registry;
   /** Timings of the simulation (tests shorten them). Default: the simulation's. */
   readonly timings?: { readonly jobDurationMs?: number; readonly rebootMs?: number; readonly replacementReadyMs?: number };
+  /** The global freeze: while frozen no node is claimed; an unfreeze looks at the plans at once. Default: none. */
+  readonly freeze?: FreezeStore;
+  /** Told when a plan starts and when it fails (the notification dispatcher). Default: nobody. */
+  readonly notify?: NodePlanNotifications;
 }): DemoNodePlans {
   const { clock, logger } = deps;
   const cluster = createSimulatedNodePlans({
@@ -64,7 +69,14 @@ export function createDemoNodePlans(deps: {
     },
   };
   const controller = createNodePlanController(
-    { port: narrated, channels: { resolve: () => Promise.reject(new Error("the embedded demo resolves no channel")) }, clock, logger },
+    {
+      port: narrated,
+      channels: { resolve: () => Promise.reject(new Error("the embedded demo resolves no channel")) },
+      clock,
+      logger,
+      ...(deps.freeze === undefined ? {} : { freeze: deps.freeze }),
+      ...(deps.notify === undefined ? {} : { notify: deps.notify }),
+    },
     { keyPrefix: deps.keyPrefix, namespace: deps.namespace },
   );
   const runner = createNodePlanRunner(
@@ -78,6 +90,7 @@ export function createDemoNodePlans(deps: {
     runner.poke();
     for (const listener of [...listeners]) listener();
   });
+  const unsubscribeFreeze = deps.freeze?.subscribe(() => runner.poke());
   if (deps.metrics !== undefined) registerNodePlanMetrics(deps.metrics, () => cluster.listPlans());
   return {
     cluster,
@@ -98,6 +111,7 @@ export function createDemoNodePlans(deps: {
       runner.start();
     },
     async stop() {
+      unsubscribeFreeze?.();
       await runner.stop();
       cluster.stop();
     },

@@ -3,9 +3,10 @@ import { ConfigError } from "./config/config-error.js";
 import { registerNodePlanMetrics } from "./telemetry/node-plan-metrics.js";
 import type { Clock } from "./core/ports/clock.js";
 import { planWindows, type WindowPolicy } from "./core/domain/window-policy.js";
+import type { FreezeStore } from "./core/ports/freeze-store.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import type { NodePlanReads } from "./core/ports/node-plans.js";
-import { createNodePlanController } from "./core/use-cases/node-plans/node-plan-controller.js";
+import { createNodePlanController, type NodePlanNotifications } from "./core/use-cases/node-plans/node-plan-controller.js";
 import { createNodePlanRunner } from "./core/use-cases/node-plans/node-plan-runner.js";
 import type { KubernetesClients, KubernetesComposition } from "./kubernetes-composition.js";
 
@@ -41,6 +42,10 @@ export function createNodePlans(deps: {
   readonly logger: CoreLogger;
   /** Where the node plan progress gauges go. Default: none. */
   readonly metrics?: Registry;
+  /** The global freeze: while frozen no node is claimed; an unfreeze looks at the plans at once. Default: none. */
+  readonly freeze?: FreezeStore;
+  /** Told when a plan starts and when it fails (the notification dispatcher). Default: nobody. */
+  readonly notify?: NodePlanNotifications;
 }): NodePlans {
   const { kubernetes, clock, logger } = deps;
   let poke = (): void => {};
@@ -61,7 +66,14 @@ export function createNodePlans(deps: {
     },
   });
   const controller = createNodePlanController(
-    { port: adapter, channels: kubernetes.createHttpChannelResolver(), clock, logger },
+    {
+      port: adapter,
+      channels: kubernetes.createHttpChannelResolver(),
+      clock,
+      logger,
+      ...(deps.freeze === undefined ? {} : { freeze: deps.freeze }),
+      ...(deps.notify === undefined ? {} : { notify: deps.notify }),
+    },
     {
       keyPrefix: deps.keyPrefix,
       namespace: deps.namespace,
@@ -77,6 +89,7 @@ export function createNodePlans(deps: {
     ...(deps.canExecute === undefined ? {} : { canExecute: deps.canExecute }),
   });
   poke = () => runner.poke();
+  const unsubscribeFreeze = deps.freeze?.subscribe(() => runner.poke());
   if (deps.metrics !== undefined) registerNodePlanMetrics(deps.metrics, () => adapter.listPlans());
   let started = false;
   const reads: NodePlanReads = {
@@ -126,6 +139,7 @@ export function createNodePlans(deps: {
       attempt();
     },
     async stop() {
+      unsubscribeFreeze?.();
       await runner.stop();
       await adapter.stop();
     },

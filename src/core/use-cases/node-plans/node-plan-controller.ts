@@ -1,7 +1,7 @@
 import { isDomainError } from "../../domain/domain-error.js";
 import { awaitedOwnersOf, containsOwners, mergeOwners, ownerKey } from "../../domain/node-plan/evicted-owners.js";
 import type { NodeResult, NodePlanStatus, PlanCondition, PodOwner } from "../../domain/node-plan/node-plan-status.js";
-import { setCondition } from "../../domain/node-plan/node-plan-status.js";
+import { findCondition, setCondition } from "../../domain/node-plan/node-plan-status.js";
 import { type PlanSteps, recordPlanEvents } from "../../domain/node-plan/node-plan-event.js";
 import type { NodeUpgradePlanSpec, PlanWindow } from "../../domain/node-plan/node-upgrade-plan.js";
 import { isVersionTag, parseNodePlan } from "../../domain/node-plan/parse-node-plan.js";
@@ -11,9 +11,12 @@ import { windowContains } from "../../domain/node-plan/time-window.js";
 import { nextCommonOpening } from "../../domain/window-policy.js";
 import { buildUpgradeJob } from "../../domain/node-plan/upgrade-job.js";
 import { planNodeLabel, upgradeJobName } from "../../domain/node-plan/upgrade-job-name.js";
+import type { FreezeState } from "../../domain/freeze.js";
 import type { Clock } from "../../ports/clock.js";
+import type { FreezeStore } from "../../ports/freeze-store.js";
 import type { CoreLogger } from "../../ports/logger.js";
 import type { ChannelResolver, NodePlansPort, PlanRecord, PodOnNode } from "../../ports/node-plans.js";
+import type { NotificationDispatcher } from "../notification-dispatcher.js";
 import { drainCandidates, drainNode } from "./drain-node.js";
 
 export interface NodePlanControllerOptions {
@@ -46,7 +49,17 @@ export interface NodePlanControllerDeps {
   readonly channels: ChannelResolver;
   readonly clock: Clock;
   readonly logger: CoreLogger;
+  /**
+   * The global freeze (README "Freeze"): while frozen no node is claimed; nodes already claimed finish. A freeze that
+   * cannot be read counts as frozen. Default: never frozen.
+   */
+  readonly freeze?: Pick<FreezeStore, "get">;
+  /** Told when a plan starts applying a hash (its first node claimed) and when it fails. Default: nobody. */
+  readonly notify?: NodePlanNotifications;
 }
+
+/** The notification hooks a plan calls (the dispatcher's dedupe keeps a restarted leader from repeating them). */
+export type NodePlanNotifications = Pick<NotificationDispatcher, "nodePlanStarted" | "nodePlanFailed">;
 
 /** When to reconcile the plan again by time (changes of plans, nodes and Jobs trigger it anyway). */
 export interface ReconcileResult {
@@ -81,6 +94,17 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
   const channelTimeoutMs = options.channelTimeoutMs ?? 30_000;
   const extraWindows = options.extraWindows ?? (() => []);
   const podCreationTimeoutMs = options.podCreationTimeoutMs ?? 60_000;
+
+  /** The freeze now; a store that cannot be read holds the plans (fail closed). */
+  async function readFreeze(): Promise<Pick<FreezeState, "frozen" | "reason">> {
+    if (deps.freeze === undefined) return { frozen: false, reason: "" };
+    try {
+      return await deps.freeze.get();
+    } catch (error) {
+      logger.warn({ err: error }, "node plans: the freeze cannot be read; no node is claimed until it can");
+      return { frozen: true, reason: `the freeze cannot be read: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
 
   /**
    * Writes the status when it changed; false on a conflict (the next pass decides again on a fresh read). The steps
@@ -331,6 +355,8 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     const others = port.listPlans().filter((other) => other.name !== name);
     const windows = [...(spec.window === undefined ? [] : [spec.window]), ...extraWindows(name)];
     const windowOpen = windows.every((window) => windowContains(window, now));
+    // Read after the nodes in flight advanced: a freeze never stops a node half-drained or cordoned.
+    const freeze = await readFreeze();
     const decision = scheduleNodes({
       planName: name,
       planUid: plan.uid,
@@ -347,6 +373,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       otherExclusiveApplying: others.some((other) => other.status.applying.length > 0 && isExclusive(other)),
       windowOpen,
       gateOpen: gated.open,
+      frozen: freeze.frozen,
     });
     // The gate only fails a plan that has nodes left to do; once failed, it stays so for this hash.
     const gateFailed = (decision.waiting === "health-gate" && gated.expired) || status.gateFailedHash === hash;
@@ -380,7 +407,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     if (decision.complete) {
       status = condition(status, { type: "Complete", status: "True", reason: "Complete", message: `every selected node carries hash ${hash.slice(0, 12)}` });
     } else {
-      const waiting = describeWait(decision.waiting, opening, gated.why);
+      const waiting = describeWait(decision.waiting, opening, gated.why, freeze.reason);
       status = condition(status, {
         type: "Complete",
         status: "False",
@@ -391,6 +418,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     }
     const written = await write(plan, status, { cordon: spec.cordon, drain: spec.drain !== undefined });
     if (!written) return { requeueAfterMs: 0 };
+    tell(plan, status, version, hash, claims);
     if (intentRecorded && claims.length === 0) return { requeueAfterMs: 0 };
     if (claims.length > 0) {
       for (const claim of claims) port.recordEvent(name, "Normal", "NodeClaimed", `${claim.name} selected (hash ${hash.slice(0, 12)})`);
@@ -400,6 +428,20 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     if (opening !== undefined) return { requeueAfterMs: Math.max(1_000, opening.getTime() - now.getTime()) };
     if (spec.version === "") return { requeueAfterMs: channelIntervalMs };
     return {};
+  }
+
+  /** Notifies what this written pass began: the first claim of a hash, the Failed condition turning True. */
+  function tell(plan: PlanRecord, status: NodePlanStatus, version: string, hash: string, claims: readonly NodeResult[]): void {
+    if (deps.notify === undefined) return;
+    // The hash is part of the finding: a changed spec applying the same version is told again.
+    const applied = `${version} (hash ${hash.slice(0, 12)})`;
+    if (claims.length > 0 && !plan.status.nodes.some((r) => r.hash === hash)) {
+      deps.notify.nodePlanStarted({ nodePlan: plan.name, version: applied, reason: `applying ${applied}; first nodes: ${claims.map((c) => c.name).join(", ")}` });
+    }
+    const failed = findCondition(status, "Failed");
+    if (failed?.status === "True" && findCondition(plan.status, "Failed")?.status !== "True") {
+      deps.notify.nodePlanFailed({ nodePlan: plan.name, version: applied, reason: failed.message });
+    }
   }
 
   async function invalid(plan: PlanRecord, status: NodePlanStatus, reason: string, message: string): Promise<ReconcileResult> {
@@ -441,13 +483,17 @@ function waitReasonName(reason: WaitReason | undefined): string {
       return "Applying";
     case "stopped":
       return "Stopped";
+    case "frozen":
+      return "Frozen";
     default:
       return "Pending";
   }
 }
 
-function describeWait(reason: WaitReason | undefined, opening: Date | undefined, gateWhy: string | undefined): string {
+function describeWait(reason: WaitReason | undefined, opening: Date | undefined, gateWhy: string | undefined, freezeReason: string): string {
   switch (reason) {
+    case "frozen":
+      return `held by the freeze${freezeReason === "" ? "" : ` (${freezeReason})`}: no node starts until unfrozen`;
     case "window-closed":
       return `outside the window${opening === undefined ? "" : `, opens ${opening.toISOString()}`}`;
     case "exclusive":

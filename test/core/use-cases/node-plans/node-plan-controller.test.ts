@@ -2,9 +2,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { findCondition } from "../../../../src/core/domain/node-plan/node-plan-status.js";
 import type { PlanWindow } from "../../../../src/core/domain/node-plan/node-upgrade-plan.js";
+import type { FreezeStore } from "../../../../src/core/ports/freeze-store.js";
 import { silentLogger } from "../../../../src/core/ports/logger.js";
+import type { NodePlanFacts } from "../../../../src/core/use-cases/notification-dispatcher.js";
+import { createMemoryFreezeStore } from "../../../../src/store/memory/memory-freeze-store.js";
 import type { ChannelResolver } from "../../../../src/core/ports/node-plans.js";
-import { createNodePlanController, type NodePlanController } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
+import { createNodePlanController, type NodePlanController, type NodePlanNotifications } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
 import { createFakeClock, type FakeClock } from "../../../support/fake-clock.js";
 import { k3osExample } from "../../../support/node-plan-examples.js";
 import { createFakeNodePlans, type FakeNodePlans } from "./fake-node-plans.js";
@@ -19,7 +22,15 @@ interface Harness {
   channelCalls: string[];
 }
 
-function harness(options: { channel?: ChannelResolver["resolve"]; start?: Date; extraWindows?: (plan: string) => readonly PlanWindow[] } = {}): Harness {
+interface HarnessOptions {
+  channel?: ChannelResolver["resolve"];
+  start?: Date;
+  extraWindows?: (plan: string) => readonly PlanWindow[];
+  freeze?: Pick<FreezeStore, "get">;
+  notify?: NodePlanNotifications;
+}
+
+function harness(options: HarnessOptions = {}): Harness {
   const clock = createFakeClock(options.start ?? new Date("2026-12-07T10:00:00Z"));
   const fake = createFakeNodePlans(clock);
   const channelCalls: string[] = [];
@@ -28,6 +39,8 @@ function harness(options: { channel?: ChannelResolver["resolve"]; start?: Date; 
       port: fake.port,
       clock,
       logger: silentLogger,
+      ...(options.freeze === undefined ? {} : { freeze: options.freeze }),
+      ...(options.notify === undefined ? {} : { notify: options.notify }),
       channels: {
         resolve(url, signal) {
           channelCalls.push(url);
@@ -193,6 +206,114 @@ describe("the node plan controller", () => {
     expect(events.at(-2)?.message).toContain("BackoffLimitExceeded");
     expect(events.at(-1)?.message).toMatch(/^NodeFailed: /);
     expect(events.filter((e) => e.type === "PlanFailed")).toHaveLength(1);
+  });
+
+  describe("notifications", () => {
+    function recorder(): NodePlanNotifications & { told: Array<{ kind: string } & NodePlanFacts> } {
+      const told: Array<{ kind: string } & NodePlanFacts> = [];
+      return {
+        told,
+        nodePlanStarted: (facts) => told.push({ kind: "started", ...facts }),
+        nodePlanFailed: (facts) => told.push({ kind: "failed", ...facts }),
+      };
+    }
+
+    it("tells once that a plan started applying its hash and once that it failed, however often it is looked at again", async () => {
+      const notify = recorder();
+      const h = harness({ notify });
+      addK3osNodes(h.fake, 3);
+      h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, concurrency: 2 });
+      await runPlan(h, ["k3os-latest"], () => true);
+      for (let pass = 0; pass < 3; pass++) await h.controller.reconcile("k3os-latest");
+
+      const hash = h.fake.plan("k3os-latest").status.latestHash;
+      expect(notify.told.map((t) => t.kind)).toEqual(["started", "failed"]);
+      expect(notify.told[0]).toMatchObject({ nodePlan: "k3os-latest", version: `v0.9.0-dev (hash ${hash.slice(0, 12)})` });
+      expect(notify.told[0]?.reason).toMatch(/first nodes: node-\d, node-\d$/);
+      expect(notify.told[1]?.reason).toContain("BackoffLimitExceeded");
+      expect(notify.told[1]?.version).toBe(notify.told[0]?.version);
+
+      // A new leader (a fresh controller over the same status) does not tell it again.
+      const after = recorder();
+      const next = createNodePlanController(
+        { port: h.fake.port, clock: h.clock, logger: silentLogger, notify: after, channels: { resolve: () => Promise.reject(new Error("none")) } },
+        { keyPrefix: "update-manager.io", namespace: "system-upgrade" },
+      );
+      for (let pass = 0; pass < 3; pass++) await next.reconcile("k3os-latest");
+      expect(after.told).toEqual([]);
+    });
+
+    it("tells nothing for a plan that does not fail, and a new start when the spec changes", async () => {
+      const notify = recorder();
+      const h = harness({ notify });
+      addK3osNodes(h.fake, 2);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await runPlan(h, ["k3os-latest"]);
+      expect(notify.told.map((t) => t.kind)).toEqual(["started"]);
+      h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, version: "v0.10.0" });
+      await runPlan(h, ["k3os-latest"]);
+      expect(notify.told.map((t) => `${t.kind} ${t.version?.split(" ")[0]}`)).toEqual(["started v0.9.0-dev", "started v0.10.0"]);
+    });
+  });
+
+  describe("the global freeze", () => {
+    it("claims no node while frozen, says so in status, and resumes when unfrozen", async () => {
+      const freeze = createMemoryFreezeStore();
+      const h = harness({ freeze });
+      addK3osNodes(h.fake, 2);
+      await freeze.set({ frozen: true, reason: "black friday", principal: "ops", time: h.clock.now() });
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+
+      let status = h.fake.plan("k3os-latest").status;
+      expect(status.applying).toEqual([]);
+      expect(h.fake.writes.filter((w) => w.kind === "cordon" || w.kind === "job-created")).toEqual([]);
+      expect(status.message).toBe("held by the freeze (black friday): no node starts until unfrozen");
+      expect(findCondition(status, "Complete")).toMatchObject({ status: "False", reason: "Frozen" });
+
+      await freeze.set({ frozen: false, reason: "", principal: "ops", time: h.clock.now() });
+      const order = await runPlan(h, ["k3os-latest"]);
+      expect(order.toSorted()).toEqual(["node-1", "node-2"]);
+      status = h.fake.plan("k3os-latest").status;
+      expect(findCondition(status, "Complete")?.status).toBe("True");
+      expect(status.message).toBeUndefined();
+    });
+
+    it("lets a node already claimed finish (drained, upgraded, uncordoned), then claims no other", async () => {
+      const freeze = createMemoryFreezeStore();
+      const h = harness({ freeze });
+      addK3osNodes(h.fake, 3);
+      h.fake.addPod("node-1", { name: "web-1" });
+      h.fake.addPod("node-2", { name: "web-2" });
+      h.fake.addPod("node-3", { name: "web-3" });
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await h.controller.reconcile("k3os-latest"); // the finalizer
+      await h.controller.reconcile("k3os-latest"); // the claim, written before anything is done to the node
+      const [claimed] = h.fake.plan("k3os-latest").status.applying;
+      expect(claimed).toBeDefined();
+      await freeze.set({ frozen: true, reason: "", principal: "ops", time: h.clock.now() });
+
+      const order = await runPlan(h, ["k3os-latest"]);
+      expect(order).toEqual([claimed]);
+      const node = h.fake.nodes.get(claimed!)!;
+      expect(node.unschedulable).toBe(false);
+      expect(node.labels[planLabel]).toBe(h.fake.plan("k3os-latest").status.latestHash);
+      const status = h.fake.plan("k3os-latest").status;
+      expect(status.applying).toEqual([]);
+      expect(status.nodes.map((r) => r.name)).toEqual([claimed]);
+      expect(status.message).toBe("held by the freeze: no node starts until unfrozen");
+      expect(h.fake.writes.filter((w) => w.kind === "cordon").map((w) => (w as { node: string }).node)).toEqual([claimed]);
+    });
+
+    it("holds the plan when the freeze cannot be read", async () => {
+      const h = harness({ freeze: { get: () => Promise.reject(new Error("configmaps is forbidden")) } });
+      addK3osNodes(h.fake, 1);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+      const status = h.fake.plan("k3os-latest").status;
+      expect(status.applying).toEqual([]);
+      expect(status.message).toContain("the freeze cannot be read: configmaps is forbidden");
+    });
   });
 
   it("leaves a node cordoned by someone else cordoned, and runs again when the spec changes", async () => {
