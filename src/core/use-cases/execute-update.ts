@@ -20,7 +20,10 @@ export interface UpdateExecutor {
    * and is resumed by the next start) and for an update already executing here.
    */
   launch(record: UpdateRecord): void;
-  /** True while the update executes in this process. */
+  /**
+   * True while the update executes in this process. An execution that was halted (stepDown, shutdown) and is still
+   * unwinding does not count: launching the update again then runs it once that execution ended.
+   */
   isRunning(id: string): boolean;
   /**
    * Routes a cancel through the running execution (which owns the record), so the flag and event
@@ -44,6 +47,8 @@ interface Running {
   readonly cancel: AbortController;
   readonly halt: AbortController;
   done: Promise<void>;
+  /** Launched again while halted: resumed from its recorded state once this execution ended. */
+  relaunch: boolean;
 }
 
 export function createUpdateExecutor(
@@ -55,12 +60,35 @@ export function createUpdateExecutor(
   const running = new Map<string, Running>();
   let closed = false;
 
-  return {
+  const isRunning = (id: string): boolean => {
+    const entry = running.get(id);
+    return entry !== undefined && !entry.halt.signal.aborted;
+  };
+
+  /** Launches an update again, as recorded, after its halted execution ended (its locks are still held). */
+  const relaunch = (id: string, halted: UpdateExecution): void => {
+    deps.store
+      .get(id)
+      .then((record) => {
+        if (record !== undefined) executor.launch(record);
+      })
+      .catch((error: unknown) => halted.log.error({ err: error }, "reading the update to resume it failed; the next leader resumes it"));
+  };
+
+  const executor: UpdateExecutor = {
     launch(record) {
       // A queued (or waiting) update is launched by the queue once it left it (pending), never directly.
-      if (closed || running.has(record.id) || isTerminal(record.state) || record.state === "queued" || record.state === "waiting-for-approval") return;
+      if (closed || isTerminal(record.state) || record.state === "queued" || record.state === "waiting-for-approval") return;
       // Not the leader: the update stays recorded (pending) and the leader picks it up from the store.
       if (deps.canExecute !== undefined && !deps.canExecute()) return;
+      const current = running.get(record.id);
+      if (current !== undefined) {
+        // Halted when this process stepped down, and led again before that execution ended (a write in flight, a
+        // rollout being watched): it runs again from what was recorded once the halted one is done. Not waiting
+        // here would leave it unfinished for good (the lead was taken, nothing else resumes it).
+        if (current.halt.signal.aborted) current.relaunch = true;
+        return;
+      }
       const cancel = new AbortController();
       const halt = new AbortController();
       if (record.cancelRequested) cancel.abort();
@@ -68,7 +96,7 @@ export function createUpdateExecutor(
         cancel: cancel.signal,
         halt: halt.signal,
       });
-      const entry: Running = { execution, cancel, halt, done: Promise.resolve() };
+      const entry: Running = { execution, cancel, halt, done: Promise.resolve(), relaunch: false };
       running.set(record.id, entry);
       // A cancel recorded by another replica (which does not execute the update) reaches the execution here.
       const unsubscribe = deps.store.subscribe(record.id, (event) => {
@@ -83,15 +111,17 @@ export function createUpdateExecutor(
           execution.endAttempt();
           unsubscribe();
           running.delete(record.id);
+          if (entry.relaunch) relaunch(record.id, execution);
           onEnded();
         });
     },
 
-    isRunning: (id) => running.has(id),
+    isRunning: (id) => isRunning(id),
 
     async requestCancel(id, reason, requester) {
       const entry = running.get(id);
-      if (entry === undefined) return undefined;
+      // A halted execution writes nothing more: the cancel is recorded in the store for whoever resumes it.
+      if (entry === undefined || entry.halt.signal.aborted) return undefined;
       const { record } = entry.execution;
       if (isTerminal(record.state) || entry.execution.finished) throw updateFinished(record);
       if (!record.cancelRequested) {
@@ -115,10 +145,13 @@ export function createUpdateExecutor(
     },
 
     async haltAll() {
-      for (const entry of running.values()) entry.halt.abort();
-      await this.whenIdle();
+      const halted = [...running.values()];
+      for (const entry of halted) entry.halt.abort();
+      // Only these: an update launched again meanwhile (this process leads again) is not waited for.
+      await Promise.all(halted.map((entry) => entry.done));
     },
   };
+  return executor;
 }
 
 export function updateFinished(record: UpdateRecord): DomainError {

@@ -66,4 +66,51 @@ describe("executing only on the leader", () => {
     // Nothing was patched twice: a is patched once, b once.
     expect(h.patchWrites().map((write) => write.target.name)).toEqual(["a", "b"]);
   });
+
+  it("resumes an update when it leads again before the execution it halted on stepping down has ended", async () => {
+    const state = { leading: true };
+    /** While set, the next save waits until released (a write in flight when the lead is lost). */
+    let hold: { reached: () => void; release: Promise<void> } | undefined;
+    const h = createHarness({
+      wrap: (deps) => ({
+        ...deps,
+        canExecute: () => state.leading,
+        store: {
+          ...deps.store,
+          save: async (record, events, options) => {
+            const held = hold;
+            hold = undefined;
+            if (held !== undefined) {
+              held.reached();
+              await held.release;
+            }
+            return deps.store.save(record, events, options);
+          },
+        },
+      }),
+    });
+    h.add({ kind: "Deployment", namespace: "shop", name: "a", classifier: "shop", replicas: 2, containers: [{ name: "app", image: oldImage }] });
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    await h.until(id, isEvent("workload-patched", deployment("a")));
+    let release!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      hold = { reached: resolve, release: new Promise<void>((go) => (release = go)) };
+    });
+    let inFlight = false;
+    void reached.then(() => (inFlight = true));
+    for (let waited = 0; !inFlight; waited += 100) {
+      if (waited > 60_000) throw new Error("the execution never saved again");
+      await h.clock.advanceAsync(100);
+    }
+    // The lead is lost and taken again while that write is in flight.
+    state.leading = false;
+    const steppedDown = h.manager.stepDown();
+    state.leading = true;
+    expect((await h.manager.resumeUnfinished()).resumed).toEqual([id]);
+    release();
+    await steppedDown;
+    const done = await h.settle(id, 10 * 60_000);
+    expect(done.state).toBe("succeeded");
+    expect(h.patchWrites().map((write) => write.target.name)).toEqual(["a"]);
+  });
 });
