@@ -424,10 +424,10 @@ interface CrashStep {
   readonly match: (request: ProxiedRequest) => boolean;
 }
 
-// "After recording" (killed right after the UpdateRun's POST, before its first status) is not in the table yet:
-// the replacement leaves a status-less run to its creator until the orphan check (30 s), and in 1 of 4 runs it was
-// not terminal within 90 s (RELIABILITY.md, open findings). It joins the table with its fix.
 const crashSteps: readonly CrashStep[] = [
+  // Killed right after the UpdateRun's POST, before its first status: the replacement took over the killed
+  // replica's Lease, so the run is not left to it (no wait for the orphan grace).
+  { step: "after recording", update: "good", when: "after", match: (r) => r.method === "POST" && r.path.endsWith("/updateruns") },
   { step: "after locking (first status write)", update: "good", when: "after", match: (r) => statusWrite(r)?.status?.phase === "Running" },
   { step: "after the migration Job was created", update: "good", when: "after", match: (r) => r.method === "POST" && r.path.endsWith("/jobs") },
   { step: "after the first patch", update: "good", when: "after", match: patchOf("api", "2.0.0") },
@@ -477,6 +477,15 @@ describe("a manager killed with SIGKILL at a step boundary and replaced", () => 
         .map((line) => `${String(line.msg)} ${JSON.stringify(line.err ?? line.update_id ?? "")}`.slice(0, 300));
       throw new Error(`${(error as Error).message}\n${said.join("\n")}\nruns: ${JSON.stringify((await runsOf(scene)).map((run) => run.status ?? "no status"))}`);
     });
+    // Resumed when the replacement took the Lease, not by a later check (a run without status waited 30 s for one).
+    const replacement = await currentManager();
+    const loggedAt = (match: (line: Record<string, unknown>) => boolean) => {
+      const line = replacement.server.logs.find(match);
+      return line === undefined ? Number.NaN : Date.parse(String(line["time"]));
+    };
+    const ledAt = loggedAt((line) => line["msg"] === "started leading");
+    const resumedAt = loggedAt((line) => line["msg"] === "resuming update" && line["update_id"] === id);
+    expect(resumedAt - ledAt).toBeLessThan(5000);
     const found = await checkInvariants(scene, started);
     addRun(row("SIGKILL at every step boundary"), { ...found, recoverMs: settledAt - killedAt, faultsInjected: 1 });
     expect(found.problems).toEqual([]);

@@ -36,8 +36,8 @@ export interface KubernetesPersistenceOptions {
   /** Told of every API request (Lease, UpdateRuns, ConfigMaps, locks), for metrics. Default: none. */
   readonly onApiRequest?: (event: ApiRequestEvent) => void;
   /**
-   * How long a run without a first status is left to the replica creating it before the leader resumes it.
-   * Default: 30 000 ms.
+   * How long a run without a first status is left to the replica creating it before the leader resumes it, unless
+   * that replica is known to be gone (the leader took over its expired Lease after it saw the run). Default: 30 000 ms.
    */
   readonly orphanRunGraceMs?: number;
   /** How often the leader prunes finished runs. Default: 10 minutes. */
@@ -81,7 +81,11 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
   const countFailure = options.countFailure === undefined ? {} : { countFailure: options.countFailure };
   let elector: LeaseElector | undefined;
   const canExecute = () => elector?.isLeader() === true;
+  /** Replicas whose expired Lease this one took over, and when (the newest few). */
+  const gone = new Map<string, number>();
   const store = createKubernetesUpdateStore({
+    goneSince: (replica) => gone.get(replica),
+    ...(options.orphanRunGraceMs === undefined ? {} : { orphanRunGraceMs: options.orphanRunGraceMs }),
     kubeConfig: options.kubeConfig,
     rest,
     namespace,
@@ -118,9 +122,9 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     logger,
   });
   const pruneIntervalMs = options.pruneIntervalMs ?? 10 * 60_000;
-  const orphanRunGraceMs = options.orphanRunGraceMs ?? 30_000;
   let cancelPrune: (() => void) | undefined;
-  let cancelOrphanCheck: (() => void) | undefined;
+  /** Per update id: the timer that looks again at a run left to its acceptor. */
+  const orphanChecks = new Map<string, () => void>();
   let unsubscribeRuns: (() => void) | undefined;
 
   return {
@@ -189,13 +193,23 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         }
         if (executor === identity || (createdHere && executor === undefined)) return;
         if (record.lastSequence === 0 && executor === undefined) {
-          // Created, first status not written yet: its creator writes it in a moment (and that change comes
-          // here). Only a creator that died in between leaves it so: looked at once more a while later.
-          cancelOrphanCheck ??= clock.setTimer(orphanRunGraceMs, () => {
-            cancelOrphanCheck = undefined;
-            resume();
-          });
-          return;
+          // Created, first status not written yet: its acceptor writes it in a moment (and that change comes
+          // here). Only an acceptor that died in between leaves it so: resumed at once when it is known gone
+          // (this replica took over its Lease), else looked at again once the grace has passed.
+          const leftMs = store.leftToAcceptorMs(record.id);
+          if (leftMs === undefined) return;
+          if (leftMs > 0) {
+            if (!orphanChecks.has(record.id)) {
+              orphanChecks.set(
+                record.id,
+                clock.setTimer(leftMs, () => {
+                  orphanChecks.delete(record.id);
+                  resume();
+                }),
+              );
+            }
+            return;
+          }
         }
         resume();
       });
@@ -206,7 +220,12 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         clock,
         logger,
         ...options.leaderElection,
-        onStartedLeading: () => {
+        onStartedLeading: (previous) => {
+          if (previous !== undefined && previous !== identity) {
+            gone.set(previous, clock.now().getTime());
+            // A handful is plenty: replicas come and go one at a time.
+            for (const name of gone.keys()) if (gone.size > 16) gone.delete(name);
+          }
           resume();
           cancelPrune?.();
           prune();
@@ -221,7 +240,8 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     },
     async stop() {
       cancelPrune?.();
-      cancelOrphanCheck?.();
+      for (const cancel of orphanChecks.values()) cancel();
+      orphanChecks.clear();
       unsubscribeRuns?.();
       await elector?.stop();
       quarantineWatch.stop();

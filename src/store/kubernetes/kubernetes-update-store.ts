@@ -24,6 +24,7 @@ import { isTransientFailure, mayHaveBeenApplied, retryAfterMs } from "../../clus
 import { retryOnConflict } from "./retry-on-conflict.js";
 import { decodeRunPageToken, encodeRunPageToken, type RunPosition } from "./run-page-token.js";
 import {
+  acceptedByAnnotation,
   type DecodedRun,
   defaultUpdateRunLimits,
   fromUpdateRunObject,
@@ -84,6 +85,17 @@ export interface KubernetesUpdateStoreOptions {
    * it) before it asks the API server with a LIST instead. Default: 5 000 ms.
    */
   readonly informerWaitMs?: number;
+  /**
+   * How long a run without its first status is left to the replica that accepted it (see leftToAcceptorMs), from
+   * when this replica first saw it. Default: 30 000 ms.
+   */
+  readonly orphanRunGraceMs?: number;
+  /**
+   * When `replica` was last known to have stopped executing (this replica took over its expired Lease), on this
+   * replica's clock; undefined when not known. A run it accepted that has no status yet and that this replica saw
+   * before then is not left to it. Default: never known.
+   */
+  readonly goneSince?: (replica: string) => number | undefined;
   /** Counts a failed clean-up (`run-cleanup`: a DELETE after a failed create, a failed prune). Default: none. */
   readonly countFailure?: CountFailure;
   /** Called with what a subscriber threw. Default: rethrown from a microtask. */
@@ -116,6 +128,15 @@ export interface KubernetesUpdateStore extends UpdateStore {
    * plan's workloads to change and migration templates), the one accepted first (lowest acceptedRevision).
    */
   holderOf(target: WorkloadRef): string | undefined;
+  /**
+   * Whether the run of update `id` is left to the replica that accepted it, which writes its first status right
+   * after creating it: undefined when this process is that replica (it is creating the run now); else how many
+   * milliseconds more the run is left to it (0: any leader may resume it now). A run that has its first status is
+   * left to no one. Until the grace (orphanRunGraceMs) has passed since this replica first saw the run, it is left to
+   * its acceptor, unless that is gone: an earlier process of this pod (the same identity), or a replica whose
+   * expired Lease this one took over after it saw the run (goneSince). listUnfinished() leaves such runs out.
+   */
+  leftToAcceptorMs(id: string): number | undefined;
   /** Reads a run from the API server (a holder the cache may show unfinished although it has just finished). */
   readLiveById(id: string): Promise<UpdateRecord | undefined>;
   /**
@@ -181,6 +202,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   const changeListeners = new Set<(record: UpdateRecord, executor: string | undefined, createdHere: boolean) => void>();
   /** Names of the runs this replica created. */
   const createdHere = new Set<string>();
+  /** Per run name without a status: when this replica first saw it (its clock). */
+  const statuslessSince = new Map<string, number>();
+  const orphanRunGraceMs = options.orphanRunGraceMs ?? 30_000;
   /** Per target key: the unfinished runs naming it (object name -> order). The lock state. */
   const holders = new Map<string, Map<string, bigint>>();
   /** Per run name: the target keys indexed in `holders`. */
@@ -293,6 +317,8 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     }
     const cached = { object, decoded };
     runs.set(name, cached);
+    if (object.status !== undefined) statuslessSince.delete(name);
+    else if (!statuslessSince.has(name)) statuslessSince.set(name, clock.now().getTime());
     nameById.set(decoded.record.id, name);
     index(name, decoded, orderOf(object));
     publish(decoded);
@@ -324,6 +350,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     const cached = runs.get(name);
     runs.delete(name);
     createdHere.delete(name);
+    statuslessSince.delete(name);
     index(name, undefined, 0n);
     if (cached !== undefined) nameById.delete(cached.decoded.record.id);
   }
@@ -728,6 +755,19 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     }
   }
 
+  function leftToAcceptor(name: string): number | undefined {
+    const cached = runs.get(name);
+    const since = statuslessSince.get(name);
+    if (cached === undefined || cached.object.status !== undefined || since === undefined) return 0;
+    if (createdHere.has(name)) return undefined;
+    const acceptor = cached.object.metadata.annotations?.[acceptedByAnnotation];
+    // An earlier process of this pod: whatever it was doing, it does no more.
+    if (acceptor === identity) return 0;
+    const gone = acceptor === undefined ? undefined : options.goneSince?.(acceptor);
+    if (gone !== undefined && since <= gone) return 0;
+    return Math.max(0, since + orphanRunGraceMs - clock.now().getTime());
+  }
+
   function isDecisionOnly(bodies: readonly UpdateEventBody[]): boolean {
     return bodies.length > 0 && bodies.every((body) => body.type === "approval-granted" || body.type === "approval-rejected");
   }
@@ -771,6 +811,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
 
     async create(record, events) {
       const object = toUpdateRunObject(record, namespace);
+      object.metadata.annotations = { ...object.metadata.annotations, [acceptedByAnnotation]: identity };
       let created: UpdateRunObject;
       try {
         created = await rest.request<UpdateRunObject>({ method: "POST", path, body: object });
@@ -801,12 +842,25 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       try {
         await writeStatus(created, stored, added, undefined);
       } catch (error) {
-        // The run exists but its first status did not land: delete it so the request can be retried whole.
-        await rest.request({ method: "DELETE", path: objectPath(created.metadata.name) }).catch((deleteError: unknown) => {
-          // Left behind: an unfinished run without status, which the leader finds and ends; say so.
-          logger.warn({ err: deleteError, name: created.metadata.name }, "deleting an UpdateRun whose first status failed did not work");
-          options.countFailure?.("run-cleanup");
-        });
+        // The run exists but its first status did not land: delete it so the request can be retried whole. Only as
+        // created: a leader that took it over as orphaned (it wrote a status) keeps executing it.
+        await rest
+          .request({
+            method: "DELETE",
+            path: objectPath(created.metadata.name),
+            body: {
+              kind: "DeleteOptions",
+              apiVersion: "v1",
+              preconditions: { uid: created.metadata.uid, resourceVersion: created.metadata.resourceVersion },
+            },
+          })
+          .catch((deleteError: unknown) => {
+            // Left behind: an unfinished run without status, which the leader resumes (no longer left to this
+            // process); or a run a leader executes already. Say so.
+            logger.warn({ err: deleteError, name: created.metadata.name }, "deleting an UpdateRun whose first status failed did not work");
+            options.countFailure?.("run-cleanup");
+          });
+        createdHere.delete(created.metadata.name);
         throw toDomainError(error, operation("update", created.metadata.name));
       }
       record.lastSequence = added.length;
@@ -874,10 +928,19 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       // From the API server, not the cache: a new leader must not miss a run its informer has not seen yet.
       const unfinished: UpdateRecord[] = [];
       for (const object of await listLive()) {
-        const record = runs.get(object.metadata.name)?.decoded.record;
-        if (record !== undefined && record.id === object.spec?.id && !isTerminal(record.state)) unfinished.push(structuredClone(record));
+        const name = object.metadata.name;
+        const record = runs.get(name)?.decoded.record;
+        if (record === undefined || record.id !== object.spec?.id || isTerminal(record.state)) continue;
+        // Being created (its first status on the way): resuming it now would race its acceptor's first status.
+        if (leftToAcceptor(name) !== 0) continue;
+        unfinished.push(structuredClone(record));
       }
       return unfinished;
+    },
+
+    leftToAcceptorMs(id) {
+      const name = nameById.get(id);
+      return name === undefined ? 0 : leftToAcceptor(name);
     },
 
     save(record, bodies = [], saveOptions = {}) {

@@ -9,14 +9,21 @@ import { createFakeClock } from "../../support/fake-clock.js";
 import { systemClock } from "../../../src/core/ports/clock.js";
 import { aRecord } from "../../contract/update-store-contract.js";
 import type { UpdateEventBody } from "../../../src/core/domain/update-event.js";
-import { fromUpdateRunObject, type UpdateRunObject } from "../../../src/store/kubernetes/update-run-codec.js";
+import {
+  acceptedByAnnotation,
+  fromUpdateRunObject,
+  toUpdateRunObject,
+  type UpdateRunObject,
+} from "../../../src/store/kubernetes/update-run-codec.js";
 
 describe("the UpdateRun store's clean-up", () => {
   it("logs and counts a failed DELETE of a run whose first status did not land, and still reports the create's failure", async () => {
     const requests: string[] = [];
+    let deleted: { preconditions?: Record<string, string> } | undefined;
     const rest: RestClient = {
       async request<T>(request: RestRequest): Promise<T> {
         requests.push(`${request.method} ${request.path.split("/").slice(-2).join("/")}`);
+        if (request.method === "DELETE") deleted = request.body as typeof deleted;
         if (request.method === "POST") {
           const body = request.body as { metadata: Record<string, unknown> };
           return { ...body, metadata: { ...body.metadata, uid: "uid-1", resourceVersion: "1" } } as T;
@@ -38,6 +45,8 @@ describe("the UpdateRun store's clean-up", () => {
     });
     await expect(store.create(aRecord("00000000-0000-4000-8000-000000000001"), [])).rejects.toMatchObject({ code: "unavailable" });
     expect(requests.map((request) => request.split(" ")[0])).toEqual(["POST", "PUT", "DELETE"]);
+    // Only the run as created: one a leader took over meanwhile (it wrote a status) is not deleted under it.
+    expect(deleted?.preconditions).toEqual({ uid: "uid-1", resourceVersion: "1" });
     expect(counted).toEqual(["run-cleanup"]);
     const warning = lines.find((line) => line.level === "warn");
     expect(warning?.message).toBe("deleting an UpdateRun whose first status failed did not work");
@@ -211,5 +220,79 @@ describe("the UpdateRun store's group commit under failures", () => {
     const run = recorded();
     expect(run.record.state).toBe("succeeded");
     expect(run.events.map((event) => `${event.sequence} ${event.type}`)).toEqual(["1 workload-patched", "2 finished"]);
+  });
+});
+
+describe("runs without their first status", () => {
+  /** A fake API server holding `objects` (runs as another replica created them), for listUnfinished's LIST. */
+  function serverWith(objects: UpdateRunObject[]) {
+    const rest: RestClient = {
+      async request<T>(request: RestRequest): Promise<T> {
+        if (request.method === "GET" && request.path.endsWith("/updateruns")) return { items: structuredClone(objects), metadata: {} } as T;
+        throw new Error(`unexpected ${request.method} ${request.path}`);
+      },
+    };
+    return rest;
+  }
+
+  /** The run `acceptor` created for `id`, its first status not written yet. */
+  function statusless(id: string, acceptor: string | undefined): UpdateRunObject {
+    const object = toUpdateRunObject(aRecord(id), "update-manager");
+    object.metadata.resourceVersion = "7";
+    object.metadata.uid = `uid-${id}`;
+    if (acceptor !== undefined) object.metadata.annotations = { [acceptedByAnnotation]: acceptor };
+    return object;
+  }
+
+  function storeOn(objects: UpdateRunObject[], gone: Record<string, number> = {}) {
+    const clock = createFakeClock();
+    const store = createKubernetesUpdateStore({
+      kubeConfig: new KubeConfig(),
+      rest: serverWith(objects),
+      namespace: "update-manager",
+      clock,
+      identity: "replica-b",
+      orphanRunGraceMs: 30_000,
+      goneSince: (replica) => gone[replica],
+    });
+    const unfinished = async () => (await store.listUnfinished()).map((record) => record.id);
+    return { store, clock, unfinished };
+  }
+
+  const id = "00000000-0000-4000-8000-000000000051";
+
+  it("leaves a run another replica is creating to it for the grace, then resumes it", async () => {
+    const { store, clock, unfinished } = storeOn([statusless(id, "replica-a")]);
+    expect(await unfinished()).toEqual([]);
+    expect(store.leftToAcceptorMs(id)).toBe(30_000);
+    clock.advance(29_000);
+    expect(await unfinished()).toEqual([]);
+    clock.advance(1_000);
+    expect(store.leftToAcceptorMs(id)).toBe(0);
+    expect(await unfinished()).toEqual([id]);
+  });
+
+  it("resumes at once a run whose acceptor is gone: its Lease was taken over after the run was seen", async () => {
+    const gone: Record<string, number> = {};
+    const { store, clock, unfinished } = storeOn([statusless(id, "replica-a")], gone);
+    expect(await unfinished()).toEqual([]);
+    clock.advance(4_000);
+    gone["replica-a"] = clock.now().getTime();
+    expect(store.leftToAcceptorMs(id)).toBe(0);
+    expect(await unfinished()).toEqual([id]);
+  });
+
+  it("still leaves to a replica whose Lease was taken over a run it created since", async () => {
+    const clock0 = new Date("2025-01-01T00:00:00Z").getTime();
+    const { unfinished } = storeOn([statusless(id, "replica-a")], { "replica-a": clock0 - 1 });
+    expect(await unfinished()).toEqual([]);
+  });
+
+  it("resumes at once a run an earlier process of this pod accepted, and one of an earlier version after the grace", async () => {
+    const older = "00000000-0000-4000-8000-000000000052";
+    const { clock, unfinished } = storeOn([statusless(id, "replica-b"), statusless(older, undefined)]);
+    expect(await unfinished()).toEqual([id]);
+    clock.advance(30_000);
+    expect((await unfinished()).sort()).toEqual([id, older]);
   });
 });
