@@ -51,6 +51,9 @@ interface Running {
   relaunch: boolean;
 }
 
+/** The pause before an execution the store refused (ExecutionHalted) is looked at again. */
+const refusedRelaunchMs = 1_000;
+
 export function createUpdateExecutor(
   deps: UpdateEngineDeps,
   options: ResolvedUpdateEngineOptions,
@@ -105,13 +108,23 @@ export function createUpdateExecutor(
         execution.cancelReason = cancelReason(event.requester, event.reason);
         cancel.abort();
       });
+      let refused = false;
       entry.done = execute(execution)
+        .then((ended) => {
+          refused = ended === "refused";
+        })
         .catch((error) => execution.log.error({ err: error }, "update execution ended with an error"))
         .finally(() => {
           execution.endAttempt();
           unsubscribe();
           running.delete(record.id);
           if (entry.relaunch) relaunch(record.id, execution);
+          // The store refused a write without this process stepping down: its lead lapsed for a moment (the renewal
+          // came back before the step-down), or the update finished elsewhere. Nothing else would resume it while
+          // this process leads: looked at again after a pause (launched if it leads then, and the update is unfinished).
+          else if (refused && !halt.signal.aborted) {
+            deps.clock.setTimer(refusedRelaunchMs, () => relaunch(record.id, execution));
+          }
           onEnded();
         });
     },
@@ -168,51 +181,63 @@ export function cancelReason(requester: string, reason: string): string {
   return `${cancelReasonPrefix}${requester || "an unknown caller"}${reason ? `: ${reason}` : ""}`;
 }
 
-/** The pipeline: migrations, then workloads, then (on failure or cancel) the rollback. */
-async function execute(execution: UpdateExecution): Promise<void> {
-  const { record, deps } = execution;
+/**
+ * The pipeline: migrations, then workloads, then (on failure or cancel) the rollback. Resolves `"refused"` when the
+ * store refused a write with ExecutionHalted while this process did not halt the execution (it may not write the
+ * update for a moment, or the update finished elsewhere).
+ */
+async function execute(execution: UpdateExecution): Promise<"refused" | undefined> {
   try {
-    if (record.state === "pending") {
-      record.state = "running";
-      record.phase = record.migrations.length > 0 ? "migrating" : "rolling-out";
-      record.startTime = deps.clock.now();
-      // Recorded with the first step's own save (a restart before it starts the update again).
-      await execution.save([], { batch: true });
-      announce(deps, [updateStartedEvent(record)], execution.log);
-      execution.log.info({ image: record.image, classifier: record.classifier }, "update started");
-    } else {
-      announce(deps, [updateResumedEvent(record)], execution.log);
-    }
-    if (record.phase === "planning" || record.phase === "migrating") {
-      if (record.phase === "planning") record.phase = "migrating";
-      const migrations = await runMigrations(execution);
-      if (migrations.kind === "failed") return await execution.finish("failed", migrations.reason);
-      if (migrations.kind === "cancelled") return await execution.finish("cancelled", await recordedCancelReason(execution));
-      record.phase = "rolling-out";
-      await execution.save([], { batch: true });
-    }
-    if (record.phase === "rolling-out") {
-      const rollout = await rollOutWorkloads(execution);
-      if (rollout.kind === "succeeded") return await execution.finish("succeeded", "");
-      const cause =
-        rollout.kind === "cancelled"
-          ? { cancelled: true, reason: await recordedCancelReason(execution) }
-          : { cancelled: false, reason: rollout.reason };
-      return await rollBack(execution, cause);
-    }
-    if (record.phase === "rolling-back") {
-      // Resumed mid-rollback: the cause was recorded as the reason when the rollback started.
-      const cancelled = record.cancelRequested && record.reason.startsWith(cancelReasonPrefix);
-      return await rollBack(execution, { cancelled, reason: record.reason });
-    }
-    if (record.phase === "finished") {
-      // Resumed between recording "finished" as the phase and the state: finish once more.
-      return await execution.finish("failed", record.reason || "the update was interrupted while finishing");
-    }
+    await pipeline(execution);
   } catch (error) {
+    if (execution.haltSignal.aborted) return undefined;
+    if (error instanceof ExecutionHalted) return "refused";
     // Not recorded: already logged and counted, and retrying here would only repeat what just failed.
-    if (error instanceof ExecutionHalted || error instanceof OutcomeNotRecorded || execution.haltSignal.aborted) return;
+    if (error instanceof OutcomeNotRecorded) return undefined;
     await endAfterUnexpectedError(execution, error);
+  }
+  return undefined;
+}
+
+/** The steps, from where the record says the update is. */
+async function pipeline(execution: UpdateExecution): Promise<void> {
+  const { record, deps } = execution;
+  if (record.state === "pending") {
+    record.state = "running";
+    record.phase = record.migrations.length > 0 ? "migrating" : "rolling-out";
+    record.startTime = deps.clock.now();
+    // Recorded with the first step's own save (a restart before it starts the update again).
+    await execution.save([], { batch: true });
+    announce(deps, [updateStartedEvent(record)], execution.log);
+    execution.log.info({ image: record.image, classifier: record.classifier }, "update started");
+  } else {
+    announce(deps, [updateResumedEvent(record)], execution.log);
+  }
+  if (record.phase === "planning" || record.phase === "migrating") {
+    if (record.phase === "planning") record.phase = "migrating";
+    const migrations = await runMigrations(execution);
+    if (migrations.kind === "failed") return await execution.finish("failed", migrations.reason);
+    if (migrations.kind === "cancelled") return await execution.finish("cancelled", await recordedCancelReason(execution));
+    record.phase = "rolling-out";
+    await execution.save([], { batch: true });
+  }
+  if (record.phase === "rolling-out") {
+    const rollout = await rollOutWorkloads(execution);
+    if (rollout.kind === "succeeded") return await execution.finish("succeeded", "");
+    const cause =
+      rollout.kind === "cancelled"
+        ? { cancelled: true, reason: await recordedCancelReason(execution) }
+        : { cancelled: false, reason: rollout.reason };
+    return await rollBack(execution, cause);
+  }
+  if (record.phase === "rolling-back") {
+    // Resumed mid-rollback: the cause was recorded as the reason when the rollback started.
+    const cancelled = record.cancelRequested && record.reason.startsWith(cancelReasonPrefix);
+    return await rollBack(execution, { cancelled, reason: record.reason });
+  }
+  if (record.phase === "finished") {
+    // Resumed between recording "finished" as the phase and the state: finish once more.
+    return await execution.finish("failed", record.reason || "the update was interrupted while finishing");
   }
 }
 
