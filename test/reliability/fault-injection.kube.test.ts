@@ -212,6 +212,15 @@ async function runsOf(scene: Scene): Promise<UpdateRunObject[]> {
   return list.items.filter((run) => classifiers.has(run.spec.classifier) && run.spec.image.startsWith(`${scene.repo}:`));
 }
 
+/** What the replica said (warnings, leading, resuming) and the runs' status, for a failure message. */
+async function whatHappened(scene: Scene): Promise<string> {
+  const said = (manager?.server.logs ?? [])
+    .filter((line) => ["warn", "error", "fatal"].includes(String(line["level"])) || /lead|resum|orphan|update|halt/i.test(String(line["msg"])))
+    .map((line) => `${String(line["time"])} ${String(line["msg"])} ${JSON.stringify(line["err"] ?? line["update_id"] ?? "")}`.slice(0, 400));
+  const runs = (await runsOf(scene)).map((run) => ({ phase: run.status?.phase, step: run.status?.step, executor: run.status?.executor, seq: run.status?.lastSequence }));
+  return `${said.join("\n")}\nruns: ${JSON.stringify(runs)}`;
+}
+
 /** Waits (bounded) until every UpdateRun of the scene is terminal; resolves with the time it happened. */
 async function settle(scene: Scene, expectedRuns: number): Promise<number> {
   await until(
@@ -389,7 +398,9 @@ describe("updates under API server faults", () => {
         sendUpdate(currentManager, { image: `${scene.repo}:2.0.0`, classifier: "good", idempotencyKey: `${scene.namespace}-good` }),
         sendUpdate(currentManager, { image: `${scene.repo}:3.0.0`, classifier: "bad", idempotencyKey: `${scene.namespace}-bad` }),
       ]);
-      settledAt = await settle(scene, ids.filter((id) => id !== undefined).length);
+      settledAt = await settle(scene, ids.filter((id) => id !== undefined).length).catch(async (error: unknown) => {
+        throw new Error(`${(error as Error).message}\n${await whatHappened(scene)}`);
+      });
     } finally {
       injected = Object.values(proxy.faultCounts()).reduce((sum, count) => sum + count, 0);
       proxy.setFaults([]);
@@ -480,11 +491,7 @@ describe("a manager killed with SIGKILL at a step boundary and replaced", () => 
     const id = await sendUpdate(currentManager, request);
     expect(id).toBeDefined();
     const settledAt = await settle(scene, 1).catch(async (error: unknown) => {
-      // What the replacement said about the run, for the failure message.
-      const said = (await currentManager()).server.logs
-        .filter((line) => Number(line.level) >= 40 || /resum|orphan|update/i.test(String(line.msg)))
-        .map((line) => `${String(line.msg)} ${JSON.stringify(line.err ?? line.update_id ?? "")}`.slice(0, 300));
-      throw new Error(`${(error as Error).message}\n${said.join("\n")}\nruns: ${JSON.stringify((await runsOf(scene)).map((run) => run.status ?? "no status"))}`);
+      throw new Error(`${(error as Error).message}\n${await whatHappened(scene)}`);
     });
     // Resumed when the replacement took the Lease, not by a later check (a run without status waited 30 s for one).
     const replacement = await currentManager();

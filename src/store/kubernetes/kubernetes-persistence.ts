@@ -1,5 +1,6 @@
 import type { KubeConnection } from "../../cluster/kubernetes/kube-connection.js";
 import { createLegacyLockAnnotations } from "../../cluster/kubernetes/legacy-lock-annotations.js";
+import { createBackoff } from "../../cluster/kubernetes/backoff.js";
 import { createLeaseElector, type LeaseElector } from "../../cluster/kubernetes/lease-elector.js";
 import type { ApiRequestEvent } from "../../cluster/kubernetes/api-request-event.js";
 import { createRestClient } from "../../cluster/kubernetes/rest-client.js";
@@ -123,6 +124,8 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
   });
   const pruneIntervalMs = options.pruneIntervalMs ?? 10 * 60_000;
   let cancelPrune: (() => void) | undefined;
+  /** Cancels a pending retry of a failed resume. */
+  let stopRetry: (() => void) | undefined;
   /** Per update id: the timer that looks again at a run left to its acceptor. */
   const orphanChecks = new Map<string, () => void>();
   let unsubscribeRuns: (() => void) | undefined;
@@ -154,18 +157,32 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
       /** Resumes are serialised; a request during one runs once more after it (it may have missed a run). */
       let resuming: Promise<void> | undefined;
       let again = false;
+      /** A failed resume (its LIST failed) is tried again while leading: nothing else would resume those updates. */
+      const retryBackoff = createBackoff({ initialDelayMs: 500, maxDelayMs: 10_000 });
+      let cancelRetry: (() => void) | undefined;
+      stopRetry = () => cancelRetry?.();
       const resume = (): void => {
         if (!canExecute()) return;
         if (resuming !== undefined) {
           again = true;
           return;
         }
+        cancelRetry?.();
+        cancelRetry = undefined;
         resuming = manager
           .resumeUnfinished()
           .then((result) => {
+            retryBackoff.reset();
             if (result.resumed.length > 0 || result.failed.length > 0) logger.info({ ...result }, "resumed unfinished updates");
           })
-          .catch((error: unknown) => logger.error({ err: error }, "resuming unfinished updates failed"))
+          .catch((error: unknown) => {
+            const delayMs = retryBackoff.next();
+            logger.error({ err: error, retry_in_ms: delayMs }, "resuming unfinished updates failed; retrying");
+            cancelRetry = clock.setTimer(delayMs, () => {
+              cancelRetry = undefined;
+              resume();
+            });
+          })
           .finally(() => {
             resuming = undefined;
             if (again) {
@@ -240,6 +257,7 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     },
     async stop() {
       cancelPrune?.();
+      stopRetry?.();
       for (const cancel of orphanChecks.values()) cancel();
       orphanChecks.clear();
       unsubscribeRuns?.();

@@ -298,8 +298,14 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       informerSaw(object as UpdateRunObject);
     },
     onDelete: (object) => {
-      forget((object as UpdateRunObject).metadata.name);
-      informerSaw(object as UpdateRunObject);
+      const deleted = object as UpdateRunObject;
+      // Only the run as cached: a run of the same name created since (a request retried with its idempotency key
+      // after its first try was deleted) stays, and so does a create of that name in flight.
+      const cached = runs.get(deleted.metadata.name);
+      if (cached !== undefined && (deleted.metadata.uid === undefined || cached.object.metadata.uid === deleted.metadata.uid)) {
+        forget(deleted.metadata.name);
+      }
+      informerSaw(deleted);
     },
   });
 
@@ -813,9 +819,13 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       const object = toUpdateRunObject(record, namespace);
       object.metadata.annotations = { ...object.metadata.annotations, [acceptedByAnnotation]: identity };
       let created: UpdateRunObject;
+      // Before the POST: the informer may deliver the new run before its answer, and a run created here is left to
+      // this call (which writes its first status) rather than resumed as an orphan.
+      createdHere.add(object.metadata.name);
       try {
         created = await rest.request<UpdateRunObject>({ method: "POST", path, body: object });
       } catch (error) {
+        createdHere.delete(object.metadata.name);
         if (!isAlreadyExists(error)) throw toDomainError(error, operation("create", object.metadata.name));
         const existing = await readLive(object.metadata.name);
         const existingId = existing?.decoded.record.id ?? record.id;
@@ -828,7 +838,6 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
           { metadata: { update_id: existingId }, cause: error },
         );
       }
-      createdHere.add(created.metadata.name);
       if (
         options.settleTargetRaces === true &&
         !isTerminal(record.state) &&
