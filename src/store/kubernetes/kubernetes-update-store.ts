@@ -761,6 +761,24 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     }
   }
 
+  /**
+   * A create that failed no longer holds its run: when the run exists all the same (the POST's answer was lost, or
+   * its clean-up failed), its change listeners hear of it again, for the leader to resume it (the informer may have
+   * delivered it while it was left to the create, and it does not change again by itself).
+   */
+  function releaseCreated(name: string): void {
+    createdHere.delete(name);
+    const cached = runs.get(name);
+    if (cached === undefined || isTerminal(cached.decoded.record.state)) return;
+    for (const listener of [...changeListeners]) {
+      try {
+        listener(structuredClone(cached.decoded.record), cached.object.status?.executor, false);
+      } catch (error) {
+        logger.error({ err: error }, "an UpdateRun change listener threw");
+      }
+    }
+  }
+
   function leftToAcceptor(name: string): number | undefined {
     const cached = runs.get(name);
     const since = statuslessSince.get(name);
@@ -825,7 +843,8 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       try {
         created = await rest.request<UpdateRunObject>({ method: "POST", path, body: object });
       } catch (error) {
-        createdHere.delete(object.metadata.name);
+        // The POST may have landed (its answer lost): the run, if any, is no longer left to this call.
+        releaseCreated(object.metadata.name);
         if (!isAlreadyExists(error)) throw toDomainError(error, operation("create", object.metadata.name));
         const existing = await readLive(object.metadata.name);
         const existingId = existing?.decoded.record.id ?? record.id;
@@ -869,7 +888,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
             logger.warn({ err: deleteError, name: created.metadata.name }, "deleting an UpdateRun whose first status failed did not work");
             options.countFailure?.("run-cleanup");
           });
-        createdHere.delete(created.metadata.name);
+        releaseCreated(created.metadata.name);
         throw toDomainError(error, operation("update", created.metadata.name));
       }
       record.lastSequence = added.length;
