@@ -40,7 +40,8 @@ import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persis
 import { createRegistryWatch } from "./registry-watch-composition.js";
 import { createNotifications } from "./notifications-composition.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
-import { notifyUpdateEvents } from "./core/use-cases/notify-update-events.js";
+import { updateNotifications } from "./core/use-cases/notify-update-events.js";
+import { observeUpdateStore } from "./core/use-cases/observe-update-store.js";
 import { createPrometheusAlertQuery } from "./alerts/prometheus-alert-query.js";
 import type { AlertQuery } from "./core/ports/alert-query.js";
 import { createNodePlans, type NodePlans } from "./node-plans-composition.js";
@@ -259,9 +260,11 @@ export async function createApplication(deps: {
           ...(countFailure === undefined ? {} : { countFailure }),
         })
       : undefined;
-  const recordedStore = persistence?.store ?? createMemoryUpdateStore({ clock });
-  // The engine's saves feed the update metrics; reads go straight to the store.
-  const store = deps.metrics === undefined ? recordedStore : createUpdateMetrics(deps.metrics).observeStore(recordedStore);
+  const store = persistence?.store ?? createMemoryUpdateStore({ clock });
+  // The engine's saves feed the update metrics and the notifications (one wrapper: observeUpdateStore); reads go
+  // straight to the store.
+  const updateMetrics = deps.metrics === undefined ? undefined : createUpdateMetrics(deps.metrics);
+  updateMetrics?.readFrom(store);
   // Notifications: what the engine records (started, finished) and the watcher finds in notify mode, sent in the
   // background; delivery never delays or fails an update.
   const notifications =
@@ -277,7 +280,11 @@ export async function createApplication(deps: {
           logger: logger.child({ component: "notifications" }),
           ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
         });
-  const engineStore = notifications === undefined ? store : notifyUpdateEvents(store, notifications);
+  const observers = [
+    ...(updateMetrics === undefined ? [] : [updateMetrics.observer]),
+    ...(notifications === undefined ? [] : [updateNotifications(notifications)]),
+  ];
+  const engineStore = observers.length === 0 ? store : observeUpdateStore(store, observers);
   // Shared with the registry watcher.
   const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
   const policies = deps.policies ?? defaultPolicyConfig;

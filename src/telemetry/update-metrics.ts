@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { registryWatcherRequester } from "../core/use-cases/watch-registries.js";
-import type { UpdateEvent } from "../core/domain/update-event.js";
+import type { UpdateEventBody } from "../core/domain/update-event.js";
 import { isTerminal, terminalStates, type UpdateRecord, type UpdateState } from "../core/domain/update.js";
 import type { UpdateStore } from "../core/ports/update-store.js";
+import { observeUpdateStore, type UpdateStoreObserver } from "../core/use-cases/observe-update-store.js";
 
 /** The bounded `requester_kind` label: who asked, never their name. */
 export type RequesterKind = "registry-watcher" | "anonymous" | "api";
@@ -14,13 +15,17 @@ export function requesterKind(requester: string): RequesterKind {
 }
 
 export interface UpdateMetricsOptions {
-  /** Wall-clock milliseconds, for "past its deadline". Default: Date.now. */
+  /** Wall-clock milliseconds, for "past its deadline" and when steps start and end. Default: Date.now. */
   now?: () => number;
 }
 
 /** Feeds the update metrics from what the engine records; the core knows nothing of them. */
 export interface UpdateMetrics {
-  /** Wraps the engine's store: every saved record and event is observed after the write succeeded. */
+  /** What the engine records (observeUpdateStore), after the store accepted it. */
+  readonly observer: UpdateStoreObserver;
+  /** The store the gauges read at scrape time (its unfinished updates). */
+  readFrom(store: UpdateStore): void;
+  /** `readFrom(store)`, and the store wrapped for `observer` alone. */
   observeStore(store: UpdateStore): UpdateStore;
 }
 
@@ -147,27 +152,27 @@ export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOp
     steps.observe({ step: step.step, result }, Math.max(0, time.getTime() - step.started) / 1000);
   };
 
-  const observeEvent = (event: UpdateEvent) => {
-    const id = event.updateId;
+  /** A step's event, at `time`: when the engine saved it (a batched save is observed when staged, not written). */
+  const observeEvent = (id: string, event: UpdateEventBody, time: Date) => {
     switch (event.type) {
       case "migration-started":
-        return open(`${id}/migration/${event.jobName}`, "migration", event.time);
+        return open(`${id}/migration/${event.jobName}`, "migration", time);
       case "migration-succeeded":
-        return close(`${id}/migration/${event.jobName}`, "succeeded", event.time);
+        return close(`${id}/migration/${event.jobName}`, "succeeded", time);
       case "migration-failed":
-        return close(`${id}/migration/${event.jobName}`, "failed", event.time);
+        return close(`${id}/migration/${event.jobName}`, "failed", time);
       case "workload-patched":
-        return open(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "rollout", event.time);
+        return open(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "rollout", time);
       case "workload-healthy":
-        return close(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "succeeded", event.time);
+        return close(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "succeeded", time);
       case "workload-failed":
-        return close(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "failed", event.time);
+        return close(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "failed", time);
       case "rollback-started":
-        return open(`${id}/rollback`, "rollback", event.time);
+        return open(`${id}/rollback`, "rollback", time);
       case "rollback-finished": {
         const result = event.success ? "succeeded" : "failed";
         rollbacks.inc({ result });
-        return close(`${id}/rollback`, result, event.time);
+        return close(`${id}/rollback`, result, time);
       }
       default:
         return undefined;
@@ -179,8 +184,9 @@ export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOp
     for (const key of [...openSteps.keys()]) if (key.startsWith(`${record.id}/`)) openSteps.delete(key);
   };
 
-  const observe = (record: UpdateRecord, events: readonly UpdateEvent[]) => {
-    for (const event of events) observeEvent(event);
+  const observe = (record: UpdateRecord, events: readonly UpdateEventBody[]) => {
+    const time = new Date(now());
+    for (const event of events) observeEvent(record.id, event, time);
     // The `finished` event is written once per update, whichever replica finishes it.
     if (events.some((event) => event.type === "finished") && isTerminal(record.state)) {
       finished.inc({ state: record.state, requester_kind: requesterKind(record.requester) });
@@ -191,28 +197,15 @@ export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOp
     forgetSteps(record);
   };
 
+  const observer: UpdateStoreObserver = { created: observe, saved: observe };
   return {
+    observer,
+    readFrom(store) {
+      source = store;
+    },
     observeStore(store) {
       source = store;
-      return {
-        get: (id) => store.get(id),
-        findByIdempotencyKey: (requester, key) => store.findByIdempotencyKey(requester, key),
-        list: (query) => store.list(query),
-        listUnfinished: () => store.listUnfinished(),
-        readEvents: (id, afterSequence) => store.readEvents(id, afterSequence),
-        subscribe: (id, listener) => store.subscribe(id, listener),
-        remove: (id) => store.remove(id),
-        create: async (record, events) => {
-          const saved = await store.create(record, events);
-          observe(record, saved);
-          return saved;
-        },
-        save: async (record, events) => {
-          const saved = await store.save(record, events);
-          observe(record, saved);
-          return saved;
-        },
-      };
+      return observeUpdateStore(store, [observer]);
     },
   };
 }

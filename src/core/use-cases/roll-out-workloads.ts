@@ -123,6 +123,8 @@ async function patchWorkload(
   if (cached === undefined) {
     return { outcome: await failWorkload(execution, status, "it no longer exists", false) };
   }
+  // Recorded by an earlier attempt: it may have patched (the cache may not show it yet).
+  const intended = status.phase === "rolling-out";
   // Previous images are in the record already (from the plan); saving the intent first lets a
   // restart tell "maybe patched" from "not patched".
   status.phase = "rolling-out";
@@ -140,6 +142,14 @@ async function patchWorkload(
   } catch (error) {
     if (error instanceof ExecutionHalted) throw error;
     if (isDomainError(error) && error.reason === "IMAGE_CONFLICT") {
+      const container = changed.find((change) => change.name === error.metadata["container"]);
+      if (intended && container !== undefined && conflictImage(error.metadata, "actual") === container.newImage) {
+        // The earlier attempt's patch landed after the cache was read (one patch sets every container): ours, not
+        // someone else's; recorded as patched, as when the cache shows it.
+        status.patched = true;
+        await execution.save([{ type: "workload-patched", workload: status.workload, containers: [...changed] }], { batch: true });
+        return {};
+      }
       return { outcome: await conflict(execution, status, error.metadata) };
     }
     const message = error instanceof Error ? error.message : String(error);

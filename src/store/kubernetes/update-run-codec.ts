@@ -13,6 +13,12 @@ export const updateRunApiVersion = `${updateRunGroup}/${updateRunVersion}`;
 /** Label carrying the update id (or its hash when the id is not a valid label value): lookups by id. */
 export const updateIdLabel = `${updateRunGroup}/update-id`;
 
+/**
+ * Annotation naming the replica (pod) that accepted the update and created its run: it writes the run's first status
+ * right after, and a run without one is left to it while it may still be doing so.
+ */
+export const acceptedByAnnotation = `${updateRunGroup}/accepted-by`;
+
 /** The collection path of UpdateRuns in one namespace. */
 export function updateRunsPath(namespace: string): string {
   return `/apis/${updateRunGroup}/${updateRunVersion}/namespaces/${encodeURIComponent(namespace)}/updateruns`;
@@ -108,6 +114,7 @@ export interface UpdateRunObject {
     resourceVersion?: string;
     uid?: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
   };
   spec: UpdateRunSpec;
   status?: UpdateRunStatus;
