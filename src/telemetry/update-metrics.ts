@@ -35,9 +35,9 @@ interface OpenStep {
   readonly started: number;
 }
 
-const unfinishedStates: readonly UpdateState[] = ["planned", "queued", "waiting-for-approval", "pending", "running", "rolling-back"];
-/** Recorded but not executing: queued behind another update's targets, waiting for approval, or for the leader. */
-const waitingStates: ReadonlySet<UpdateState> = new Set(["planned", "queued", "waiting-for-approval", "pending"]);
+const unfinishedStates: readonly UpdateState[] = ["planned", "queued", "waiting-for-approval", "waiting-for-gate", "pending", "running", "rolling-back"];
+/** Recorded but not executing: queued behind another update's targets, waiting for approval, a window or the alert gate, or for the leader. */
+const waitingStates: ReadonlySet<UpdateState> = new Set(["planned", "queued", "waiting-for-approval", "waiting-for-gate", "pending"]);
 
 const stepBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
@@ -48,7 +48,7 @@ const stepBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
  * - `update_manager_updates_finished_total{state, requester_kind}`: updates that reached a terminal state;
  * - `update_manager_updates_past_deadline`: unfinished updates running longer than their timeout;
  * - `update_manager_rollouts_waiting`: updates recorded but waiting to execute (state `queued`, `waiting-for-approval`,
- *   `pending` or `planned`);
+ *   `waiting-for-gate`, `pending` or `planned`);
  * - `update_manager_step_duration_seconds{step, result}`: migration Jobs, workload rollouts (patch to healthy or
  *   failed) and rollbacks; `update_manager_update_duration_seconds{state}`: start to finish of whole updates;
  * - `update_manager_rollbacks_total{result}`: finished rollbacks, `succeeded` or `failed`.

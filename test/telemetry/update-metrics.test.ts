@@ -96,6 +96,25 @@ describe("createUpdateMetrics", () => {
     expect(text).toContain("update_manager_rollouts_waiting 1");
   });
 
+  it("counts an update waiting for its window as waiting", async () => {
+    const registry = new Registry();
+    const metrics = createUpdateMetrics(registry);
+    // The harness's clock starts at midnight UTC: outside a 09:00-17:00 window.
+    const officeHours = {
+      name: "office-hours",
+      classifiers: ["shop"],
+      window: { days: [0, 1, 2, 3, 4, 5, 6], startSecond: 9 * 3600, endSecond: 17 * 3600, timeZone: "UTC" },
+      outside: "wait" as const,
+    };
+    const h = createHarness({ engine: { windowPolicies: [officeHours] }, wrap: (deps) => ({ ...deps, store: metrics.observeStore(deps.store) }) });
+    h.add({ kind: "Deployment", namespace: "shop", name: "web", classifier: "shop", replicas: 2, containers: [{ name: "app", image: oldImage }] });
+    const update = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci" });
+    expect(update.state).toBe("waiting-for-gate");
+    const text = await registry.metrics();
+    expect(text).toContain('update_manager_updates{state="waiting-for-gate",requester_kind="api"} 1');
+    expect(text).toContain("update_manager_rollouts_waiting 1");
+  });
+
   it("times a step saved in batches from when the engine saved its events, each once", async () => {
     const registry = new Registry();
     let nowMs = 0;
