@@ -155,6 +155,31 @@ describe("the dashboard in a browser", () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("shows the demo's node upgrade plan demo-os with its nodes' phases, and shows it complete once its run is over", async () => {
+    // The demo's plan starts with the server and takes about half a minute; the section is polled every 15 s.
+    const page = await openDashboard(dashboardKey);
+    const plan = page.getByTestId("plans").locator("article[data-plan=demo-os]");
+    await plan.waitFor();
+    expect(await plan.locator("h3").textContent()).toMatch(/^demo-os (pending|applying|complete)$/);
+    expect(await plan.textContent()).toContain("registry.example.com/platform/os-upgrade at v1.2.0 (version v1.2.0), 1 at a time;");
+    const phases = () =>
+      plan.locator("tr[data-node]").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].slice(0, 3).map((td) => td.textContent)));
+    for (const [node, phase] of await phases()) {
+      expect(node).toMatch(/^demo-node-[123]$/);
+      expect(["cordoning and draining", "upgrade Job running", "upgraded"]).toContain(phase);
+    }
+    await plan.getByTestId("plan-state").filter({ hasText: /^complete$/ }).waitFor({ timeout: 90_000 });
+    // In the order the plan took them, which is the plan's choice: compared by name.
+    expect((await phases()).sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual([
+      ["demo-node-1", "upgraded", "yes"],
+      ["demo-node-2", "upgraded", "yes"],
+      ["demo-node-3", "upgraded", "yes"],
+    ]);
+    expect(await plan.textContent()).toContain("3 upgraded, 0 applying.");
+    expect(await page.locator("#plans-status").textContent()).toMatch(/^1 node upgrade plan\(s\)/);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
   it("sends the key as a header only, never in a URL, and keeps it for the tab", async () => {
     const page = await openDashboard();
     const seen: { url: string; authorization: string | undefined }[] = [];

@@ -22,10 +22,13 @@ import { createFakeKubelet, type FakeKubelet } from "../../../support/fake-kubel
 import { k3osExample } from "../../../support/node-plan-examples.js";
 
 // One control plane (1.20.2: policy/v1beta1 evictions, ttlSecondsAfterFinished dropped) and one fake kubelet
-// playing three nodes for the file. The plans run in this process, as the leader would run them.
+// playing five nodes for the file: the k3os example's label on the first three, the concurrency cases' label on all
+// five. The plans run in this process, as the leader would run them.
 const namespace = "system-upgrade";
-const nodeNames = ["np-1", "np-2", "np-3"];
+const allNodeNames = ["np-1", "np-2", "np-3", "np-4", "np-5"];
+const nodeNames = allNodeNames.slice(0, 3);
 const selectorLabel = "plan.upgrade.cattle.io/k3os-latest";
+const fiveLabel = "five-nodes";
 let plane: ControlPlane;
 let kubelet: FakeKubelet;
 let rest: RestClient;
@@ -61,13 +64,14 @@ beforeAll(async () => {
     // Upgrade Jobs of version v-fail fail on every node.
     kubelet = createFakeKubelet(kubeConfig, {
       nodeName: nodeNames[0]!,
-      extraNodeNames: nodeNames.slice(1),
+      extraNodeNames: allNodeNames.slice(1),
       jobDurationMs: 500,
       behaviour: { failJob: (image) => image.endsWith(":v-fail") },
     });
     await kubelet.start();
-    for (const node of nodeNames) {
-      await rest.request({ method: "PATCH", path: `/api/v1/nodes/${node}`, contentType: "application/merge-patch+json", body: { metadata: { labels: { [selectorLabel]: "true" } } } });
+    for (const node of allNodeNames) {
+      const labels = { [fiveLabel]: "true", ...(nodeNames.includes(node) ? { [selectorLabel]: "true" } : {}) };
+      await rest.request({ method: "PATCH", path: `/api/v1/nodes/${node}`, contentType: "application/merge-patch+json", body: { metadata: { labels } } });
     }
     adapter = createKubernetesNodePlans({
       kubeConfig,
@@ -103,6 +107,11 @@ afterAll(async () => {
 
 async function nodes(): Promise<NodeObject[]> {
   return (await rest.request<{ items: NodeObject[] }>({ method: "GET", path: "/api/v1/nodes" })).items;
+}
+
+/** The nodes the k3os example selects (the first three). */
+async function exampleNodes(): Promise<NodeObject[]> {
+  return (await nodes()).filter((node) => nodeNames.includes(node.metadata.name));
 }
 
 async function planStatus(name: string): Promise<NodePlanStatus | undefined> {
@@ -150,7 +159,7 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     const status = (await planStatus("k3os-latest"))!;
     expect(status.latestVersion).toBe("v0.9.0-dev");
     expect(status.latestHash).toMatch(/^[0-9a-f]{56}$/);
-    for (const node of await nodes()) {
+    for (const node of await exampleNodes()) {
       expect(node.metadata.labels?.["plan.update-manager.io/k3os-latest"], node.metadata.name).toBe(status.latestHash);
       expect(node.spec?.unschedulable ?? false, node.metadata.name).toBe(false);
     }
@@ -235,11 +244,56 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     const status = (await planStatus("k3os-latest"))!;
     expect(status.latestVersion).toBe("v0.9.1");
     expect(status.observedGeneration).toBe(2);
-    for (const node of await nodes()) {
+    for (const node of await exampleNodes()) {
       expect(node.metadata.labels?.["plan.update-manager.io/k3os-latest"], node.metadata.name).toBe(status.latestHash);
       expect(node.spec?.unschedulable ?? false, node.metadata.name).toBe(false);
     }
   }, 150_000);
+
+  it.each([1, 2])("runs a plan of concurrency %i over five nodes: never more in flight, every node labelled and uncordoned", async (concurrency) => {
+    const name = `five-${concurrency}`;
+    const plan = { ...k3osExample(), metadata: { name, namespace } };
+    plan.spec = { ...plan.spec, concurrency, version: `v-five-${concurrency}`, nodeSelector: { matchLabels: { [fiveLabel]: "true" } } };
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: plan });
+    // Sampled from the API server while the plan runs: nodes cordoned, Jobs active, the status' applying list.
+    let mostCordoned = 0;
+    let mostActive = 0;
+    let mostApplying = 0;
+    await until(
+      async () => {
+        const status = await planStatus(name);
+        return status !== undefined && findCondition(status, "Complete")?.status === "True";
+      },
+      90_000,
+      async () => {
+        mostCordoned = Math.max(mostCordoned, (await nodes()).filter((node) => node.spec?.unschedulable === true).length);
+        mostActive = Math.max(mostActive, (await upgradeJobs(name)).filter((job) => (job.status?.active ?? 0) > 0).length);
+        mostApplying = Math.max(mostApplying, (await planStatus(name))?.applying.length ?? 0);
+      },
+    );
+    const status = (await planStatus(name))!;
+    expect(mostCordoned).toBeLessThanOrEqual(concurrency);
+    expect(mostActive).toBeLessThanOrEqual(concurrency);
+    expect(mostApplying).toBeLessThanOrEqual(concurrency);
+    // The events kept in the status are the whole history, not a sample: a node is in flight from its selection
+    // to its uncordon. The plan uses its concurrency fully (five nodes are enough) and never goes beyond it.
+    const inFlight = new Set<string>();
+    let mostInFlight = 0;
+    for (const event of status.events ?? []) {
+      if (event.type === "NodeSelected" && event.node !== undefined) inFlight.add(event.node);
+      if (event.type === "NodeUncordoned" && event.node !== undefined) inFlight.delete(event.node);
+      mostInFlight = Math.max(mostInFlight, inFlight.size);
+    }
+    expect(mostInFlight).toBe(concurrency);
+    expect(inFlight.size).toBe(0);
+    expect(status.nodes.map((result) => result.name).sort()).toEqual(allNodeNames);
+    expect(status.nodes.map((result) => result.phase)).toEqual(allNodeNames.map(() => "Succeeded"));
+    for (const node of await nodes()) {
+      expect(node.metadata.labels?.[`plan.update-manager.io/${name}`], node.metadata.name).toBe(status.latestHash);
+      expect(node.spec?.unschedulable ?? false, node.metadata.name).toBe(false);
+    }
+    await rest.request({ method: "DELETE", path: objectPath(nodeUpgradePlanApi, namespace, name) });
+  }, 120_000);
 
   it("judges bad plans Validated=False with the reason: nothing runs, nothing is cordoned", async () => {
     const { version: _version, channel: _channel, ...unversioned } = k3osExample().spec;
@@ -290,7 +344,7 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     expect(status.latestVersion).toBe("v4.1.0");
     expect(findCondition(status, "LatestResolved")).toMatchObject({ status: "True", reason: "Channel" });
     expect(mostActive).toBeLessThanOrEqual(2);
-    const all = await nodes();
+    const all = await exampleNodes();
     for (const node of all) expect(node.metadata.labels?.["plan.update-manager.io/channel"], node.metadata.name).toBe(status.latestHash);
     expect(all.find((node) => node.metadata.name === "np-3")?.spec?.unschedulable).toBe(true);
     expect(status.nodes.find((result) => result.name === "np-3")?.cordonedByPlan).toBe(false);
