@@ -21,9 +21,9 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import type { AppsV1Api, V1Deployment } from "@kubernetes/client-node";
-import { keys, type ManagerUnderTest, startKubeE2eEnvironment } from "../test/e2e-kube/kube-e2e-environment.js";
-import { pool, until } from "./bench-support.js";
+import { type ManagerUnderTest, startKubeE2eEnvironment } from "../test/e2e-kube/kube-e2e-environment.js";
+import { until } from "./bench-support.js";
+import { cachesSynced, createDeployments, createNamespaces, type OptedInDeployments, waitForControllers } from "./opted-in-deployments.js";
 
 const SIZES = (process.env.BENCH_MEMORY_SIZES ?? "0,2000,10000").split(",").map(Number);
 const NAMESPACES = 100;
@@ -37,66 +37,10 @@ const HEAP_SNAPSHOTS = process.env.BENCH_MEMORY_HEAPSNAPSHOT_DIR;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsPath = join(here, "results", "memory.json");
-const namespaceName = (index: number) => `mem-${String(index).padStart(3, "0")}`;
+const deployments: OptedInDeployments = { namespaces: NAMESPACES, prefix: "mem", concurrency: CREATE_CONCURRENCY };
 
 function log(message: string): void {
   process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
-
-/** The i-th Deployment: spread over the namespaces, opted in with one of 4 classifiers, one repository each. */
-function manifest(i: number): { namespace: string; body: V1Deployment } {
-  const namespace = namespaceName(i % NAMESPACES);
-  const name = `svc-${String(Math.floor(i / NAMESPACES)).padStart(4, "0")}`;
-  return {
-    namespace,
-    body: {
-      metadata: { name, labels: { app: name, [keys.classifierLabel]: `team-${i % 4}` } },
-      spec: {
-        replicas: 0,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: { containers: [{ name: "app", image: `registry.example.com/${namespace}/${name}:1.0.0` }] },
-        },
-      },
-    },
-  };
-}
-
-async function createDeployments(apps: AppsV1Api, from: number, to: number): Promise<number> {
-  const started = performance.now();
-  await pool(
-    Array.from({ length: to - from }, (_, k) => from + k),
-    CREATE_CONCURRENCY,
-    async (i) => {
-      const { namespace, body } = manifest(i);
-      await apps.createNamespacedDeployment({ namespace, body });
-    },
-  );
-  return Math.round(performance.now() - started);
-}
-
-/** Waits until the controller-manager has written a status on every Deployment (its own writes then stop). */
-async function waitForControllers(apps: AppsV1Api, expected: number): Promise<number> {
-  const started = performance.now();
-  await until(
-    `the controller-manager processed ${expected} Deployments`,
-    async () => {
-      let observed = 0;
-      let continueToken: string | undefined;
-      do {
-        const page = await apps.listDeploymentForAllNamespaces({ limit: 2_000, ...(continueToken ? { _continue: continueToken } : {}) });
-        observed += page.items.filter(
-          (d) => d.status?.observedGeneration === d.metadata?.generation && (d.status?.conditions?.length ?? 0) > 0,
-        ).length;
-        continueToken = page.metadata?._continue || undefined;
-      } while (continueToken !== undefined);
-      return observed >= expected;
-    },
-    900_000,
-    3_000,
-  );
-  return Math.round(performance.now() - started);
 }
 
 async function memoryOf(pid: number): Promise<{ rssMiB: number; peakRssMiB: number }> {
@@ -124,12 +68,6 @@ async function heapOf(adminUrl: string): Promise<{ heapUsedMiB: number; heapTota
   };
 }
 
-async function cachesSynced(adminUrl: string): Promise<boolean> {
-  const metrics = await fetch(`${adminUrl}/metrics`).then((response) => response.text(), () => "");
-  const ready = await fetch(`${adminUrl}/readyz`).then((response) => response.status === 200, () => false);
-  return ready && /^update_manager_caches_synced 1$/m.test(metrics);
-}
-
 interface Row {
   /** "this build", or the baseline's package root. */
   readonly build: string;
@@ -153,17 +91,11 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let manager: ManagerUnderTest | undefined;
   try {
-    await pool(
-      Array.from({ length: NAMESPACES }, (_, i) => namespaceName(i)),
-      CREATE_CONCURRENCY,
-      async (name) => {
-        await env.core.createNamespace({ body: { metadata: { name } } });
-      },
-    );
+    await createNamespaces(env.core, deployments);
     let created = 0;
     for (const size of [...SIZES].sort((a, b) => a - b)) {
       log(`creating Deployments ${created}..${size}`);
-      const createMs = await createDeployments(env.apps, created, size);
+      const createMs = await createDeployments(env.apps, deployments, created, size);
       created = size;
       const controllersMs = await waitForControllers(env.apps, size);
       log(`${size} Deployments created in ${createMs} ms, processed by the controller-manager ${controllersMs} ms later`);

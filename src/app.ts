@@ -8,17 +8,19 @@ import { createAccessControl } from "./auth/access-control.js";
 import type { AccessControlConfig } from "./auth/load-access-control-config.js";
 import { defaultReadLimit, defaultWriteLimit } from "./auth/rate-limiter.js";
 import { updateFinder } from "./auth/rpc-authorization.js";
+import { registerNodePlanService } from "./api/node-plan-service.js";
 import { registerUpdateService } from "./api/update-service.js";
 import { seedDemoCluster } from "./cluster/simulated/demo-seed.js";
 import { createSimulatedCluster, type SimulatedCluster } from "./cluster/simulated/simulated-cluster.js";
 import { createMetadataKeys, type MetadataKeys } from "./core/domain/metadata-keys.js";
 import type { ClusterPort } from "./core/ports/cluster.js";
 import type { Config } from "./config/config.js";
-import type { KubernetesComposition } from "./kubernetes-composition.js";
+import type { KubernetesClients, KubernetesComposition } from "./kubernetes-composition.js";
 import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import type { UpdateTracer } from "./core/ports/update-tracer.js";
 import { createUpdateManager } from "./core/use-cases/update-manager.js";
+import type { UpdateEngineOptions } from "./core/use-cases/update-engine-options.js";
 import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
@@ -38,14 +40,22 @@ import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persis
 import { createRegistryWatch } from "./registry-watch-composition.js";
 import { createNotifications } from "./notifications-composition.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
-import { notifyUpdateEvents } from "./core/use-cases/notify-update-events.js";
-import { createNodePlans } from "./node-plans-composition.js";
-import type { ApiRequestEvent } from "./cluster/kubernetes/api-request-event.js";
+import { updateNotifications } from "./core/use-cases/notify-update-events.js";
+import { observeUpdateStore } from "./core/use-cases/observe-update-store.js";
+import { createPrometheusAlertQuery } from "./alerts/prometheus-alert-query.js";
+import type { AlertQuery } from "./core/ports/alert-query.js";
+import { createNodePlans, type NodePlans } from "./node-plans-composition.js";
+import { createDemoNodePlans } from "./demo-node-plans-composition.js";
+import { createRegistryWebhookHandler } from "./webhooks/registry-webhook-handler.js";
+import { createRegistryWebhookMetrics } from "./telemetry/registry-webhook-metrics.js";
+import type { WebhooksConfig } from "./webhooks/webhooks-config.js";
+import { createInformerMetrics } from "./telemetry/informer-metrics.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
 import { createUpdateTracer } from "./telemetry/update-tracer.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
+import { NodePlanService } from "../gen/updatemanager/v1/node_plan_service_pb.js";
 
 /** What the composition root needs from the configuration. */
 export type ApplicationConfig = Pick<
@@ -65,7 +75,7 @@ export interface Application {
   readonly mode: "embedded" | "kubernetes";
   /** One line for the first log line: which cluster and why. */
   readonly description: string;
-  /** Registers every Connect service (UpdateService, health, reflection). */
+  /** Registers every Connect service (UpdateService, NodePlanService, health, reflection). */
   routes(router: ConnectRouter, context: { shutdownSignal: AbortSignal }): void;
   /** Interceptors to install on the API port (auth, ...), outermost first. */
   readonly interceptors: Interceptor[];
@@ -102,23 +112,24 @@ function packageVersion(): string {
 /** The cluster adapter: the embedded demo, or a real cluster through client-node. */
 function createCluster(
   config: ApplicationConfig,
-  kubernetes: KubernetesComposition | undefined,
+  kubernetes: { readonly composition: KubernetesComposition; readonly clients: KubernetesClients } | undefined,
   keys: MetadataKeys,
   logger: CoreLogger,
-  onApiRequest: ((event: ApiRequestEvent) => void) | undefined,
 ): AppCluster {
   if (kubernetes === undefined) {
     const cluster = createSimulatedCluster({ keys, legacyAnnotation: config.legacyAnnotation });
     seedDemoCluster(cluster);
     return { ...cluster, start: async () => cluster.start() };
   }
-  return kubernetes.createKubernetesCluster({
-    kubeConfig: kubernetes.loadKubeConfig(config.identity),
+  const { onApiRequest, informerEvents } = kubernetes.clients.observers;
+  return kubernetes.composition.createKubernetesCluster({
+    kubeConfig: kubernetes.clients.kubeConfig,
     keys,
     legacyAnnotation: config.legacyAnnotation,
     logger,
     ...(config.namespaces.all ? {} : { namespaces: config.namespaces.names }),
     ...(onApiRequest === undefined ? {} : { onApiRequest }),
+    ...(informerEvents === undefined ? {} : { informerEvents }),
   });
 }
 /** How long a shutdown waits for queued step Events. */
@@ -151,6 +162,8 @@ export async function createApplication(deps: {
   accessControl?: AccessControlConfig;
   /** Approval policies and the freeze policy (UPDATE_MANAGER_POLICIES_FILE). Default: none, new updates refused while frozen. */
   policies?: PolicyConfig;
+  /** Runs the alert gate's queries instead of Prometheus at `policies.alertGates.prometheus` (tests). Default: that Prometheus. */
+  alertQuery?: AlertQuery;
   logger: CoreLogger;
   metrics?: Registry;
   /** Spans of each update. Default: `createUpdateTracer` on the global OpenTelemetry tracer "update-manager". */
@@ -166,6 +179,10 @@ export async function createApplication(deps: {
   loadDashboard?: () => Promise<DashboardAssets>;
   /** Channels and routes (UPDATE_MANAGER_NOTIFICATIONS_FILE). Default: no notifications. */
   notifications?: NotificationsConfig;
+  /** Registry webhook endpoints (UPDATE_MANAGER_WEBHOOKS_FILE); need registry watching. Default: none. */
+  webhooks?: WebhooksConfig;
+  /** Engine tunables the configuration does not set (bench/watch-fanout's faster progress events). Default: none. */
+  engineOptions?: Pick<UpdateEngineOptions, "progressIntervalMs">;
 }): Promise<Application> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -190,18 +207,32 @@ export async function createApplication(deps: {
             ? { informerRestarts: () => cluster.informerRestarts?.() ?? 0 }
             : {}),
         });
+  // One connection to the API server for every Kubernetes adapter, each request counted.
+  const clients =
+    kubernetes === undefined
+      ? undefined
+      : kubernetes.connectKubernetes(config.identity, {
+          ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
+          ...(deps.metrics === undefined ? {} : { informerEvents: createInformerMetrics(deps.metrics) }),
+        });
   const cluster: AppCluster =
     injected === undefined
-      ? createCluster(config, config.cluster.mode === "kubernetes" ? kubernetes : undefined, keys, logger, runtimeMetrics?.onApiRequest)
+      ? createCluster(
+          config,
+          config.cluster.mode === "kubernetes" && kubernetes !== undefined && clients !== undefined ? { composition: kubernetes, clients } : undefined,
+          keys,
+          logger,
+        )
       : { ...injected, start: async () => injected.start() };
   // Durable updates: UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
   // leader election with UPDATE_MANAGER_STORE=kubernetes; this process's memory otherwise. Without the
   // CRD (or with RBAC refusing), startStore() rejects with a message naming the manifest: the engine's
   // start-up is retried and the process stays not ready, saying why.
   let persistence: KubernetesPersistence | undefined;
-  if (config.store === "kubernetes" && kubernetes !== undefined) {
+  if (config.store === "kubernetes" && kubernetes !== undefined && clients !== undefined) {
+    const { onApiRequest, informerEvents } = clients.observers;
     persistence = kubernetes.createKubernetesPersistence({
-      kubeConfig: kubernetes.loadKubeConfig(config.identity),
+      kubeConfig: clients.kubeConfig,
       cluster,
       keys,
       clock,
@@ -210,19 +241,17 @@ export async function createApplication(deps: {
       identity: config.identity,
       leaderElection: config.leaderElection,
       retention: config.retention,
-      ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
+      ...(onApiRequest === undefined ? {} : { onApiRequest }),
+      ...(informerEvents === undefined ? {} : { informerEvents }),
       ...(countFailure === undefined ? {} : { countFailure }),
     });
   }
   // --- end durable updates
   // Each step of an update as a Kubernetes Event on its workloads and its UpdateRun (a real cluster only).
   const stepEvents =
-    config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined
+    config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined && clients !== undefined
       ? kubernetes.createKubernetesStepEvents({
-          rest: kubernetes.createRestClient(
-            kubernetes.loadKubeConfig(config.identity),
-            runtimeMetrics === undefined ? {} : { onRequest: runtimeMetrics.onApiRequest },
-          ),
+          rest: clients.rest(),
           clock,
           logger,
           instance: config.identity,
@@ -231,9 +260,11 @@ export async function createApplication(deps: {
           ...(countFailure === undefined ? {} : { countFailure }),
         })
       : undefined;
-  const recordedStore = persistence?.store ?? createMemoryUpdateStore({ clock });
-  // The engine's saves feed the update metrics; reads go straight to the store.
-  const store = deps.metrics === undefined ? recordedStore : createUpdateMetrics(deps.metrics).observeStore(recordedStore);
+  const store = persistence?.store ?? createMemoryUpdateStore({ clock });
+  // The engine's saves feed the update metrics and the notifications (one wrapper: observeUpdateStore); reads go
+  // straight to the store.
+  const updateMetrics = deps.metrics === undefined ? undefined : createUpdateMetrics(deps.metrics);
+  updateMetrics?.readFrom(store);
   // Notifications: what the engine records (started, finished) and the watcher finds in notify mode, sent in the
   // background; delivery never delays or fails an update.
   const notifications =
@@ -241,21 +272,30 @@ export async function createApplication(deps: {
       ? undefined
       : createNotifications({
           config: deps.notifications,
-          durable: persistence === undefined || kubernetes === undefined ? undefined : { kubernetes, namespace: config.managerNamespace, identity: config.identity },
+          durable:
+            persistence === undefined || kubernetes === undefined || clients === undefined
+              ? undefined
+              : { kubernetes, namespace: config.managerNamespace, clients },
           clock,
           logger: logger.child({ component: "notifications" }),
           ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
         });
-  const engineStore = notifications === undefined ? store : notifyUpdateEvents(store, notifications);
+  const observers = [
+    ...(updateMetrics === undefined ? [] : [updateMetrics.observer]),
+    ...(notifications === undefined ? [] : [updateNotifications(notifications)]),
+  ];
+  const engineStore = observers.length === 0 ? store : observeUpdateStore(store, observers);
   // Shared with the registry watcher.
   const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
   const policies = deps.policies ?? defaultPolicyConfig;
+  // Shared by the replicas (a ConfigMap) with UpdateRuns; this process's memory otherwise (lost on restart). Holds
+  // updates and node plans alike.
+  const freeze = persistence?.freeze ?? createMemoryFreezeStore();
   const manager = createUpdateManager(
     {
       cluster,
       store: engineStore,
-      // Shared by the replicas (a ConfigMap) with UpdateRuns; this process's memory otherwise (lost on restart).
-      freeze: persistence?.freeze ?? createMemoryFreezeStore(),
+      freeze,
       quarantines: persistence?.quarantines ?? engineQuarantines,
       locks: persistence?.locks ?? createMemoryTargetLocks({ clock, updateState: lockHolderState(store) }),
       ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
@@ -266,14 +306,20 @@ export async function createApplication(deps: {
       tracer: deps.tracer ?? createUpdateTracer(trace.getTracer("update-manager")),
       ...(countFailure === undefined ? {} : { countFailure }),
       ...(stepEvents === undefined ? {} : { stepEvents }),
+      ...(policies.alertGates.prometheus === undefined
+        ? {}
+        : { alerts: deps.alertQuery ?? createPrometheusAlertQuery(policies.alertGates.prometheus) }),
     },
     {
+      ...deps.engineOptions,
       legacyAnnotation: config.legacyAnnotation,
       defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs,
       queueTimeoutMs: config.queueTimeoutMs,
       approvalPolicies: policies.approvals,
       approvalDeadlineMs: policies.approvalDeadlineMs,
       frozenNewUpdates: policies.frozenNewUpdates,
+      windowPolicies: policies.windows,
+      alertGatePolicies: policies.alertGates.policies,
       approverCapacity: approverCapacity({
         accessControl: deps.accessControl ?? defaultAccessControl,
         fullScopeKey: config.apiKey !== undefined,
@@ -286,7 +332,7 @@ export async function createApplication(deps: {
     ? createRegistryWatch({
         cluster,
         kubernetes: config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined,
-        identity: config.identity,
+        clients,
         durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
         manager,
         quarantines: persistence?.quarantines ?? engineQuarantines,
@@ -302,28 +348,44 @@ export async function createApplication(deps: {
         ...(notifications === undefined ? {} : { onAvailable: (update) => notifications.versionAvailable(update) }),
       })
     : undefined;
-  // Node upgrade plans: on a real cluster only, run by the leader.
+  // Node upgrade plans: on a real cluster, run by the leader when enabled; on the embedded demo, its simulated nodes
+  // and sample plan always.
   const realCluster = config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined;
-  if (config.nodePlans.enabled && realCluster === undefined) {
+  const demoCluster = config.cluster.mode === "embedded" && injected === undefined;
+  if (config.nodePlans.enabled && realCluster === undefined && !demoCluster) {
     logger.warn({}, "UPDATE_MANAGER_NODE_PLANS is ignored: node upgrade plans need a Kubernetes cluster");
   }
-  const nodePlans =
-    config.nodePlans.enabled && realCluster !== undefined
+  const nodePlans: NodePlans | undefined = demoCluster
+    ? createDemoNodePlans({
+        keyPrefix: config.keyPrefix,
+        namespace: config.nodePlans.namespace,
+        clock,
+        logger: logger.child({ component: "node-plans" }),
+        ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+        freeze,
+        ...(notifications === undefined ? {} : { notify: notifications }),
+      })
+    : config.nodePlans.enabled && realCluster !== undefined && clients !== undefined
       ? createNodePlans({
           kubernetes: realCluster,
           namespace: config.nodePlans.namespace,
           keyPrefix: config.keyPrefix,
-          identity: config.identity,
+          clients,
           channelIntervalMs: config.nodePlans.channelIntervalMs,
+          windows: policies.windows,
           canExecute: persistence?.canExecute,
           clock,
           logger: logger.child({ component: "node-plans" }),
           ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+          freeze,
+          ...(notifications === undefined ? {} : { notify: notifications }),
         })
       : undefined;
+  // Refuses to start (ConfigError: exit 2) when the account lacks what kube/node-plans grants.
+  await nodePlans?.verifyAccess();
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
   const health = createHealthService({ initialStatus: { "": "NOT_SERVING", [updateServiceName]: "NOT_SERVING" } });
-  const reflection = createReflectionService({ services: [UpdateService, Health] });
+  const reflection = createReflectionService({ services: [UpdateService, NodePlanService, Health] });
   const auth = createAccessControl({
     config: deps.accessControl ?? defaultAccessControl,
     ...(config.apiKey === undefined ? {} : { fullScopeKey: config.apiKey }),
@@ -383,12 +445,26 @@ export async function createApplication(deps: {
         strictNoTargets: config.restStrictNoTargets,
       }),
       dashboard, // `/` and `/dashboard/…`.
+      // `/webhooks/…`: registry pushes make the watcher check those repositories now.
+      ...(deps.webhooks === undefined || registryWatch === undefined
+        ? []
+        : [
+            createRegistryWebhookHandler({
+              config: deps.webhooks,
+              recheck: (repository) => registryWatch.watcher.recheck(repository),
+              clock,
+              logger: logger.child({ component: "webhooks" }),
+              ...(deps.metrics === undefined ? {} : { onRequest: createRegistryWebhookMetrics(deps.metrics) }),
+            }),
+          ]),
     ],
     routes(router, { shutdownSignal }) {
       registerUpdateService(router, manager, {
         shutdownSignal,
         ...(registryWatch === undefined ? {} : { listAvailableUpdates: registryWatch.listAvailableUpdates }),
       });
+      // Answers NODE_PLANS_DISABLED when this server runs no plans.
+      registerNodePlanService(router, { reads: nodePlans?.reads, keyPrefix: config.keyPrefix, clock, shutdownSignal });
       health.register(router);
       if (config.reflection) reflection.register(router);
     },

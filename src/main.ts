@@ -20,6 +20,8 @@ import { loadPolicyConfig, type PolicyConfig } from "./policy/load-policy-config
 import { createApiServer } from "./server/api-server.js";
 import { loadNotificationsConfig } from "./notify/load-notifications-config.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
+import { loadWebhooksConfig } from "./webhooks/load-webhooks-config.js";
+import type { WebhooksConfig } from "./webhooks/webhooks-config.js";
 import { createHttp1Router } from "./server/http1-router.js";
 import { readTlsFiles, type TlsFileWatcher, watchTlsFiles } from "./server/tls-file-watcher.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
@@ -40,6 +42,7 @@ function readConfig(): {
   accessControl: AccessControlConfig;
   policies: PolicyConfig;
   notifications: NotificationsConfig | undefined;
+  webhooks: WebhooksConfig | undefined;
 } {
   const problems: string[] = [];
   const attempt = <T>(load: () => T): T | undefined => {
@@ -55,6 +58,10 @@ function readConfig(): {
   const accessControl = attempt(() => loadAccessControlConfig(process.env));
   const policies = attempt(() => loadPolicyConfig(process.env));
   const notifications = attempt(() => loadNotificationsConfig(process.env));
+  const webhooks = attempt(() => loadWebhooksConfig(process.env));
+  if (webhooks !== undefined && config !== undefined && !config.registryWatch.enabled) {
+    problems.push(`${webhooks.source}: registry webhooks ask the registry watcher to check, but UPDATE_MANAGER_WATCH_REGISTRIES is false`);
+  }
   if (config !== undefined && accessControl !== undefined && policies !== undefined) {
     problems.push(
       ...checkApproverCapacity(
@@ -68,11 +75,11 @@ function readConfig(): {
     process.stderr.write(`update-manager: ${new ConfigError(problems).message}\n`);
     process.exit(2);
   }
-  return { config, accessControl, policies, notifications };
+  return { config, accessControl, policies, notifications, webhooks };
 }
 
 async function main(): Promise<void> {
-  const { config, accessControl, policies, notifications } = readConfig();
+  const { config, accessControl, policies, notifications, webhooks } = readConfig();
   const logger = createLogger(config.log);
   installCrashHandlers({ logger });
 
@@ -84,6 +91,7 @@ async function main(): Promise<void> {
       accessControl,
       policies,
       ...(notifications === undefined ? {} : { notifications }),
+      ...(webhooks === undefined ? {} : { webhooks }),
       logger,
       metrics,
       tracer: createUpdateTracer(trace.getTracer("update-manager")),
@@ -91,6 +99,12 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     for (const notice of config.notices) logger.info(notice);
+    if (error instanceof ConfigError) {
+      // Found by asking the cluster (node plans' permissions): still the configuration's fault.
+      logger.fatal({ problems: error.problems }, "invalid configuration");
+      process.stderr.write(`update-manager: ${error.message}\n`);
+      process.exit(2);
+    }
     exitOnFailure(logger, error, "the application could not be created");
   }
   logger.info({ mode: app.mode }, app.description);

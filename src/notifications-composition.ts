@@ -3,7 +3,7 @@ import type { Clock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import type { NotificationDedupeStore } from "./core/ports/notification-dedupe-store.js";
 import { createNotificationDispatcher, type NotificationDispatcher } from "./core/use-cases/notification-dispatcher.js";
-import type { KubernetesComposition } from "./kubernetes-composition.js";
+import type { KubernetesClients, KubernetesComposition } from "./kubernetes-composition.js";
 import { createNotifier } from "./notify/create-notifiers.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { createFileNotificationDedupeStore } from "./store/file/file-notification-dedupe-store.js";
@@ -12,10 +12,12 @@ import { createNotificationMetrics } from "./telemetry/notification-metrics.js";
 
 export interface NotificationsCompositionOptions {
   readonly config: NotificationsConfig;
-  /** With UpdateRuns (UPDATE_MANAGER_STORE=kubernetes): sent findings go to a ConfigMap in this namespace. */
-  /** The Kubernetes adapters, the manager's namespace and this replica's identity (its User-Agent). */
+  /**
+   * With UpdateRuns (UPDATE_MANAGER_STORE=kubernetes): sent findings go to a ConfigMap in this namespace, through the
+   * Kubernetes adapters and the process's API server connection. Undefined: a state file or memory.
+   */
   readonly durable:
-    | { readonly kubernetes: KubernetesComposition; readonly namespace: string; readonly identity: string }
+    | { readonly kubernetes: KubernetesComposition; readonly namespace: string; readonly clients: KubernetesClients }
     | undefined;
   readonly clock: Clock;
   readonly logger: CoreLogger;
@@ -37,10 +39,10 @@ export function createNotifications(options: NotificationsCompositionOptions): N
   };
   let dedupe: NotificationDedupeStore;
   if (options.durable !== undefined) {
-    const { kubernetes, namespace, identity } = options.durable;
+    const { kubernetes, namespace, clients } = options.durable;
     if (config.stateFile !== undefined) logger.info({}, "notifications: dedupe.stateFile is not used: sent findings are kept in a ConfigMap with the Kubernetes store");
     dedupe = kubernetes.createConfigMapNotificationDedupeStore({
-      rest: kubernetes.createRestClient(kubernetes.loadKubeConfig(identity)),
+      rest: clients.rest(),
       namespace,
       clock,
       logger,

@@ -15,7 +15,7 @@ import { createRegistryWatcher, type RegistryWatcher } from "./core/use-cases/wa
 import { createRegistryClient } from "./registry/registry-client.js";
 import { createRegistryPortAdapter } from "./registry/registry-port-adapter.js";
 import { createMemoryWatchStateStore } from "./store/memory/memory-watch-state-store.js";
-import type { KubernetesComposition } from "./kubernetes-composition.js";
+import type { KubernetesClients, KubernetesComposition } from "./kubernetes-composition.js";
 import { createRegistryWatchMetrics } from "./telemetry/registry-watch-metrics.js";
 
 export interface RegistryWatchCompositionOptions {
@@ -23,8 +23,8 @@ export interface RegistryWatchCompositionOptions {
   readonly cluster: ClusterPort & Partial<PullSecretsPort & RunningImagesPort>;
   /** With a real cluster, its adapters: secrets and pods are read from the API server. Undefined: simulated. */
   readonly kubernetes: KubernetesComposition | undefined;
-  /** This replica's identity, sent in the User-Agent of its Kubernetes requests. Required. */
-  readonly identity: string;
+  /** With `kubernetes`: the process's API server connection (its requests counted in the metrics). Required then. */
+  readonly clients: KubernetesClients | undefined;
   /** With UpdateRuns (UPDATE_MANAGER_STORE=kubernetes): the watch state goes to a ConfigMap in this namespace. */
   readonly durableNamespace: string | undefined;
   readonly manager: Pick<UpdateManager, "startUpdate" | "getUpdate">;
@@ -61,7 +61,8 @@ export function createRegistryWatch(options: RegistryWatchCompositionOptions): R
   let events: AvailableUpdateEvents | undefined;
   const kubernetes = options.kubernetes;
   if (kubernetes !== undefined) {
-    const rest = kubernetes.createRestClient(kubernetes.loadKubeConfig(options.identity));
+    if (options.clients === undefined) throw new Error("the registry watch on a real cluster needs its API server connection");
+    const rest = options.clients.rest();
     access = kubernetes.createKubernetesRegistryAccess({ rest });
     state =
       options.durableNamespace === undefined

@@ -1,4 +1,9 @@
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { ServerReflection } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { NodePlanService } from "../gen/updatemanager/v1/node_plan_service_pb.js";
 import { createApplication } from "../src/app.js";
 import { createSimulatedCluster } from "../src/cluster/simulated/simulated-cluster.js";
 import { loadConfig } from "../src/config/load-config.js";
@@ -44,5 +49,86 @@ describe("the application's readiness", () => {
       "dashboard: not available: no dashboard bundle in /srv/dist/dashboard/ (run npm run build)",
     ]);
     await app.close();
+  });
+});
+
+describe("the application's services", () => {
+  it("serves NodePlanService beside UpdateService, listed by reflection; without plans it says why", async () => {
+    const { app } = await application(loaded);
+    const transport = createRouterTransport((router) => app.routes(router, { shutdownSignal: new AbortController().signal }), {
+      router: { interceptors: app.interceptors },
+    });
+    async function* ask() {
+      yield { messageRequest: { case: "listServices" as const, value: "" } };
+    }
+    const names: string[] = [];
+    for await (const response of createClient(ServerReflection, transport).serverReflectionInfo(ask())) {
+      if (response.messageResponse.case === "listServicesResponse") names.push(...response.messageResponse.value.service.map((s) => s.name));
+      break;
+    }
+    expect(names).toContain("updatemanager.v1.NodePlanService");
+    // A cluster handed to the application (as tests do) runs no node plans: only a real cluster (with
+    // UPDATE_MANAGER_NODE_PLANS) or the embedded demo does.
+    const plans = createClient(NodePlanService, transport);
+    expect(await plans.listNodePlans({})).toMatchObject({ plans: [], disabled: true });
+    const refused = await plans.getNodePlan({ name: "k3os-latest" }).catch((error: unknown) => ConnectError.from(error));
+    expect(refused).toMatchObject({ code: Code.FailedPrecondition });
+    expect((refused as ConnectError).rawMessage).toContain("does not run node upgrade plans");
+    await app.close();
+  });
+});
+
+describe("the application's node plans and notifications", () => {
+  it("announces once on a webhook channel that the embedded demo's plan started applying", async () => {
+    const received: Array<Record<string, unknown>> = [];
+    let arrived: () => void = () => {};
+    const first = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        received.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>);
+        response.end();
+        arrived();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const clock = createFakeClock(new Date("2026-12-07T10:00:00Z"));
+    const config = loadConfig({ UPDATE_MANAGER_CLUSTER: "embedded", UPDATE_MANAGER_WATCH_REGISTRIES: "false" }, []);
+    const app = await createApplication({
+      config,
+      logger: silentLogger,
+      clock,
+      loadDashboard: loaded,
+      notifications: {
+        source: "test",
+        channels: [{ type: "webhook", name: "hook", url: `http://127.0.0.1:${port}/`, timeoutMs: 5_000 }],
+        routes: [{ events: ["node-plan-started", "node-plan-failed"], channels: ["hook"] }],
+        rateLimitPerMinute: 20,
+        maxFindingsPerChannel: 10_000,
+        attempts: 1,
+        backoffMs: 1_000,
+      },
+    });
+    try {
+      await app.start();
+      // The demo plan claims its first node within its first passes; then the message is on its way.
+      for (let step = 0; step < 30; step++) await clock.advanceAsync(100);
+      let timer: NodeJS.Timeout | undefined;
+      const noMessage = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("no notification within 5 s")), 5_000);
+      });
+      await Promise.race([first, noMessage]).finally(() => clearTimeout(timer));
+      // The rest of the plan (two more nodes) claims nothing that is announced again.
+      for (let second = 0; second < 60; second++) await clock.advanceAsync(1_000);
+    } finally {
+      await app.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(received.map((message) => message["event"])).toEqual(["node-plan-started"]);
+    expect(received[0]?.["text"]).toMatch(/^node plan started: node plan demo-os: applying /);
   });
 });

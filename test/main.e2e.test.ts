@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as http from "node:http";
 import * as http2 from "node:http2";
 import { Code, type ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -81,11 +82,90 @@ describe("the server process", () => {
     }
   });
 
+  it("exits with status 2 naming the webhooks file and each bad endpoint", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "um-webhooks-"));
+    try {
+      const webhooks = join(dir, "webhooks.yaml");
+      await writeFile(webhooks, "endpoints:\n  - { name: hub, type: dockerhub, secretFile: /nonexistent/token }\n  - { name: quay, type: quay }\n");
+      const result = await runToExit({ UPDATE_MANAGER_WEBHOOKS_FILE: webhooks, UPDATE_MANAGER_CLUSTER: "embedded" });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`UPDATE_MANAGER_WEBHOOKS_FILE (${webhooks}): endpoint "hub": secretFile: cannot read /nonexistent/token: ENOENT`);
+      expect(result.stderr).toContain('endpoint "quay": type must be distribution, harbor, github, dockerhub');
+      expect(result.stdout).not.toContain("listening");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("exits with status 2 naming a window's unknown time zone", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "um-policies-"));
+    try {
+      const policies = join(dir, "policies.yaml");
+      await writeFile(policies, 'windows:\n  - name: nights\n    startTime: "22:00"\n    endTime: "06:00"\n    timeZone: Europe/Atlantis\n');
+      const result = await runToExit({ UPDATE_MANAGER_POLICIES_FILE: policies, UPDATE_MANAGER_CLUSTER: "embedded" });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('windows[0].timeZone: "Europe/Atlantis" is not a known IANA time zone');
+      expect(result.stdout).not.toContain("listening");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("exits with status 2 naming each file when KUBECONFIG lists none that exists, instead of simulating a cluster", async () => {
     const result = await runToExit({ KUBECONFIG: "/nonexistent/a.yaml:/nonexistent/b.yaml" });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("KUBECONFIG names no file that exists: /nonexistent/a.yaml (missing), /nonexistent/b.yaml (missing)");
     expect(result.stdout).not.toContain("embedded");
+  });
+
+  it("exits with status 2 when node plans are on and the account lacks kube/node-plans' grants, naming each and the overlay", async () => {
+    // An API server on loopback that knows the manager but not the node plans' grants or the CRD.
+    const asked: string[] = [];
+    const apiServer = http.createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on("end", () => {
+        response.setHeader("content-type", "application/json");
+        if (request.method === "POST" && request.url === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") {
+          const attributes = (JSON.parse(body) as { spec: { resourceAttributes: { verb: string; resource: string; subresource?: string } } }).spec.resourceAttributes;
+          asked.push(`${attributes.verb} ${attributes.resource}`);
+          const allowed = !(attributes.resource === "nodes" && attributes.verb === "patch") && attributes.subresource !== "eviction";
+          response.end(JSON.stringify({ kind: "SelfSubjectAccessReview", status: { allowed } }));
+          return;
+        }
+        response.statusCode = 404;
+        response.end(JSON.stringify({ kind: "Status", status: "Failure", code: 404, reason: "NotFound", message: "the server could not find the requested resource" }));
+      });
+    });
+    await new Promise<void>((resolve) => apiServer.listen(0, "127.0.0.1", resolve));
+    const dir = await mkdtemp(join(tmpdir(), "update-manager-rbac-"));
+    try {
+      const kubeconfig = join(dir, "kubeconfig.json");
+      const server = `http://127.0.0.1:${(apiServer.address() as { port: number }).port}`;
+      await writeFile(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [{ name: "c", cluster: { server } }],
+          users: [{ name: "u", user: { token: "t" } }],
+          contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+          "current-context": "x",
+        }),
+      );
+      const result = await runToExit({ KUBECONFIG: kubeconfig, UPDATE_MANAGER_NODE_PLANS: "true" });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("UPDATE_MANAGER_NODE_PLANS=true, but the manager's account may not patch nodes, create pods/eviction:");
+      expect(result.stderr).toContain("the NodeUpgradePlan CRD (nodeupgradeplans.updatemanager.io) is not installed");
+      expect(result.stderr).toContain("kubectl apply -k kube/node-plans");
+      expect(result.stdout).not.toContain("listening");
+      expect(asked).toContain("create jobs");
+    } finally {
+      await new Promise((resolve) => apiServer.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses an anonymous Update on the embedded cluster once an API key is configured, and logs the mode", async () => {

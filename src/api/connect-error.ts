@@ -18,6 +18,7 @@ const codes: Record<DomainErrorCode, Code> = {
   "permission-denied": Code.PermissionDenied,
   unauthenticated: Code.Unauthenticated,
   unimplemented: Code.Unimplemented,
+  "out-of-range": Code.OutOfRange,
   internal: Code.Internal,
 };
 

@@ -2,6 +2,8 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Duration, DurationSchema, type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { QuarantineRecord } from "../core/domain/quarantine.js";
 import type { FreezeState } from "../core/domain/freeze.js";
+import { GateKind } from "../../gen/updatemanager/v1/gate_pb.js";
+import type { GateKind as DomainGateKind } from "../core/domain/gate-wait.js";
 import { type FreezeStatus, FreezeStatusSchema } from "../../gen/updatemanager/v1/approval_pb.js";
 import type { AvailableUpdate as AvailableUpdateRecord } from "../core/domain/available-update.js";
 import {
@@ -57,6 +59,7 @@ export const updateStates: Record<domain.UpdateState, UpdateState> = {
   planned: UpdateState.PLANNED,
   queued: UpdateState.QUEUED,
   "waiting-for-approval": UpdateState.WAITING_FOR_APPROVAL,
+  "waiting-for-gate": UpdateState.WAITING_FOR_GATE,
   pending: UpdateState.PENDING,
   running: UpdateState.RUNNING,
   "rolling-back": UpdateState.ROLLING_BACK,
@@ -65,6 +68,11 @@ export const updateStates: Record<domain.UpdateState, UpdateState> = {
   "rolled-back": UpdateState.ROLLED_BACK,
   "rollback-failed": UpdateState.ROLLBACK_FAILED,
   cancelled: UpdateState.CANCELLED,
+};
+
+const gateKinds: Record<DomainGateKind, GateKind> = {
+  window: GateKind.WINDOW,
+  alerts: GateKind.ALERTS,
 };
 
 const phases: Record<domain.UpdatePhase, UpdatePhase> = {
@@ -194,6 +202,17 @@ export function updateToProto(record: domain.UpdateRecord): Update {
     approvalDeadline: timestamp(record.approval?.deadline),
     approvalPolicy: record.approval?.policy ?? "",
     rejectedBy: record.approval?.rejection?.principal ?? "",
+    ...(record.gateWait === undefined
+      ? {}
+      : {
+          gateWait: {
+            gate: gateKinds[record.gateWait.gate],
+            policy: record.gateWait.policy,
+            reason: record.gateWait.reason,
+            since: timestampFromDate(record.gateWait.since),
+            ...(record.gateWait.notBefore === undefined ? {} : { notBefore: timestampFromDate(record.gateWait.notBefore) }),
+          },
+        }),
     traceId: record.trace?.traceId ?? "",
   });
 }
@@ -305,6 +324,18 @@ function eventKind(event: DomainUpdateEvent): EventKind {
       return { case: "approvalRejected", value: { approver: event.approver, reason: event.reason } };
     case "held":
       return { case: "held", value: { reason: event.reason } };
+    case "gate-closed":
+      return {
+        case: "gateClosed",
+        value: {
+          gate: gateKinds[event.gate],
+          policy: event.policy,
+          reason: event.reason,
+          ...(event.notBefore === undefined ? {} : { notBefore: timestampFromDate(event.notBefore) }),
+        },
+      };
+    case "gate-opened":
+      return { case: "gateOpened", value: { gate: gateKinds[event.gate], policy: event.policy, waitedMs: BigInt(Math.max(0, Math.round(event.waitedMs))) } };
   }
 }
 

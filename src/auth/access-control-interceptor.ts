@@ -5,6 +5,7 @@ import { toConnectError } from "../api/connect-error.js";
 import { principalKey } from "../api/principal.js";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { NodePlanService } from "../../gen/updatemanager/v1/node_plan_service_pb.js";
 import { UpdateService } from "../../gen/updatemanager/v1/update_service_pb.js";
 import { type AccessGrant, fullAccess } from "./access-grant.js";
 import { type AccessPrincipal, accessPrincipalKey, accessScopeKey, auditDetailKey } from "./access-principal.js";
@@ -127,7 +128,7 @@ export function createAccessControlInterceptor(options: AccessControlOptions): I
           );
         }
       }
-      if (service === UpdateService.typeName) {
+      if (service === UpdateService.typeName || service === NodePlanService.typeName) {
         req.contextValues.set(accessScopeKey, await authorizeCall(principal, method, message, options.findUpdate));
       } else if (!reflection.has(service)) {
         throw new DomainError("permission-denied", "PERMISSION_DENIED", `${principal.name} may not call ${service}`, {

@@ -1,17 +1,17 @@
 import { parseRepositoryPattern, type RepositoryPattern, type ScopeGrant } from "../core/domain/access-scope.js";
 import { validateClassifier } from "../core/domain/classifier.js";
 import { isDomainError } from "../core/domain/domain-error.js";
-import { resolveRpcs, updateServiceMethods } from "./rpc-permissions.js";
+import { allMethods, resolveRpcs } from "./rpc-permissions.js";
 
 /** One thing a principal may do: these RPCs, on what the scope covers. */
 export interface AccessGrant {
-  /** UpdateService method names (`Update`, `GetUpdate`, ...). */
+  /** UpdateService and NodePlanService method names (`Update`, `GetUpdate`, `ListNodePlans`, ...). */
   readonly rpcs: ReadonlySet<string>;
   readonly scope: ScopeGrant;
 }
 
 /** Every RPC on everything: `UPDATE_MANAGER_API_KEY`, and anonymous callers in insecure demo mode. */
-export const fullAccess: AccessGrant = { rpcs: new Set(updateServiceMethods), scope: {} };
+export const fullAccess: AccessGrant = { rpcs: new Set(allMethods), scope: {} };
 
 /** Kubernetes namespace names are DNS labels. */
 const namespacePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

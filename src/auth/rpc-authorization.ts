@@ -33,6 +33,7 @@ import {
   WatchUpdateRequestSchema,
 } from "../../gen/updatemanager/v1/update_service_pb.js";
 import { type AccessPrincipal, grantsFor, scopeFor } from "./access-principal.js";
+import { planMethods } from "./rpc-permissions.js";
 
 /** What authorisation needs of a recorded update. */
 export type UpdateFacts = Pick<UpdateRecord, "classifier" | "image" | "plan"> & Partial<Pick<UpdateRecord, "requester">>;
@@ -108,6 +109,16 @@ export async function authorizeCall(
   }
   const scope = scopeFor(principal, method);
   if (scope === undefined) return undefined;
+
+  if (planMethods.has(method)) {
+    // Node upgrade plans belong to no classifier, namespace or repository: a restricted grant covers none of them.
+    throw new DomainError(
+      "permission-denied",
+      "PERMISSION_DENIED",
+      `${principal.name} may not call ${method}: node upgrade plans are cluster-wide, so it needs a grant for every classifier, namespace and repository`,
+      { metadata: { principal: principal.name, denied: `rpc:${method}` } },
+    );
+  }
 
   if (isMessage(message, UpdateRequestSchema)) {
     const repository = repositoryOf(message.image);

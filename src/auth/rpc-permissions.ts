@@ -1,7 +1,18 @@
+import { NodePlanService } from "../../gen/updatemanager/v1/node_plan_service_pb.js";
 import { UpdateService } from "../../gen/updatemanager/v1/update_service_pb.js";
 
 /** Every RPC of the UpdateService, by its proto method name (`Update`, `ListTargets`, ...). */
 export const updateServiceMethods: readonly string[] = UpdateService.methods.map((method) => method.name);
+
+/**
+ * The `plans` scope: reading and watching node upgrade plans (ListNodePlans, GetNodePlan, WatchNodePlan,
+ * PreviewNodePlan). All reads, also in `read`; plans are cluster-wide, so only a grant restricted to no classifier,
+ * namespace or repository may call them.
+ */
+export const planMethods: ReadonlySet<string> = new Set(NodePlanService.methods.map((method) => method.name));
+
+/** Every RPC a grant can name, of both services (method names are unique across them). */
+export const allMethods: readonly string[] = [...updateServiceMethods, ...planMethods];
 
 /** RPCs that change the cluster or the manager's state. */
 export const writeMethods: ReadonlySet<string> = new Set(["Update", "CancelUpdate", "ClearQuarantine"]);
@@ -13,9 +24,10 @@ export const approveMethods: ReadonlySet<string> = new Set(["ApproveUpdate", "Re
 export const freezeMethods: ReadonlySet<string> = new Set(["Freeze", "Unfreeze"]);
 
 /** RPCs that only read: what a dashboard key needs. */
-export const readMethods: ReadonlySet<string> = new Set(
-  updateServiceMethods.filter((method) => !writeMethods.has(method) && !approveMethods.has(method) && !freezeMethods.has(method)),
-);
+export const readMethods: ReadonlySet<string> = new Set([
+  ...updateServiceMethods.filter((method) => !writeMethods.has(method) && !approveMethods.has(method) && !freezeMethods.has(method)),
+  ...planMethods,
+]);
 
 /** Methods that take from the write rate limit (everything that is not a read). */
 export function isWriteMethod(method: string): boolean {
@@ -24,16 +36,18 @@ export function isWriteMethod(method: string): boolean {
 
 /**
  * Names a configuration may use in `rpcs` besides method names: `"*"` (every RPC), `"read"` (the
- * read-only RPCs: ListTargets, ListUpdates, GetUpdate, WatchUpdate, ListQuarantines, ListAvailableUpdates, GetFreeze),
- * `"write"` (Update, CancelUpdate, ClearQuarantine), `"approve"` (ApproveUpdate, RejectUpdate) and `"freeze"`
- * (Freeze, Unfreeze).
+ * read-only RPCs: ListTargets, ListUpdates, GetUpdate, WatchUpdate, ListQuarantines, ListAvailableUpdates, GetFreeze
+ * and the node plan RPCs), `"write"` (Update, CancelUpdate, ClearQuarantine), `"approve"` (ApproveUpdate,
+ * RejectUpdate), `"freeze"` (Freeze, Unfreeze) and `"plans"` (ListNodePlans, GetNodePlan, WatchNodePlan,
+ * PreviewNodePlan).
  */
 export const rpcGroups: Readonly<Record<string, ReadonlySet<string>>> = {
-  "*": new Set(updateServiceMethods),
+  "*": new Set(allMethods),
   read: readMethods,
   write: writeMethods,
   approve: approveMethods,
   freeze: freezeMethods,
+  plans: planMethods,
 };
 
 /**
@@ -46,11 +60,11 @@ export function resolveRpcs(entries: readonly string[]): { rpcs: ReadonlySet<str
     const group = rpcGroups[entry];
     if (group !== undefined) {
       for (const method of group) rpcs.add(method);
-    } else if (updateServiceMethods.includes(entry)) {
+    } else if (allMethods.includes(entry)) {
       rpcs.add(entry);
     } else {
       return {
-        problem: `unknown RPC ${JSON.stringify(entry)}: use "*", "read", "write", "approve", "freeze" or one of ${updateServiceMethods.join(", ")}`,
+        problem: `unknown RPC ${JSON.stringify(entry)}: use "*", "read", "write", "approve", "freeze", "plans" or one of ${allMethods.join(", ")}`,
       };
     }
   }

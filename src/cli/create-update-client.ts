@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { NodePlanService } from "../../gen/updatemanager/v1/node_plan_service_pb.js";
 import { UpdateService } from "../../gen/updatemanager/v1/update_service_pb.js";
 import type { ConnectionOptions, Credential } from "./connection-options.js";
 import type { TraceContext } from "./trace-context.js";
@@ -9,9 +10,17 @@ import { UsageError } from "./usage-error.js";
 /** The generated client of UpdateService. */
 export type UpdateClient = Client<typeof UpdateService>;
 
+/** The generated client of NodePlanService (the `plans` commands). */
+export type NodePlanClient = Client<typeof NodePlanService>;
+
 /** Creates the UpdateService client for the connection options: transport, protocol and credential. */
 export function createUpdateClient(options: ConnectionOptions): UpdateClient {
   return createClient(UpdateService, createTransport(options));
+}
+
+/** Creates the NodePlanService client, on the same kind of transport as createUpdateClient. */
+export function createNodePlanClient(options: ConnectionOptions): NodePlanClient {
+  return createClient(NodePlanService, createTransport(options));
 }
 
 function createTransport(options: ConnectionOptions): Transport {

@@ -51,6 +51,7 @@ const stateNames: Record<UpdateState, string> = {
   [UpdateState.ROLLBACK_FAILED]: "ROLLBACK_FAILED",
   [UpdateState.CANCELLED]: "CANCELLED",
   [UpdateState.WAITING_FOR_APPROVAL]: "WAITING_FOR_APPROVAL",
+  [UpdateState.WAITING_FOR_GATE]: "WAITING_FOR_GATE",
 };
 
 /** `ROLLED_BACK`: the state's name as in the contract, without the `UPDATE_STATE_` prefix. */
@@ -110,9 +111,17 @@ export function describeEvent(event: UpdateEvent): string {
       return `rejected by ${kind.value.approver}${kind.value.reason === "" ? "" : `: ${kind.value.reason}`}`;
     case "held":
       return `held: ${kind.value.reason}; it runs once updates are unfrozen`;
+    case "gateClosed":
+      return `waiting: ${kind.value.reason}${kind.value.notBefore === undefined ? "" : `; not before ${timestampDate(kind.value.notBefore).toISOString()}`}`;
+    case "gateOpened":
+      return `${kind.value.policy} open after ${formatSeconds(Number(kind.value.waitedMs))}`;
     case undefined:
       return "event of a kind this CLI does not know (a newer server?)";
   }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
 }
 
 function plural(count: number, noun: string): string {

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { NodePlanState } from "../../gen/updatemanager/v1/node_plan_pb.js";
 import { UpdateState } from "../../gen/updatemanager/v1/update_pb.js";
 
 /**
@@ -52,4 +53,12 @@ export function exitCodeForError(error: unknown): ExitCode {
     default:
       return ExitCode.failed;
   }
+}
+
+/**
+ * The exit code of `plans watch` by the plan's state when the watch ended, in the same table: complete 0, failed or
+ * invalid 1 (a node failed and stays cordoned, or the spec is refused: a person has to look).
+ */
+export function exitCodeForPlanState(state: NodePlanState): ExitCode {
+  return state === NodePlanState.COMPLETE ? ExitCode.succeeded : ExitCode.failed;
 }

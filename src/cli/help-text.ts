@@ -28,6 +28,7 @@ Usage:
   update-manager updates [--classifier C] [--state S] [flags]
   update-manager approve UPDATE_ID | reject UPDATE_ID [--reason R]
   update-manager freeze [--reason R] | freeze --status | unfreeze
+  update-manager plans [NAME [--dry-run]] | plans watch NAME
 
 Commands:
   update    Start an update (and follow it with --wait).
@@ -38,6 +39,7 @@ Commands:
   reject    Reject an update that waits for approval: it ends FAILED.
   freeze    Freeze updates everywhere (needs the "freeze" scope); --status shows the freeze.
   unfreeze  Lift the freeze: held updates move again.
+  plans     Node upgrade plans: list them, show one, its node order (--dry-run), or follow it (watch).
 
 Run "update-manager COMMAND --help" for a command's flags. --version prints the version.
 
@@ -95,8 +97,8 @@ Lists updates, newest first.
 
 Flags:
   --classifier C           Only updates of this classifier (--update-classifier works too).
-  --state S                Only updates in this state (queued, waiting-for-approval, pending, running,
-                           rolling-back, succeeded, failed, rolled-back, rollback-failed, cancelled); repeat for
+  --state S                Only updates in this state (queued, waiting-for-approval, waiting-for-gate, pending,
+                           running, rolling-back, succeeded, failed, rolled-back, rollback-failed, cancelled); repeat for
                            several.
   --requester R            Only updates asked for by R.
   --limit N                At most N updates [default 20].
@@ -138,6 +140,23 @@ Flags:
 ${connectionFlags}
 
 ${exitCodes}`,
+
+  plans: `Usage: update-manager plans [flags]                  List the node upgrade plans.
+       update-manager plans NAME [--dry-run] [flags]   Show one plan: its state, conditions and nodes.
+       update-manager plans watch NAME [flags]         Follow the plan's events until it is complete, failed
+                                                       or invalid; resumes after disconnects and failovers.
+
+Flags:
+  --dry-run              With NAME: list the nodes the plan selects, in the order it takes them, and what it
+                         does with each now (done, applying, failed, pending, skipped). Changes nothing.
+  --after-sequence N     watch: only events after this sequence number (resume a watch).
+  --wait-timeout D       watch: stop waiting after this long (exit 4); the plan goes on.
+Needs the "plans" or "read" scope with a grant for every classifier, namespace and repository.
+
+${connectionFlags}
+
+Exit codes (plans watch): 0 complete, 1 failed or invalid (or the server unreachable), 2 unknown plan or a resume
+  older than the events the plan keeps, 4 wait timed out, 5 authentication or permission.`,
 
   unfreeze: `Usage: update-manager unfreeze [flags]
 

@@ -3,12 +3,15 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { UpdateResponseSchema, WatchUpdateResponseSchema } from "../../gen/updatemanager/v1/update_service_pb.js";
 import { UpdateSchema, UpdateStateSchema } from "../../gen/updatemanager/v1/update_pb.js";
 import { TargetSchema } from "../../gen/updatemanager/v1/workload_pb.js";
+import { NodePlanSchema } from "../../gen/updatemanager/v1/node_plan_pb.js";
+import { PreviewNodePlanResponseSchema, WatchNodePlanResponseSchema } from "../../gen/updatemanager/v1/node_plan_service_pb.js";
 import type { OutputStream, Renderer } from "./renderer.js";
 
 /**
  * One JSON object per line on stdout, for scripts. Messages from the server are in the protobuf JSON mapping
  * (`toJson`): `{"update": …}` for the answer of Update, `{"event": …}` and `{"heartbeat": …}` for WatchUpdate,
- * `{"target": …}` and `{"update": …}` for the lists. Then `{"reconnecting": …}` when a watch resumes, and always
+ * `{"target": …}` and `{"update": …}` for the lists; `{"plan": …}`, `{"preview": …}` and WatchNodePlan's
+ * `{"event": …}`/`{"heartbeat": …}` for the `plans` commands. Then `{"reconnecting": …}` when a watch resumes, and always
  * one last `{"result": {"exitCode": …, …}}`.
  */
 export function createJsonRenderer(stdout: OutputStream): Renderer {
@@ -36,6 +39,23 @@ export function createJsonRenderer(stdout: OutputStream): Renderer {
     updates(updates) {
       for (const update of updates) emit({ update: toJson(UpdateSchema, update) });
     },
+    plans(output) {
+      switch (output.kind) {
+        case "list":
+          if (output.disabled) emit({ plansDisabled: true });
+          for (const plan of output.plans) emit({ plan: toJson(NodePlanSchema, plan) });
+          break;
+        case "plan":
+          emit({ plan: toJson(NodePlanSchema, output.plan) });
+          break;
+        case "preview":
+          emit({ preview: { plan: output.name, ...(toJson(PreviewNodePlanResponseSchema, output.preview) as object) } });
+          break;
+        case "message":
+          emit(toJson(WatchNodePlanResponseSchema, output.message));
+          break;
+      }
+    },
     result(result) {
       emit({
         result: {
@@ -43,6 +63,7 @@ export function createJsonRenderer(stdout: OutputStream): Renderer {
           message: result.message,
           ...(result.updateId === undefined ? {} : { updateId: result.updateId }),
           ...(result.state === undefined ? {} : { state: enumToJson(UpdateStateSchema, result.state) }),
+          ...(result.planState === undefined ? {} : { planState: result.planState }),
           ...(result.waitTimedOut === true ? { waitTimedOut: true } : {}),
           ...(result.error === undefined ? {} : { error: result.error }),
         },

@@ -71,6 +71,16 @@ export interface FreezeCommand extends CommonOptions {
   readonly statusOnly: boolean;
 }
 
+/**
+ * `plans` (the list), `plans NAME` (one plan), `plans NAME --dry-run` (the nodes in the plan's order), or
+ * `plans watch NAME` (follow the plan until it is complete, failed or invalid).
+ */
+export type PlansCommand = CommonOptions & { readonly name: "plans" } & (
+    | { readonly action: "list" }
+    | { readonly action: "get"; readonly plan: string; readonly dryRun: boolean }
+    | { readonly action: "watch"; readonly plan: string; readonly afterSequence: bigint; readonly waitTimeoutMs?: number }
+  );
+
 /** A command line, parsed and checked. */
 export type CliCommand =
   | { readonly name: "help"; readonly text: string }
@@ -80,7 +90,8 @@ export type CliCommand =
   | TargetsCommand
   | UpdatesCommand
   | DecideCommand
-  | FreezeCommand;
+  | FreezeCommand
+  | PlansCommand;
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -134,6 +145,11 @@ const commandOptions = {
     status: { type: "boolean" },
   },
   unfreeze: {},
+  plans: {
+    "dry-run": { type: "boolean" },
+    "after-sequence": { type: "string" },
+    "wait-timeout": { type: "string" },
+  },
 } as const satisfies Record<string, Options>;
 
 type CommandName = keyof typeof commandOptions;
@@ -240,7 +256,39 @@ export function parseCommandLine(argv: readonly string[], env: Env): CliCommand 
       if (statusOnly && reason !== undefined) throw new UsageError("--status only shows the freeze: it takes no --reason", first);
       return { name: first, ...common, statusOnly, ...(reason === undefined ? {} : { reason }) };
     }
+    case "plans":
+      return parsePlans(positionals, flags, common);
   }
+}
+
+function parsePlans(positionals: readonly string[], flags: Flags, common: CommonOptions): PlansCommand {
+  const [first, second, ...extra] = positionals;
+  const dryRun = flags.boolean("dry-run");
+  const watchOnly = (flag: string) => {
+    if (flags.string(flag) !== undefined) throw new UsageError(`--${flag} is for "plans watch NAME"`, "plans");
+  };
+  if (first === "watch") {
+    if (second === undefined || second === "") throw new UsageError("plans watch needs a plan name", "plans");
+    noPositionals(extra, "plans");
+    if (dryRun) throw new UsageError("--dry-run is for \"plans NAME\": a watch changes nothing anyway", "plans");
+    const waitTimeoutMs = flags.duration("wait-timeout");
+    return {
+      name: "plans",
+      ...common,
+      action: "watch",
+      plan: second,
+      afterSequence: flags.sequence("after-sequence"),
+      ...(waitTimeoutMs === undefined ? {} : { waitTimeoutMs }),
+    };
+  }
+  watchOnly("after-sequence");
+  watchOnly("wait-timeout");
+  if (first === undefined) {
+    if (dryRun) throw new UsageError("--dry-run needs a plan name: plans NAME --dry-run", "plans");
+    return { name: "plans", ...common, action: "list" };
+  }
+  noPositionals(second === undefined ? [] : [second], "plans");
+  return { name: "plans", ...common, action: "get", plan: first, dryRun };
 }
 
 function parseUpdate(flags: Flags, env: Env, common: CommonOptions): UpdateCommand {
@@ -324,6 +372,7 @@ function parseOutput(flags: Flags): OutputFormat {
 const stateNames = new Map<string, UpdateState>([
   ["queued", UpdateState.QUEUED],
   ["waiting-for-approval", UpdateState.WAITING_FOR_APPROVAL],
+  ["waiting-for-gate", UpdateState.WAITING_FOR_GATE],
   ["pending", UpdateState.PENDING],
   ["running", UpdateState.RUNNING],
   ["rolling-back", UpdateState.ROLLING_BACK],

@@ -1,7 +1,9 @@
-import type { Update } from "../../gen/updatemanager/v1/update_pb.js";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { type Update, UpdateState } from "../../gen/updatemanager/v1/update_pb.js";
 import type { WatchUpdateResponse } from "../../gen/updatemanager/v1/update_service_pb.js";
 import { RolloutState, type Target, TargetRole } from "../../gen/updatemanager/v1/workload_pb.js";
 import { describeChanges, describeEvent, describeRef, describeState } from "./describe-event.js";
+import { planLines } from "./describe-node-plan.js";
 import type { Reconnect } from "./follow-update.js";
 import type { CommandResult, OutputStream, Renderer } from "./renderer.js";
 
@@ -28,6 +30,9 @@ export function createPlainRenderer(stdout: OutputStream, stderr: OutputStream):
     },
     updates(updates) {
       for (const text of updateTable(updates)) line(text);
+    },
+    plans(output) {
+      for (const text of planLines(output)) line(text);
     },
     result(result: CommandResult) {
       if (result.message === "") return;
@@ -56,6 +61,10 @@ export function describeAccepted(update: Update, dryRun: boolean): string[] {
       `update ${update.id} ${describeState(update.state)}: ${update.image} for classifier ${update.classifier}, ` +
         `${plan?.migrations.length ?? 0} migration(s), ${count} workload(s)`,
     );
+    const wait = update.gateWait;
+    if (update.state === UpdateState.WAITING_FOR_GATE && wait !== undefined) {
+      lines.push(`waiting: ${wait.reason}${wait.notBefore === undefined ? "" : `; not before ${timestampDate(wait.notBefore).toISOString()}`}`);
+    }
   }
   for (const warning of plan?.warnings ?? []) lines.push(`warning: ${warning}`);
   for (const workload of plan?.workloads ?? []) {
@@ -122,7 +131,7 @@ export function updateTable(updates: readonly Update[]): string[] {
   );
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   const format = (row: readonly string[]) =>
     row

@@ -4,6 +4,7 @@ import type { WatchUpdateResponse } from "../../gen/updatemanager/v1/update_serv
 import type { Target } from "../../gen/updatemanager/v1/workload_pb.js";
 import type { ExitCode } from "./exit-codes.js";
 import type { Reconnect } from "./follow-update.js";
+import type { PlanOutput } from "./plan-output.js";
 
 /** Where a renderer writes: process.stdout and process.stderr, or a recorder in tests. */
 export interface OutputStream {
@@ -30,6 +31,8 @@ export interface CommandResult {
   readonly message: string;
   readonly updateId?: string;
   readonly state?: UpdateState;
+  /** `plans watch`: the plan's state when the watch ended (`complete`, `failed`, `invalid`, ...). */
+  readonly planState?: string;
   /** Set when the wait ended at `--wait-timeout`. */
   readonly waitTimedOut?: boolean;
   readonly error?: ResultError;
@@ -45,6 +48,8 @@ export interface Renderer {
   reconnecting(reconnect: Reconnect): void;
   targets(targets: readonly Target[]): void;
   updates(updates: readonly Update[]): void;
+  /** What the `plans` commands show: the list, one plan, a dry run's order, or a WatchNodePlan message. */
+  plans(output: PlanOutput): void;
   /** How the command ended; always called exactly once, last. */
   result(result: CommandResult): void;
 }

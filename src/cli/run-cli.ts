@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Clock } from "../core/ports/clock.js";
 import type { CommandContext } from "./command-context.js";
 import type { ConnectionOptions } from "./connection-options.js";
-import { createUpdateClient, type UpdateClient } from "./create-update-client.js";
+import { createNodePlanClient, createUpdateClient, type NodePlanClient, type UpdateClient } from "./create-update-client.js";
 import { resultForError } from "./describe-error.js";
 import { type ExitCode, ExitCode as ExitCodes } from "./exit-codes.js";
 import { createJsonRenderer } from "./json-renderer.js";
@@ -18,6 +18,7 @@ import { UsageError } from "./usage-error.js";
 import { runWatch } from "./watch-command.js";
 import { runDecide } from "./decide-command.js";
 import { runFreeze } from "./freeze-command.js";
+import { runPlans } from "./plans-command.js";
 import { packageRoot } from "../package-root.js";
 
 export interface CliOptions {
@@ -28,6 +29,8 @@ export interface CliOptions {
   readonly stderr: OutputStream;
   /** Default: the generated client over the transport the options ask for. */
   readonly createClient?: (options: ConnectionOptions) => UpdateClient;
+  /** Default: the generated NodePlanService client over the same kind of transport. */
+  readonly createPlanClient?: (options: ConnectionOptions) => NodePlanClient;
   /** Default: real time. */
   readonly clock?: Clock;
 }
@@ -58,6 +61,7 @@ export async function runCli(options: CliOptions): Promise<ExitCode> {
     await checkCredential(command.connection);
     const context: CommandContext = {
       client: (options.createClient ?? createUpdateClient)(command.connection),
+      plans: (options.createPlanClient ?? createNodePlanClient)(command.connection),
       renderer,
       clock: options.clock ?? processClock,
       notice: (text) => {
@@ -84,6 +88,9 @@ export async function runCli(options: CliOptions): Promise<ExitCode> {
       case "freeze":
       case "unfreeze":
         result = await runFreeze(command, context);
+        break;
+      case "plans":
+        result = await runPlans(command, context);
         break;
     }
   } catch (error) {

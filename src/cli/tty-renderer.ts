@@ -3,6 +3,7 @@ import { MigrationPhase, UpdateState, WorkloadPhase } from "../../gen/updatemana
 import type { WatchUpdateResponse } from "../../gen/updatemanager/v1/update_service_pb.js";
 import { describeEvent, describeRef, describeRollout, describeState, refKey } from "./describe-event.js";
 import { describeAccepted, describeReconnect, targetTable, updateTable } from "./plain-renderer.js";
+import { planLines } from "./describe-node-plan.js";
 import type { CommandResult, OutputStream, Renderer } from "./renderer.js";
 
 export interface TtyRendererOptions {
@@ -35,6 +36,8 @@ const notable = new Set([
   "workloadRollbackFailed",
   "rollbackFinished",
   "cancelRequested",
+  "gateClosed",
+  "gateOpened",
 ]);
 
 /**
@@ -171,6 +174,14 @@ export function createTtyRenderer(
         case "workloadConflict":
           set(refKey(kind.value.workload), "conflict", "bad", `container ${kind.value.container}`);
           break;
+        case "gateClosed":
+          // Between workloads a running update pauses and stays RUNNING; before it starts, it waits.
+          if (header.state !== UpdateState.RUNNING && header.state !== UpdateState.ROLLING_BACK) header.state = UpdateState.WAITING_FOR_GATE;
+          break;
+        case "gateOpened":
+          // Planned again next (then RUNNING).
+          if (header.state === UpdateState.WAITING_FOR_GATE) header.state = UpdateState.PENDING;
+          break;
         case "rollbackStarted":
           header.state = UpdateState.ROLLING_BACK;
           for (const ref of kind.value.workloads) set(refKey(ref), "rolling back", "active");
@@ -203,6 +214,9 @@ export function createTtyRenderer(
     },
     updates(updates) {
       for (const line of updateTable(updates)) stdout.write(`${line}\n`);
+    },
+    plans(output) {
+      for (const line of planLines(output)) stdout.write(`${line}\n`);
     },
     result(result: CommandResult) {
       // The block stays on screen as the record of what happened.

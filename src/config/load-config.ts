@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { accessControlVariables } from "../auth/load-access-control-config.js";
 import { notificationsVariables } from "../notify/load-notifications-config.js";
+import { webhooksVariables } from "../webhooks/load-webhooks-config.js";
 import { policyVariables } from "../policy/load-policy-config.js";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -82,6 +83,7 @@ export const knownVariables = [
   ...accessControlVariables,
   ...notificationsVariables,
   ...policyVariables,
+  ...webhooksVariables,
 ] as const;
 
 /** The command-line flags, each overriding a variable. */

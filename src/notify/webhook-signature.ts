@@ -4,12 +4,12 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 export const signatureHeader = "X-Update-Manager-Signature";
 
 /** `sha256=<hex HMAC-SHA256 of the exact body bytes>`, as GitHub signs its webhooks. */
-export function signBody(secret: string, body: string): string {
-  return `sha256=${createHmac("sha256", secret).update(body, "utf8").digest("hex")}`;
+export function signBody(secret: string, body: string | Uint8Array): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
 /** For receivers (and tests): whether `header` is the body's signature with `secret`, compared in constant time. */
-export function verifySignature(secret: string, body: string, header: string | undefined): boolean {
+export function verifySignature(secret: string, body: string | Uint8Array, header: string | undefined): boolean {
   if (header === undefined) return false;
   const expected = Buffer.from(signBody(secret, body));
   const given = Buffer.from(header);

@@ -7,6 +7,8 @@ import { type ApprovalPolicy, maxApprovers } from "../core/domain/approval-polic
 import { validateClassifier } from "../core/domain/classifier.js";
 import { isDomainError } from "../core/domain/domain-error.js";
 import type { FrozenNewUpdates } from "../core/domain/freeze.js";
+import type { WindowPolicy } from "../core/domain/window-policy.js";
+import { type AlertGatesConfig, parseAlertGates, parseWindowPolicies, type ScopeChecks } from "./parse-gate-policies.js";
 
 /** What UPDATE_MANAGER_POLICIES_FILE holds. */
 export interface PolicyConfig {
@@ -15,9 +17,19 @@ export interface PolicyConfig {
   readonly approvalDeadlineMs: number;
   /** New updates while frozen. Default: "refuse". */
   readonly frozenNewUpdates: FrozenNewUpdates;
+  /** Time windows of updates and node plans. Default: none (always open). */
+  readonly windows: readonly WindowPolicy[];
+  /** The alert gate: Prometheus and its policies. Default: none. */
+  readonly alertGates: AlertGatesConfig;
 }
 
-export const defaultPolicyConfig: PolicyConfig = { approvals: [], approvalDeadlineMs: 24 * 3_600_000, frozenNewUpdates: "refuse" };
+export const defaultPolicyConfig: PolicyConfig = {
+  approvals: [],
+  approvalDeadlineMs: 24 * 3_600_000,
+  frozenNewUpdates: "refuse",
+  windows: [],
+  alertGates: { policies: [] },
+};
 
 /** The variable `loadPolicyConfig` reads (a YAML or JSON file, e.g. a mounted ConfigMap). */
 export const policyVariables = ["UPDATE_MANAGER_POLICIES_FILE"] as const;
@@ -39,6 +51,28 @@ const maxDeadlineMs = 30 * 24 * 3_600_000;
  *       deadline: 24h             # optional, default approvals.defaultDeadline
  * freeze:
  *   newUpdates: refuse            # or queue: held until unfrozen
+ * windows:                        # an update (or node plan) starts only while every window that applies is open
+ *   - name: office-hours          # required, unique
+ *     classifiers: [shop]         # optional; classifiers, namespaces and plans all left out: applies to everything
+ *     namespaces: [shop-prod]     # optional
+ *     plans: [kernel]             # optional: node upgrade plans it applies to
+ *     days: [mon, tue, wed, thu, fri]   # optional, every day when left out
+ *     startTime: "09:00"          # required; an end before the start spans midnight
+ *     endTime: "17:00"            # required
+ *     timeZone: Europe/Berlin     # an IANA time zone, default UTC
+ *     outside: wait               # or refuse
+ * alertGates:
+ *   prometheus:
+ *     url: http://prometheus.monitoring:9090   # required with policies
+ *     timeout: 5s                 # per query, default 5s
+ *   policies:
+ *     - name: no-pages            # required, unique
+ *       classifiers: [shop]       # optional
+ *       namespaces: [shop-prod]   # optional
+ *       query: 'ALERTS{alertstate="firing",severity="page"}'  # required: must return nothing
+ *       whenFiring: wait          # or fail
+ *       onQueryError: closed      # counts as firing (default), or open
+ *       recheckInterval: 30s      # while waiting, default 30s
  * ```
  *
  * @throws ConfigError listing every problem.
@@ -67,7 +101,7 @@ export function parsePolicyConfig(text: string, source: string): { config: Polic
   if ("problem" in document) return { problems: [document.problem] };
   const problems: string[] = [];
   const root = document.value;
-  const unknownRoot = unknownFields(root, ["approvals", "freeze"], source);
+  const unknownRoot = unknownFields(root, ["approvals", "freeze", "windows", "alertGates"], source);
   if (unknownRoot !== undefined) problems.push(unknownRoot);
 
   const duration = (value: unknown, where: string, fallback: number): number => {
@@ -110,18 +144,8 @@ export function parsePolicyConfig(text: string, source: string): { config: Polic
           if (typeof approvers !== "number" || !Number.isInteger(approvers) || approvers < 1 || approvers > maxApprovers) {
             problems.push(`${where}: "approvers" must be a whole number from 1 to ${maxApprovers}`);
           }
-          const classifiers = stringList(raw, "classifiers", where, problems, (value) => {
-            try {
-              validateClassifier(value);
-              return undefined;
-            } catch (error) {
-              if (isDomainError(error)) return error.message;
-              throw error;
-            }
-          });
-          const namespaces = stringList(raw, "namespaces", where, problems, (value) =>
-            value.length <= 63 && namespacePattern.test(value) ? undefined : `${JSON.stringify(value)} is not a namespace name`,
-          );
+          const classifiers = stringList(raw, "classifiers", where, problems, classifierProblem);
+          const namespaces = stringList(raw, "namespaces", where, problems, namespaceProblem);
           const deadlineMs = duration(raw["deadline"], `${where} deadline`, approvalDeadlineMs);
           if (problems.length > before) return;
           approvals.push({
@@ -148,8 +172,25 @@ export function parsePolicyConfig(text: string, source: string): { config: Polic
       else if (newUpdates !== undefined) problems.push(`${source} freeze.newUpdates must be "refuse" or "queue"`);
     }
   }
+  const scopeChecks: ScopeChecks = { classifier: classifierProblem, namespace: namespaceProblem };
+  const windows = parseWindowPolicies(root["windows"], source, scopeChecks, problems);
+  const alertGates = parseAlertGates(root["alertGates"], source, scopeChecks, problems);
   if (problems.length > 0) return { problems };
-  return { config: { approvals, approvalDeadlineMs, frozenNewUpdates } };
+  return { config: { approvals, approvalDeadlineMs, frozenNewUpdates, windows, alertGates } };
+}
+
+function classifierProblem(value: string): string | undefined {
+  try {
+    validateClassifier(value);
+    return undefined;
+  } catch (error) {
+    if (isDomainError(error)) return error.message;
+    throw error;
+  }
+}
+
+function namespaceProblem(value: string): string | undefined {
+  return value.length <= 63 && namespacePattern.test(value) ? undefined : `${JSON.stringify(value)} is not a namespace name`;
 }
 
 /** An optional non-empty list of valid strings; undefined when left out (or after a problem). */

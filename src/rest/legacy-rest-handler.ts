@@ -1,5 +1,6 @@
 import type http from "node:http";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { context, propagation, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
 import { isDomainError } from "../core/domain/domain-error.js";
 import type { UpdateRecord } from "../core/domain/update.js";
 import { toConnectError } from "../api/connect-error.js";
@@ -41,6 +42,12 @@ export interface LegacyRestOptions {
    * answers 404 NO_TARGETS. Default: false.
    */
   readonly strictNoTargets?: boolean;
+  /**
+   * Where each `/updates` request's SERVER span goes, a child of the caller's W3C `traceparent` when it sends one,
+   * so that an update started here continues the pipeline's trace as over the `Update` RPC. Default: the global
+   * tracer "update-manager" (a no-op unless OTEL_* export is configured).
+   */
+  readonly tracer?: Tracer;
 }
 
 const jsonType = "application/json; charset=utf-8";
@@ -80,6 +87,7 @@ const formFields = ["image", "update_classifier"] as const;
 export function createLegacyRestHandler(options: LegacyRestOptions): Http1Handler {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   const logger = options.logger ?? silentLogger;
+  const tracer = options.tracer ?? trace.getTracer("update-manager");
 
   return (request, response) => {
     // The raw path: no dot-segment normalisation, no decoding; an id is checked against the UUID form.
@@ -99,7 +107,22 @@ export function createLegacyRestHandler(options: LegacyRestOptions): Http1Handle
       send(response, 301, { location: `/updates/${id}${query}` }, "");
       return true;
     }
-    void handle(request, response, id).catch((error: unknown) => {
+    // OpenTelemetry's HTTP server conventions: `{method} {route}`, ended with the answer's status.
+    const route = id === undefined ? "/updates" : "/updates/{uuid}";
+    const method = request.method ?? "";
+    const parent = propagation.extract(context.active(), request.headers);
+    const span = tracer.startSpan(
+      `${method} ${route}`,
+      { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "http.route": route, "url.path": path } },
+      parent,
+    );
+    response.once("close", () => {
+      span.setAttribute("http.response.status_code", response.statusCode);
+      if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    // The handler runs in the span's context: the update's spans (update.accept, ...) become its children.
+    void context.with(trace.setSpan(parent, span), () => handle(request, response, id)).catch((error: unknown) => {
       const answer = toRestError(error);
       if (answer.status >= 500) logger.error({ err: error, method: request.method, path }, "REST request failed");
       send(response, answer.status, answer.headers, answer.body);

@@ -44,7 +44,11 @@ function checkContentType(header: string | undefined): void {
   }
 }
 
-function readBody(request: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * A request's body, counted as it arrives (chunked bodies too): a RestProblem 413 naming `what` once it passes
+ * `maxBytes`, before more is buffered.
+ */
+export function readBody(request: http.IncomingMessage, maxBytes: number, what = "the form"): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -61,7 +65,7 @@ function readBody(request: http.IncomingMessage, maxBytes: number): Promise<Buff
       if (size > maxBytes) {
         // Stop buffering; the answer closes the connection, which drops the rest.
         request.pause();
-        settle(new RestProblem(413, "BODY_TOO_LARGE", `the form is larger than ${maxBytes} bytes`));
+        settle(new RestProblem(413, "BODY_TOO_LARGE", `${what} is larger than ${maxBytes} bytes`));
         return;
       }
       chunks.push(chunk);

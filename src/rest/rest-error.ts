@@ -37,6 +37,8 @@ const statusByDomainCode: Record<DomainErrorCode, number> = {
   "resource-exhausted": 429,
   unavailable: 503,
   unimplemented: 501,
+  // Never raised by the REST API's use cases (node plan watches only); 400 as Connect maps OUT_OF_RANGE.
+  "out-of-range": 400,
   internal: 500,
 };
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -133,6 +134,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   // How often Node checks those timeouts (its default, 30 s, would let a slow client keep a socket for long).
   const connectionsCheckingInterval = Math.min(1000, headersTimeoutMs);
   const shutdown = new AbortController();
+  // Every open WatchUpdate stream listens to it (removed when the stream ends); Node's leak warning past 10 listeners
+  // would be a false alarm on a busy replica.
+  setMaxListeners(0, shutdown.signal);
   const drainer = createConnectionDrainer();
   const { http1Fallback } = options;
 

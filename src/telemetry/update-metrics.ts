@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { registryWatcherRequester } from "../core/use-cases/watch-registries.js";
-import type { UpdateEvent } from "../core/domain/update-event.js";
+import type { UpdateEventBody } from "../core/domain/update-event.js";
 import { isTerminal, terminalStates, type UpdateRecord, type UpdateState } from "../core/domain/update.js";
 import type { UpdateStore } from "../core/ports/update-store.js";
+import { observeUpdateStore, type UpdateStoreObserver } from "../core/use-cases/observe-update-store.js";
 
 /** The bounded `requester_kind` label: who asked, never their name. */
 export type RequesterKind = "registry-watcher" | "anonymous" | "api";
@@ -14,13 +15,17 @@ export function requesterKind(requester: string): RequesterKind {
 }
 
 export interface UpdateMetricsOptions {
-  /** Wall-clock milliseconds, for "past its deadline". Default: Date.now. */
+  /** Wall-clock milliseconds, for "past its deadline" and when steps start and end. Default: Date.now. */
   now?: () => number;
 }
 
 /** Feeds the update metrics from what the engine records; the core knows nothing of them. */
 export interface UpdateMetrics {
-  /** Wraps the engine's store: every saved record and event is observed after the write succeeded. */
+  /** What the engine records (observeUpdateStore), after the store accepted it. */
+  readonly observer: UpdateStoreObserver;
+  /** The store the gauges read at scrape time (its unfinished updates). */
+  readFrom(store: UpdateStore): void;
+  /** `readFrom(store)`, and the store wrapped for `observer` alone. */
   observeStore(store: UpdateStore): UpdateStore;
 }
 
@@ -30,9 +35,9 @@ interface OpenStep {
   readonly started: number;
 }
 
-const unfinishedStates: readonly UpdateState[] = ["planned", "queued", "waiting-for-approval", "pending", "running", "rolling-back"];
-/** Recorded but not executing: queued behind another update's targets, waiting for approval, or for the leader. */
-const waitingStates: ReadonlySet<UpdateState> = new Set(["planned", "queued", "waiting-for-approval", "pending"]);
+const unfinishedStates: readonly UpdateState[] = ["planned", "queued", "waiting-for-approval", "waiting-for-gate", "pending", "running", "rolling-back"];
+/** Recorded but not executing: queued behind another update's targets, waiting for approval, a window or the alert gate, or for the leader. */
+const waitingStates: ReadonlySet<UpdateState> = new Set(["planned", "queued", "waiting-for-approval", "waiting-for-gate", "pending"]);
 
 const stepBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
@@ -43,7 +48,7 @@ const stepBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
  * - `update_manager_updates_finished_total{state, requester_kind}`: updates that reached a terminal state;
  * - `update_manager_updates_past_deadline`: unfinished updates running longer than their timeout;
  * - `update_manager_rollouts_waiting`: updates recorded but waiting to execute (state `queued`, `waiting-for-approval`,
- *   `pending` or `planned`);
+ *   `waiting-for-gate`, `pending` or `planned`);
  * - `update_manager_step_duration_seconds{step, result}`: migration Jobs, workload rollouts (patch to healthy or
  *   failed) and rollbacks; `update_manager_update_duration_seconds{state}`: start to finish of whole updates;
  * - `update_manager_rollbacks_total{result}`: finished rollbacks, `succeeded` or `failed`.
@@ -147,27 +152,27 @@ export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOp
     steps.observe({ step: step.step, result }, Math.max(0, time.getTime() - step.started) / 1000);
   };
 
-  const observeEvent = (event: UpdateEvent) => {
-    const id = event.updateId;
+  /** A step's event, at `time`: when the engine saved it (a batched save is observed when staged, not written). */
+  const observeEvent = (id: string, event: UpdateEventBody, time: Date) => {
     switch (event.type) {
       case "migration-started":
-        return open(`${id}/migration/${event.jobName}`, "migration", event.time);
+        return open(`${id}/migration/${event.jobName}`, "migration", time);
       case "migration-succeeded":
-        return close(`${id}/migration/${event.jobName}`, "succeeded", event.time);
+        return close(`${id}/migration/${event.jobName}`, "succeeded", time);
       case "migration-failed":
-        return close(`${id}/migration/${event.jobName}`, "failed", event.time);
+        return close(`${id}/migration/${event.jobName}`, "failed", time);
       case "workload-patched":
-        return open(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "rollout", event.time);
+        return open(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "rollout", time);
       case "workload-healthy":
-        return close(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "succeeded", event.time);
+        return close(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "succeeded", time);
       case "workload-failed":
-        return close(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "failed", event.time);
+        return close(`${id}/rollout/${event.workload.namespace}/${event.workload.name}`, "failed", time);
       case "rollback-started":
-        return open(`${id}/rollback`, "rollback", event.time);
+        return open(`${id}/rollback`, "rollback", time);
       case "rollback-finished": {
         const result = event.success ? "succeeded" : "failed";
         rollbacks.inc({ result });
-        return close(`${id}/rollback`, result, event.time);
+        return close(`${id}/rollback`, result, time);
       }
       default:
         return undefined;
@@ -179,8 +184,9 @@ export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOp
     for (const key of [...openSteps.keys()]) if (key.startsWith(`${record.id}/`)) openSteps.delete(key);
   };
 
-  const observe = (record: UpdateRecord, events: readonly UpdateEvent[]) => {
-    for (const event of events) observeEvent(event);
+  const observe = (record: UpdateRecord, events: readonly UpdateEventBody[]) => {
+    const time = new Date(now());
+    for (const event of events) observeEvent(record.id, event, time);
     // The `finished` event is written once per update, whichever replica finishes it.
     if (events.some((event) => event.type === "finished") && isTerminal(record.state)) {
       finished.inc({ state: record.state, requester_kind: requesterKind(record.requester) });
@@ -191,28 +197,15 @@ export function createUpdateMetrics(registry: Registry, options: UpdateMetricsOp
     forgetSteps(record);
   };
 
+  const observer: UpdateStoreObserver = { created: observe, saved: observe };
   return {
+    observer,
+    readFrom(store) {
+      source = store;
+    },
     observeStore(store) {
       source = store;
-      return {
-        get: (id) => store.get(id),
-        findByIdempotencyKey: (requester, key) => store.findByIdempotencyKey(requester, key),
-        list: (query) => store.list(query),
-        listUnfinished: () => store.listUnfinished(),
-        readEvents: (id, afterSequence) => store.readEvents(id, afterSequence),
-        subscribe: (id, listener) => store.subscribe(id, listener),
-        remove: (id) => store.remove(id),
-        create: async (record, events) => {
-          const saved = await store.create(record, events);
-          observe(record, saved);
-          return saved;
-        },
-        save: async (record, events) => {
-          const saved = await store.save(record, events);
-          observe(record, saved);
-          return saved;
-        },
-      };
+      return observeUpdateStore(store, [observer]);
     },
   };
 }

@@ -16,11 +16,18 @@ import { ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_det
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { UpdateService } from "../../gen/updatemanager/v1/update_service_pb.js";
+import { NodePlanService } from "../../gen/updatemanager/v1/node_plan_service_pb.js";
+import { createNodePlanService } from "../../src/api/node-plan-service.js";
+import { createFakeNodePlanReads } from "../core/use-cases/node-plans/fake-node-plan-reads.js";
+import { createFakeNodePlans } from "../core/use-cases/node-plans/fake-node-plans.js";
+import { k3osExample } from "../support/node-plan-examples.js";
 import { createHarness } from "../core/use-cases/engine-harness.js";
 
 const shopKey = "um_shop_6f1d0b5e3a9c4d2e8f7a1b0c9d8e7f6a";
 const dashboardKey = "um_dash_0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const fullKey = "um_full_fedcba98765432100123456789abcdef";
+const plansKey = "um_plan_11223344556677889900aabbccddeeff";
+const teamReadKey = "um_team_ffeeddccbbaa00998877665544332211";
 const webOld = "registry.example.com/shop/web:1.0";
 const webNew = "registry.example.com/shop/web:2.0";
 
@@ -37,6 +44,18 @@ keys:
     rpcs: [read]
     classifiers: "*"
     namespaces: "*"
+    repositories: "*"
+  - name: node-ops
+    sha256: ${hashApiKeyHex(plansKey)}
+    rpcs: [plans]
+    classifiers: "*"
+    namespaces: "*"
+    repositories: "*"
+  - name: team-read
+    sha256: ${hashApiKeyHex(teamReadKey)}
+    rpcs: [read]
+    classifiers: [shop]
+    namespaces: [shop]
     repositories: "*"
 `;
 
@@ -57,6 +76,9 @@ function setup(options: SetupOptions = {}) {
   if ("problems" in parsed) throw new Error(parsed.problems.join("\n"));
   const audit: Record<string, unknown>[] = [];
   const service = createUpdateService(h.manager);
+  const fakePlans = createFakeNodePlans(h.clock);
+  fakePlans.applyPlan("k3os-latest", k3osExample().spec);
+  const plans = createFakeNodePlanReads(fakePlans);
   const transport = createRouterTransport(
     (router) => {
       router.service(UpdateService, {
@@ -70,6 +92,7 @@ function setup(options: SetupOptions = {}) {
             return { update: updateToProto(record) };
           }),
       });
+      router.service(NodePlanService, createNodePlanService({ reads: plans.reads, keyPrefix: "update-manager.io", clock: h.clock }));
       router.service(Health, { check: () => ({ status: 1 }) });
       createReflectionService({ services: [UpdateService] }).register(router);
     },
@@ -93,11 +116,14 @@ function setup(options: SetupOptions = {}) {
     h,
     audit,
     client: createClient(UpdateService, transport),
+    plans: createClient(NodePlanService, transport),
     health: createClient(Health, transport),
     reflection: createClient(ServerReflection, transport),
     shop: as("Bearer", shopKey),
     dashboard: as("Bearer", dashboardKey),
     full: as("Bearer", fullKey),
+    nodeOps: as("Bearer", plansKey),
+    teamRead: as("Bearer", teamReadKey),
     as,
   };
 }
@@ -255,6 +281,46 @@ describe("access control: keys", () => {
     const { update } = await demo.client.update({ image: webNew, classifier: "shop", dryRun: true });
     expect(update?.requester).toBe("anonymous");
     expect((await denial(demo.client.listTargets({}, demo.as("Bearer", "wrong")))).code).toBe(Code.Unauthenticated);
+  });
+});
+
+describe("access control: node plans", () => {
+  it("lets the read and plans scopes read and watch plans; a scoped or plan-less key may not", async () => {
+    const { plans, dashboard, nodeOps, teamRead, shop, client } = setup();
+    expect((await plans.listNodePlans({}, dashboard)).plans.map((plan) => plan.name)).toEqual(["k3os-latest"]);
+    expect((await plans.getNodePlan({ name: "k3os-latest" }, nodeOps)).plan?.name).toBe("k3os-latest");
+    // The plans scope reads plans only.
+    const updates = await denial(client.listTargets({}, nodeOps));
+    expect(errorInfo(updates)?.metadata).toMatchObject({ denied: "rpc:ListTargets" });
+    // A key without the RPC, and a read key restricted to a namespace (plans are cluster-wide).
+    const ungranted = await denial(plans.listNodePlans({}, shop));
+    expect(ungranted.code).toBe(Code.PermissionDenied);
+    expect(errorInfo(ungranted)?.metadata).toMatchObject({ denied: "rpc:ListNodePlans" });
+    const scoped = await denial(plans.previewNodePlan({ name: "k3os-latest" }, teamRead));
+    expect(scoped.code).toBe(Code.PermissionDenied);
+    expect(scoped.rawMessage).toContain("cluster-wide");
+  });
+
+  it("authorises WatchNodePlan before the stream starts", async () => {
+    const { plans, shop, nodeOps } = setup();
+    const watch = async (headers: { headers: Record<string, string> }) => {
+      for await (const item of plans.watchNodePlan({ name: "k3os-latest", untilSettled: true }, headers)) return item;
+      return undefined;
+    };
+    expect((await denial(watch(shop))).code).toBe(Code.PermissionDenied);
+    // Allowed: the service itself answers (an unknown plan).
+    const missing = async () => {
+      for await (const item of plans.watchNodePlan({ name: "nope" }, nodeOps)) return item;
+      return undefined;
+    };
+    const answered = await denial(missing());
+    expect(answered.code).toBe(Code.NotFound);
+    expect(errorInfo(answered)?.reason).toBe("PLAN_NOT_FOUND");
+  });
+
+  it("lets anonymous callers read plans only where anonymous reads are allowed", async () => {
+    expect((await denial(setup({ anonymous: "none" }).plans.listNodePlans({}))).code).toBe(Code.Unauthenticated);
+    expect((await setup({ anonymous: "read", noKeys: true }).plans.listNodePlans({})).plans).toHaveLength(1);
   });
 });
 

@@ -41,12 +41,16 @@ repositories: [registry.example.com/shop/web, "myorg/*", nginx]`),
       expect(parsed!.sha256.toString("hex")).toBe(hashApiKeyHex(key));
       expect([...parsed!.grant.rpcs].sort()).toEqual([
         "GetFreeze", // a read RPC too.
+        "GetNodePlan", // the node plan RPCs are reads (refused at call time to a scoped grant like this one).
         "GetUpdate",
         "ListAvailableUpdates", // a read RPC, in the "read" group.
+        "ListNodePlans",
         "ListQuarantines",
         "ListTargets",
         "ListUpdates",
+        "PreviewNodePlan",
         "Update",
+        "WatchNodePlan",
         "WatchUpdate",
       ]);
       expect(parsed!.grant.scope).toEqual({

@@ -162,6 +162,30 @@ describe("update-manager CLI against the real server (insecure demo)", () => {
     expect(updates.map((line) => line.update.image)).toEqual([`${repo}:1.6.0-broken`]);
   });
 
+  it("lists the embedded demo's node upgrade plan and follows plans watch demo-os to its completion, exit 0", async () => {
+    const list = await cli(["plans", "--url", url]);
+    expect(list.stderr).toBe("");
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^PLAN\s+STATE\s+LATEST/);
+    expect(list.stdout).toMatch(/^demo-os\s+(pending|applying|complete)\s+v1\.2\.0\s/m);
+    // From the first event, whether the demo's run (about half a minute from the server's start) is over or not.
+    const watch = await cli(["plans", "watch", "demo-os", "--url", url]);
+    expect(watch.stderr).toBe("");
+    expect(watch.code).toBe(0);
+    const lines = watch.stdout.trim().split("\n");
+    const events = lines.map((line) => /^\[(\d+)\] (.*)$/.exec(line)).filter((match) => match !== null);
+    expect(events.map((match) => Number(match[1]))).toEqual(events.map((_, index) => index + 1));
+    for (const node of ["demo-node-1", "demo-node-2", "demo-node-3"]) {
+      const steps = events.map((match) => match[2]!).filter((text) => text.startsWith(`${node}: `));
+      expect(steps[0], node).toBe(`${node}: selected`);
+      expect(steps.filter((text) => text.startsWith(`${node}: upgrade Job succeeded`)), node).toHaveLength(1);
+      expect(steps.at(-1), node).toBe(`${node}: uncordoned`);
+    }
+    expect(events.at(-1)?.[2]).toMatch(/^plan complete/);
+    const after = await cli(["plans", "--url", url]);
+    expect(after.stdout).toMatch(/^demo-os\s+complete\s+v1\.2\.0\s+-\s+3\s/m);
+  }, 120_000);
+
   it("prints help per command and exits 2 on a usage error", async () => {
     const help = await cli(["update", "--help"]);
     expect(help.code).toBe(0);

@@ -2,6 +2,9 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { WatchUpdateResponseSchema } from "../../gen/updatemanager/v1/update_service_pb.js";
+import { GateKind, GateWaitSchema } from "../../gen/updatemanager/v1/gate_pb.js";
+import { UpdateState } from "../../gen/updatemanager/v1/update_pb.js";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createPlainRenderer } from "../../src/cli/plain-renderer.js";
 import { recordedUpdate, recorder } from "./recorded-update.js";
 
@@ -38,6 +41,26 @@ describe("the plain renderer (CI logs, pipes)", () => {
     // No terminal control sequences in a log.
     expect(stdout.text).not.toContain("\x1b");
     expect(stderr.text).toBe("");
+  });
+
+  it("says what an accepted update waits for, and until when", () => {
+    const { accepted } = recordedUpdate();
+    const stdout = recorder();
+    createPlainRenderer(stdout, recorder()).accepted(
+      {
+        ...accepted,
+        state: UpdateState.WAITING_FOR_GATE,
+        gateWait: create(GateWaitSchema, {
+          gate: GateKind.WINDOW,
+          policy: 'window "office-hours"',
+          reason: 'outside window "office-hours" (daily 09:00-17:00 UTC)',
+          notBefore: timestampFromDate(new Date("2025-01-02T09:00:00Z")),
+        }),
+      },
+      false,
+    );
+    expect(stdout.lines[0]).toMatch(/^update \S+ WAITING_FOR_GATE: registry.example.com\/shop\/web:2.0.0-broken/);
+    expect(stdout.lines[1]).toBe('waiting: outside window "office-hours" (daily 09:00-17:00 UTC); not before 2025-01-02T09:00:00.000Z');
   });
 
   it("prints a dry run's plan, with unchanged workloads and warnings", () => {

@@ -37,6 +37,24 @@ export function describeWatchStateStoreContract(name: string, fresh: () => Promi
       expect(loaded.firstSeen.get("r/web:1.0.2")).toEqual(at(9));
     });
 
+    it("keeps re-check requests for the leader, the later time winning, the newest 100 at most", async () => {
+      const open = await fresh();
+      expect((await open({}).load()).rechecks ?? new Map()).toEqual(new Map());
+      await open({}).save({ rechecks: new Map([["registry:5000/team/web", at(3)]]) });
+      await open({}).save({ rechecks: new Map([["registry:5000/team/web", at(2)], ["ghcr.io/acme/api", at(4)]]) });
+      expect((await open({}).load()).rechecks).toEqual(
+        new Map([
+          ["registry:5000/team/web", at(3)],
+          ["ghcr.io/acme/api", at(4)],
+        ]),
+      );
+      await open({}).save({ rechecks: new Map(Array.from({ length: 120 }, (_, index) => [`r/repo-${index}`, new Date(at(10).getTime() + index)])) });
+      const bounded = (await open({}).load()).rechecks!;
+      expect(bounded.size).toBe(100);
+      expect(bounded.has("r/repo-119")).toBe(true);
+      expect(bounded.has("registry:5000/team/web")).toBe(false);
+    });
+
     it("keeps at most its bound per map, dropping the oldest entries, with the same default everywhere", async () => {
       expect(defaultMaxWatchStateEntries).toBe(2000);
       const open = await fresh();

@@ -1,4 +1,7 @@
 import { createHash } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type Browser, type BrowserContext, type BrowserServer, chromium, type Page } from "playwright-core";
@@ -15,6 +18,7 @@ const repo = "registry.example.com/shop/web";
 const pipelineKey = "um_pipeline_0123456789abcdef0123456789abcdef";
 const dashboardKey = "um_dashboard_0123456789abcdef0123456789abcdef";
 const targetsOnlyKey = "um_targets_0123456789abcdef0123456789abcdef";
+const approverKey = "um_approver_0123456789abcdef0123456789abcdef";
 const sha256 = (key: string) => createHash("sha256").update(key).digest("hex");
 const everything = { classifiers: "*", namespaces: "*", repositories: "*" };
 
@@ -30,6 +34,14 @@ let pipeline: Client<typeof UpdateService>;
 let pageErrors: string[];
 const expectedRefusal = /^Failed to load resource: the server responded with a status of 40[13]\b/;
 
+/** The approval policy, in a file of its own that lives as long as the test process. */
+function policiesFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), "um-dashboard-policies-"));
+  const path = join(dir, "policies.yaml");
+  writeFileSync(path, "approvals:\n  policies:\n    - name: platform-changes\n      classifiers: [platform]\n      approvers: 1\n");
+  return path;
+}
+
 beforeAll(async () => {
   server = await startServer({
     env: {
@@ -39,8 +51,11 @@ beforeAll(async () => {
         keys: [
           { name: "dashboard", sha256: sha256(dashboardKey), rpcs: ["read"], ...everything },
           { name: "targets-only", sha256: sha256(targetsOnlyKey), rpcs: ["ListTargets"], ...everything },
+          { name: "approver", sha256: sha256(approverKey), rpcs: ["read", "approve"], ...everything },
         ],
       }),
+      // Updates of the demo's `platform` classifier wait for one approval (the other tests update `shop`).
+      UPDATE_MANAGER_POLICIES_FILE: policiesFile(),
     },
   });
   pipeline = createClient(
@@ -140,6 +155,31 @@ describe("the dashboard in a browser", () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("shows the demo's node upgrade plan demo-os with its nodes' phases, and shows it complete once its run is over", async () => {
+    // The demo's plan starts with the server and takes about half a minute; the section is polled every 15 s.
+    const page = await openDashboard(dashboardKey);
+    const plan = page.getByTestId("plans").locator("article[data-plan=demo-os]");
+    await plan.waitFor();
+    expect(await plan.locator("h3").textContent()).toMatch(/^demo-os (pending|applying|complete)$/);
+    expect(await plan.textContent()).toContain("registry.example.com/platform/os-upgrade at v1.2.0 (version v1.2.0), 1 at a time;");
+    const phases = () =>
+      plan.locator("tr[data-node]").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].slice(0, 3).map((td) => td.textContent)));
+    for (const [node, phase] of await phases()) {
+      expect(node).toMatch(/^demo-node-[123]$/);
+      expect(["cordoning and draining", "upgrade Job running", "upgraded"]).toContain(phase);
+    }
+    await plan.getByTestId("plan-state").filter({ hasText: /^complete$/ }).waitFor({ timeout: 90_000 });
+    // In the order the plan took them, which is the plan's choice: compared by name.
+    expect((await phases()).sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual([
+      ["demo-node-1", "upgraded", "yes"],
+      ["demo-node-2", "upgraded", "yes"],
+      ["demo-node-3", "upgraded", "yes"],
+    ]);
+    expect(await plan.textContent()).toContain("3 upgraded, 0 applying.");
+    expect(await page.locator("#plans-status").textContent()).toMatch(/^1 node upgrade plan\(s\)/);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
   it("sends the key as a header only, never in a URL, and keeps it for the tab", async () => {
     const page = await openDashboard();
     const seen: { url: string; authorization: string | undefined }[] = [];
@@ -234,7 +274,8 @@ describe("the dashboard in a browser", () => {
   it("says UNAUTHENTICATED without a key when the server requires one", async () => {
     const page = await openDashboard(undefined, "#/updates/5ce5656b-8829-484a-b6a7-edcb2a16906d");
     await page.getByRole("alert").filter({ hasText: "UNAUTHENTICATED" }).waitFor();
-    expect(await page.getByTestId("stream-status").textContent()).toMatch(/^UNAUTHENTICATED/);
+    // The alert may come from a list's refusal before GetUpdate's: wait for the live view's own.
+    await page.getByTestId("stream-status").filter({ hasText: /^UNAUTHENTICATED/ }).waitFor();
   });
 
   it("shows the lists read with a key entered while an anonymous read was still unanswered", async () => {
@@ -264,5 +305,38 @@ describe("the dashboard in a browser", () => {
     await alert.filter({ hasText: "may not list updates" }).waitFor();
     await alert.filter({ hasText: "may not list quarantines" }).waitFor();
     expect(await alert.textContent()).toMatch(/^PERMISSION_DENIED: this key may not list updates/);
+  });
+});
+
+describe("approving in the dashboard", () => {
+  it("refuses the requester's own approval visibly, and an approver's click moves the update on", async () => {
+    const { update } = await pipeline.update({ image: "registry.example.com/platform/cache:7.2.5", classifier: "platform" });
+    const id = update!.id;
+
+    // The pipeline's key requested it: the server refuses its approval, and the page says so beside the buttons.
+    const requesterPage = await openDashboard(pipelineKey, `#/updates/${id}`);
+    await waitForState(requesterPage, "WAITING_FOR_APPROVAL");
+    const approval = requesterPage.getByTestId("approval");
+    await approval.getByRole("button", { name: "Approve" }).click();
+    await approval.getByTestId("approval-status").filter({ hasText: /^PERMISSION_DENIED: / }).waitFor();
+    expect(await approval.getByTestId("approval-status").textContent()).toMatch(/may not approve it; another principal must/);
+    expect(await approval.getByTestId("approval-status").getAttribute("class")).toContain("error");
+    await requesterPage.close();
+
+    // A read-only key is refused for want of the approve scope.
+    const reader = await openDashboard(dashboardKey, `#/updates/${id}`);
+    await waitForState(reader, "WAITING_FOR_APPROVAL");
+    await reader.getByRole("button", { name: "Approve" }).click();
+    await reader.getByTestId("approval-status").filter({ hasText: /^PERMISSION_DENIED: .*approve scope/ }).waitFor();
+    await reader.close();
+
+    const approver = await openDashboard(approverKey, `#/updates/${id}`);
+    await waitForState(approver, "WAITING_FOR_APPROVAL");
+    await approver.getByRole("button", { name: "Approve" }).click();
+    await waitForState(approver, "SUCCEEDED");
+    expect(await approver.getByTestId("approval").isHidden()).toBe(true);
+    const log = await approver.getByTestId("event-log").locator("li").allTextContents();
+    expect(log.some((line) => /Approved by approver \(1 of 1\)$/.test(line))).toBe(true);
+    expect(pageErrors).toEqual([]);
   });
 });

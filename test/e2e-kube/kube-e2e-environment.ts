@@ -85,6 +85,8 @@ export interface KubeE2eEnvironmentOptions {
   readonly apiServerArgs?: readonly string[];
   /** Extra kube-controller-manager flags. Default: none. */
   readonly controllerManagerArgs?: readonly string[];
+  /** More nodes the fake kubelet plays besides `fake-node-1` (node upgrade plans). Default: none. */
+  readonly extraNodeNames?: readonly string[];
 }
 
 /**
@@ -103,6 +105,7 @@ export async function startKubeE2eEnvironment(options: KubeE2eEnvironmentOptions
     const rules: KubeletRules = { crashLoop: new Set(), failJob: new Set() };
     const keyOf = (image: string, pod: KubernetesObject) => `${pod.metadata?.namespace}/${image}`;
     kubelet = createFakeKubelet(plane.kubeConfig(), {
+      ...(options.extraNodeNames === undefined ? {} : { extraNodeNames: [...options.extraNodeNames] }),
       behaviour: {
         crashLoop: (image, pod) => rules.crashLoop.has(keyOf(image, pod)),
         failJob: (image, pod) => rules.failJob.has(keyOf(image, pod)),

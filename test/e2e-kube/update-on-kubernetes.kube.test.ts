@@ -264,7 +264,7 @@ describe("Update on a real Kubernetes 1.20 control plane, over gRPC, by a least-
     expect(stored?.state).toBe(UpdateState.SUCCEEDED);
   });
 
-  it("shows on /metrics its API requests by verb, resource and code, synced caches, leadership and the update", async () => {
+  it("shows on /metrics its API requests by verb, resource and code, informer lag and relists, synced caches, leadership and the update", async () => {
     // After the update above: its Job copy was created and its Deployments patched through the REST client.
     const text = await (await fetch(`${manager.server.adminUrl}/metrics`)).text();
     expect(text).toMatch(/update_manager_kubernetes_api_requests_total\{verb="patch",resource="deployments.apps",code="200"\} [1-9]/);
@@ -273,6 +273,10 @@ describe("Update on a real Kubernetes 1.20 control plane, over gRPC, by a least-
     expect(text).toContain("update_manager_caches_synced 1");
     expect(text).toContain("update_manager_leader 1");
     expect(text).toMatch(/update_manager_informer_restarts_total \d+/);
+    // The informers delivered the manager's own patches and Job copy: timed by resource, relists counted by resource.
+    expect(text).toMatch(/update_manager_informer_lag_seconds_count\{resource="deployments.apps"\} [1-9]/);
+    expect(text).toMatch(/update_manager_informer_lag_seconds_count\{resource="jobs.batch"\} [1-9]/);
+    expect(text).toMatch(/update_manager_informer_relists_total\{resource="deployments.apps"\} \d+/);
     expect(text).toMatch(/update_manager_updates_finished_total\{state="succeeded",requester_kind="\w[\w-]*"\} [1-9]/);
     // Bounded: no namespace or object name in any label.
     expect(text).not.toMatch(/resource="[^"]*namespaces/);

@@ -52,7 +52,7 @@ function candidate(namespace: string, identity: string, server?: string): Candid
     identity,
     clock: systemClock,
     ...timings,
-    onStartedLeading: () => transitions.push("started"),
+    onStartedLeading: (previous) => transitions.push(previous === undefined ? "started" : `started after ${previous}`),
     onStoppedLeading: () => transitions.push("stopped"),
   });
   return { elector, transitions };
@@ -118,6 +118,8 @@ describe("leader election on a Lease", () => {
       expect(stoppedAfter).toBeLessThanOrEqual(timings.renewDeadlineMs + 100);
       expect(Date.now() - cutAt).toBeGreaterThanOrEqual(timings.leaseDurationMs - timings.renewDeadlineMs);
       expect(a.transitions).toEqual(["started", "stopped"]);
+      // b took over a's expired Lease, and says whose (its runs without a first status are not left to it).
+      expect(b.transitions).toEqual(["started after pod-a"]);
     } finally {
       await a.elector.stop();
       await b.elector.stop();

@@ -43,7 +43,7 @@ describe("kube/node-plans", () => {
         "create pods/eviction",
         "list poddisruptionbudgets.policy",
         "watch poddisruptionbudgets.policy",
-        ...["replicasets", "deployments", "statefulsets"].map((resource) => `get ${resource}.apps`),
+        ...["replicasets", "deployments", "statefulsets", "daemonsets"].map((resource) => `get ${resource}.apps`),
       ].sort(),
     );
     const baseGrants = base.filter((o) => o.kind === "ClusterRole" || o.kind === "Role").flatMap((o) => grants((o as unknown as V1Role).rules ?? []));

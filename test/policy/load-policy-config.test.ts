@@ -41,6 +41,8 @@ freeze:
       ],
       approvalDeadlineMs: 12 * 3_600_000,
       frozenNewUpdates: "queue",
+      windows: [],
+      alertGates: { policies: [] },
     });
   });
 

@@ -313,7 +313,7 @@ describe("notify mode, as src/app.ts wires it", () => {
         cluster,
         kubernetes: undefined,
         durableNamespace: undefined,
-        identity: "registry-watch-test",
+        clients: undefined,
         manager,
         quarantines,
         canExecute: undefined,

@@ -106,6 +106,7 @@ describe("reflection file_containing_symbol", () => {
       "updatemanager/v1/approval.proto",
       "updatemanager/v1/available_update.proto",
       "updatemanager/v1/event.proto",
+      "updatemanager/v1/gate.proto",
       "updatemanager/v1/quarantine.proto",
       "updatemanager/v1/update.proto",
       "updatemanager/v1/update_service.proto",

@@ -36,6 +36,8 @@ export interface StartPrometheusOptions {
   readonly targets: readonly string[];
   /** How long to wait for /-/ready. Default: 30 000 ms. */
   readonly timeoutMs?: number;
+  /** Rule groups (Prometheus's rule file format, as an object), evaluated every second. Default: none. */
+  readonly ruleGroups?: readonly Record<string, unknown>[];
 }
 
 async function freePort(): Promise<number> {
@@ -54,10 +56,13 @@ async function freePort(): Promise<number> {
  */
 export async function startPrometheus(options: StartPrometheusOptions): Promise<PrometheusProcess> {
   const dir = mkdtempSync(join(tmpdir(), "um-prometheus-"));
+  const rules = options.ruleGroups === undefined ? [] : [join(dir, "rules.yml")];
+  if (options.ruleGroups !== undefined) writeFileSync(join(dir, "rules.yml"), JSON.stringify({ groups: options.ruleGroups }));
   writeFileSync(
     join(dir, "prometheus.yml"),
     JSON.stringify({
       global: { scrape_interval: "1s", evaluation_interval: "1s" },
+      ...(rules.length === 0 ? {} : { rule_files: rules }),
       scrape_configs: [{ job_name: "update-manager", static_configs: [{ targets: options.targets }] }],
     }),
   );

@@ -32,6 +32,11 @@ export interface StartRegistryOptions {
   binary?: string;
   /** Bound on the start (registry answering `/v2/`). Default: 30 000 ms. */
   startTimeoutMs?: number;
+  /**
+   * A `notifications.endpoints` entry: the registry POSTs its event envelopes there with these headers (each a
+   * single value), retrying every 500 ms. Default: no notifications.
+   */
+  notifications?: { readonly url: string; readonly headers: Readonly<Record<string, string>> };
 }
 
 export interface PushImageOptions {
@@ -141,7 +146,8 @@ async function startOnce(options: StartRegistryOptions): Promise<TestRegistry> {
       `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\n` +
       `storage:\n  filesystem:\n    rootdirectory: ${join(dir, "data")}\n  delete:\n    enabled: true\n` +
       `http:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(16).toString("hex")}\n` +
-      authYaml;
+      authYaml +
+      notificationsYaml(options.notifications);
     const configPath = join(dir, "config.yml");
     await writeFile(configPath, config);
 
@@ -224,6 +230,19 @@ async function startOnce(options: StartRegistryOptions): Promise<TestRegistry> {
     if (/address already in use/.test(logText)) throw new PortTakenError(logText);
     throw withInstallHint(error);
   }
+}
+
+/** distribution's `notifications` section for one endpoint (JSON is YAML: values are quoted safely). */
+function notificationsYaml(notifications: StartRegistryOptions["notifications"]): string {
+  if (notifications === undefined) return "";
+  const headers = Object.entries(notifications.headers)
+    .map(([name, value]) => `        ${JSON.stringify(name)}: [${JSON.stringify(value)}]\n`)
+    .join("");
+  return (
+    `notifications:\n  endpoints:\n    - name: test-endpoint\n      url: ${JSON.stringify(notifications.url)}\n` +
+    `      timeout: 2s\n      threshold: 5\n      backoff: 500ms\n` +
+    (headers === "" ? "" : `      headers:\n${headers}`)
+  );
 }
 
 /** The Debian package of each tool this helper runs (scripts/test.sh installs them for every tier that needs them). */

@@ -1,7 +1,10 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { createUpdateMetrics, requesterKind } from "../../src/telemetry/update-metrics.js";
+import { createMemoryUpdateStore } from "../../src/store/memory/memory-update-store.js";
+import { aRecord } from "../contract/update-store-contract.js";
 import { createHarness } from "../core/use-cases/engine-harness.js";
+import { createFakeClock } from "../support/fake-clock.js";
 
 const oldImage = "registry.example.com/shop/web:1.0";
 const newImage = "registry.example.com/shop/web:2.0";
@@ -91,6 +94,43 @@ describe("createUpdateMetrics", () => {
     const text = await registry.metrics();
     expect(text).toContain('update_manager_updates{state="queued",requester_kind="api"} 1');
     expect(text).toContain("update_manager_rollouts_waiting 1");
+  });
+
+  it("counts an update waiting for its window as waiting", async () => {
+    const registry = new Registry();
+    const metrics = createUpdateMetrics(registry);
+    // The harness's clock starts at midnight UTC: outside a 09:00-17:00 window.
+    const officeHours = {
+      name: "office-hours",
+      classifiers: ["shop"],
+      window: { days: [0, 1, 2, 3, 4, 5, 6], startSecond: 9 * 3600, endSecond: 17 * 3600, timeZone: "UTC" },
+      outside: "wait" as const,
+    };
+    const h = createHarness({ engine: { windowPolicies: [officeHours] }, wrap: (deps) => ({ ...deps, store: metrics.observeStore(deps.store) }) });
+    h.add({ kind: "Deployment", namespace: "shop", name: "web", classifier: "shop", replicas: 2, containers: [{ name: "app", image: oldImage }] });
+    const update = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "shop-ci" });
+    expect(update.state).toBe("waiting-for-gate");
+    const text = await registry.metrics();
+    expect(text).toContain('update_manager_updates{state="waiting-for-gate",requester_kind="api"} 1');
+    expect(text).toContain("update_manager_rollouts_waiting 1");
+  });
+
+  it("times a step saved in batches from when the engine saved its events, each once", async () => {
+    const registry = new Registry();
+    let nowMs = 0;
+    const metrics = createUpdateMetrics(registry, { now: () => nowMs });
+    const store = metrics.observeStore(createMemoryUpdateStore({ clock: createFakeClock() }));
+    const record = aRecord("00000000-0000-4000-8000-000000000041");
+    await store.create(record, []);
+    const web = { kind: "Deployment" as const, namespace: "shop", name: "web" };
+    nowMs = 1_000;
+    await store.save({ ...record, state: "running" }, [{ type: "workload-patched", workload: web, containers: [] }], { batch: true });
+    nowMs = 3_500;
+    await store.save({ ...record, state: "running" }, [{ type: "workload-healthy", workload: web }], { batch: true });
+    await store.save({ ...record, state: "succeeded" }, [{ type: "finished", state: "succeeded", reason: "" }]);
+    const text = await registry.metrics();
+    expect(text).toMatch(/update_manager_step_duration_seconds_count\{step="rollout",result="succeeded"\} 1\n/);
+    expect(text).toMatch(/update_manager_step_duration_seconds_sum\{step="rollout",result="succeeded"\} 2.5\n/);
   });
 
   it("tells requester kinds apart without naming requesters", () => {

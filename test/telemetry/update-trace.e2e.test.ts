@@ -122,4 +122,25 @@ describe("tracing an update over OTLP, from the server process", () => {
       expect.arrayContaining(["update.workload.restore", "update.workload.health_gate"]),
     );
   });
+
+  it("continues the caller's trace for an update started over the legacy REST endpoint, as over the Update RPC", async () => {
+    const restTraceId = "0af7651916cd43dd8448eb211c80319c";
+    const restSpanId = "b7ad6b7169203331";
+    const answer = await fetch(`${server.apiUrl}/updates`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", traceparent: `00-${restTraceId}-${restSpanId}-01` },
+      body: new URLSearchParams({ image: `${repo}:2.1.1`, update_classifier: "shop" }),
+    });
+    expect(answer.status).toBe(201);
+    const id = ((await answer.json()) as { uuid: string }).uuid;
+    const client = createClient(UpdateService, createGrpcTransport({ baseUrl: server.apiUrl }));
+    expect((await client.getUpdate({ updateId: id })).update?.traceId).toBe(restTraceId);
+    await received((span) => span.name === "update.accept" && span.attributes["update.id"] === id);
+    await received((span) => span.name === "POST /updates" && span.traceId === restTraceId);
+    const spans = receiver.spans.filter((span) => span.traceId === restTraceId);
+    const rest = spans.find((span) => span.name === "POST /updates");
+    expect(rest).toMatchObject({ parentSpanId: restSpanId, kind: 2 });
+    expect(rest?.attributes).toMatchObject({ "http.request.method": "POST", "http.route": "/updates", "http.response.status_code": 201 });
+    expect(spans.find((span) => span.name === "update.accept")?.parentSpanId).toBe(rest?.spanId);
+  });
 });

@@ -8,3 +8,5 @@ export { type UpdateAndWaitOptions, type UpdateOutcome, updateAndWait } from "./
 export type { UpdateEvent } from "./gen/updatemanager/v1/event_pb.js";
 export { UpdateState } from "./gen/updatemanager/v1/update_pb.js";
 export { UpdateService } from "./gen/updatemanager/v1/update_service_pb.js";
+export { NodePlanService } from "./gen/updatemanager/v1/node_plan_service_pb.js";
+export { type NodePlan, type NodePlanEvent, NodePlanEventType, NodePlanState } from "./gen/updatemanager/v1/node_plan_pb.js";

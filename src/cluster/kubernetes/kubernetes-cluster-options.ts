@@ -4,6 +4,7 @@ import type { Clock } from "../../core/ports/clock.js";
 import type { CoreLogger } from "../../core/ports/logger.js";
 import type { ApiRequestEvent } from "./api-request-event.js";
 import type { BackoffOptions } from "./backoff.js";
+import type { InformerEvents } from "./informer-events.js";
 
 export interface KubernetesClusterOptions {
   /** Credentials and API server address (loadKubeConnection, or a client-node KubeConfig). Required. */
@@ -46,6 +47,8 @@ export interface KubernetesClusterOptions {
   readonly requestTimeoutMs?: number;
   /** Told of every API request (not watches) with its verb, resource and status, for metrics. Default: none. */
   readonly onApiRequest?: (event: ApiRequestEvent) => void;
+  /** Told of the versions the cluster's writes produced, what its informers deliver and their relists. Default: none. */
+  readonly informerEvents?: InformerEvents;
   /** Objects per page when informers list. Default: 100 (resilient-informer.ts says why). */
   readonly listPageSize?: number;
 }

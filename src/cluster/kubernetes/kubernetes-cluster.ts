@@ -80,6 +80,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
   const rest = createRestClient(kubeConfig, {
     timeoutMs: options.requestTimeoutMs ?? 30_000,
     ...(options.onApiRequest === undefined ? {} : { onRequest: options.onApiRequest }),
+    ...(options.informerEvents === undefined ? {} : { informerEvents: options.informerEvents }),
   });
   const namespaces: readonly (string | undefined)[] =
     options.namespaces === undefined ? [undefined] : [...new Set(options.namespaces)];

@@ -24,8 +24,11 @@ export interface LeaseElectorOptions {
   readonly renewDeadlineMs?: number;
   /** Time between attempts to acquire or renew. Default: 2 000 ms. */
   readonly retryPeriodMs?: number;
-  /** Called when this replica starts leading. */
-  readonly onStartedLeading: () => void;
+  /**
+   * Called when this replica starts leading, with the holder whose Lease expired when it took it over (that
+   * replica is gone, or cut off and fenced: it executes nothing more).
+   */
+  readonly onStartedLeading: (previous?: string) => void;
   /** Called when it stops leading (renew deadline passed, Lease taken, or stop()). */
   readonly onStoppedLeading: () => void;
   /** Default: silentLogger. */
@@ -93,14 +96,14 @@ export function createLeaseElector(options: LeaseElectorOptions): LeaseElector {
   const now = () => clock.now().getTime();
   const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 
-  function startLeading(at: number): void {
+  function startLeading(at: number, previous?: string): void {
     lastRenewAt = at;
     armDeadline();
     if (leading) return;
     leading = true;
     lastHolder = identity;
-    logger.info({ identity }, "started leading");
-    options.onStartedLeading();
+    logger.info({ identity, ...(previous === undefined ? {} : { previous }) }, "started leading");
+    options.onStartedLeading(previous);
   }
 
   function stopLeading(why: string): void {
@@ -172,7 +175,7 @@ export function createLeaseElector(options: LeaseElectorOptions): LeaseElector {
     if (!expired) return;
     logger.info({ previous: holder || undefined }, "the Lease expired; taking it over");
     await rest.request<LeaseObject>({ method: "PUT", path: leasePath, body: leaseBody(current, at, true) });
-    startLeading(at);
+    startLeading(at, holder || undefined);
   }
 
   function schedule(delayMs: number): void {

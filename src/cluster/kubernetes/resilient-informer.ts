@@ -10,6 +10,7 @@ import { startWatch, type WatchStream } from "./watch-stream.js";
 export interface ResilientInformerOptions<T extends KubernetesObject> {
   /** For the watch. Required. */
   readonly kubeConfig: KubeConnection;
+  /** Lists through it; its `informerEvents` (if any) hear of this informer's deliveries and relists. */
   readonly rest: RestClient;
   readonly api: KindApi;
   /** One namespace, or undefined for all namespaces. */
@@ -68,6 +69,16 @@ export function createResilientInformer<T extends KubernetesObject>(options: Res
     labelSelector === undefined ? "" : ` with label ${labelSelector}`
   }`;
   const logger = options.logger.child({ informer: description });
+  const resource = qualifiedResource(api);
+  const events = rest.informerEvents;
+  events?.informerCreated(resource);
+  const delivered = (object: T): void =>
+    events?.delivered({
+      resource,
+      namespace: object.metadata?.namespace ?? "",
+      name: object.metadata?.name ?? "",
+      resourceVersion: object.metadata?.resourceVersion ?? "",
+    });
   const backoff = createBackoff(options.backoff);
   /** namespace -> name -> object. */
   const objects = new Map<string, Map<string, T>>();
@@ -101,6 +112,7 @@ export function createResilientInformer<T extends KubernetesObject>(options: Res
   };
 
   const addOrUpdate = (object: T): void => {
+    delivered(object);
     const objectNamespace = object.metadata?.namespace ?? "";
     const name = object.metadata?.name ?? "";
     let inNamespace = objects.get(objectNamespace);
@@ -122,6 +134,7 @@ export function createResilientInformer<T extends KubernetesObject>(options: Res
     const objectNamespace = object.metadata?.namespace ?? "";
     const inNamespace = objects.get(objectNamespace);
     if (inNamespace?.delete(object.metadata?.name ?? "") !== true) return;
+    delivered(object);
     if (inNamespace.size === 0) objects.delete(objectNamespace);
     handle(options.onDelete, object);
   };
@@ -160,6 +173,7 @@ export function createResilientInformer<T extends KubernetesObject>(options: Res
   let running = false;
   let synced = false;
   let restartCount = 0;
+  let listed = false;
   let watch: WatchStream | undefined;
   let cancelRestart: (() => void) | undefined;
   let resolveSynced: () => void = () => {};
@@ -185,6 +199,8 @@ export function createResilientInformer<T extends KubernetesObject>(options: Res
     if (resourceVersion === "") {
       const list = await listAll();
       if (stopped) return;
+      if (listed) events?.relisted(resource);
+      listed = true;
       replaceAll(list.items);
       resourceVersion = list.metadata?.resourceVersion ?? "";
     }

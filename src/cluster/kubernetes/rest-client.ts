@@ -3,6 +3,7 @@ import { request as httpsRequest, type RequestOptions } from "node:https";
 import type { V1Status } from "@kubernetes/client-node";
 import type { KubeConnection } from "./kube-connection.js";
 import { type ApiRequestEvent, describeApiRequest } from "./api-request-event.js";
+import type { InformerEvents, ObjectVersion } from "./informer-events.js";
 import { KubernetesApiError } from "./kubernetes-errors.js";
 
 export interface RestRequest {
@@ -20,6 +21,8 @@ export interface RestRequest {
 export interface RestClient {
   /** Resolves with the parsed JSON answer; rejects with KubernetesApiError for HTTP errors, the Node error for network ones. */
   request<T>(request: RestRequest): Promise<T>;
+  /** The options' `informerEvents`: the informers listing through this client report to it too. */
+  readonly informerEvents?: InformerEvents;
 }
 
 export interface RestClientOptions {
@@ -27,6 +30,11 @@ export interface RestClientOptions {
   readonly timeoutMs?: number;
   /** Told of every finished request (metrics). Default: none. */
   readonly onRequest?: (event: ApiRequestEvent) => void;
+  /**
+   * Told of the version each successful create, update or patch produced; informers created with this client
+   * report what they deliver and their relists to it (informer lag metrics). Default: none.
+   */
+  readonly informerEvents?: InformerEvents;
   /**
    * Largest answer read: beyond it the request is abandoned with an error naming the request and the limit, so a
    * runaway answer (a proxy's endless body, a list without `limit`) cannot take the process's memory. The
@@ -45,7 +53,7 @@ export interface RestClientOptions {
  */
 export function createRestClient(kubeConfig: KubeConnection, options: RestClientOptions = {}): RestClient {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const { onRequest } = options;
+  const { onRequest, informerEvents } = options;
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
   const exchange = async <T>(request: RestRequest, answered: { status?: number } = {}): Promise<T> => {
       const cluster = kubeConfig.getCurrentCluster();
@@ -109,18 +117,38 @@ export function createRestClient(kubeConfig: KubeConnection, options: RestClient
         req.end(body);
       });
   };
+  const counted = async <T>(request: RestRequest): Promise<T> => {
+    if (onRequest === undefined) return exchange<T>(request);
+    const { verb, resource } = describeApiRequest(request.method, request.path);
+    const answered: { status?: number } = {};
+    try {
+      return await exchange<T>(request, answered);
+    } finally {
+      onRequest({ verb, resource, code: String(answered.status ?? 0) });
+    }
+  };
+  if (informerEvents === undefined) return { request: counted };
   return {
+    informerEvents,
     async request<T>(request: RestRequest): Promise<T> {
-      if (onRequest === undefined) return exchange<T>(request);
-      const { verb, resource } = describeApiRequest(request.method, request.path);
-      const answered: { status?: number } = {};
-      try {
-        return await exchange<T>(request, answered);
-      } finally {
-        onRequest({ verb, resource, code: String(answered.status ?? 0) });
+      const answer = await counted<T>(request);
+      if (request.method !== "GET" && request.method !== "DELETE") {
+        const version = writtenVersion(request.path, answer);
+        if (version !== undefined) informerEvents.written(version);
       }
+      return answer;
     },
   };
+}
+
+/** The version a write's answer carries (its object's metadata), or undefined for another answer (a Status). */
+function writtenVersion(path: string, answer: unknown): ObjectVersion | undefined {
+  const metadata = (answer as { metadata?: { name?: unknown; namespace?: unknown; resourceVersion?: unknown } } | null)?.metadata;
+  if (typeof metadata?.name !== "string" || typeof metadata.resourceVersion !== "string" || metadata.resourceVersion === "") return undefined;
+  // A write to a subresource (deployments/status) changes the object the informer of the resource delivers.
+  const resource = describeApiRequest("POST", path).resource.split("/", 1)[0]!;
+  const namespace = typeof metadata.namespace === "string" ? metadata.namespace : "";
+  return { resource, namespace, name: metadata.name, resourceVersion: metadata.resourceVersion };
 }
 
 function parseStatus(text: string): V1Status | undefined {

@@ -13,6 +13,7 @@ export type DomainErrorCode =
   | "permission-denied"
   | "unauthenticated"
   | "unimplemented"
+  | "out-of-range"
   | "internal";
 
 /** Stable, machine-readable reasons (the ErrorInfo `reason`), documented in update_service.proto. */
@@ -35,6 +36,10 @@ export type DomainErrorReason =
   | "APPROVAL_IMPOSSIBLE"
   // The global freeze is on: the update is refused.
   | "FROZEN"
+  // Gates: the update is outside a time window whose policy refuses it.
+  | "OUTSIDE_WINDOW"
+  // Gates: an alert gate's query returned firing alerts (or failed, which counts as firing) and its policy refuses.
+  | "ALERT_FIRING"
   | "RATE_LIMITED"
   | "WATCHER_TOO_SLOW"
   | "TOO_MANY_WATCHES"
@@ -48,6 +53,15 @@ export type DomainErrorReason =
   | "INTERNAL"
   // Registry watching: a registry call of the watcher failed; never sent to API clients.
   | "REGISTRY_ERROR"
+  // Node plans (NodePlanService): no plan of that name; plans not run by this server; the plan's version not
+  // resolved yet, or its spec invalid (PreviewNodePlan); a watch resumed before the oldest kept event; the plan was
+  // deleted (or replaced) while watched.
+  | "PLAN_NOT_FOUND"
+  | "NODE_PLANS_DISABLED"
+  | "PLAN_NOT_RESOLVED"
+  | "PLAN_INVALID"
+  | "EVENTS_EXPIRED"
+  | "PLAN_REPLACED"
   // The quarantine store holds its maximum of records and refused a new one (the engine logs it); never sent to API clients.
   | "QUARANTINE_FULL";
 

@@ -1,6 +1,6 @@
 /**
  * The global freeze: while on, no update starts (queued and approved updates hold, the registry watcher holds,
- * new updates are refused or queued by policy); updates already running go on. One document, shared by replicas.
+ * new updates are refused or queued by policy) and node plans claim no new node; what is running goes on. One document, shared by replicas.
  */
 export interface FreezeState {
   readonly frozen: boolean;

@@ -26,7 +26,8 @@ export type StepReason =
   | "UpdateCancelled"
   | "ApprovalRequired"
   | "UpdateApproved"
-  | "UpdateRejected";
+  | "UpdateRejected"
+  | "UpdateGated";
 
 /** What the manager did (Kubernetes Events' `action`). */
 export type StepAction = "Update" | "Migrate" | "Patch" | "Rollback" | "Approve";
@@ -144,6 +145,14 @@ export function stepEventsOf(record: UpdateFacts, event: UpdateEventBody): reado
           note: `${prefix} rejected by ${event.approver}${event.reason === "" ? "" : `: ${event.reason}`}`,
         },
       ];
+    case "gate-closed":
+      return [
+        {
+          ...about(record, "UpdateGated", "Normal", "Update"),
+          note: `${prefix} waits: ${event.reason}`,
+        },
+      ];
+    case "gate-opened":
     case "planned":
     case "queued":
     case "workload-progress":

@@ -1,3 +1,4 @@
+import type { GateKind } from "./gate-wait.js";
 import type { RolloutVerdict } from "./rollout-verdict.js";
 import type { ContainerChange, UpdatePlan, UpdateState } from "./update.js";
 import type { WorkloadRef } from "./workload.js";
@@ -47,6 +48,13 @@ export type UpdateEventBody =
   | { readonly type: "approval-rejected"; readonly approver: string; readonly reason: string }
   /** Accepted while updates are frozen: it holds (queued) until they are unfrozen. */
   | { readonly type: "held"; readonly reason: string }
+  /**
+   * A gate is closed: before it starts the update waits (state waiting-for-gate) until `notBefore` at the earliest;
+   * between workloads the running update pauses. `reason` names the window or the firing alerts (or the query error).
+   */
+  | { readonly type: "gate-closed"; readonly gate: GateKind; readonly policy: string; readonly reason: string; readonly notBefore?: Date }
+  /** The gate it waited for opened after `waitedMs`. */
+  | { readonly type: "gate-opened"; readonly gate: GateKind; readonly policy: string; readonly waitedMs: number }
   | { readonly type: "finished"; readonly state: UpdateState; readonly reason: string };
 
 export type UpdateEventType = UpdateEventBody["type"];

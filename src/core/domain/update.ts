@@ -1,4 +1,5 @@
 import type { ApprovalStatus } from "./approval.js";
+import type { GateWait } from "./gate-wait.js";
 import type { RolloutVerdict } from "./rollout-verdict.js";
 import type { UpdateTrace } from "./update-trace.js";
 import type { WorkloadRef } from "./workload.js";
@@ -12,6 +13,12 @@ export type UpdateState =
    * blocks no other update. Once approved it is planned again and runs (or queues behind busy targets).
    */
   | "waiting-for-approval"
+  /**
+   * Accepted (or approved, or its queue turn came), but a gate is closed: outside a time window, or an alert fires
+   * (see gate-wait.ts). Holds no lock and blocks no other update; when the gate opens it is planned again and runs
+   * (or queues behind busy targets).
+   */
+  | "waiting-for-gate"
   | "pending"
   | "running"
   | "rolling-back"
@@ -31,6 +38,11 @@ export const terminalStates: ReadonlySet<UpdateState> = new Set([
 
 export function isTerminal(state: UpdateState): boolean {
   return terminalStates.has(state);
+}
+
+/** States of an accepted update that has not started and holds no lock: it takes its targets when it leaves the wait. */
+export function isWaitingToStart(state: UpdateState): boolean {
+  return state === "queued" || state === "waiting-for-approval" || state === "waiting-for-gate";
 }
 
 export type UpdatePhase = "planning" | "migrating" | "rolling-out" | "rolling-back" | "finished";
@@ -112,6 +124,8 @@ export interface UpdateRecord {
   queuedTime?: Date;
   /** Set for an update an approval policy applied to when it was accepted; undefined otherwise. */
   approval?: ApprovalStatus;
+  /** Set once it waited for a gate (state `waiting-for-gate`), and kept after: the latest wait. */
+  gateWait?: GateWait;
   startTime?: Date;
   finishTime?: Date;
   reason: string;

@@ -17,6 +17,12 @@ export interface WatchState {
   readonly attempts: ReadonlyMap<string, WatchAttempt>;
   /** The newer versions found by the last checks, so every replica can answer ListAvailableUpdates. */
   readonly available: readonly AvailableUpdate[];
+  /**
+   * Repositories a replica that does not lead was asked to re-check (a registry webhook), by full name
+   * ("registry:5000/team/web"), with the request's time: the leader checks their workloads at its next cycle.
+   * Default: none.
+   */
+  readonly rechecks?: ReadonlyMap<string, Date>;
 }
 
 /** A change to the state: new entries are added (existing first-seen times are kept), `available` replaces. */
@@ -24,7 +30,12 @@ export interface WatchStateChange {
   readonly firstSeen?: ReadonlyMap<string, Date>;
   readonly attempts?: ReadonlyMap<string, WatchAttempt>;
   readonly available?: readonly AvailableUpdate[];
+  /** Re-check requests to add (a later time replaces an earlier one). */
+  readonly rechecks?: ReadonlyMap<string, Date>;
 }
+
+/** Re-check requests kept (the newest): a leader handles them within a cycle, so few are ever pending. */
+export const maxWatchStateRechecks = 100;
 
 /**
  * Entries kept per map (first-seen times, attempts) by every watch-state store, in memory and in the ConfigMap
@@ -48,10 +59,16 @@ export function applyWatchStateChange(state: WatchState, change: WatchStateChang
   }
   const attempts = new Map(state.attempts);
   for (const [key, attempt] of change.attempts ?? []) attempts.set(key, attempt);
+  const rechecks = new Map(state.rechecks ?? []);
+  for (const [key, time] of change.rechecks ?? []) {
+    const known = rechecks.get(key);
+    if (known === undefined || time > known) rechecks.set(key, time);
+  }
   return {
     firstSeen: newest(firstSeen, maxEntries, (time) => time.getTime()),
     attempts: newest(attempts, maxEntries, (attempt) => attempt.time.getTime()),
     available: change.available ?? state.available,
+    ...(rechecks.size === 0 ? {} : { rechecks: newest(rechecks, maxWatchStateRechecks, (time) => time.getTime()) }),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { NodePlanStatus } from "../domain/node-plan/node-plan-status.js";
+import type { NodePlanStatus, PodOwner } from "../domain/node-plan/node-plan-status.js";
 import type { UpgradeJobManifest } from "../domain/node-plan/upgrade-job.js";
 
 /** A NodeUpgradePlan as stored: the spec unparsed (the core judges it), the status as last written. */
@@ -31,6 +31,8 @@ export interface PodOnNode {
   readonly name: string;
   /** The controller owner's kind, undefined for a pod no controller manages. */
   readonly controllerKind: string | undefined;
+  /** The controller owner's name (with controllerKind). */
+  readonly controllerName?: string | undefined;
   /** A static pod's mirror (annotation kubernetes.io/config.mirror): the API cannot evict it. */
   readonly mirror: boolean;
   readonly usesEmptyDir: boolean;
@@ -61,6 +63,12 @@ export interface DisruptionBudget {
   readonly healthy: boolean;
 }
 
+/** How many replicas a pod's controller wants ready, and how many are. */
+export interface OwnerReplicas {
+  readonly desired: number;
+  readonly ready: number;
+}
+
 /**
  * The cluster as node upgrade plans see it. Reads are from caches (synchronous); writes go to the API server.
  * Adapters: the Kubernetes adapter (src/cluster/kubernetes/node-plans) and the tests' in-memory fake.
@@ -87,6 +95,11 @@ export interface NodePlansPort {
   /** Evicts the pod (or deletes it when `deleteInstead`), with `gracePeriodSeconds` when given. */
   evictPod(pod: PodOnNode, options: { gracePeriodSeconds?: number; deleteInstead: boolean }): Promise<EvictionResult>;
   listDisruptionBudgets(): readonly DisruptionBudget[];
+  /**
+   * The desired and ready replicas of an evicted pod's controller (one of awaitedOwnerKinds), read from the API
+   * server; undefined when it no longer exists (nothing to wait for).
+   */
+  readOwnerReplicas(owner: PodOwner): Promise<OwnerReplicas | undefined>;
   /** Creates the Job; one that exists already (same name) is not an error. */
   createJob(manifest: UpgradeJobManifest): Promise<{ readonly created: boolean }>;
   getJob(name: string): UpgradeJobState | undefined;
@@ -102,4 +115,18 @@ export interface NodePlansPort {
 /** Resolves a channel URL: GET without following redirects; the last path segment of a 302's Location. */
 export interface ChannelResolver {
   resolve(url: string, signal: AbortSignal): Promise<string>;
+}
+
+/**
+ * What the API reads of node upgrade plans: the caches every replica keeps (the leader's status writes reach them
+ * through the informer). Adapters: the composition over the Kubernetes adapter, and the tests' fake.
+ */
+export interface NodePlanReads {
+  /** The plan and node caches have synced: before that the lists are not the cluster's. */
+  isSynced(): boolean;
+  listPlans(): readonly PlanRecord[];
+  getPlan(name: string): PlanRecord | undefined;
+  listNodes(): readonly NodeInfo[];
+  /** Calls `listener` after plans or nodes changed; returns the function that stops it. */
+  subscribe(listener: () => void): () => void;
 }

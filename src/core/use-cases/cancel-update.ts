@@ -1,4 +1,4 @@
-import { isTerminal, type UpdateRecord } from "../domain/update.js";
+import { isTerminal, isWaitingToStart, type UpdateRecord } from "../domain/update.js";
 import type { UpdateStore } from "../ports/update-store.js";
 import { type UpdateExecutor, updateFinished } from "./execute-update.js";
 import { updateNotFound } from "./get-update.js";
@@ -24,7 +24,7 @@ export function createCancelUpdate(
     const stored = id === "" ? undefined : await deps.store.get(id);
     if (stored === undefined) throw updateNotFound(id);
     if (isTerminal(stored.state)) throw updateFinished(stored);
-    if (stored.state === "queued" || stored.state === "waiting-for-approval") {
+    if (isWaitingToStart(stored.state)) {
       // A queued or waiting update changed nothing yet: it ends at once (here, where the queue moves).
       const cancelled = await queue.cancel(id, reason, requester);
       if (cancelled !== undefined) return cancelled;

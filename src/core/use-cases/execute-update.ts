@@ -1,6 +1,6 @@
 import { DomainError } from "../domain/domain-error.js";
 import { updateResumedEvent, updateStartedEvent } from "../domain/step-event.js";
-import { isTerminal, type UpdateRecord } from "../domain/update.js";
+import { isTerminal, isWaitingToStart, type UpdateRecord } from "../domain/update.js";
 import { announce } from "./announce-steps.js";
 import { describeWorkload } from "./describe-workload.js";
 import { ExecutionHalted } from "./execution-halted.js";
@@ -20,7 +20,10 @@ export interface UpdateExecutor {
    * and is resumed by the next start) and for an update already executing here.
    */
   launch(record: UpdateRecord): void;
-  /** True while the update executes in this process. */
+  /**
+   * True while the update executes in this process. An execution that was halted (stepDown, shutdown) and is still
+   * unwinding does not count: launching the update again then runs it once that execution ended.
+   */
   isRunning(id: string): boolean;
   /**
    * Routes a cancel through the running execution (which owns the record), so the flag and event
@@ -44,7 +47,12 @@ interface Running {
   readonly cancel: AbortController;
   readonly halt: AbortController;
   done: Promise<void>;
+  /** Launched again while halted: resumed from its recorded state once this execution ended. */
+  relaunch: boolean;
 }
+
+/** The pause before an execution the store refused (ExecutionHalted) is looked at again. */
+const refusedRelaunchMs = 1_000;
 
 export function createUpdateExecutor(
   deps: UpdateEngineDeps,
@@ -55,12 +63,35 @@ export function createUpdateExecutor(
   const running = new Map<string, Running>();
   let closed = false;
 
-  return {
+  const isRunning = (id: string): boolean => {
+    const entry = running.get(id);
+    return entry !== undefined && !entry.halt.signal.aborted;
+  };
+
+  /** Launches an update again, as recorded, after its halted execution ended (its locks are still held). */
+  const relaunch = (id: string, halted: UpdateExecution): void => {
+    deps.store
+      .get(id)
+      .then((record) => {
+        if (record !== undefined) executor.launch(record);
+      })
+      .catch((error: unknown) => halted.log.error({ err: error }, "reading the update to resume it failed; the next leader resumes it"));
+  };
+
+  const executor: UpdateExecutor = {
     launch(record) {
       // A queued (or waiting) update is launched by the queue once it left it (pending), never directly.
-      if (closed || running.has(record.id) || isTerminal(record.state) || record.state === "queued" || record.state === "waiting-for-approval") return;
+      if (closed || isTerminal(record.state) || isWaitingToStart(record.state)) return;
       // Not the leader: the update stays recorded (pending) and the leader picks it up from the store.
       if (deps.canExecute !== undefined && !deps.canExecute()) return;
+      const current = running.get(record.id);
+      if (current !== undefined) {
+        // Halted when this process stepped down, and led again before that execution ended (a write in flight, a
+        // rollout being watched): it runs again from what was recorded once the halted one is done. Not waiting
+        // here would leave it unfinished for good (the lead was taken, nothing else resumes it).
+        if (current.halt.signal.aborted) current.relaunch = true;
+        return;
+      }
       const cancel = new AbortController();
       const halt = new AbortController();
       if (record.cancelRequested) cancel.abort();
@@ -68,7 +99,7 @@ export function createUpdateExecutor(
         cancel: cancel.signal,
         halt: halt.signal,
       });
-      const entry: Running = { execution, cancel, halt, done: Promise.resolve() };
+      const entry: Running = { execution, cancel, halt, done: Promise.resolve(), relaunch: false };
       running.set(record.id, entry);
       // A cancel recorded by another replica (which does not execute the update) reaches the execution here.
       const unsubscribe = deps.store.subscribe(record.id, (event) => {
@@ -77,21 +108,33 @@ export function createUpdateExecutor(
         execution.cancelReason = cancelReason(event.requester, event.reason);
         cancel.abort();
       });
+      let refused = false;
       entry.done = execute(execution)
+        .then((ended) => {
+          refused = ended === "refused";
+        })
         .catch((error) => execution.log.error({ err: error }, "update execution ended with an error"))
         .finally(() => {
           execution.endAttempt();
           unsubscribe();
           running.delete(record.id);
+          if (entry.relaunch) relaunch(record.id, execution);
+          // The store refused a write without this process stepping down: its lead lapsed for a moment (the renewal
+          // came back before the step-down), or the update finished elsewhere. Nothing else would resume it while
+          // this process leads: looked at again after a pause (launched if it leads then, and the update is unfinished).
+          else if (refused && !halt.signal.aborted) {
+            deps.clock.setTimer(refusedRelaunchMs, () => relaunch(record.id, execution));
+          }
           onEnded();
         });
     },
 
-    isRunning: (id) => running.has(id),
+    isRunning: (id) => isRunning(id),
 
     async requestCancel(id, reason, requester) {
       const entry = running.get(id);
-      if (entry === undefined) return undefined;
+      // A halted execution writes nothing more: the cancel is recorded in the store for whoever resumes it.
+      if (entry === undefined || entry.halt.signal.aborted) return undefined;
       const { record } = entry.execution;
       if (isTerminal(record.state) || entry.execution.finished) throw updateFinished(record);
       if (!record.cancelRequested) {
@@ -115,10 +158,13 @@ export function createUpdateExecutor(
     },
 
     async haltAll() {
-      for (const entry of running.values()) entry.halt.abort();
-      await this.whenIdle();
+      const halted = [...running.values()];
+      for (const entry of halted) entry.halt.abort();
+      // Only these: an update launched again meanwhile (this process leads again) is not waited for.
+      await Promise.all(halted.map((entry) => entry.done));
     },
   };
+  return executor;
 }
 
 export function updateFinished(record: UpdateRecord): DomainError {
@@ -135,51 +181,63 @@ export function cancelReason(requester: string, reason: string): string {
   return `${cancelReasonPrefix}${requester || "an unknown caller"}${reason ? `: ${reason}` : ""}`;
 }
 
-/** The pipeline: migrations, then workloads, then (on failure or cancel) the rollback. */
-async function execute(execution: UpdateExecution): Promise<void> {
-  const { record, deps } = execution;
+/**
+ * The pipeline: migrations, then workloads, then (on failure or cancel) the rollback. Resolves `"refused"` when the
+ * store refused a write with ExecutionHalted while this process did not halt the execution (it may not write the
+ * update for a moment, or the update finished elsewhere).
+ */
+async function execute(execution: UpdateExecution): Promise<"refused" | undefined> {
   try {
-    if (record.state === "pending") {
-      record.state = "running";
-      record.phase = record.migrations.length > 0 ? "migrating" : "rolling-out";
-      record.startTime = deps.clock.now();
-      // Recorded with the first step's own save (a restart before it starts the update again).
-      await execution.save([], { batch: true });
-      announce(deps, [updateStartedEvent(record)], execution.log);
-      execution.log.info({ image: record.image, classifier: record.classifier }, "update started");
-    } else {
-      announce(deps, [updateResumedEvent(record)], execution.log);
-    }
-    if (record.phase === "planning" || record.phase === "migrating") {
-      if (record.phase === "planning") record.phase = "migrating";
-      const migrations = await runMigrations(execution);
-      if (migrations.kind === "failed") return await execution.finish("failed", migrations.reason);
-      if (migrations.kind === "cancelled") return await execution.finish("cancelled", await recordedCancelReason(execution));
-      record.phase = "rolling-out";
-      await execution.save([], { batch: true });
-    }
-    if (record.phase === "rolling-out") {
-      const rollout = await rollOutWorkloads(execution);
-      if (rollout.kind === "succeeded") return await execution.finish("succeeded", "");
-      const cause =
-        rollout.kind === "cancelled"
-          ? { cancelled: true, reason: await recordedCancelReason(execution) }
-          : { cancelled: false, reason: rollout.reason };
-      return await rollBack(execution, cause);
-    }
-    if (record.phase === "rolling-back") {
-      // Resumed mid-rollback: the cause was recorded as the reason when the rollback started.
-      const cancelled = record.cancelRequested && record.reason.startsWith(cancelReasonPrefix);
-      return await rollBack(execution, { cancelled, reason: record.reason });
-    }
-    if (record.phase === "finished") {
-      // Resumed between recording "finished" as the phase and the state: finish once more.
-      return await execution.finish("failed", record.reason || "the update was interrupted while finishing");
-    }
+    await pipeline(execution);
   } catch (error) {
+    if (execution.haltSignal.aborted) return undefined;
+    if (error instanceof ExecutionHalted) return "refused";
     // Not recorded: already logged and counted, and retrying here would only repeat what just failed.
-    if (error instanceof ExecutionHalted || error instanceof OutcomeNotRecorded || execution.haltSignal.aborted) return;
+    if (error instanceof OutcomeNotRecorded) return undefined;
     await endAfterUnexpectedError(execution, error);
+  }
+  return undefined;
+}
+
+/** The steps, from where the record says the update is. */
+async function pipeline(execution: UpdateExecution): Promise<void> {
+  const { record, deps } = execution;
+  if (record.state === "pending") {
+    record.state = "running";
+    record.phase = record.migrations.length > 0 ? "migrating" : "rolling-out";
+    record.startTime = deps.clock.now();
+    // Recorded with the first step's own save (a restart before it starts the update again).
+    await execution.save([], { batch: true });
+    announce(deps, [updateStartedEvent(record)], execution.log);
+    execution.log.info({ image: record.image, classifier: record.classifier }, "update started");
+  } else {
+    announce(deps, [updateResumedEvent(record)], execution.log);
+  }
+  if (record.phase === "planning" || record.phase === "migrating") {
+    if (record.phase === "planning") record.phase = "migrating";
+    const migrations = await runMigrations(execution);
+    if (migrations.kind === "failed") return await execution.finish("failed", migrations.reason);
+    if (migrations.kind === "cancelled") return await execution.finish("cancelled", await recordedCancelReason(execution));
+    record.phase = "rolling-out";
+    await execution.save([], { batch: true });
+  }
+  if (record.phase === "rolling-out") {
+    const rollout = await rollOutWorkloads(execution);
+    if (rollout.kind === "succeeded") return await execution.finish("succeeded", "");
+    const cause =
+      rollout.kind === "cancelled"
+        ? { cancelled: true, reason: await recordedCancelReason(execution) }
+        : { cancelled: false, reason: rollout.reason };
+    return await rollBack(execution, cause);
+  }
+  if (record.phase === "rolling-back") {
+    // Resumed mid-rollback: the cause was recorded as the reason when the rollback started.
+    const cancelled = record.cancelRequested && record.reason.startsWith(cancelReasonPrefix);
+    return await rollBack(execution, { cancelled, reason: record.reason });
+  }
+  if (record.phase === "finished") {
+    // Resumed between recording "finished" as the phase and the state: finish once more.
+    return await execution.finish("failed", record.reason || "the update was interrupted while finishing");
   }
 }
 

@@ -1,15 +1,16 @@
 import type { Notification, NotificationKind } from "../domain/notification.js";
-import type { UpdateEvent } from "../domain/update-event.js";
 import { isTerminal, type UpdateRecord, type UpdateState } from "../domain/update.js";
 import { toRef } from "../domain/workload.js";
 import type { UpdateStore } from "../ports/update-store.js";
 import type { NotificationDispatcher } from "./notification-dispatcher.js";
+import { observeUpdateStore, type UpdateStoreObserver } from "./observe-update-store.js";
 
 /** The terminal state's notification kind. */
 const finishedKinds: Readonly<Record<UpdateState, NotificationKind | undefined>> = {
   planned: undefined,
   queued: undefined,
   "waiting-for-approval": undefined,
+  "waiting-for-gate": undefined,
   pending: undefined,
   running: undefined,
   "rolling-back": undefined,
@@ -21,61 +22,39 @@ const finishedKinds: Readonly<Record<UpdateState, NotificationKind | undefined>>
 };
 
 /**
- * Wraps the engine's store so that what it records becomes notifications, after the write succeeded: an update
+ * What the engine records becomes notifications (an observer of its store: observeUpdateStore): an update
  * started (its first save as `running`), and its end (the `finished` event: succeeded, rolled back, or failed,
  * rollback-failed and cancelled as `update-failed`). Only the executing replica saves these, so each is announced
- * once; an update that waits for approval is announced as `approval-needed` when recorded. A replica that resumes an update may announce its start again, which the channels' duplicate check drops.
- * An update recorded already finished (a refused request) is not announced: its caller got the answer. Notifying
- * never fails or delays a save.
+ * once; an update that waits for approval is announced as `approval-needed` when recorded. A replica that resumes an
+ * update may announce its start again, which the channels' duplicate check drops. An update recorded already
+ * finished (a refused request) is not announced: its caller got the answer. Notifying never fails or delays a save.
  */
-export function notifyUpdateEvents(store: UpdateStore, dispatcher: Pick<NotificationDispatcher, "notify">): UpdateStore {
+export function updateNotifications(dispatcher: Pick<NotificationDispatcher, "notify">): UpdateStoreObserver {
   /** Updates whose start was announced by this process, forgotten when they finish. */
   const started = new Set<string>();
-
-  const observe = (record: UpdateRecord, events: readonly UpdateEvent[]): void => {
-    if (record.state === "running" && !started.has(record.id)) {
-      started.add(record.id);
-      dispatcher.notify(notificationOf(record, "update-started", record.startTime));
-    }
-    const finished = events.find((event) => event.type === "finished");
-    if (finished !== undefined && isTerminal(record.state)) {
-      started.delete(record.id);
-      const kind = finishedKinds[record.state];
-      if (kind !== undefined) dispatcher.notify(notificationOf(record, kind, finished.time));
-    }
-  };
-
   return {
-    get: (id) => store.get(id),
-    findByIdempotencyKey: (requester, key) => store.findByIdempotencyKey(requester, key),
-    list: (query) => store.list(query),
-    listUnfinished: () => store.listUnfinished(),
-    readEvents: (id, afterSequence) => store.readEvents(id, afterSequence),
-    subscribe: (id, listener) => store.subscribe(id, listener),
-    remove: (id) => store.remove(id),
-    create: async (record, events) => {
-      const created = await store.create(record, events);
+    created(record) {
       // The replica that accepted an update needing approval asks the approvers (once: the channels' duplicate
       // check drops a repeat).
-      if (record.state === "waiting-for-approval") {
-        try {
-          dispatcher.notify(notificationOf(record, "approval-needed", record.createTime));
-        } catch {
-          // Recorded: the notification must not turn the accepted update into a failure.
-        }
-      }
-      return created;
+      if (record.state === "waiting-for-approval") dispatcher.notify(notificationOf(record, "approval-needed", record.createTime));
     },
-    save: async (record, events, options) => {
-      const saved = await store.save(record, events, options);
-      try {
-        observe(record, saved);
-      } catch {
-        // The save is written: a notification must never turn it into a failure (the dispatcher logs its own).
+    saved(record, events) {
+      if (record.state === "running" && !started.has(record.id)) {
+        started.add(record.id);
+        dispatcher.notify(notificationOf(record, "update-started", record.startTime));
       }
-      return saved;
+      if (events.some((event) => event.type === "finished") && isTerminal(record.state)) {
+        started.delete(record.id);
+        const kind = finishedKinds[record.state];
+        if (kind !== undefined) dispatcher.notify(notificationOf(record, kind, record.finishTime));
+      }
     },
   };
+}
+
+/** The engine's store with `updateNotifications(dispatcher)` as its one observer. */
+export function notifyUpdateEvents(store: UpdateStore, dispatcher: Pick<NotificationDispatcher, "notify">): UpdateStore {
+  return observeUpdateStore(store, [updateNotifications(dispatcher)]);
 }
 
 function notificationOf(record: UpdateRecord, kind: NotificationKind, time: Date | undefined): Notification {

@@ -1,4 +1,4 @@
-import { isTerminal } from "../domain/update.js";
+import { isTerminal, isWaitingToStart } from "../domain/update.js";
 import type { Unsubscribe } from "../ports/cluster.js";
 import type { UpdateExecutor } from "./execute-update.js";
 import { lockTargets } from "./lock-targets.js";
@@ -20,7 +20,8 @@ export type ResumeUnfinished = () => Promise<ResumeResult>;
  * step, after re-taking its locks (re-acquiring its own locks succeeds). Waits for the cluster
  * cache to sync first: resuming reads the cache (a migration Job, a workload's images). Queued
  * updates are left to the queue, which then moves in their recorded order (after the resumed
- * updates took their locks back); so are updates waiting for approval (the queue also watches their deadlines).
+ * updates took their locks back); so are updates waiting for approval or a gate (the queue also watches their
+ * deadlines and gates).
  */
 export function createResumeUnfinished(
   deps: UpdateEngineDeps,
@@ -34,7 +35,7 @@ export function createResumeUnfinished(
     // Only the leader executes; a follower leaves the updates to it.
     if (deps.canExecute !== undefined && !deps.canExecute()) return { resumed, failed };
     for (const record of await deps.store.listUnfinished()) {
-      if (executor.isRunning(record.id) || record.state === "queued" || record.state === "waiting-for-approval") continue;
+      if (executor.isRunning(record.id) || isWaitingToStart(record.state)) continue;
       try {
         await deps.locks.acquire(record.id, lockTargets(record.plan));
       } catch (error) {
@@ -48,8 +49,7 @@ export function createResumeUnfinished(
       if (
         current === undefined ||
         isTerminal(current.state) ||
-        current.state === "queued" ||
-        current.state === "waiting-for-approval" ||
+        isWaitingToStart(current.state) ||
         executor.isRunning(record.id)
       ) {
         if (!executor.isRunning(record.id)) await deps.locks.release(record.id, lockTargets(record.plan));

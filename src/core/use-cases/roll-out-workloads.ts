@@ -8,6 +8,7 @@ import { describeWorkload } from "./describe-workload.js";
 import { ExecutionHalted } from "./execution-halted.js";
 import { formatDuration } from "./format-duration.js";
 import { gateWorkload } from "./gate-workload.js";
+import { passAlertGate } from "./pass-alert-gate.js";
 import type { UpdateExecution } from "./update-execution.js";
 import { workloadAttributes } from "./update-spans.js";
 
@@ -19,16 +20,28 @@ export type RollOutOutcome =
 /**
  * Rolls the changed workloads out one after another, in plan order, each health-gated before the
  * next is touched: a bad image then breaks one workload, not all of them, and a rollback has as
- * little to undo as possible. Stops at the first failure or at a cancel; the caller rolls back.
+ * little to undo as possible; between two workloads the alert gate must be open (pass-alert-gate.ts). Stops at the
+ * first failure or at a cancel; the caller rolls back.
  */
 export async function rollOutWorkloads(execution: UpdateExecution): Promise<RollOutOutcome> {
+  // A workload before this one was rolled out (in this attempt or an earlier one): the alert gate is passed again.
+  let between = false;
   for (const status of execution.record.workloads) {
-    if (status.phase === "unchanged" || status.phase === "healthy") continue;
+    if (status.phase === "unchanged") continue;
+    if (status.phase === "healthy") {
+      between = true;
+      continue;
+    }
     if (status.phase === "failed" || status.phase === "conflict") {
       // Resumed after the failure was recorded: go on to the rollback.
       return { kind: "failed", reason: `${describeWorkload(status.workload)}: ${status.message}` };
     }
     if (execution.cancelSignal.aborted) return { kind: "cancelled" };
+    if (between && !status.patched) {
+      const gated = await passAlertGate(execution);
+      if (gated !== undefined) return gated;
+    }
+    between = true;
     const outcome = await rollOutWorkload(execution, status);
     if (outcome !== undefined) return outcome;
   }
@@ -110,6 +123,8 @@ async function patchWorkload(
   if (cached === undefined) {
     return { outcome: await failWorkload(execution, status, "it no longer exists", false) };
   }
+  // Recorded by an earlier attempt: it may have patched (the cache may not show it yet).
+  const intended = status.phase === "rolling-out";
   // Previous images are in the record already (from the plan); saving the intent first lets a
   // restart tell "maybe patched" from "not patched".
   status.phase = "rolling-out";
@@ -127,6 +142,14 @@ async function patchWorkload(
   } catch (error) {
     if (error instanceof ExecutionHalted) throw error;
     if (isDomainError(error) && error.reason === "IMAGE_CONFLICT") {
+      const container = changed.find((change) => change.name === error.metadata["container"]);
+      if (intended && container !== undefined && conflictImage(error.metadata, "actual") === container.newImage) {
+        // The earlier attempt's patch landed after the cache was read (one patch sets every container): ours, not
+        // someone else's; recorded as patched, as when the cache shows it.
+        status.patched = true;
+        await execution.save([{ type: "workload-patched", workload: status.workload, containers: [...changed] }], { batch: true });
+        return {};
+      }
       return { outcome: await conflict(execution, status, error.metadata) };
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -8,6 +8,8 @@ import type { UpdateEventBody } from "../domain/update-event.js";
 import type { UpdatePlan, UpdateRecord } from "../domain/update.js";
 import { type WorkloadRef, workloadKey } from "../domain/workload.js";
 import type { CoreSpan } from "../ports/update-tracer.js";
+import type { ClosedGate } from "../domain/gate-wait.js";
+import { createGateChecker, gateClosedEvent, gateRefusal, gateWaitOf } from "./check-gates.js";
 import { describeWorkload } from "./describe-workload.js";
 import type { UpdateExecutor } from "./execute-update.js";
 import { findQuarantined } from "./find-quarantined.js";
@@ -86,6 +88,7 @@ export function createStartUpdate(
   queue: UpdateQueue,
 ): StartUpdate {
   const tracer = tracerOf(deps);
+  const gates = createGateChecker(deps, options);
   return async (request, context) => {
     const imageInput = typeof request.image === "string" ? request.image.trim() : request.image;
     const reference = parseUpdateImage(imageInput);
@@ -186,6 +189,8 @@ export function createStartUpdate(
         const warnings = await quarantineWarnings(plan, image, reference.digest);
         const approval = requirementOf(plan, classifier);
         if (approval !== undefined) warnings.push(`needs ${approval.required} approvals (${approval.policy}) before it runs`);
+        const closed = gates.configured ? await gates.beforeStart({ id, classifier, plan }) : undefined;
+        if (closed !== undefined) warnings.push(`${closed.action === "refuse" ? "would be refused" : "would wait"}: ${closed.reason}`);
         return warnings.length === 0 ? record : { ...record, plan: { ...plan, warnings: [...plan.warnings, ...warnings] } };
       }
 
@@ -236,6 +241,12 @@ export function createStartUpdate(
       if (freeze.frozen && (request.refuseWhenFrozen === true || options.frozenNewUpdates === "refuse")) throw frozen(freeze);
       const approval = requirementOf(plan, classifier);
       if (approval !== undefined) return awaitApproval(approval);
+      // The gates (windows, alerts): an approved update passes them when it leaves the wait for approval.
+      const closed = gates.configured ? await gates.beforeStart({ id, classifier, plan }) : undefined;
+      if (closed !== undefined) {
+        if (closed.action === "refuse") throw gateRefusal(closed);
+        return awaitGate(closed);
+      }
 
       const targets = lockTargets(plan);
       if (freeze.frozen) {
@@ -322,6 +333,23 @@ export function createStartUpdate(
             "update waits for approval",
           );
           // Its deadline must be watched (a timer of the queue's).
+          void queue.pump();
+        }
+        return waiting;
+      }
+
+      /**
+       * Records the update as waiting for a gate: no lock, no place in a queue; the queue looks at the gate again
+       * when the window opens (or at the alert gate's next check) and moves it once the gate is open.
+       */
+      async function awaitGate(closed: ClosedGate): Promise<UpdateRecord> {
+        const waiting = await create({ ...record, state: "waiting-for-gate", gateWait: gateWaitOf(closed, now) }, [
+          { type: "planned", plan },
+          gateClosedEvent(closed),
+        ]);
+        if (waiting.id === id) {
+          deps.logger.info({ ...updateLogFields(record), image, classifier, gate: closed.gate, policy: closed.policy, reason: closed.reason }, "update waits for a gate");
+          // Its gate must be looked at again (a timer of the queue's).
           void queue.pump();
         }
         return waiting;

@@ -1,3 +1,4 @@
+import type { AlertQuery } from "../ports/alert-query.js";
 import type { MetadataKeys } from "../domain/metadata-keys.js";
 import type { Clock } from "../ports/clock.js";
 import type { ClusterPort } from "../ports/cluster.js";
@@ -40,4 +41,6 @@ export interface UpdateEngineDeps {
    * is recorded; never of progress. Default: none.
    */
   readonly stepEvents?: StepEventRecorder;
+  /** Runs the alert gate's queries (Prometheus). Default: none (an alert gate policy then fails closed). */
+  readonly alerts?: AlertQuery;
 }

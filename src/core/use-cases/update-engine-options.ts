@@ -1,3 +1,5 @@
+import type { AlertGatePolicy } from "../domain/alert-gate-policy.js";
+import type { WindowPolicy } from "../domain/window-policy.js";
 import type { ApprovalPolicy } from "../domain/approval-policy.js";
 import type { FrozenNewUpdates } from "../domain/freeze.js";
 
@@ -42,6 +44,13 @@ export interface UpdateEngineOptions {
    */
   watchBufferSize?: number;
   /**
+   * Bytes of live events a watcher may leave unread before its stream ends with WATCHER_TOO_SLOW, whichever of
+   * this and `watchBufferSize` comes first; an event counts as the UTF-8 length of its JSON form (more than its
+   * protobuf encoding on the wire). Bounds a slow client's memory when events are large (long failure
+   * messages). Default: 262144 (256 KiB).
+   */
+  watchBufferBytes?: number;
+  /**
    * How long an update may wait in the queue of a busy target (`queueIfBusy`) before it ends FAILED
    * with QUEUE_TIMEOUT. Its own update timeout only starts when it leaves the queue. Default: 1 hour.
    */
@@ -70,6 +79,13 @@ export interface UpdateEngineOptions {
   approverCapacity?: (requester: string) => number;
   /** New updates while frozen: "refuse" (FAILED_PRECONDITION, FROZEN) or "queue" (held until unfrozen). Default: "refuse". */
   frozenNewUpdates?: FrozenNewUpdates;
+  /** Time windows updates may start in (UPDATE_MANAGER_POLICIES_FILE `windows`). Default: none (always open). */
+  windowPolicies?: readonly WindowPolicy[];
+  /**
+   * Alert gates: queries that must return nothing before an update starts and between its workloads
+   * (`alertGates`; the engine's `alerts` port runs them). Default: none.
+   */
+  alertGatePolicies?: readonly AlertGatePolicy[];
 }
 
 export type ResolvedUpdateEngineOptions = Required<UpdateEngineOptions>;
@@ -95,6 +111,7 @@ export const defaultUpdateEngineOptions: ResolvedUpdateEngineOptions = {
   rollbackTimeoutMs: 5 * minute,
   watchHeartbeatMs: 15_000,
   watchBufferSize: 256,
+  watchBufferBytes: 256 * 1024,
   queueTimeoutMs: 60 * minute,
   maxQueuedPerTarget: 20,
   outcomeWriteAttempts: 8,
@@ -103,6 +120,8 @@ export const defaultUpdateEngineOptions: ResolvedUpdateEngineOptions = {
   approvalDeadlineMs: 24 * 60 * minute,
   approverCapacity: () => Number.POSITIVE_INFINITY,
   frozenNewUpdates: "refuse",
+  windowPolicies: [],
+  alertGatePolicies: [],
 };
 
 /** Fills in defaults and rejects values that would make the engine misbehave (a configuration bug). */
@@ -119,6 +138,7 @@ export function resolveUpdateEngineOptions(options: UpdateEngineOptions = {}): R
     "rollbackTimeoutMs",
     "watchHeartbeatMs",
     "watchBufferSize",
+    "watchBufferBytes",
     "queueTimeoutMs",
     "maxQueuedPerTarget",
     "outcomeWriteAttempts",

@@ -3,7 +3,9 @@ import { DomainError, isDomainError } from "../domain/domain-error.js";
 import { type FreezeState, notFrozen } from "../domain/freeze.js";
 import { parseUpdateImage } from "../domain/image-reference.js";
 import type { UpdateRecord, UpdateState } from "../domain/update.js";
-import { isTerminal } from "../domain/update.js";
+import { isTerminal, isWaitingToStart } from "../domain/update.js";
+import type { ClosedGate } from "../domain/gate-wait.js";
+import { type AlertAnswers, createGateChecker, gateClosedEvent, gateFailure, gateWaitOf } from "./check-gates.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import { type WorkloadRef, workloadKey } from "../domain/workload.js";
 import type { UpdateStore } from "../ports/update-store.js";
@@ -66,11 +68,11 @@ export interface UpdateQueue {
   stop(resumable: boolean): void;
 }
 
-const activeStates: readonly UpdateState[] = ["queued", "waiting-for-approval", "pending", "running", "rolling-back"];
+const activeStates: readonly UpdateState[] = ["queued", "waiting-for-approval", "waiting-for-gate", "pending", "running", "rolling-back"];
 
 /** Queued and waiting updates hold no lock: they take their targets when they leave. */
 function holdsTargets(record: UpdateRecord): boolean {
-  return record.state !== "queued" && record.state !== "waiting-for-approval";
+  return !isWaitingToStart(record.state);
 }
 
 export function createUpdateQueue(
@@ -85,6 +87,9 @@ export function createUpdateQueue(
   let closed = false;
   const log = deps.logger.child({ component: "update-queue" });
   const tracer = tracerOf(deps);
+  const gates = createGateChecker(deps, options);
+  /** When an update waiting for the alert gate is looked at again (its policy's recheck interval), by id. */
+  const recheckAt = new Map<string, number>();
 
   const canMove = () => !closed && (deps.canExecute === undefined || deps.canExecute());
 
@@ -121,8 +126,11 @@ export function createUpdateQueue(
     // Queued updates first: an update approved now joins the queue behind those already in it.
     const queued = active.filter((record) => record.state === "queued").sort(order);
     const waiting = active.filter((record) => record.state === "waiting-for-approval").sort(order);
+    const gated = active.filter((record) => record.state === "waiting-for-gate").sort(order);
     const stillQueued = new Set<string>();
-    for (const record of [...queued, ...waiting]) {
+    // One query per alert gate expression in a pass, however many updates wait for it.
+    const answers: AlertAnswers = new Map();
+    for (const record of [...queued, ...waiting, ...gated]) {
       if (!canMove()) return;
       const keys = lockTargets(record.plan).map(workloadKey);
       // A waiting update keeps no place in the queue until it is approved.
@@ -132,8 +140,9 @@ export function createUpdateQueue(
           await end(record, "cancelled", await recordedCancelReason(record));
           continue;
         }
-        if (record.state === "waiting-for-approval") {
-          const outcome = await moveWaiting(record, freeze, blocked);
+        if (record.state === "waiting-for-approval" || record.state === "waiting-for-gate") {
+          const outcome =
+            record.state === "waiting-for-approval" ? await moveWaiting(record, freeze, blocked, answers) : await moveGated(record, freeze, blocked, answers);
           holdsPlace = outcome !== "ended" && outcome !== "waiting";
           if (outcome === "waiting" || outcome === "queued") {
             stillQueued.add(record.id);
@@ -156,7 +165,22 @@ export function createUpdateQueue(
           );
           continue;
         }
-        if (keys.some((key) => blocked.has(key)) || !(await leave(record, blocked))) {
+        if (keys.some((key) => blocked.has(key))) {
+          stillQueued.add(record.id);
+          arm(record, freeze);
+          continue;
+        }
+        // Its turn: the gates first (a closed one makes it wait for the gate, giving up its place).
+        const closed = gates.configured ? await gates.beforeStart(record, answers) : undefined;
+        if (closed !== undefined) {
+          holdsPlace = false;
+          if ((await waitForGate(record, closed)) === "waiting") {
+            stillQueued.add(record.id);
+            arm(record, freeze);
+          }
+          continue;
+        }
+        if (!(await leave(record, blocked))) {
           stillQueued.add(record.id);
           arm(record, freeze);
         }
@@ -174,13 +198,19 @@ export function createUpdateQueue(
       cancelTimer();
       timers.delete(id);
     }
+    for (const id of recheckAt.keys()) if (!stillQueued.has(id)) recheckAt.delete(id);
   }
 
   /**
    * An update waiting for approval: ends it when rejected or past its deadline; once approved (and not frozen)
    * it leaves the wait like a queued update leaves the queue, or joins the queue when its targets are busy.
    */
-  async function moveWaiting(record: UpdateRecord, freeze: FreezeState, blocked: Set<string>): Promise<"ended" | "waiting" | "queued" | "left"> {
+  async function moveWaiting(
+    record: UpdateRecord,
+    freeze: FreezeState,
+    blocked: Set<string>,
+    answers: AlertAnswers,
+  ): Promise<"ended" | "waiting" | "queued" | "left"> {
     const approval = record.approval;
     if (approval?.rejection !== undefined) {
       const { principal, reason } = approval.rejection;
@@ -197,20 +227,77 @@ export function createUpdateQueue(
       );
       return "ended";
     }
-    // Approved: held while frozen, then its turn.
+    // Approved: held while frozen, then the gates, then its turn.
     if (freeze.frozen) return "waiting";
+    const closed = gates.configured ? await gates.beforeStart(record, answers) : undefined;
+    if (closed !== undefined) return waitForGate(record, closed);
+    return leaveOrQueue(record, blocked, []);
+  }
+
+  /**
+   * An update waiting for a gate: held while frozen; while the gate is closed it waits on (a refusing policy ends
+   * it); once open it leaves the wait like a queued update leaves the queue, or joins the queue when its targets are
+   * busy.
+   */
+  async function moveGated(
+    record: UpdateRecord,
+    freeze: FreezeState,
+    blocked: Set<string>,
+    answers: AlertAnswers,
+  ): Promise<"ended" | "waiting" | "queued" | "left"> {
+    if (freeze.frozen) return "waiting";
+    const closed = await gates.beforeStart(record, answers);
+    if (closed !== undefined) return waitForGate(record, closed);
+    const wait = record.gateWait;
+    const opened: UpdateEventBody[] =
+      wait === undefined
+        ? []
+        : [{ type: "gate-opened", gate: wait.gate, policy: wait.policy, waitedMs: deps.clock.now().getTime() - wait.since.getTime() }];
+    return leaveOrQueue(record, blocked, opened);
+  }
+
+  /**
+   * A closed gate: a refusing policy ends the update FAILED; else it waits for the gate (state waiting-for-gate),
+   * written only when it starts waiting or waits for another gate than before (a re-check that finds the same gate
+   * closed writes nothing).
+   */
+  async function waitForGate(record: UpdateRecord, closed: ClosedGate): Promise<"ended" | "waiting"> {
+    if (closed.action === "refuse") {
+      await end(record, "failed", gateFailure(closed));
+      return "ended";
+    }
+    if (closed.recheckMs !== undefined) recheckAt.set(record.id, deps.clock.now().getTime() + closed.recheckMs);
+    else recheckAt.delete(record.id);
+    const same =
+      record.state === "waiting-for-gate" &&
+      record.gateWait?.gate === closed.gate &&
+      record.gateWait.policy === closed.policy &&
+      record.gateWait.notBefore?.getTime() === closed.notBefore?.getTime();
+    if (same) return "waiting";
+    const now = deps.clock.now();
+    const wasWaiting = record.state === "waiting-for-gate" ? record.gateWait : undefined;
+    record.state = "waiting-for-gate";
+    record.gateWait = wasWaiting?.gate === closed.gate && wasWaiting.policy === closed.policy ? { ...gateWaitOf(closed, wasWaiting.since) } : gateWaitOf(closed, now);
+    await deps.store.save(record, [gateClosedEvent(closed)]);
+    log.info({ ...updateLogFields(record), gate: closed.gate, policy: closed.policy, reason: closed.reason }, "update waits for a gate");
+    return "waiting";
+  }
+
+  /** Leaves the wait (planned again, locked, launched), or joins the queue behind busy targets. */
+  async function leaveOrQueue(record: UpdateRecord, blocked: Set<string>, events: readonly UpdateEventBody[]): Promise<"queued" | "left" | "ended"> {
     const keys = lockTargets(record.plan).map(workloadKey);
-    if (!keys.some((key) => blocked.has(key)) && (await leave(record, blocked))) return "left";
+    if (!keys.some((key) => blocked.has(key)) && (await leave(record, blocked, events))) return "left";
     const ahead = await queue.ahead(lockTargets(record.plan));
+    const from = record.state;
     record.state = "queued";
     record.queuedTime = queue.queueTime();
-    await deps.store.save(record, [{ type: "queued", behind: ahead.behind.filter((id) => id !== record.id) }]);
-    log.info({ update_id: record.id, behind: ahead.behind }, "approved update queued behind busy targets");
+    await deps.store.save(record, [...events, { type: "queued", behind: ahead.behind.filter((id) => id !== record.id) }]);
+    log.info({ update_id: record.id, behind: ahead.behind, from }, "update leaves its wait and queues behind busy targets");
     return "queued";
   }
 
   /** Its turn: plans again, checks, locks and launches it. False when it must wait on (its targets changed and are busy). */
-  async function leave(queued: UpdateRecord, blocked: Set<string>): Promise<boolean> {
+  async function leave(queued: UpdateRecord, blocked: Set<string>, events: readonly UpdateEventBody[] = []): Promise<boolean> {
     const reference = parseUpdateImage(queued.image);
     // Spans of the update's trace, under its accept span: planned again, locked.
     const step = <T>(name: string, run: (span: CoreSpan) => Promise<T>) =>
@@ -254,7 +341,7 @@ export function createUpdateQueue(
       // Every target already runs the image: done, without a lock.
       const now = deps.clock.now();
       next.startTime = now;
-      await end(next, "succeeded", "", [{ type: "planned", plan }]);
+      await end(next, "succeeded", "", [...events, { type: "planned", plan }]);
       return true;
     }
     try {
@@ -272,14 +359,18 @@ export function createUpdateQueue(
     next.state = "pending";
     next.phase = "planning";
     try {
-      await deps.store.save(next, [{ type: "planned", plan }]);
+      await deps.store.save(next, [...events, { type: "planned", plan }]);
     } catch (error) {
       await deps.locks.release(queued.id, targets).catch(() => undefined);
       throw error;
     }
     log.info(
       { ...updateLogFields(queued), waited_ms: deps.clock.now().getTime() - (queued.queuedTime ?? queued.createTime).getTime() },
-      queued.state === "waiting-for-approval" ? "approved update leaves the wait" : "queued update leaves the queue",
+      queued.state === "waiting-for-approval"
+        ? "approved update leaves the wait"
+        : queued.state === "waiting-for-gate"
+          ? "update leaves the wait for its gate"
+          : "queued update leaves the queue",
     );
     executor.launch(next);
     return true;
@@ -326,7 +417,14 @@ export function createUpdateQueue(
   function arm(record: UpdateRecord, freeze: FreezeState): void {
     if (timers.has(record.id)) return;
     let dueAt: number;
-    if (record.state === "waiting-for-approval") {
+    if (record.state === "waiting-for-gate") {
+      // Held by a freeze: the unfreeze moves the queue.
+      if (freeze.frozen) return;
+      const next = record.gateWait?.gate === "window" ? record.gateWait.notBefore?.getTime() : recheckAt.get(record.id);
+      // A window that never opens: it waits for a change of the policies (a restart) or a cancel.
+      if (next === undefined) return;
+      dueAt = next;
+    } else if (record.state === "waiting-for-approval") {
       // An approved update waits only for the unfreeze, which moves the queue itself.
       if (record.approval === undefined || isApproved(record.approval)) return;
       dueAt = record.approval.deadline.getTime();
@@ -353,7 +451,7 @@ export function createUpdateQueue(
     async ahead(targets) {
       const keys = new Set(targets.map(workloadKey));
       const sharing = (await listActive(deps.store))
-        .filter((record) => record.state !== "waiting-for-approval")
+        .filter((record) => record.state !== "waiting-for-approval" && record.state !== "waiting-for-gate")
         .filter((record) => lockTargets(record.plan).some((target) => keys.has(workloadKey(target))))
         .sort((a, b) => (a.state === "queued" ? 1 : 0) - (b.state === "queued" ? 1 : 0) || order(a, b));
       const queued = sharing.filter((record) => record.state === "queued");
@@ -393,7 +491,7 @@ export function createUpdateQueue(
       if (!canMove()) return Promise.resolve(undefined);
       return serialised(async () => {
         const stored = await deps.store.get(id);
-        if (stored === undefined || (stored.state !== "queued" && stored.state !== "waiting-for-approval")) return undefined;
+        if (stored === undefined || !isWaitingToStart(stored.state)) return undefined;
         stored.cancelRequested = true;
         const finished = { ...stored };
         await end(finished, "cancelled", cancelReason(requester, reason), [{ type: "cancel-requested", reason, requester }]);

@@ -94,6 +94,20 @@ export interface RegistryWatcher {
   start(): void;
   /** Stops the cycles and waits for a running one. */
   stop(): Promise<void>;
+  /**
+   * A repository changed (a registry webhook said so): the watched workloads whose policy covers an image of it
+   * are due now, and one cycle runs as soon as the current one ends (bursts share it). The cycle reads tags and
+   * digests from the registry as always: what the caller says is never taken as a version.
+   * @param repository a full image name without tag, e.g. "registry:5000/team/web" or "docker.io/nginx".
+   * On a replica that does not lead, the request is written to the watch state instead, for the leader's next cycle.
+   * @returns how many watched workloads use it (0: nothing is checked) and, when some do, the cycle here or the
+   *   write for the leader.
+   */
+  recheck(repository: string): {
+    readonly workloads: number;
+    readonly cycle?: Promise<WatchCycleReport>;
+    readonly forwarded?: Promise<void>;
+  };
 }
 
 export const registryWatcherRequester = "registry-watcher";
@@ -194,6 +208,7 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
     if (!deps.cluster.isSynced()) return empty("not-synced");
     const now = deps.clock.now();
     const state = await deps.state.load();
+    takeRechecks(state.rechecks);
     const errors: string[] = [];
     const newFirstSeen = new Map<string, Date>();
     const newAttempts = new Map<string, WatchAttempt>();
@@ -442,7 +457,10 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
           return { status: "quarantined", message: error.message, ...updateIdOf(error) };
         }
         if (error.reason === "TARGET_BUSY" || error.code === "aborted") return { status: "busy", message: error.message };
-        if (error.reason === "FROZEN") return { status: "busy", message: error.message };
+        // Frozen, outside a refusing window, an alert gate that fails updates: held, asked again at the next check.
+        if (error.reason === "FROZEN" || error.reason === "OUTSIDE_WINDOW" || error.reason === "ALERT_FIRING") {
+          return { status: "busy", message: error.message };
+        }
         errors.push(`${key} container ${evaluation.container.container}: the update engine refused ${candidate.image}: ${error.message}`);
         return { status: "refused", message: error.message };
       }
@@ -506,6 +524,79 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
     }
   };
 
+  let pendingRecheck: Promise<WatchCycleReport> | undefined;
+  /** One cycle after the running one; requests made before it starts share it. */
+  const requestCycle = (): Promise<WatchCycleReport> => {
+    if (pendingRecheck !== undefined) return pendingRecheck;
+    const next = (async () => {
+      // Always yields once, so that `pendingRecheck` is set before it is cleared.
+      do await running?.catch(() => undefined);
+      while (running !== undefined);
+      pendingRecheck = undefined;
+      return runOnce();
+    })();
+    pendingRecheck = next;
+    return next;
+  };
+
+  /** The watched workloads with an image of `repository` (a full name); with `markDue`, they are due now. */
+  function workloadsUsing(repository: string, markDue: boolean): number {
+    const target = tryParseImageReference(repository);
+    if (target === undefined || !deps.cluster.isSynced()) return 0;
+    let workloads = 0;
+    for (const workload of deps.cluster.listWorkloads().filter(isWatched)) {
+      const containers = policyOf(workload).policy?.containers ?? [];
+      const uses = containers.some((container) => {
+        const spec = workload.containers.find((candidate) => candidate.name === container.container);
+        const reference = spec === undefined ? undefined : tryParseImageReference(spec.image);
+        return reference?.registry === target.registry && reference.repository === target.repository;
+      });
+      if (!uses) continue;
+      if (markDue) schedule.next(workloadKey(workload.ref), Number.NEGATIVE_INFINITY);
+      workloads++;
+    }
+    return workloads;
+  }
+
+  // Re-check requests another replica wrote, by repository: the newest handled here (a new leader handles each once).
+  const handledRechecks = new Map<string, number>();
+  /** Marks the workloads of the requests not handled yet due, before a cycle picks the due ones. */
+  function takeRechecks(rechecks: ReadonlyMap<string, Date> | undefined): void {
+    for (const [repository, time] of rechecks ?? []) {
+      const handled = handledRechecks.get(repository);
+      if (handled !== undefined && handled >= time.getTime()) continue;
+      handledRechecks.set(repository, time.getTime());
+      workloadsUsing(repository, true);
+    }
+  }
+
+  const forwarding = new Map<string, Promise<void>>();
+  function recheck(repository: string): { workloads: number; cycle?: Promise<WatchCycleReport>; forwarded?: Promise<void> } {
+    const target = tryParseImageReference(repository);
+    if (target === undefined) return { workloads: 0 };
+    const name = `${target.registry}/${target.repository}`;
+    if (!canExecute()) {
+      // Only the leader checks registries: the request goes to it through the watch state (one write; a burst
+      // for the same repository shares it).
+      const workloads = workloadsUsing(name, false);
+      if (workloads === 0) return { workloads };
+      let forwarded = forwarding.get(name);
+      if (forwarded === undefined) {
+        forwarded = deps.state
+          .save({ rechecks: new Map([[name, deps.clock.now()]]) })
+          .catch((error: unknown) => logger.warn({ repository: name, err: error }, `could not pass the re-check of ${name} to the leader`))
+          .finally(() => forwarding.delete(name));
+        forwarding.set(name, forwarded);
+      }
+      return { workloads, forwarded };
+    }
+    const workloads = workloadsUsing(name, true);
+    if (workloads === 0) return { workloads };
+    const cycle = requestCycle();
+    cycle.catch((error: unknown) => logger.error({ err: error }, "registry watch cycle failed"));
+    return { workloads, cycle };
+  }
+
   const tick = (): void => {
     if (stopped) return;
     runOnce()
@@ -522,6 +613,7 @@ export function createRegistryWatcher(deps: WatchRegistriesDeps, options: WatchR
 
   return {
     runOnce,
+    recheck,
     start() {
       if (!stopped) return;
       stopped = false;

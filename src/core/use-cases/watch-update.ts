@@ -1,6 +1,7 @@
 import { DomainError } from "../domain/domain-error.js";
 import { isTerminal } from "../domain/update.js";
 import type { UpdateEvent } from "../domain/update-event.js";
+import { updateEventBytes } from "../domain/update-event-size.js";
 import type { Clock } from "../ports/clock.js";
 import type { Unsubscribe } from "../ports/cluster.js";
 import type { UpdateStore } from "../ports/update-store.js";
@@ -22,14 +23,15 @@ export type WatchUpdate = (id: string, afterSequence: number, signal?: AbortSign
 /**
  * Streams an update's events: the recorded ones after `afterSequence`, then live ones, gapless and
  * in order, ending after the `finished` event. Heartbeats keep idle streams alive. A client that
- * leaves more than `watchBufferSize` live events unread is cut off with WATCHER_TOO_SLOW (metadata
- * `last_sequence`, to resume from) instead of growing the server's memory. An `afterSequence`
+ * leaves more than `watchBufferSize` live events, or more than `watchBufferBytes` of them (`updateEventBytes`),
+ * unread is cut off with WATCHER_TOO_SLOW (metadata `last_sequence`, to resume from) instead of growing the
+ * server's memory. An `afterSequence`
  * beyond the last event means live events only. Errors (NOT_FOUND)
  * surface on the first read. Ending iteration or aborting `signal` releases everything at once.
  */
 export function createWatchUpdate(
   deps: { readonly store: UpdateStore; readonly clock: Clock },
-  options: Pick<ResolvedUpdateEngineOptions, "watchHeartbeatMs" | "watchBufferSize">,
+  options: Pick<ResolvedUpdateEngineOptions, "watchHeartbeatMs" | "watchBufferSize" | "watchBufferBytes">,
 ): WatchUpdate {
   return (id, afterSequence, signal) => ({
     [Symbol.asyncIterator]: () => createWatchIterator(id, Math.max(0, Math.floor(afterSequence)), signal),
@@ -43,6 +45,8 @@ export function createWatchUpdate(
     /** Recorded events not delivered yet, then live ones; both in sequence order. */
     let backlog: UpdateEvent[] = [];
     const live: UpdateEvent[] = [];
+    /** What `live` holds, in `updateEventBytes`. */
+    let liveBytes = 0;
     let heartbeatDue = false;
     let unsubscribe: Unsubscribe | undefined;
     let cancelHeartbeat: (() => void) | undefined;
@@ -61,6 +65,7 @@ export function createWatchUpdate(
       signal?.removeEventListener("abort", onAbort);
       backlog = [];
       live.length = 0;
+      liveBytes = 0;
       wake?.();
     }
 
@@ -83,11 +88,13 @@ export function createWatchUpdate(
       unsubscribe = deps.store.subscribe(id, (event) => {
         if (closed || overflow) return;
         live.push(event);
-        if (live.length > options.watchBufferSize) {
+        liveBytes += updateEventBytes(event);
+        if (live.length > options.watchBufferSize || liveBytes > options.watchBufferBytes) {
           overflow = true;
           unsubscribe?.();
           unsubscribe = undefined;
           live.length = 0;
+          liveBytes = 0;
         }
         wake?.();
       });
@@ -102,13 +109,22 @@ export function createWatchUpdate(
       armHeartbeat();
     }
 
+    /** Removes the first event of the backlog, or else of the live buffer. */
+    function shiftNext(): void {
+      if (backlog.length > 0) backlog.shift();
+      else {
+        const event = live.shift();
+        if (event !== undefined) liveBytes -= updateEventBytes(event);
+      }
+    }
+
     /** The next event to deliver, filling a gap from the store should one ever appear. */
     async function nextEvent(): Promise<UpdateEvent | undefined> {
       for (;;) {
         const candidate = backlog.length > 0 ? backlog[0] : live[0];
         if (candidate === undefined) return undefined;
         if (candidate.sequence <= lastDelivered) {
-          (backlog.length > 0 ? backlog : live).shift();
+          shiftNext();
           continue;
         }
         if (candidate.sequence > lastDelivered + 1) {
@@ -123,7 +139,7 @@ export function createWatchUpdate(
           backlog = [...missing, ...backlog];
           continue;
         }
-        (backlog.length > 0 ? backlog : live).shift();
+        shiftNext();
         return candidate;
       }
     }
@@ -145,7 +161,7 @@ export function createWatchUpdate(
             throw new DomainError(
               "resource-exhausted",
               "WATCHER_TOO_SLOW",
-              `the watcher fell more than ${options.watchBufferSize} events behind; resume with after_sequence ${lastDelivered}`,
+              `the watcher fell more than ${options.watchBufferSize} events or ${options.watchBufferBytes} bytes behind; resume with after_sequence ${lastDelivered}`,
               { metadata: { last_sequence: String(lastDelivered) } },
             );
           }

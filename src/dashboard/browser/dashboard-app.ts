@@ -1,7 +1,8 @@
 import type { Update } from "../../../gen/updatemanager/v1/update_pb.js";
 import type { Quarantine } from "../../../gen/updatemanager/v1/quarantine_pb.js";
 import type { Target } from "../../../gen/updatemanager/v1/workload_pb.js";
-import { createDashboardClient } from "./dashboard-client.js";
+import { createDashboardClient, createDashboardPlanClient } from "./dashboard-client.js";
+import { renderPlans } from "./plans-view.js";
 import { h } from "./dom.js";
 import type { DomDocument, DomElement, DomInputElement, DomWindow } from "./dom-api.js";
 import { describeError } from "./describe-error.js";
@@ -20,7 +21,7 @@ import { type WatchStatus, watchWithResume } from "./watch-with-resume.js";
 
 /**
  * How often the lists are read again. Recent updates are polled (ListUpdates has no stream) every 5 s; targets
- * and quarantines change only with updates, every 15 s. About 20 read calls a minute per open tab, well
+ * and quarantines change only with updates, node plans slowly: every 15 s. About 24 read calls a minute per open tab, well
  * inside the default read limit of 100 a minute per key. Polling pauses while the tab is hidden.
  */
 export const updatesPollMs = 5_000;
@@ -51,11 +52,12 @@ function watchStatusText(status: WatchStatus): string {
   }
 }
 
-/** Wires the page: key form, the three polled lists, the route, and the live view. */
+/** Wires the page: key form, the four polled lists (updates, targets, quarantines, node plans), the route, and the live view. */
 export function startDashboard(win: DomWindow): void {
   const doc = win.document;
   const keys = createKeyStore(win.sessionStorage);
   const client = createDashboardClient({ baseUrl: win.location.origin, key: () => keys.get() });
+  const planClient = createDashboardPlanClient({ baseUrl: win.location.origin, key: () => keys.get() });
 
   const alert = element(doc, "auth-error");
   const keyForm = element(doc, "key-form");
@@ -68,6 +70,7 @@ export function startDashboard(win: DomWindow): void {
     updates: { body: element(doc, "updates"), status: element(doc, "updates-status") },
     targets: { body: element(doc, "targets"), status: element(doc, "targets-status") },
     quarantines: { body: element(doc, "quarantines"), status: element(doc, "quarantines-status") },
+    plans: { body: element(doc, "plans"), status: element(doc, "plans-status") },
   };
 
   // Key problems by what failed ("list targets", ...): one alert lists them all, and each entry goes away
@@ -184,7 +187,30 @@ export function startDashboard(win: DomWindow): void {
       }
     },
   });
-  const pollers = [updatesPoller, targetsPoller, quarantinesPoller];
+  const plansPoller: Poller = createPoller({
+    intervalMs: listsPollMs,
+    timers: realTimers,
+    async run() {
+      const generation = keyGeneration;
+      try {
+        const { plans, disabled } = await planClient.listNodePlans({});
+        if (generation !== keyGeneration) return;
+        if (disabled) {
+          // Nothing will change until the server is restarted with plans: stop asking.
+          succeeded("list node upgrade plans", sections.plans.status, "This server does not run node upgrade plans (UPDATE_MANAGER_NODE_PLANS).");
+          sections.plans.body.replaceChildren();
+          pause(plansPoller);
+          return;
+        }
+        succeeded("list node upgrade plans", sections.plans.status, refreshedText(`${plans.length} node upgrade plan(s)`, listsPollMs));
+        sections.plans.body.replaceChildren(renderPlans(plans));
+      } catch (error) {
+        if (generation !== keyGeneration) return;
+        if (failed("list node upgrade plans", error, sections.plans)) pause(plansPoller);
+      }
+    },
+  });
+  const pollers = [updatesPoller, targetsPoller, quarantinesPoller, plansPoller];
 
   function pause(poller: Poller): void {
     pausedByAuth.add(poller);
@@ -205,7 +231,11 @@ export function startDashboard(win: DomWindow): void {
     selectedUpdateId = updateId;
     drawUpdates();
     live.hidden = false;
-    const view = createLiveUpdateView(live, updateId);
+    const view = createLiveUpdateView(live, updateId, {
+      hasKey: () => keys.get() !== undefined,
+      approve: async () => void (await client.approveUpdate({ updateId })),
+      reject: async (reason) => void (await client.rejectUpdate({ updateId, reason })),
+    });
     view.setStatus("Loading…");
     let model: LiveUpdate;
     try {

@@ -1,5 +1,6 @@
 import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
+import { NodePlanService } from "../../../gen/updatemanager/v1/node_plan_service_pb.js";
 import { UpdateService } from "../../../gen/updatemanager/v1/update_service_pb.js";
 
 export interface DashboardClientOptions {
@@ -14,7 +15,16 @@ export interface DashboardClientOptions {
  * stream both work over HTTP/1.1, which is what browsers speak to a plaintext port.
  */
 export function createDashboardClient(options: DashboardClientOptions): Client<typeof UpdateService> {
-  const transport = createConnectTransport({
+  return createClient(UpdateService, dashboardTransport(options));
+}
+
+/** A NodePlanService client on the same kind of transport (the plans section). */
+export function createDashboardPlanClient(options: DashboardClientOptions): Client<typeof NodePlanService> {
+  return createClient(NodePlanService, dashboardTransport(options));
+}
+
+function dashboardTransport(options: DashboardClientOptions) {
+  return createConnectTransport({
     baseUrl: options.baseUrl,
     interceptors: [
       (next) => (request) => {
@@ -24,5 +34,4 @@ export function createDashboardClient(options: DashboardClientOptions): Client<t
       },
     ],
   });
-  return createClient(UpdateService, transport);
 }

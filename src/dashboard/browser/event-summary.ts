@@ -1,3 +1,4 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { UpdateEvent } from "../../../gen/updatemanager/v1/event_pb.js";
 import type { WorkloadRef } from "../../../gen/updatemanager/v1/workload_pb.js";
 import { rolloutText, updateStateText, workloadText } from "./format.js";
@@ -49,6 +50,10 @@ export function eventSummary(event: UpdateEvent): string {
       return `Rejected by ${kind.value.approver}${kind.value.reason ? `: ${kind.value.reason}` : ""}`;
     case "held":
       return `Held: ${kind.value.reason}`;
+    case "gateClosed":
+      return `Waiting: ${kind.value.reason}${kind.value.notBefore === undefined ? "" : ` (not before ${timestampDate(kind.value.notBefore).toISOString()})`}`;
+    case "gateOpened":
+      return `${kind.value.policy.charAt(0).toUpperCase()}${kind.value.policy.slice(1)} open after ${Math.round(Number(kind.value.waitedMs) / 1000)} s`;
     case "cancelRequested":
       return `Cancel requested by ${kind.value.requester}${kind.value.reason ? `: ${kind.value.reason}` : ""}`;
     case "finished":

@@ -1,6 +1,6 @@
 import type { DomElement } from "./dom-api.js";
 import type { UpdateEvent } from "../../../gen/updatemanager/v1/event_pb.js";
-import { WorkloadPhase } from "../../../gen/updatemanager/v1/update_pb.js";
+import { UpdateState, WorkloadPhase } from "../../../gen/updatemanager/v1/update_pb.js";
 import { RolloutState, WorkloadKind, type WorkloadRef } from "../../../gen/updatemanager/v1/workload_pb.js";
 import { h, table } from "./dom.js";
 import { eventSummary } from "./event-summary.js";
@@ -17,6 +17,7 @@ import {
   workloadText,
 } from "./format.js";
 import type { LiveUpdate, LiveWorkload } from "./live-update.js";
+import { type ApprovalActions, createApprovalControls } from "./approval-controls.js";
 import { badge } from "./state-badge.js";
 
 /** The live view of one update, drawn into the page's `#live` section. */
@@ -93,8 +94,12 @@ function rollbackSection(model: LiveUpdate): DomElement | false {
   );
 }
 
-/** Builds the view's fixed parts once; `show` redraws the parts that change. */
-export function createLiveUpdateView(container: DomElement, updateId: string): LiveUpdateView {
+/**
+ * Builds the view's fixed parts once; `show` redraws the parts that change. With `approval`, an update waiting for
+ * approval shows approve and reject buttons.
+ */
+export function createLiveUpdateView(container: DomElement, updateId: string, approval?: ApprovalActions): LiveUpdateView {
+  const approvalControls = approval === undefined ? undefined : createApprovalControls(approval);
   const state = h("span", { class: "state", "data-testid": "update-state" }, "loading…");
   const phase = h("span", {});
   const reason = h("span", { "data-testid": "update-reason" });
@@ -130,6 +135,7 @@ export function createLiveUpdateView(container: DomElement, updateId: string): L
       h("dd", {}, reason),
     ),
     status,
+    ...(approvalControls === undefined ? [] : [approvalControls.element]),
     migrations,
     workloads,
     rollback,
@@ -139,10 +145,13 @@ export function createLiveUpdateView(container: DomElement, updateId: string): L
 
   return {
     show(model) {
-      state.textContent = updateStateText(model.state);
+      const waitsUntil =
+        model.state === UpdateState.WAITING_FOR_GATE && model.gateWait?.notBefore !== undefined ? ` until ${timestampText(model.gateWait.notBefore)}` : "";
+      state.textContent = updateStateText(model.state) + waitsUntil;
       state.className = `state state-${updateStateTone(model.state)}`;
+      approvalControls?.show(model.state === UpdateState.WAITING_FOR_APPROVAL);
       phase.textContent = updatePhaseText(model.phase) + (model.cancelRequested ? " (cancel requested)" : "");
-      reason.textContent = model.reason || "—";
+      reason.textContent = model.reason || (model.state === UpdateState.WAITING_FOR_GATE ? model.gateWait?.reason : undefined) || "—";
       image.textContent = model.image;
       classifier.textContent = model.classifier;
       requester.textContent = model.requester;

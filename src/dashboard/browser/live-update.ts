@@ -53,6 +53,8 @@ export interface LiveUpdate {
   readonly phase: UpdatePhase;
   readonly reason: string;
   readonly cancelRequested: boolean;
+  /** Why it waits for a gate (state WAITING_FOR_GATE), and until when at the earliest. */
+  readonly gateWait?: { readonly reason: string; readonly notBefore: Timestamp | undefined };
   readonly migrations: readonly LiveMigration[];
   readonly workloads: readonly LiveWorkload[];
   readonly rollback: LiveRollback | undefined;
@@ -108,6 +110,7 @@ export function liveUpdateFrom(update: Update): LiveUpdate {
     phase: update.phase,
     reason: update.reason,
     cancelRequested: update.cancelRequested,
+    ...(update.gateWait === undefined ? {} : { gateWait: { reason: update.gateWait.reason, notBefore: update.gateWait.notBefore } }),
     migrations,
     workloads,
     rollback: undefined,
@@ -157,7 +160,7 @@ export function applyEvent(model: LiveUpdate, event: UpdateEvent): LiveUpdate {
   switch (kind.case) {
     case "planned":
       // Planned again as it leaves the queue (or the wait for approval): the new plan replaces the first one.
-      if (model.state === UpdateState.QUEUED || model.state === UpdateState.WAITING_FOR_APPROVAL) {
+      if (model.state === UpdateState.QUEUED || model.state === UpdateState.WAITING_FOR_APPROVAL || model.state === UpdateState.WAITING_FOR_GATE) {
         return {
           ...next,
           state: UpdateState.PENDING,
@@ -175,6 +178,11 @@ export function applyEvent(model: LiveUpdate, event: UpdateEvent): LiveUpdate {
       return { ...next, state: UpdateState.QUEUED };
     case "approvalRequired":
       return { ...next, state: UpdateState.WAITING_FOR_APPROVAL };
+    case "gateClosed":
+      // Between workloads a running update pauses (and stays RUNNING); before it starts, it waits.
+      return model.state === UpdateState.RUNNING || model.state === UpdateState.ROLLING_BACK
+        ? next
+        : { ...next, state: UpdateState.WAITING_FOR_GATE, gateWait: { reason: kind.value.reason, notBefore: kind.value.notBefore } };
     case "migrationStarted":
       return {
         ...next,

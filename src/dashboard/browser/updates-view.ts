@@ -24,7 +24,7 @@ export function renderUpdates(updates: readonly Update[], selectedId: string | u
           ),
           update.classifier,
           update.requester,
-          updateStateBadge(update.state),
+          updateStateBadge(update.state, {}, update.gateWait),
         ],
       };
     }),

@@ -28,8 +28,9 @@ type StoredAvailable = Omit<AvailableUpdate, "firstSeen" | "soakingUntil" | "che
 /**
  * The registry watcher's durable state in one ConfigMap of the manager's namespace (`update-manager-watch`):
  * `first-seen.json` (version -> ISO time: soak times survive restarts and failovers), `attempts.json` (the
- * watcher's updates, so a failed version is not retried) and `available.json` (what ListAvailableUpdates answers on
- * every replica). A ConfigMap rather than workload annotations: writing those would change the tenants' objects
+ * watcher's updates, so a failed version is not retried), `available.json` (what ListAvailableUpdates answers on
+ * every replica) and `rechecks.json` (repositories a registry webhook named on a replica that does not lead, for the
+ * leader to check). A ConfigMap rather than workload annotations: writing those would change the tenants' objects
  * (and wake GitOps tools) for bookkeeping, and first-seen times belong to images, shared by many workloads. Writes
  * carry the resourceVersion they read (409: read again and redo); the watcher writes at most once per cycle.
  */
@@ -77,6 +78,9 @@ export function encode(state: WatchState): Record<string, string> {
       Object.fromEntries([...state.attempts].map(([key, value]) => [key, { updateId: value.updateId, time: value.time.toISOString() }])),
     ),
     "available.json": JSON.stringify(state.available),
+    ...(state.rechecks === undefined || state.rechecks.size === 0
+      ? {}
+      : { "rechecks.json": JSON.stringify(Object.fromEntries([...state.rechecks].map(([key, time]) => [key, time.toISOString()]))) }),
   };
 }
 
@@ -113,5 +117,13 @@ export function decode(data: Readonly<Record<string, string>>): WatchState {
         checkTime: new Date(checkTime),
       }))
     : [];
-  return { firstSeen, attempts, available };
+  const rechecks = new Map<string, Date>();
+  const requested = parse("rechecks.json");
+  if (requested !== null && typeof requested === "object") {
+    for (const [key, value] of Object.entries(requested)) {
+      const time = new Date(String(value));
+      if (!Number.isNaN(time.getTime())) rechecks.set(key, time);
+    }
+  }
+  return { firstSeen, attempts, available, ...(rechecks.size === 0 ? {} : { rechecks }) };
 }

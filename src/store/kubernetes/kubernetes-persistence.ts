@@ -1,7 +1,9 @@
 import type { KubeConnection } from "../../cluster/kubernetes/kube-connection.js";
 import { createLegacyLockAnnotations } from "../../cluster/kubernetes/legacy-lock-annotations.js";
+import { createBackoff } from "../../cluster/kubernetes/backoff.js";
 import { createLeaseElector, type LeaseElector } from "../../cluster/kubernetes/lease-elector.js";
 import type { ApiRequestEvent } from "../../cluster/kubernetes/api-request-event.js";
+import type { InformerEvents } from "../../cluster/kubernetes/informer-events.js";
 import { createRestClient } from "../../cluster/kubernetes/rest-client.js";
 import { DomainError } from "../../core/domain/domain-error.js";
 import type { MetadataKeys } from "../../core/domain/metadata-keys.js";
@@ -35,9 +37,11 @@ export interface KubernetesPersistenceOptions {
   readonly retention: { readonly maxAgeMs: number; readonly maxCount: number };
   /** Told of every API request (Lease, UpdateRuns, ConfigMaps, locks), for metrics. Default: none. */
   readonly onApiRequest?: (event: ApiRequestEvent) => void;
+  /** Told of the UpdateRun versions written and delivered by the store's informer (informer lag metrics). Default: none. */
+  readonly informerEvents?: InformerEvents;
   /**
-   * How long a run without a first status is left to the replica creating it before the leader resumes it.
-   * Default: 30 000 ms.
+   * How long a run without a first status is left to the replica creating it before the leader resumes it, unless
+   * that replica is known to be gone (the leader took over its expired Lease after it saw the run). Default: 30 000 ms.
    */
   readonly orphanRunGraceMs?: number;
   /** How often the leader prunes finished runs. Default: 10 minutes. */
@@ -77,11 +81,18 @@ export interface KubernetesPersistence {
 export function createKubernetesPersistence(options: KubernetesPersistenceOptions): KubernetesPersistence {
   const { clock, namespace, identity } = options;
   const logger = options.logger;
-  const rest = createRestClient(options.kubeConfig, options.onApiRequest === undefined ? {} : { onRequest: options.onApiRequest });
+  const rest = createRestClient(options.kubeConfig, {
+    ...(options.onApiRequest === undefined ? {} : { onRequest: options.onApiRequest }),
+    ...(options.informerEvents === undefined ? {} : { informerEvents: options.informerEvents }),
+  });
   const countFailure = options.countFailure === undefined ? {} : { countFailure: options.countFailure };
   let elector: LeaseElector | undefined;
   const canExecute = () => elector?.isLeader() === true;
+  /** Replicas whose expired Lease this one took over, and when (the newest few). */
+  const gone = new Map<string, number>();
   const store = createKubernetesUpdateStore({
+    goneSince: (replica) => gone.get(replica),
+    ...(options.orphanRunGraceMs === undefined ? {} : { orphanRunGraceMs: options.orphanRunGraceMs }),
     kubeConfig: options.kubeConfig,
     rest,
     namespace,
@@ -118,9 +129,11 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     logger,
   });
   const pruneIntervalMs = options.pruneIntervalMs ?? 10 * 60_000;
-  const orphanRunGraceMs = options.orphanRunGraceMs ?? 30_000;
   let cancelPrune: (() => void) | undefined;
-  let cancelOrphanCheck: (() => void) | undefined;
+  /** Cancels a pending retry of a failed resume. */
+  let stopRetry: (() => void) | undefined;
+  /** Per update id: the timer that looks again at a run left to its acceptor. */
+  const orphanChecks = new Map<string, () => void>();
   let unsubscribeRuns: (() => void) | undefined;
 
   return {
@@ -150,18 +163,32 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
       /** Resumes are serialised; a request during one runs once more after it (it may have missed a run). */
       let resuming: Promise<void> | undefined;
       let again = false;
+      /** A failed resume (its LIST failed) is tried again while leading: nothing else would resume those updates. */
+      const retryBackoff = createBackoff({ initialDelayMs: 500, maxDelayMs: 10_000 });
+      let cancelRetry: (() => void) | undefined;
+      stopRetry = () => cancelRetry?.();
       const resume = (): void => {
         if (!canExecute()) return;
         if (resuming !== undefined) {
           again = true;
           return;
         }
+        cancelRetry?.();
+        cancelRetry = undefined;
         resuming = manager
           .resumeUnfinished()
           .then((result) => {
+            retryBackoff.reset();
             if (result.resumed.length > 0 || result.failed.length > 0) logger.info({ ...result }, "resumed unfinished updates");
           })
-          .catch((error: unknown) => logger.error({ err: error }, "resuming unfinished updates failed"))
+          .catch((error: unknown) => {
+            const delayMs = retryBackoff.next();
+            logger.error({ err: error, retry_in_ms: delayMs }, "resuming unfinished updates failed; retrying");
+            cancelRetry = clock.setTimer(delayMs, () => {
+              cancelRetry = undefined;
+              resume();
+            });
+          })
           .finally(() => {
             resuming = undefined;
             if (again) {
@@ -183,19 +210,29 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         // A decision (approval, rejection, cancel) recorded on a waiting or queued run, perhaps by another replica
         // (which keeps the executor the run names): the leader's queue acts on it.
         const decided = record.cancelRequested || (record.approval?.approvals.length ?? 0) > 0 || record.approval?.rejection !== undefined;
-        if ((record.state === "waiting-for-approval" || record.state === "queued") && decided) {
+        if ((record.state === "waiting-for-approval" || record.state === "queued" || record.state === "waiting-for-gate") && decided) {
           resume();
           return;
         }
         if (executor === identity || (createdHere && executor === undefined)) return;
         if (record.lastSequence === 0 && executor === undefined) {
-          // Created, first status not written yet: its creator writes it in a moment (and that change comes
-          // here). Only a creator that died in between leaves it so: looked at once more a while later.
-          cancelOrphanCheck ??= clock.setTimer(orphanRunGraceMs, () => {
-            cancelOrphanCheck = undefined;
-            resume();
-          });
-          return;
+          // Created, first status not written yet: its acceptor writes it in a moment (and that change comes
+          // here). Only an acceptor that died in between leaves it so: resumed at once when it is known gone
+          // (this replica took over its Lease), else looked at again once the grace has passed.
+          const leftMs = store.leftToAcceptorMs(record.id);
+          if (leftMs === undefined) return;
+          if (leftMs > 0) {
+            if (!orphanChecks.has(record.id)) {
+              orphanChecks.set(
+                record.id,
+                clock.setTimer(leftMs, () => {
+                  orphanChecks.delete(record.id);
+                  resume();
+                }),
+              );
+            }
+            return;
+          }
         }
         resume();
       });
@@ -206,7 +243,12 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         clock,
         logger,
         ...options.leaderElection,
-        onStartedLeading: () => {
+        onStartedLeading: (previous) => {
+          if (previous !== undefined && previous !== identity) {
+            gone.set(previous, clock.now().getTime());
+            // A handful is plenty: replicas come and go one at a time.
+            for (const name of gone.keys()) if (gone.size > 16) gone.delete(name);
+          }
           resume();
           cancelPrune?.();
           prune();
@@ -221,7 +263,9 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     },
     async stop() {
       cancelPrune?.();
-      cancelOrphanCheck?.();
+      stopRetry?.();
+      for (const cancel of orphanChecks.values()) cancel();
+      orphanChecks.clear();
       unsubscribeRuns?.();
       await elector?.stop();
       quarantineWatch.stop();

@@ -8,7 +8,7 @@ import { slimObject } from "../../cluster/kubernetes/slim-object.js";
 import { mergeApprovals } from "../../core/domain/approval.js";
 import { DomainError } from "../../core/domain/domain-error.js";
 import type { UpdateEvent, UpdateEventBody } from "../../core/domain/update-event.js";
-import { isTerminal, type UpdateRecord } from "../../core/domain/update.js";
+import { isTerminal, isWaitingToStart, type UpdateRecord } from "../../core/domain/update.js";
 import { type WorkloadRef, workloadKey } from "../../core/domain/workload.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { Unsubscribe } from "../../core/ports/cluster.js";
@@ -21,8 +21,10 @@ import { createListenerQueue } from "../memory/listener-queue.js";
 import { checkPageSize } from "../memory/page-token.js";
 import { createBackoff } from "../../cluster/kubernetes/backoff.js";
 import { isTransientFailure, mayHaveBeenApplied, retryAfterMs } from "../../cluster/kubernetes/transient-failure.js";
+import { retryOnConflict } from "./retry-on-conflict.js";
 import { decodeRunPageToken, encodeRunPageToken, type RunPosition } from "./run-page-token.js";
 import {
+  acceptedByAnnotation,
   type DecodedRun,
   defaultUpdateRunLimits,
   fromUpdateRunObject,
@@ -83,6 +85,17 @@ export interface KubernetesUpdateStoreOptions {
    * it) before it asks the API server with a LIST instead. Default: 5 000 ms.
    */
   readonly informerWaitMs?: number;
+  /**
+   * How long a run without its first status is left to the replica that accepted it (see leftToAcceptorMs), from
+   * when this replica first saw it. Default: 30 000 ms.
+   */
+  readonly orphanRunGraceMs?: number;
+  /**
+   * When `replica` was last known to have stopped executing (this replica took over its expired Lease), on this
+   * replica's clock; undefined when not known. A run it accepted that has no status yet and that this replica saw
+   * before then is not left to it. Default: never known.
+   */
+  readonly goneSince?: (replica: string) => number | undefined;
   /** Counts a failed clean-up (`run-cleanup`: a DELETE after a failed create, a failed prune). Default: none. */
   readonly countFailure?: CountFailure;
   /** Called with what a subscriber threw. Default: rethrown from a microtask. */
@@ -115,6 +128,15 @@ export interface KubernetesUpdateStore extends UpdateStore {
    * plan's workloads to change and migration templates), the one accepted first (lowest acceptedRevision).
    */
   holderOf(target: WorkloadRef): string | undefined;
+  /**
+   * Whether the run of update `id` is left to the replica that accepted it, which writes its first status right
+   * after creating it: undefined when this process is that replica (it is creating the run now); else how many
+   * milliseconds more the run is left to it (0: any leader may resume it now). A run that has its first status is
+   * left to no one. Until the grace (orphanRunGraceMs) has passed since this replica first saw the run, it is left to
+   * its acceptor, unless that is gone: an earlier process of this pod (the same identity), or a replica whose
+   * expired Lease this one took over after it saw the run (goneSince). listUnfinished() leaves such runs out.
+   */
+  leftToAcceptorMs(id: string): number | undefined;
   /** Reads a run from the API server (a holder the cache may show unfinished although it has just finished). */
   readLiveById(id: string): Promise<UpdateRecord | undefined>;
   /**
@@ -180,6 +202,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   const changeListeners = new Set<(record: UpdateRecord, executor: string | undefined, createdHere: boolean) => void>();
   /** Names of the runs this replica created. */
   const createdHere = new Set<string>();
+  /** Per run name without a status: when this replica first saw it (its clock). */
+  const statuslessSince = new Map<string, number>();
+  const orphanRunGraceMs = options.orphanRunGraceMs ?? 30_000;
   /** Per target key: the unfinished runs naming it (object name -> order). The lock state. */
   const holders = new Map<string, Map<string, bigint>>();
   /** Per run name: the target keys indexed in `holders`. */
@@ -230,8 +255,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     if (
       decoded === undefined ||
       isTerminal(decoded.record.state) ||
-      decoded.record.state === "queued" ||
-      decoded.record.state === "waiting-for-approval"
+      isWaitingToStart(decoded.record.state)
     ) {
       return;
     }
@@ -273,8 +297,14 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       informerSaw(object as UpdateRunObject);
     },
     onDelete: (object) => {
-      forget((object as UpdateRunObject).metadata.name);
-      informerSaw(object as UpdateRunObject);
+      const deleted = object as UpdateRunObject;
+      // Only the run as cached: a run of the same name created since (a request retried with its idempotency key
+      // after its first try was deleted) stays, and so does a create of that name in flight.
+      const cached = runs.get(deleted.metadata.name);
+      if (cached !== undefined && (deleted.metadata.uid === undefined || cached.object.metadata.uid === deleted.metadata.uid)) {
+        forget(deleted.metadata.name);
+      }
+      informerSaw(deleted);
     },
   });
 
@@ -292,6 +322,8 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     }
     const cached = { object, decoded };
     runs.set(name, cached);
+    if (object.status !== undefined) statuslessSince.delete(name);
+    else if (!statuslessSince.has(name)) statuslessSince.set(name, clock.now().getTime());
     nameById.set(decoded.record.id, name);
     index(name, decoded, orderOf(object));
     publish(decoded);
@@ -323,6 +355,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     const cached = runs.get(name);
     runs.delete(name);
     createdHere.delete(name);
+    statuslessSince.delete(name);
     index(name, undefined, 0n);
     if (cached !== undefined) nameById.delete(cached.decoded.record.id);
   }
@@ -480,27 +513,31 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   }
 
   /**
-   * Writes the record with its new events now, as save() without batching. A conflict is retried on a fresh read;
-   * a transient failure (no answer, 5xx, 429) after a pause, and when the lost write did land (the run moved on to
-   * exactly the sequence it wrote) it is not written twice.
+   * Writes the record with its new events now, as save() without batching. A conflict is retried on a fresh read
+   * (retryOnConflict); a transient failure (no answer, 5xx, 429) after a pause, and when the lost write did land (the
+   * run moved on to exactly the sequence it wrote) it is not written twice. `uncertain` is shared with the caller:
+   * it starts with a write of an earlier call that may have landed (its bodies lead `bodies`), and holds the last
+   * such write when this one gives up too.
    */
-  async function writeSave(record: UpdateRecord, bodies: readonly UpdateEventBody[]): Promise<UpdateEvent[]> {
+  async function writeSave(
+    record: UpdateRecord,
+    bodies: readonly UpdateEventBody[],
+    uncertain: { lost?: LostWrite } = {},
+  ): Promise<UpdateEvent[]> {
     const name = nameById.get(record.id) ?? updateRunName(record);
     const backoff = createBackoff({ initialDelayMs: 200, maxDelayMs: 2000 });
-    let lost: LostWrite | undefined;
-    let conflicts = 0;
-    let transients = 0;
-    for (let attempt = 0; ; attempt++) {
+    for (let transients = 1; ; transients++) {
       try {
-        return await writeSaveOnce(name, record, bodies, attempt, lost);
+        return await retryOnConflict(conflictRetries, (index) =>
+          writeSaveOnce(name, record, bodies, transients === 1 && index === 0 && uncertain.lost === undefined, uncertain),
+        );
       } catch (error) {
         if (error instanceof TransientWriteFailure) {
-          if (++transients >= transientWriteAttempts) throw error.translated;
-          lost = error.lost ?? lost;
+          uncertain.lost = error.lost ?? uncertain.lost;
+          if (transients >= transientWriteAttempts) throw error.translated;
           await new Promise<void>((resolve) => clock.setTimer(retryAfterMs(error.cause, 5000) ?? backoff.next(), resolve));
           continue;
         }
-        if (statusCodeOf(error) === 409 && ++conflicts <= conflictRetries) continue;
         throw statusCodeOf(error) === 409 ? toDomainError(error, operation("update", name)) : error;
       }
     }
@@ -510,26 +547,35 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   async function writeSaveOnce(
     name: string,
     record: UpdateRecord,
-    bodies: readonly UpdateEventBody[],
-    attempt: number,
-    lost: LostWrite | undefined,
+    given: readonly UpdateEventBody[],
+    fromCache: boolean,
+    uncertain: { lost?: LostWrite },
   ): Promise<UpdateEvent[]> {
     // A follower only ever records a cancel, rarely: it reads the run live, so a cache that lags
     // behind the leader's last write cannot make it answer for a run that has already finished.
     // After a conflict or a failure the run is read again: someone wrote it since, or the write may have landed.
     let base: CachedRun | undefined;
     try {
-      base = attempt === 0 && canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
+      base = fromCache && canExecute() ? (runs.get(name) ?? (await readLive(name))) : await readLive(name);
     } catch (error) {
       const cause = error instanceof DomainError ? error.cause : error;
       if (isTransientFailure(cause)) throw new TransientWriteFailure(cause, error, undefined);
       throw error;
     }
     if (base === undefined) throw notFound(record.id);
+    let bodies = given;
+    let landed: UpdateEvent[] = [];
+    const { lost } = uncertain;
     if (lost !== undefined && base.object.metadata.resourceVersion !== lost.baseVersion && base.object.status?.lastSequence === lost.sequence) {
-      // The write whose answer was lost landed: it is not made twice (its events would be numbered again).
-      record.lastSequence = lost.sequence;
-      return structuredClone(lost.added);
+      // The write whose answer was lost landed: it is not made twice (its events would be numbered again). When it
+      // was an earlier call's (a group commit that gave up), only the bodies that came after it are left to write.
+      uncertain.lost = undefined;
+      if (lost.bodies >= given.length) {
+        record.lastSequence = lost.sequence;
+        return structuredClone(lost.added);
+      }
+      landed = structuredClone(lost.added);
+      bodies = given.slice(lost.bodies);
     }
     const stored = base.decoded;
     const executor = base.object.status?.executor;
@@ -597,22 +643,23 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       }
       const translated = toDomainError(error, operation("update", name));
       if (isTransientFailure(error)) {
-        const landed = mayHaveBeenApplied(error)
-          ? { baseVersion: base.object.metadata.resourceVersion, sequence: all.length, added: structuredClone(added) }
+        const mayHaveLanded = mayHaveBeenApplied(error)
+          ? { baseVersion: base.object.metadata.resourceVersion, sequence: all.length, added: [...landed, ...structuredClone(added)], bodies: given.length }
           : undefined;
-        throw new TransientWriteFailure(error, translated, landed);
+        throw new TransientWriteFailure(error, translated, mayHaveLanded);
       }
       throw translated;
     }
     record.lastSequence = all.length;
-    return structuredClone(added);
+    return [...landed, ...structuredClone(added)];
   }
 
-  /** Saves waiting for their group commit, per update id. */
-  const staged = new Map<
-    string,
-    { readonly target: UpdateRecord; record: UpdateRecord; readonly bodies: UpdateEventBody[]; readonly cancelTimer: () => void }
-  >();
+  /**
+   * Batched saves not written yet, per update id: the newest record given and every event in order. Taken by the
+   * next write of the run (its group commit when the window ends, or the next save without `batch`), at the moment
+   * that write starts; a write that fails puts them back in front, so they reach the store before the run ends.
+   */
+  const staged = new Map<string, StagedSave>();
   /** Per update id: the write in flight, so writes of one run never overlap. */
   const writes = new Map<string, Promise<unknown>>();
 
@@ -626,32 +673,122 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     return run;
   }
 
-  function takeStaged(id: string) {
+  function stage(record: UpdateRecord, bodies: readonly UpdateEventBody[]): void {
+    const id = record.id;
+    const pending = staged.get(id);
+    if (pending !== undefined) {
+      pending.target = record;
+      pending.record = structuredClone(record);
+      pending.bodies.push(...structuredClone(bodies));
+      if (pending.cancelTimer === undefined) pending.cancelTimer = clock.setTimer(groupCommitMs, () => void flushStaged(id));
+      return;
+    }
+    staged.set(id, {
+      target: record,
+      record: structuredClone(record),
+      bodies: [...structuredClone(bodies)],
+      cancelTimer: clock.setTimer(groupCommitMs, () => void flushStaged(id)),
+      failures: 0,
+      uncertain: {},
+    });
+  }
+
+  function takeStaged(id: string): StagedSave | undefined {
     const pending = staged.get(id);
     if (pending === undefined) return undefined;
-    pending.cancelTimer();
+    pending.cancelTimer?.();
     staged.delete(id);
     return pending;
   }
 
-  /** The window ended: writes what was staged. A failure keeps it staged for the next save. */
+  /**
+   * A write that carried `taken` failed: its staged events go back in front of what was staged since (with the
+   * newer record, if any), and are written with the next save or by a group commit after a pause (growing with
+   * each failure). Not after ExecutionHalted: this replica may not write the run any more (the next leader resumes
+   * it from what was recorded) or the run has finished.
+   */
+  function restage(id: string, taken: StagedSave, error: unknown): void {
+    if (error instanceof ExecutionHalted) return;
+    const later = staged.get(id);
+    const failures = taken.failures + 1;
+    const uncertain = taken.uncertain.lost === undefined ? {} : { lost: { ...taken.uncertain.lost, bodies: taken.bodies.length } };
+    if (later !== undefined) later.cancelTimer?.();
+    const delayMs = Math.min(groupCommitMs * 2 ** failures, 5_000);
+    staged.set(id, {
+      target: later?.target ?? taken.target,
+      record: later?.record ?? taken.record,
+      bodies: [...taken.bodies, ...(later?.bodies ?? [])],
+      cancelTimer: clock.setTimer(delayMs, () => void flushStaged(id)),
+      failures,
+      uncertain,
+    });
+  }
+
+  /**
+   * One write of the run, after the writes before it: what is staged at that moment (if anything) goes first, then
+   * `bodies` with `record` (the staged record when undefined: a group commit).
+   */
+  function writeRun(id: string, record: UpdateRecord | undefined, bodies: readonly UpdateEventBody[]): Promise<UpdateEvent[]> {
+    return serialised(id, async () => {
+      const taken = takeStaged(id);
+      const writing = record ?? taken?.record;
+      if (writing === undefined) return [];
+      try {
+        const added = await writeSave(writing, [...(taken?.bodies ?? []), ...bodies], taken?.uncertain);
+        if (taken !== undefined && record === undefined) taken.target.lastSequence = writing.lastSequence;
+        return added;
+      } catch (error) {
+        if (taken !== undefined) restage(id, taken, error);
+        throw error;
+      }
+    });
+  }
+
+  /** The window ended: writes what was staged. A failure keeps it staged (restage). */
   async function flushStaged(id: string): Promise<void> {
-    const pending = takeStaged(id);
+    const pending = staged.get(id);
     if (pending === undefined) return;
+    pending.cancelTimer = undefined;
     try {
-      await serialised(id, () => writeSave(pending.record, pending.bodies));
-      pending.target.lastSequence = pending.record.lastSequence;
+      await writeRun(id, undefined, []);
     } catch (error) {
       if (error instanceof ExecutionHalted) return;
       logger.warn(
         { err: error, update_id: id, trace_id: pending.record.trace?.traceId },
-        "a group commit failed; its events go with the next save",
+        "a group commit failed; its events go with the next write of the update",
       );
-      const later = staged.get(id);
-      if (later === undefined) {
-        staged.set(id, { ...pending, cancelTimer: clock.setTimer(groupCommitMs, () => void flushStaged(id)) });
-      } else later.bodies.unshift(...pending.bodies);
     }
+  }
+
+  /**
+   * A create that failed no longer holds its run: when the run exists all the same (the POST's answer was lost, or
+   * its clean-up failed), its change listeners hear of it again, for the leader to resume it (the informer may have
+   * delivered it while it was left to the create, and it does not change again by itself).
+   */
+  function releaseCreated(name: string): void {
+    createdHere.delete(name);
+    const cached = runs.get(name);
+    if (cached === undefined || isTerminal(cached.decoded.record.state)) return;
+    for (const listener of [...changeListeners]) {
+      try {
+        listener(structuredClone(cached.decoded.record), cached.object.status?.executor, false);
+      } catch (error) {
+        logger.error({ err: error }, "an UpdateRun change listener threw");
+      }
+    }
+  }
+
+  function leftToAcceptor(name: string): number | undefined {
+    const cached = runs.get(name);
+    const since = statuslessSince.get(name);
+    if (cached === undefined || cached.object.status !== undefined || since === undefined) return 0;
+    if (createdHere.has(name)) return undefined;
+    const acceptor = cached.object.metadata.annotations?.[acceptedByAnnotation];
+    // An earlier process of this pod: whatever it was doing, it does no more.
+    if (acceptor === identity) return 0;
+    const gone = acceptor === undefined ? undefined : options.goneSince?.(acceptor);
+    if (gone !== undefined && since <= gone) return 0;
+    return Math.max(0, since + orphanRunGraceMs - clock.now().getTime());
   }
 
   function isDecisionOnly(bodies: readonly UpdateEventBody[]): boolean {
@@ -697,10 +834,16 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
 
     async create(record, events) {
       const object = toUpdateRunObject(record, namespace);
+      object.metadata.annotations = { ...object.metadata.annotations, [acceptedByAnnotation]: identity };
       let created: UpdateRunObject;
+      // Before the POST: the informer may deliver the new run before its answer, and a run created here is left to
+      // this call (which writes its first status) rather than resumed as an orphan.
+      createdHere.add(object.metadata.name);
       try {
         created = await rest.request<UpdateRunObject>({ method: "POST", path, body: object });
       } catch (error) {
+        // The POST may have landed (its answer lost): the run, if any, is no longer left to this call.
+        releaseCreated(object.metadata.name);
         if (!isAlreadyExists(error)) throw toDomainError(error, operation("create", object.metadata.name));
         const existing = await readLive(object.metadata.name);
         const existingId = existing?.decoded.record.id ?? record.id;
@@ -713,12 +856,10 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
           { metadata: { update_id: existingId }, cause: error },
         );
       }
-      createdHere.add(created.metadata.name);
       if (
         options.settleTargetRaces === true &&
         !isTerminal(record.state) &&
-        record.state !== "queued" &&
-        record.state !== "waiting-for-approval"
+        !isWaitingToStart(record.state)
       ) {
         await settleRace(record, created);
       }
@@ -727,12 +868,25 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       try {
         await writeStatus(created, stored, added, undefined);
       } catch (error) {
-        // The run exists but its first status did not land: delete it so the request can be retried whole.
-        await rest.request({ method: "DELETE", path: objectPath(created.metadata.name) }).catch((deleteError: unknown) => {
-          // Left behind: an unfinished run without status, which the leader finds and ends; say so.
-          logger.warn({ err: deleteError, name: created.metadata.name }, "deleting an UpdateRun whose first status failed did not work");
-          options.countFailure?.("run-cleanup");
-        });
+        // The run exists but its first status did not land: delete it so the request can be retried whole. Only as
+        // created: a leader that took it over as orphaned (it wrote a status) keeps executing it.
+        await rest
+          .request({
+            method: "DELETE",
+            path: objectPath(created.metadata.name),
+            body: {
+              kind: "DeleteOptions",
+              apiVersion: "v1",
+              preconditions: { uid: created.metadata.uid, resourceVersion: created.metadata.resourceVersion },
+            },
+          })
+          .catch((deleteError: unknown) => {
+            // Left behind: an unfinished run without status, which the leader resumes (no longer left to this
+            // process); or a run a leader executes already. Say so.
+            logger.warn({ err: deleteError, name: created.metadata.name }, "deleting an UpdateRun whose first status failed did not work");
+            options.countFailure?.("run-cleanup");
+          });
+        releaseCreated(created.metadata.name);
         throw toDomainError(error, operation("update", created.metadata.name));
       }
       record.lastSequence = added.length;
@@ -800,35 +954,28 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       // From the API server, not the cache: a new leader must not miss a run its informer has not seen yet.
       const unfinished: UpdateRecord[] = [];
       for (const object of await listLive()) {
-        const record = runs.get(object.metadata.name)?.decoded.record;
-        if (record !== undefined && record.id === object.spec?.id && !isTerminal(record.state)) unfinished.push(structuredClone(record));
+        const name = object.metadata.name;
+        const record = runs.get(name)?.decoded.record;
+        if (record === undefined || record.id !== object.spec?.id || isTerminal(record.state)) continue;
+        // Being created (its first status on the way): resuming it now would race its acceptor's first status.
+        if (leftToAcceptor(name) !== 0) continue;
+        unfinished.push(structuredClone(record));
       }
       return unfinished;
     },
 
+    leftToAcceptorMs(id) {
+      const name = nameById.get(id);
+      return name === undefined ? 0 : leftToAcceptor(name);
+    },
+
     save(record, bodies = [], saveOptions = {}) {
-      const id = record.id;
       if (saveOptions.batch === true && canExecute() && !isTerminal(record.state)) {
         // Group commit: recorded with what follows within the window (or with the next unbatched save).
-        const pending = staged.get(id);
-        if (pending !== undefined) {
-          pending.record = structuredClone(record);
-          pending.bodies.push(...structuredClone(bodies));
-        } else {
-          staged.set(id, {
-            target: record,
-            record: structuredClone(record),
-            bodies: [...structuredClone(bodies)],
-            cancelTimer: clock.setTimer(groupCommitMs, () => {
-              void flushStaged(id);
-            }),
-          });
-        }
+        stage(record, bodies);
         return Promise.resolve([]);
       }
-      const pending = takeStaged(id);
-      const all = pending === undefined ? bodies : [...pending.bodies, ...bodies];
-      return serialised(id, () => writeSave(record, all));
+      return writeRun(record.id, record, bodies);
     },
 
     async readEvents(id, afterSequence) {
@@ -937,6 +1084,21 @@ function isNewer(candidate: UpdateRunObject, current: UpdateRunObject): boolean 
   return BigInt(a) >= BigInt(b);
 }
 
+/** Batched saves of one run waiting for their write (the store's `staged`). */
+interface StagedSave {
+  /** The caller's record, which gets `lastSequence` once a group commit wrote it. */
+  target: UpdateRecord;
+  /** A copy of the newest record staged: what the group commit writes. */
+  record: UpdateRecord;
+  readonly bodies: UpdateEventBody[];
+  /** The group commit's timer, while one is set. */
+  cancelTimer: (() => void) | undefined;
+  /** Writes that carried these and failed, for the pause before the next group commit. */
+  readonly failures: number;
+  /** A failed write of the first `bodies` that may have landed: checked before they are written again. */
+  readonly uncertain: { lost?: LostWrite };
+}
+
 /** Tries of one UpdateRun write through transient failures (no answer, 5xx, 429). */
 const transientWriteAttempts = 5;
 
@@ -948,6 +1110,8 @@ interface LostWrite {
   readonly sequence: number;
   /** The events it added. */
   readonly added: UpdateEvent[];
+  /** How many of the bodies it was given (the first ones) it carried. */
+  readonly bodies: number;
 }
 
 /** A transient failure of one write attempt (retried by writeSave), with its translation for when retries run out. */

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
+import type { GateKind, GateWait } from "../../core/domain/gate-wait.js";
 import type { UpdateEvent } from "../../core/domain/update-event.js";
 import type { MigrationStatus, UpdatePlan, UpdateRecord, UpdateState, WorkloadStatus } from "../../core/domain/update.js";
 import { isTerminal } from "../../core/domain/update.js";
@@ -11,6 +12,12 @@ export const updateRunVersion = "v1alpha1";
 export const updateRunApiVersion = `${updateRunGroup}/${updateRunVersion}`;
 /** Label carrying the update id (or its hash when the id is not a valid label value): lookups by id. */
 export const updateIdLabel = `${updateRunGroup}/update-id`;
+
+/**
+ * Annotation naming the replica (pod) that accepted the update and created its run: it writes the run's first status
+ * right after, and a run without one is left to it while it may still be doing so.
+ */
+export const acceptedByAnnotation = `${updateRunGroup}/accepted-by`;
 
 /** The collection path of UpdateRuns in one namespace. */
 export function updateRunsPath(namespace: string): string {
@@ -31,11 +38,22 @@ export interface UpdateRunSpec {
   overrideQuarantine: boolean;
   /** Set for an update an approval policy applied to: a run whose status is not written yet waits for approval. */
   approval?: { required: number; deadline: string; policy: string };
+  /** Set for an update accepted waiting for a gate: a run whose status is not written yet waits for it, never pending. */
+  gateWait?: StoredGateWait;
   targetCount: number;
   /** gzip+base64 JSON of the UpdatePlan. */
   plan: string;
   /** The update's trace and accept span (the parent of its attempts' spans); absent on runs older than tracing. */
   trace?: { traceId: string; spanId: string; sampled: boolean };
+}
+
+/** A wait for a gate (a window, the alert gate) as the run stores it. */
+export interface StoredGateWait {
+  gate: GateKind;
+  policy: string;
+  reason: string;
+  since: string;
+  notBefore?: string;
 }
 
 export interface UpdateRunTarget {
@@ -65,6 +83,8 @@ export interface UpdateRunStatus {
     approvals: { principal: string; time: string }[];
     rejection?: { principal: string; time: string; reason?: string };
   };
+  /** The latest wait for a gate (state WaitingForGate now, or earlier). */
+  gateWait?: StoredGateWait;
   executor?: string;
   /**
    * The resourceVersion the API server gave the run when it was created: its place in the order of runs
@@ -94,6 +114,7 @@ export interface UpdateRunObject {
     resourceVersion?: string;
     uid?: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
   };
   spec: UpdateRunSpec;
   status?: UpdateRunStatus;
@@ -189,6 +210,7 @@ export function toUpdateRunObject(record: UpdateRecord, namespace: string): Upda
               policy: record.approval.policy,
             },
           }),
+      ...(record.gateWait === undefined ? {} : { gateWait: storedGateWait(record.gateWait) }),
       targetCount:
         record.plan.workloads.filter((workload) => !workload.unchanged).length + record.plan.migrations.length,
       plan: compress(record.plan),
@@ -239,7 +261,7 @@ export function toUpdateRunStatus(
     message: describeEvent(event) || event.type,
   }));
   // Planned again when it leaves a queue or the wait for approval: its plan may differ from the spec's.
-  const replanned = record.queuedTime !== undefined || record.approval !== undefined;
+  const replanned = record.queuedTime !== undefined || record.approval !== undefined || record.gateWait !== undefined;
   const stored: StoredEvent[] = events.map((event) => {
     const { updateId: _updateId, time, ...rest } = event;
     const copy: StoredEvent = { ...(rest as Omit<UpdateEvent, "time" | "updateId">), time: time.toISOString() };
@@ -280,6 +302,7 @@ export function toUpdateRunStatus(
                 }),
           },
         }),
+    ...(record.gateWait === undefined ? {} : { gateWait: storedGateWait(record.gateWait) }),
     ...(executor === undefined ? {} : { executor }),
     ...(record.trace === undefined ? {} : { trace: { ...record.trace } }),
     lastSequence: record.lastSequence,
@@ -298,6 +321,26 @@ export function toUpdateRunStatus(
     ],
     progress: compress(progress),
     events: compress(stored),
+  };
+}
+
+function storedGateWait(wait: GateWait): StoredGateWait {
+  return {
+    gate: wait.gate,
+    policy: wait.policy,
+    reason: wait.reason,
+    since: wait.since.toISOString(),
+    ...(wait.notBefore === undefined ? {} : { notBefore: wait.notBefore.toISOString() }),
+  };
+}
+
+function gateWaitFrom(stored: StoredGateWait): GateWait {
+  return {
+    gate: stored.gate,
+    policy: stored.policy,
+    reason: stored.reason,
+    since: new Date(stored.since),
+    ...(stored.notBefore === undefined ? {} : { notBefore: new Date(stored.notBefore) }),
   };
 }
 
@@ -320,6 +363,8 @@ export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
     if (event.type === "planned" && event.plan === "spec") restored.plan = specPlan;
     // Dates inside events come back as text from JSON.
     if (event.type === "approval-required") (restored as { deadline: unknown }).deadline = new Date(String((event as { deadline?: unknown }).deadline));
+    const notBefore = (event as { notBefore?: unknown }).notBefore;
+    if (event.type === "gate-closed" && notBefore !== undefined) (restored as { notBefore: unknown }).notBefore = new Date(String(notBefore));
     return restored as UpdateEvent;
   });
   const record: UpdateRecord = {
@@ -329,7 +374,13 @@ export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
     state:
       progress?.state ??
       stateFromPhase(status.phase) ??
-      (spec.approval !== undefined ? "waiting-for-approval" : spec.queuedTime === undefined ? "pending" : "queued"),
+      (spec.approval !== undefined
+        ? "waiting-for-approval"
+        : spec.gateWait !== undefined
+          ? "waiting-for-gate"
+          : spec.queuedTime === undefined
+            ? "pending"
+            : "queued"),
     phase: (status.step as UpdateRecord["phase"] | undefined) ?? "planning",
     image: spec.image,
     classifier: spec.classifier,
@@ -337,6 +388,7 @@ export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
     plan,
     createTime: new Date(spec.createTime),
     ...(spec.queuedTime === undefined ? {} : { queuedTime: new Date(spec.queuedTime) }),
+    ...((status.gateWait ?? spec.gateWait) === undefined ? {} : { gateWait: gateWaitFrom((status.gateWait ?? spec.gateWait) as StoredGateWait) }),
     ...(spec.approval === undefined
       ? {}
       : {
@@ -438,6 +490,10 @@ function describeEvent(event: UpdateEvent): string {
       return `by ${event.approver}${event.reason ? `: ${event.reason}` : ""}`;
     case "held":
       return event.reason;
+    case "gate-closed":
+      return event.reason;
+    case "gate-opened":
+      return `${event.policy} open after ${Math.round(event.waitedMs / 1000)} s`;
     case "finished":
       return `${phaseName(event.state)}${event.reason ? `: ${event.reason}` : ""}`;
   }

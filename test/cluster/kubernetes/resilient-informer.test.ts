@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { KubeConfig, type V1Deployment } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { deploymentApi } from "../../../src/cluster/kubernetes/kind-api.js";
+import type { InformerEvents } from "../../../src/cluster/kubernetes/informer-events.js";
 import { createResilientInformer, type ResilientInformer } from "../../../src/cluster/kubernetes/resilient-informer.js";
 import { createRestClient } from "../../../src/cluster/kubernetes/rest-client.js";
 import { silentLogger } from "../../../src/core/ports/logger.js";
@@ -145,6 +146,57 @@ describe("createResilientInformer", () => {
       "watch rv=11",
       "watch rv=11",
       "list continue=",
+    ]);
+  });
+
+  it("reports to its REST client's informer events what it delivers and each relist, by resource", async () => {
+    const fake = await fakeApiServer({
+      lists: [
+        () => ({ metadata: { resourceVersion: "10" }, items: [deployment("a", "5")] }),
+        () => ({ metadata: { resourceVersion: "30" }, items: [deployment("a", "25", "web:3")] }),
+      ],
+      watches: [
+        (res) => {
+          res.writeHead(200, { "content-type": "application/json" });
+          event(res, "MODIFIED", deployment("a", "11", "web:2"));
+          event(res, "ERROR", { kind: "Status", code: 410, reason: "Expired" });
+          res.end();
+        },
+      ],
+    });
+    server = fake.server;
+    const kubeConfig = kubeConfigFor(fake.url);
+    const reported: string[] = [];
+    const events: InformerEvents = {
+      informerCreated: (resource) => reported.push(`created ${resource}`),
+      relisted: (resource) => reported.push(`relisted ${resource}`),
+      written: () => {},
+      delivered: (v) => reported.push(`delivered ${v.resource} ${v.namespace}/${v.name} ${v.resourceVersion}`),
+    };
+    let resolveRelisted: () => void = () => {};
+    const relisted = new Promise<void>((resolve) => {
+      resolveRelisted = resolve;
+    });
+    informer = createResilientInformer<V1Deployment>({
+      kubeConfig,
+      rest: createRestClient(kubeConfig, { informerEvents: events }),
+      api: deploymentApi,
+      namespace: "shop",
+      clock: systemClock,
+      backoff: { initialDelayMs: 1, jitter: 0 },
+      logger: silentLogger,
+      onAdd: () => {},
+      onUpdate: (d) => d.metadata?.resourceVersion === "25" && resolveRelisted(),
+      onDelete: () => {},
+    });
+    informer.start();
+    await relisted;
+    expect(reported).toEqual([
+      "created deployments.apps",
+      "delivered deployments.apps shop/a 5",
+      "delivered deployments.apps shop/a 11",
+      "relisted deployments.apps",
+      "delivered deployments.apps shop/a 25",
     ]);
   });
 });

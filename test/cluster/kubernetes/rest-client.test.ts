@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
+import type { InformerEvents, ObjectVersion } from "../../../src/cluster/kubernetes/informer-events.js";
 import { createRestClient } from "../../../src/cluster/kubernetes/rest-client.js";
 
 let server: Server | undefined;
@@ -47,5 +48,25 @@ describe("the REST client", () => {
     const rest = createRestClient(await answering(big, false), { maxResponseBytes: 4 * 1024 * 1024 });
     const answer = await rest.request<{ items: string }>({ method: "GET", path: "/api/v1/configmaps" });
     expect(answer.items).toHaveLength(2 * 1024 * 1024);
+  });
+
+  it("tells its informer events the version each write produced, on the resource without the subresource", async () => {
+    const written: ObjectVersion[] = [];
+    const events: InformerEvents = {
+      informerCreated: () => {},
+      relisted: () => {},
+      written: (version) => written.push(version),
+      delivered: () => {},
+    };
+    const object = Buffer.from(JSON.stringify({ kind: "Deployment", metadata: { name: "web", namespace: "shop", resourceVersion: "42" } }));
+    const rest = createRestClient(await answering(object, true), { informerEvents: events });
+    expect(rest.informerEvents).toBe(events);
+    await rest.request({ method: "PUT", path: "/apis/apps/v1/namespaces/shop/deployments/web/status", body: {} });
+    await rest.request({ method: "PATCH", path: "/apis/apps/v1/namespaces/shop/deployments/web", body: [] });
+    // Reads and deletes produce no version of the manager's own.
+    await rest.request({ method: "GET", path: "/apis/apps/v1/namespaces/shop/deployments/web" });
+    await rest.request({ method: "DELETE", path: "/apis/apps/v1/namespaces/shop/deployments/web" });
+    const version = { resource: "deployments.apps", namespace: "shop", name: "web", resourceVersion: "42" };
+    expect(written).toEqual([version, version]);
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { UpdateRecord } from "../../../src/core/domain/update.js";
+import { createUpdateManager } from "../../../src/core/use-cases/update-manager.js";
+import { createMemoryTargetLocks } from "../../../src/store/memory/memory-target-locks.js";
 import { createHarness, deployment, isEvent } from "./engine-harness.js";
 
 const oldImage = "registry.example.com/shop/web:1.0";
@@ -91,6 +93,35 @@ describe("resuming unfinished updates after a restart", () => {
     const done = await h.settle(id, 60 * 60_000, 500, restarted);
     expect(done.state).toBe("succeeded");
     expect(writesTo(h, "a").map((w) => `${w.operation} ${w.outcome}`)).toEqual(["patch-images applied"]);
+  });
+
+  it("recognises its own patch when the cache it resumes from does not show it yet", async () => {
+    const h = createHarness();
+    seed(h);
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    await h.until(id, isEvent("workload-patched", deployment("a")));
+    await h.manager.shutdown();
+    const record = (await h.store.get(id))!;
+    record.workloads[0]!.patched = false;
+    await h.store.save(record);
+
+    // The resumed attempt reads the workload from a cache that lags behind the patch (it still shows the old
+    // image); the API server refuses the patch again as a conflict with the image this update set.
+    const lagging = createUpdateManager({
+      ...h.deps,
+      locks: createMemoryTargetLocks(),
+      cluster: {
+        ...h.deps.cluster,
+        getWorkload: (ref) => {
+          const workload = h.deps.cluster.getWorkload(ref);
+          return workload === undefined ? undefined : { ...workload, containers: workload.containers.map((c) => ({ ...c, image: oldImage })) };
+        },
+      },
+    });
+    await lagging.resumeUnfinished();
+    const done = await h.settle(id, 60 * 60_000, 500, lagging);
+    expect(done.state).toBe("succeeded");
+    expect((await h.events(id)).filter((event) => event.type === "workload-conflict")).toEqual([]);
   });
 
   it("finishes an interrupted rollback without patching again what was restored", async () => {

@@ -17,6 +17,7 @@ describe("update engine options", () => {
       rollbackTimeoutMs: 5 * 60_000,
       watchHeartbeatMs: 15_000,
       watchBufferSize: 256,
+      watchBufferBytes: 262_144,
       queueTimeoutMs: 3600_000,
       maxQueuedPerTarget: 20,
       outcomeWriteAttempts: 8,
@@ -24,6 +25,8 @@ describe("update engine options", () => {
       approvalPolicies: [],
       approvalDeadlineMs: 24 * 3600_000,
       frozenNewUpdates: "refuse",
+      windowPolicies: [],
+      alertGatePolicies: [],
     });
   });
 

@@ -314,6 +314,25 @@ describe("registry watcher: what it must not apply", () => {
     const after = await watcher.runOnce();
     expect(after.available[0]?.status).toBe("applying");
   });
+
+  it("holds outside a refusing window or while a failing alert gate fires: no error, reported busy, applied later", async () => {
+    const h = harness(new Map([["registry.example.com/team/web", ["1.2.3", "1.2.4"]]]));
+    h.workloads.push(watched("web", `${web}:1.2.3`, { "update-manager.io/policy": "semver:patch" }));
+    const watcher = h.watcher();
+    h.updates.refuseWith(new DomainError("failed-precondition", "OUTSIDE_WINDOW", 'outside window "office-hours"'));
+    const outside = await watcher.runOnce();
+    expect(outside.available[0]).toMatchObject({ status: "busy", message: 'outside window "office-hours"' });
+    expect(outside.errors).toEqual([]);
+    h.updates.refuseWith(new DomainError("failed-precondition", "ALERT_FIRING", 'alert gate "no-pages": 1 alert fires'));
+    h.clock.advance(60_000);
+    const firing = await watcher.runOnce();
+    expect(firing.available[0]).toMatchObject({ status: "busy" });
+    expect(firing.errors).toEqual([]);
+
+    h.updates.refuseWith(undefined);
+    h.clock.advance(60_000);
+    expect((await watcher.runOnce()).available[0]?.status).toBe("applying");
+  });
 });
 
 describe("registry watcher: digest policies", () => {
@@ -378,5 +397,87 @@ describe("registry watcher: rate limits", () => {
     h.clock.advance(60_000);
     await watcher.runOnce();
     expect(h.updates.requests.map((entry) => entry.request.image)).toContain(`${web}:1.2.4`);
+  });
+});
+
+describe("registry watcher: re-checks a webhook asks for", () => {
+  it("checks the workloads of that repository at once, before their schedule, and no other", async () => {
+    const tags = new Map([
+      ["registry.example.com/team/web", ["1.2.3"]],
+      ["registry.example.com/team/api", ["2.0.0"]],
+    ]);
+    const h = harness(tags);
+    const hourly = { "update-manager.io/policy": "semver:patch", "update-manager.io/schedule": "1h" };
+    h.workloads.push(watched("web", `${web}:1.2.3`, hourly), watched("api", "registry.example.com/team/api:2.0.0", hourly));
+    const watcher = h.watcher();
+    await watcher.runOnce();
+    tags.get("registry.example.com/team/web")!.push("1.2.4");
+    h.clock.advance(60_000);
+
+    const { workloads, cycle } = watcher.recheck("registry.example.com/team/web");
+    const report = await cycle;
+
+    expect(workloads).toBe(1);
+    expect(report?.workloadsChecked).toBe(1);
+    expect(h.registry.calls.map((call) => call.where)).toEqual([
+      "registry.example.com/team/web",
+      "registry.example.com/team/api",
+      "registry.example.com/team/web",
+    ]);
+    expect(h.updates.requests.map((entry) => entry.request.image)).toEqual([`${web}:1.2.4`]);
+  });
+
+  it("matches names the way images are normalised (Docker Hub's library/), and ignores repositories no workload uses", async () => {
+    const h = harness(new Map([["docker.io/library/nginx", ["1.25.0", "1.25.1"]]]));
+    h.workloads.push(watched("proxy", "nginx:1.25.0", { "update-manager.io/policy": "semver:patch", "update-manager.io/mode": "notify" }));
+    const watcher = h.watcher();
+
+    expect(watcher.recheck("registry.example.com/team/unknown")).toEqual({ workloads: 0 });
+    expect(watcher.recheck("not a repository")).toEqual({ workloads: 0 });
+    expect(h.registry.calls).toEqual([]);
+    const { workloads, cycle } = watcher.recheck("docker.io/nginx");
+    await cycle;
+
+    expect(workloads).toBe(1);
+    expect(h.notified.map((entry) => entry.availableImage)).toEqual(["nginx:1.25.1"]);
+  });
+
+  it("on a replica that does not lead, passes the request to the leader through the watch state, which checks once", async () => {
+    const tags = new Map([["registry.example.com/team/web", ["1.2.3"]]]);
+    const h = harness(tags);
+    h.workloads.push(watched("web", `${web}:1.2.3`, { "update-manager.io/policy": "semver:patch", "update-manager.io/schedule": "1h" }));
+    const leader = h.watcher();
+    const follower = h.watcher({ canExecute: () => false });
+    await leader.runOnce();
+    tags.get("registry.example.com/team/web")!.push("1.2.4");
+    h.clock.advance(60_000);
+
+    const { workloads, cycle, forwarded } = follower.recheck("registry.example.com/team/web");
+    await forwarded;
+    expect([workloads, cycle]).toEqual([1, undefined]);
+    expect(h.registry.calls).toHaveLength(1);
+    expect([...((await h.state.load()).rechecks ?? new Map()).keys()]).toEqual(["registry.example.com/team/web"]);
+    await leader.runOnce();
+    h.clock.advance(60_000);
+    await leader.runOnce();
+
+    expect(h.registry.calls).toHaveLength(2);
+    expect(h.updates.requests.map((entry) => entry.request.image)).toEqual([`${web}:1.2.4`]);
+  });
+
+  it("runs one cycle for a burst of requests, and another for a request after it", async () => {
+    const h = harness(new Map([["registry.example.com/team/web", ["1.2.3"]]]));
+    h.workloads.push(watched("web", `${web}:1.2.3`, { "update-manager.io/policy": "semver:patch" }));
+    const watcher = h.watcher();
+    await watcher.runOnce();
+
+    const cycles = [1, 2, 3].map(() => watcher.recheck("registry.example.com/team/web").cycle);
+    await Promise.all(cycles);
+    expect(new Set(cycles).size).toBe(1);
+    expect(h.registry.calls).toHaveLength(2);
+    const later = watcher.recheck("registry.example.com/team/web").cycle;
+    expect(later).not.toBe(cycles[0]);
+    await later;
+    expect(h.registry.calls).toHaveLength(3);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { updateEventBytes } from "../../../src/core/domain/update-event-size.js";
 import type { WatchItem } from "../../../src/core/use-cases/watch-update.js";
 import { createHarness, rejection } from "./engine-harness.js";
 
@@ -170,6 +171,41 @@ describe("watching an update", () => {
     await resumed.done;
     expect(resumed.sequences()[0]).toBe(2);
     expect(resumed.items.at(-1)).toMatchObject({ type: "event", event: { type: "finished" } });
+  });
+
+  it("ends a watcher whose unread events exceed watchBufferBytes, however few they are", async () => {
+    // Far below the count bound (256): only the bytes can end it.
+    const h = createHarness({ engine: { watchBufferBytes: 600 } });
+    seed(h);
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    const iterator = h.manager.watchUpdate(id, 0)[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toMatchObject({ type: "event", event: { sequence: 1 } });
+    const done = await h.settle(id);
+    const unread = (await h.store.readEvents(id, 1)).map(updateEventBytes);
+    expect(unread.length).toBeLessThan(256);
+    expect(unread.reduce((sum, bytes) => sum + bytes, 0)).toBeGreaterThan(600);
+
+    const error = await rejection(iterator.next());
+    expect(error).toMatchObject({ code: "resource-exhausted", reason: "WATCHER_TOO_SLOW", metadata: { last_sequence: "1" } });
+    expect(error.message).toContain("600 bytes");
+    const resumed = collect(h.manager.watchUpdate(id, 1));
+    await resumed.done;
+    expect(resumed.sequences()).toEqual(Array.from({ length: done.lastSequence - 1 }, (_, i) => i + 2));
+  });
+
+  it("counts only unread bytes: a watcher that keeps up never reaches watchBufferBytes", async () => {
+    const h = createHarness({ engine: { watchBufferBytes: 1500 } });
+    seed(h);
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    const watch = collect(h.manager.watchUpdate(id, 0));
+    const done = await h.settle(id);
+    await watch.done;
+
+    expect(watch.error).toBeUndefined();
+    expect(watch.sequences()).toEqual(Array.from({ length: done.lastSequence }, (_, i) => i + 1));
+    // More than the bound went through the stream in all.
+    const total = (await h.store.readEvents(id, 0)).reduce((sum, event) => sum + updateEventBytes(event), 0);
+    expect(total).toBeGreaterThan(1500);
   });
 
   it("answers NOT_FOUND for an unknown update on the first read", async () => {

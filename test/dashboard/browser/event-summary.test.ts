@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { GateKind } from "../../../gen/updatemanager/v1/gate_pb.js";
 import { UpdateState } from "../../../gen/updatemanager/v1/update_pb.js";
 import { RolloutState } from "../../../gen/updatemanager/v1/workload_pb.js";
 import { eventSummary } from "../../../src/dashboard/browser/event-summary.js";
@@ -28,6 +30,25 @@ describe("one line per event in the live view's log", () => {
   it("says what a queued update waits for", () => {
     expect(eventSummary(event(2, { case: "queued", value: { behindUpdateIds: ["u0", "u9"] } }))).toBe(
       "Queued behind u0, u9: it runs when they have finished",
+    );
+  });
+
+  it("says which gate an update waits for, until when, and how long it waited", () => {
+    expect(
+      eventSummary(
+        event(2, {
+          case: "gateClosed",
+          value: {
+            gate: GateKind.WINDOW,
+            policy: 'window "office-hours"',
+            reason: 'outside window "office-hours" (daily 09:00-17:00 UTC)',
+            notBefore: timestampFromDate(new Date("2025-01-01T09:00:00Z")),
+          },
+        }),
+      ),
+    ).toBe('Waiting: outside window "office-hours" (daily 09:00-17:00 UTC) (not before 2025-01-01T09:00:00.000Z)');
+    expect(eventSummary(event(3, { case: "gateOpened", value: { gate: GateKind.ALERTS, policy: 'alert gate "no-pages"', waitedMs: 90_400n } }))).toBe(
+      'Alert gate "no-pages" open after 90 s',
     );
   });
 

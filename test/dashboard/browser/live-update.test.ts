@@ -1,3 +1,4 @@
+import { GateKind } from "../../../gen/updatemanager/v1/gate_pb.js";
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import {
@@ -83,6 +84,23 @@ describe("the live view's model of one update", () => {
     const replanned = fold(waiting, event(4, { case: "planned", value: { plan: { workloads: [{ workload: worker }] } } }));
     expect(replanned.state).toBe(UpdateState.PENDING);
     expect(replanned.workloads.map((w) => w.ref?.name)).toEqual(["worker"]);
+  });
+
+  it("shows an update waiting for a gate as WAITING_FOR_GATE, then PENDING once planned again; a running one stays RUNNING", () => {
+    const start = liveUpdateFrom(pendingUpdate());
+    const gateClosed = { case: "gateClosed" as const, value: { gate: GateKind.ALERTS, policy: 'alert gate "no-pages"', reason: "1 alert fires" } };
+    const waiting = fold(start, event(1, { case: "planned", value: {} }), event(2, gateClosed));
+    expect(waiting.state).toBe(UpdateState.WAITING_FOR_GATE);
+    expect(waiting.gateWait?.reason).toBe("1 alert fires");
+    const replanned = fold(
+      waiting,
+      event(3, { case: "gateOpened", value: { gate: GateKind.ALERTS, policy: 'alert gate "no-pages"', waitedMs: 1000n } }),
+      event(4, { case: "planned", value: { plan: { workloads: [{ workload: worker }] } } }),
+    );
+    expect(replanned.state).toBe(UpdateState.PENDING);
+    expect(replanned.workloads.map((w) => w.ref?.name)).toEqual(["worker"]);
+    const running = { ...liveUpdateFrom(pendingUpdate()), state: UpdateState.RUNNING };
+    expect(fold(running, event(1, gateClosed)).state).toBe(UpdateState.RUNNING);
   });
 
   it("prefers the update's own status lists once it has them", () => {

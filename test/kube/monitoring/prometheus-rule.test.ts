@@ -19,7 +19,7 @@ describe("kube/monitoring alert rules", () => {
     expect(manifest.spec).toEqual(plain);
   });
 
-  it("alerts on a stuck update, repeated and failed rollbacks, registry errors, unsynced caches and a missing leader", () => {
+  it("alerts on a stuck update, repeated and failed rollbacks, registry errors, unsynced or lagging caches and a missing leader", () => {
     const [plain] = readYamlFile(rulesFile) as [{ groups: { rules: { alert: string; expr: string }[] }[] }];
     const rules = plain.groups.flatMap((group) => group.rules);
     expect(rules.map((rule) => rule.alert)).toEqual([
@@ -28,6 +28,7 @@ describe("kube/monitoring alert rules", () => {
       "UpdateManagerRollbackFailed",
       "UpdateManagerRegistryErrors",
       "UpdateManagerCachesNotSynced",
+      "UpdateManagerInformerLagHigh",
       "UpdateManagerLeaderMissing",
     ]);
   });

@@ -177,6 +177,31 @@ describe("UpdateRun store across replicas", () => {
     }
   }, 60_000);
 
+  it("keeps a wait for a gate through the API server's schema: spec and status, readable with kubectl", async () => {
+    const namespace = await crd.createNamespace("gate");
+    const leader = await openStore(namespace, { identity: "pod-a", leader: () => true });
+    const follower = await openStore(namespace, { identity: "pod-b", leader: () => false });
+    try {
+      const notBefore = new Date("2030-01-01T09:00:00Z");
+      const gateWait = { gate: "window" as const, policy: 'window "office-hours"', reason: "outside window", since: new Date("2029-12-31T20:00:00Z"), notBefore };
+      const record = aRecord("u-g", { state: "waiting-for-gate", gateWait });
+      await leader.create(record, [
+        { type: "planned", plan: record.plan },
+        { type: "gate-closed", gate: "window", policy: 'window "office-hours"', reason: "outside window", notBefore },
+      ]);
+      const stored = (await follower.readLiveById("u-g"))!;
+      expect(stored.state).toBe("waiting-for-gate");
+      expect(stored.gateWait).toEqual(gateWait);
+      expect((await follower.readEvents("u-g", 0)).at(-1)).toMatchObject({ type: "gate-closed", notBefore });
+      const object = JSON.parse(await kubectlOk(["-n", namespace, "get", "updateruns", "-o", "json"], { kubeconfig: crd.plane.kubeconfigPath }));
+      expect(object.items[0].spec.gateWait).toMatchObject({ gate: "window", notBefore: "2030-01-01T09:00:00.000Z" });
+      expect(object.items[0].status).toMatchObject({ phase: "WaitingForGate", gateWait: { gate: "window", notBefore: "2030-01-01T09:00:00.000Z" } });
+    } finally {
+      await leader.stop();
+      await follower.stop();
+    }
+  }, 60_000);
+
   it("records at most the configured progress events per workload and keeps sequences gapless", async () => {
     const namespace = await crd.createNamespace("progress");
     const store = await openStore(namespace, { maxProgressEventsPerWorkload: 2 });

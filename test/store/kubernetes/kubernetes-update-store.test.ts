@@ -8,13 +8,22 @@ import { createRecordingLogger, type LogLine } from "../../core/use-cases/engine
 import { createFakeClock } from "../../support/fake-clock.js";
 import { systemClock } from "../../../src/core/ports/clock.js";
 import { aRecord } from "../../contract/update-store-contract.js";
+import type { UpdateEventBody } from "../../../src/core/domain/update-event.js";
+import {
+  acceptedByAnnotation,
+  fromUpdateRunObject,
+  toUpdateRunObject,
+  type UpdateRunObject,
+} from "../../../src/store/kubernetes/update-run-codec.js";
 
 describe("the UpdateRun store's clean-up", () => {
   it("logs and counts a failed DELETE of a run whose first status did not land, and still reports the create's failure", async () => {
     const requests: string[] = [];
+    let deleted: { preconditions?: Record<string, string> } | undefined;
     const rest: RestClient = {
       async request<T>(request: RestRequest): Promise<T> {
         requests.push(`${request.method} ${request.path.split("/").slice(-2).join("/")}`);
+        if (request.method === "DELETE") deleted = request.body as typeof deleted;
         if (request.method === "POST") {
           const body = request.body as { metadata: Record<string, unknown> };
           return { ...body, metadata: { ...body.metadata, uid: "uid-1", resourceVersion: "1" } } as T;
@@ -36,6 +45,8 @@ describe("the UpdateRun store's clean-up", () => {
     });
     await expect(store.create(aRecord("00000000-0000-4000-8000-000000000001"), [])).rejects.toMatchObject({ code: "unavailable" });
     expect(requests.map((request) => request.split(" ")[0])).toEqual(["POST", "PUT", "DELETE"]);
+    // Only the run as created: one a leader took over meanwhile (it wrote a status) is not deleted under it.
+    expect(deleted?.preconditions).toEqual({ uid: "uid-1", resourceVersion: "1" });
     expect(counted).toEqual(["run-cleanup"]);
     const warning = lines.find((line) => line.level === "warn");
     expect(warning?.message).toBe("deleting an UpdateRun whose first status failed did not work");
@@ -100,5 +111,188 @@ describe("the UpdateRun store's writes under transient failures", () => {
     expect(puts).toEqual(["ok", "lost"]);
     expect(lastSequence()).toBe(1);
     expect((await store.readEvents(record.id, 0)).map((event) => event.type)).toEqual(["finished"]);
+  });
+});
+
+describe("the UpdateRun store's group commit under failures", () => {
+  type Answer = "ok" | "lost" | 422 | 503;
+  type GetAnswer = "ok" | "reset";
+  const web = { kind: "Deployment" as const, namespace: "shop", name: "web" };
+  const patched: UpdateEventBody = { type: "workload-patched", workload: web, containers: [] };
+
+  /**
+   * One UpdateRun on a fake API server that checks resourceVersions. Status PUTs after the first take `puts` in
+   * turn (a promise holds the PUT until it resolves), GETs take `gets`; both answer normally when empty.
+   */
+  function fakeServer(puts: (Answer | Promise<Answer>)[], gets: GetAnswer[] = []) {
+    let stored: UpdateRunObject | undefined;
+    let version = 0;
+    const written: number[] = [];
+    const rest: RestClient = {
+      async request<T>(request: RestRequest): Promise<T> {
+        if (request.method === "POST") {
+          const body = request.body as UpdateRunObject;
+          stored = { ...body, metadata: { ...body.metadata, uid: "uid-1", resourceVersion: String(++version) } };
+          return structuredClone(stored) as T;
+        }
+        if (request.method === "GET") {
+          if (gets.shift() === "reset") throw Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+          return structuredClone(stored) as T;
+        }
+        if (request.method === "PUT") {
+          const body = request.body as UpdateRunObject;
+          const answer = stored?.status === undefined ? "ok" : await (puts.shift() ?? "ok");
+          if (body.metadata.resourceVersion !== stored?.metadata.resourceVersion) throw new KubernetesApiError(409, { reason: "Conflict" });
+          if (answer === 503) throw new KubernetesApiError(503, { message: "etcdserver: leader changed" });
+          if (answer === 422) throw new KubernetesApiError(422, { message: "status is invalid" });
+          stored = { ...body, metadata: { ...body.metadata, resourceVersion: String(++version) } };
+          written.push(stored.status?.lastSequence ?? 0);
+          if (answer === "lost") throw Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+          return structuredClone(stored) as T;
+        }
+        throw new Error(`unexpected ${request.method}`);
+      },
+    };
+    const clock = createFakeClock();
+    const store = createKubernetesUpdateStore({ kubeConfig: new KubeConfig(), rest, namespace: "update-manager", clock, identity: "replica-a" });
+    /** What the API server holds: the run as the next reader decodes it. */
+    const recorded = () => fromUpdateRunObject(structuredClone(stored!));
+    return { store, clock, recorded, written };
+  }
+
+  function held(): { answer: Promise<Answer>; release: (answer: Answer) => void } {
+    let release!: (answer: Answer) => void;
+    const answer = new Promise<Answer>((resolve) => (release = resolve));
+    return { answer, release };
+  }
+
+  it("writes a group commit that failed with the run's terminal write, before its outcome", async () => {
+    const flush = held();
+    const { store, clock, recorded } = fakeServer([flush.answer]);
+    const record = aRecord("00000000-0000-4000-8000-000000000011");
+    await store.create(record, []);
+    const running = { ...record, state: "running" as const, phase: "rolling-out" as const };
+    await store.save(running, [patched], { batch: true });
+    // The window ends: the group commit's PUT is on its way when the outcome is saved.
+    await clock.advanceAsync(100);
+    const finishing = store.save({ ...running, state: "failed", phase: "finished", reason: "test" }, [
+      { type: "finished", state: "failed", reason: "test" },
+    ]);
+    flush.release(422);
+    await finishing;
+    await clock.advanceAsync(10_000);
+    const run = recorded();
+    expect(run.record.state).toBe("failed");
+    expect(run.events.map((event) => `${event.sequence} ${event.type}`)).toEqual(["1 workload-patched", "2 finished"]);
+  });
+
+  it("never writes a group commit that failed over the newer record written after it", async () => {
+    const flush = held();
+    const { store, clock, recorded, written } = fakeServer([flush.answer]);
+    const record = aRecord("00000000-0000-4000-8000-000000000012");
+    await store.create(record, []);
+    const running = { ...record, state: "running" as const, phase: "rolling-out" as const };
+    await store.save(running, [patched], { batch: true });
+    await clock.advanceAsync(100);
+    const rollingBack = store.save({ ...running, state: "rolling-back", phase: "rolling-back", reason: "unhealthy" }, [
+      { type: "rollback-started", reason: "unhealthy", workloads: [web], migrationsNotUndone: [] },
+    ]);
+    flush.release(422);
+    await rollingBack;
+    await clock.advanceAsync(10_000);
+    const run = recorded();
+    expect(run.record.phase).toBe("rolling-back");
+    expect(run.events.map((event) => `${event.sequence} ${event.type}`)).toEqual(["1 workload-patched", "2 rollback-started"]);
+    // The first status, then one write with both.
+    expect(written).toEqual([0, 2]);
+  });
+
+  it("does not number again the events of a group commit that gave up although its write had landed", async () => {
+    // The group commit's PUT lands but its answer is lost; reading the run again fails on every retry.
+    const { store, clock, recorded } = fakeServer(["lost"], ["reset", "reset", "reset", "reset"]);
+    const record = aRecord("00000000-0000-4000-8000-000000000013");
+    await store.create(record, []);
+    const running = { ...record, state: "running" as const, phase: "rolling-out" as const };
+    await store.save(running, [patched], { batch: true });
+    // The window, then the retries' pauses (at most 2 s each).
+    await clock.advanceAsync(10_000);
+    await store.save({ ...running, state: "succeeded", phase: "finished" }, [{ type: "finished", state: "succeeded", reason: "" }]);
+    const run = recorded();
+    expect(run.record.state).toBe("succeeded");
+    expect(run.events.map((event) => `${event.sequence} ${event.type}`)).toEqual(["1 workload-patched", "2 finished"]);
+  });
+});
+
+describe("runs without their first status", () => {
+  /** A fake API server holding `objects` (runs as another replica created them), for listUnfinished's LIST. */
+  function serverWith(objects: UpdateRunObject[]) {
+    const rest: RestClient = {
+      async request<T>(request: RestRequest): Promise<T> {
+        if (request.method === "GET" && request.path.endsWith("/updateruns")) return { items: structuredClone(objects), metadata: {} } as T;
+        throw new Error(`unexpected ${request.method} ${request.path}`);
+      },
+    };
+    return rest;
+  }
+
+  /** The run `acceptor` created for `id`, its first status not written yet. */
+  function statusless(id: string, acceptor: string | undefined): UpdateRunObject {
+    const object = toUpdateRunObject(aRecord(id), "update-manager");
+    object.metadata.resourceVersion = "7";
+    object.metadata.uid = `uid-${id}`;
+    if (acceptor !== undefined) object.metadata.annotations = { [acceptedByAnnotation]: acceptor };
+    return object;
+  }
+
+  function storeOn(objects: UpdateRunObject[], gone: Record<string, number> = {}) {
+    const clock = createFakeClock();
+    const store = createKubernetesUpdateStore({
+      kubeConfig: new KubeConfig(),
+      rest: serverWith(objects),
+      namespace: "update-manager",
+      clock,
+      identity: "replica-b",
+      orphanRunGraceMs: 30_000,
+      goneSince: (replica) => gone[replica],
+    });
+    const unfinished = async () => (await store.listUnfinished()).map((record) => record.id);
+    return { store, clock, unfinished };
+  }
+
+  const id = "00000000-0000-4000-8000-000000000051";
+
+  it("leaves a run another replica is creating to it for the grace, then resumes it", async () => {
+    const { store, clock, unfinished } = storeOn([statusless(id, "replica-a")]);
+    expect(await unfinished()).toEqual([]);
+    expect(store.leftToAcceptorMs(id)).toBe(30_000);
+    clock.advance(29_000);
+    expect(await unfinished()).toEqual([]);
+    clock.advance(1_000);
+    expect(store.leftToAcceptorMs(id)).toBe(0);
+    expect(await unfinished()).toEqual([id]);
+  });
+
+  it("resumes at once a run whose acceptor is gone: its Lease was taken over after the run was seen", async () => {
+    const gone: Record<string, number> = {};
+    const { store, clock, unfinished } = storeOn([statusless(id, "replica-a")], gone);
+    expect(await unfinished()).toEqual([]);
+    clock.advance(4_000);
+    gone["replica-a"] = clock.now().getTime();
+    expect(store.leftToAcceptorMs(id)).toBe(0);
+    expect(await unfinished()).toEqual([id]);
+  });
+
+  it("still leaves to a replica whose Lease was taken over a run it created since", async () => {
+    const clock0 = new Date("2025-01-01T00:00:00Z").getTime();
+    const { unfinished } = storeOn([statusless(id, "replica-a")], { "replica-a": clock0 - 1 });
+    expect(await unfinished()).toEqual([]);
+  });
+
+  it("resumes at once a run an earlier process of this pod accepted, and one of an earlier version after the grace", async () => {
+    const older = "00000000-0000-4000-8000-000000000052";
+    const { clock, unfinished } = storeOn([statusless(id, "replica-b"), statusless(older, undefined)]);
+    expect(await unfinished()).toEqual([id]);
+    clock.advance(30_000);
+    expect((await unfinished()).sort()).toEqual([id, older]);
   });
 });

@@ -117,6 +117,33 @@ describe("UpdateRun codec", () => {
     expect(back.record.approval?.rejection).toEqual(rejected.approval!.rejection);
   });
 
+  it("keeps a wait for a gate: readable in the spec (as accepted) and the status (the latest), with its events", () => {
+    const notBefore = new Date("2025-01-01T09:00:00Z");
+    const gateWait = { gate: "window" as const, policy: 'window "office-hours"', reason: "outside window", since: new Date("2025-01-01T00:00:00.5Z"), notBefore };
+    const waiting = aRecord("u-g", { state: "waiting-for-gate", gateWait });
+    const object = toUpdateRunObject(waiting, "update-manager");
+    expect(object.spec.gateWait).toEqual({ gate: "window", policy: 'window "office-hours"', reason: "outside window", since: "2025-01-01T00:00:00.500Z", notBefore: "2025-01-01T09:00:00.000Z" });
+    // Between its creation and its first status write it reads as waiting, never pending: it must not run yet.
+    expect(fromUpdateRunObject(JSON.parse(JSON.stringify(object))).record).toMatchObject({ state: "waiting-for-gate", gateWait });
+
+    const events = numbered("u-g", [
+      { type: "planned", plan: waiting.plan },
+      { type: "gate-closed", gate: "window", policy: 'window "office-hours"', reason: "outside window", notBefore },
+    ]);
+    waiting.lastSequence = 2;
+    const status = toUpdateRunStatus(waiting, events, "pod-a");
+    expect(status.phase).toBe("WaitingForGate");
+    expect(status.recentEvents?.at(-1)).toMatchObject({ type: "gate-closed", message: "outside window" });
+    const decoded = fromUpdateRunObject(JSON.parse(JSON.stringify({ ...object, status })));
+    expect(decoded.record).toEqual(waiting);
+    expect(decoded.events).toEqual(events);
+
+    // It waits for the alert gate later: the status's wait is the latest one.
+    const later: UpdateRecord = { ...structuredClone(waiting), gateWait: { gate: "alerts", policy: 'alert gate "no-pages"', reason: "1 alert fires", since: new Date("2025-01-01T09:00:00Z") } };
+    const back = fromUpdateRunObject(JSON.parse(JSON.stringify({ ...object, status: toUpdateRunStatus(later, events, "pod-a") })));
+    expect(back.record.gateWait).toEqual(later.gateWait);
+  });
+
   it("reads a run whose status was never written as pending with no events", () => {
     const record = aRecord("u-2");
     const decoded = fromUpdateRunObject(JSON.parse(JSON.stringify(toUpdateRunObject(record, "update-manager"))));

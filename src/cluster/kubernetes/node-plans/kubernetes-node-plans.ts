@@ -5,7 +5,7 @@ import type { NodePlanStatus } from "../../../core/domain/node-plan/node-plan-st
 import { canonicalJson } from "../../../core/domain/node-plan/plan-hash.js";
 import type { Clock } from "../../../core/ports/clock.js";
 import type { CoreLogger } from "../../../core/ports/logger.js";
-import type { DisruptionBudget, NodeInfo, NodePlansPort, PlanRecord, PodOnNode, UpgradeJobState } from "../../../core/ports/node-plans.js";
+import type { DisruptionBudget, NodeInfo, NodePlansPort, OwnerReplicas, PlanRecord, PodOnNode, UpgradeJobState } from "../../../core/ports/node-plans.js";
 import { isAlreadyExists, statusCodeOf, toDomainError } from "../kubernetes-errors.js";
 import { type KindApi, collectionPath, objectPath } from "../kind-api.js";
 import { createResilientInformer, type ResilientInformer } from "../resilient-informer.js";
@@ -58,6 +58,18 @@ interface JobObject extends KubernetesObject {
 interface BudgetObject extends KubernetesObject {
   status?: { currentHealthy?: number; desiredHealthy?: number };
 }
+/** A ReplicaSet, Deployment, StatefulSet or DaemonSet: the fields saying how many pods it wants ready, and has. */
+interface OwnerObject extends KubernetesObject {
+  spec?: { replicas?: number };
+  status?: { readyReplicas?: number; desiredNumberScheduled?: number; numberReady?: number };
+}
+/** The resource of each controller kind the health gate awaits (awaitedOwnerKinds). */
+const ownerResources: Readonly<Record<string, string>> = {
+  ReplicaSet: "replicasets",
+  Deployment: "deployments",
+  StatefulSet: "statefulsets",
+  DaemonSet: "daemonsets",
+};
 interface PodObject extends KubernetesObject {
   spec?: { volumes?: { emptyDir?: unknown }[] };
   status?: { phase?: string };
@@ -231,6 +243,7 @@ export function createKubernetesNodePlans(options: KubernetesNodePlansOptions): 
           namespace: pod.metadata?.namespace ?? "",
           name: pod.metadata?.name ?? "",
           controllerKind: controller?.kind,
+          controllerName: controller?.name,
           mirror: pod.metadata?.annotations?.["kubernetes.io/config.mirror"] !== undefined,
           usesEmptyDir: pod.spec?.volumes?.some((volume) => volume.emptyDir !== undefined) ?? false,
           labels: pod.metadata?.labels ?? {},
@@ -274,6 +287,17 @@ export function createKubernetesNodePlans(options: KubernetesNodePlansOptions): 
           healthy: (budget.status?.currentHealthy ?? 0) >= (budget.status?.desiredHealthy ?? 0),
         }),
       ),
+    async readOwnerReplicas(owner): Promise<OwnerReplicas | undefined> {
+      const resource = ownerResources[owner.kind];
+      if (resource === undefined) return undefined;
+      const object = await rest
+        .request<OwnerObject>({ method: "GET", path: `/apis/apps/v1/namespaces/${encodeURIComponent(owner.namespace)}/${resource}/${encodeURIComponent(owner.name)}` })
+        .catch((error) => (statusCodeOf(error) === 404 ? undefined : fail("get", `${resource}.apps`, owner.name, owner.namespace)(error)));
+      if (object === undefined) return undefined;
+      if (owner.kind === "DaemonSet") return { desired: object.status?.desiredNumberScheduled ?? 0, ready: object.status?.numberReady ?? 0 };
+      // spec.replicas defaults to 1 when unset.
+      return { desired: object.spec?.replicas ?? 1, ready: object.status?.readyReplicas ?? 0 };
+    },
     async createJob(manifest) {
       try {
         await rest.request({ method: "POST", path: collectionPath(jobApi, namespace), body: manifest });

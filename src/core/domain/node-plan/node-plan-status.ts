@@ -1,3 +1,5 @@
+import type { NodePlanEvent } from "./node-plan-event.js";
+
 /**
  * A NodeUpgradePlan's status: the durable record of a plan's progress. The leader writes it with a resourceVersion
  * precondition before it acts on a node (a claim), so what it holds is what every replica, a new leader or a
@@ -25,6 +27,8 @@ export interface NodePlanStatus {
   readonly gateFailedHash?: string;
   /** One line for `kubectl get nup -o wide`: the latest problem or what the plan waits for. */
   readonly message?: string;
+  /** The newest steps (at most maxKeptPlanEvents), numbered without gaps: what WatchNodePlan streams. */
+  readonly events?: readonly NodePlanEvent[];
 }
 
 export type NodePhase = "Claimed" | "JobStarted" | "Succeeded" | "Failed";
@@ -41,6 +45,12 @@ export interface NodeResult {
    */
   readonly cordonedByPlan: boolean;
   readonly jobName: string;
+  /**
+   * The controllers (ReplicaSet, StatefulSet, DaemonSet, ...) of the pods the drain evicts from the node, recorded
+   * before evicting them; once the node succeeded, the health gate waits until each is back at its desired ready
+   * replicas and then drops it from here. In status, so a manager restarted mid-drain or mid-gate still waits.
+   */
+  readonly evictedOwners?: readonly PodOwner[];
   /** Why it failed, or what it waits for. */
   readonly message?: string;
   /** When the node was claimed. */
@@ -48,6 +58,13 @@ export interface NodeResult {
   /** When its Job was created (RFC 3339): a Job with no pod long after it has failed to create them. */
   readonly jobStartTime?: string;
   readonly finishTime?: string;
+}
+
+/** A pod's controller (its ownerReference with `controller: true`). */
+export interface PodOwner {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
 }
 
 export type PlanConditionType = "Validated" | "LatestResolved" | "Complete" | "Failed";

@@ -36,9 +36,11 @@ export interface ScheduleInput {
   readonly windowOpen: boolean;
   /** The health gate between nodes is open and the post-complete delay has passed. */
   readonly gateOpen: boolean;
+  /** The global freeze is on: no node starts (those applying finish). Default: false. */
+  readonly frozen?: boolean;
 }
 
-export type WaitReason = "stopped" | "window-closed" | "exclusive" | "health-gate" | "concurrency";
+export type WaitReason = "stopped" | "frozen" | "window-closed" | "exclusive" | "health-gate" | "concurrency";
 
 export interface ScheduleDecision {
   /** Nodes that may start now, in order; never more than the free concurrency slots. */
@@ -86,6 +88,7 @@ export function scheduleNodes(input: ScheduleInput): ScheduleDecision {
 
 function holdReason(input: ScheduleInput): WaitReason | undefined {
   if (input.stopped) return "stopped";
+  if (input.frozen === true) return "frozen";
   if (!input.windowOpen) return "window-closed";
   if (input.exclusive && input.otherExclusiveApplying) return "exclusive";
   if (!input.gateOpen) return "health-gate";

@@ -6,7 +6,22 @@ import type { NodePlansPort, PodOnNode } from "../../ports/node-plans.js";
 /** How long a drain waits between attempts (evictions a PodDisruptionBudget refused, pods still terminating). */
 export const drainRetryMs = 5_000;
 
-export type DrainOutcome = { readonly drained: true } | { readonly drained: false; readonly reason: string };
+/** `evicted`: the pods this drain evicted (or deleted), for the health gate to wait for their owners. */
+export type DrainOutcome = { readonly drained: true; readonly evicted: readonly PodOnNode[] } | { readonly drained: false; readonly reason: string };
+
+/**
+ * The pods of the node a drain takes away: not mirror pods, not the plan's own upgrade pods, not DaemonSet pods with
+ * ignoreDaemonSets, and only those drain.podSelector selects.
+ */
+export function drainCandidates(pods: readonly PodOnNode[], drain: DrainOptions, ownPod: (pod: PodOnNode) => boolean): PodOnNode[] {
+  return pods.filter(
+    (pod) =>
+      !pod.mirror &&
+      !ownPod(pod) &&
+      !(drain.ignoreDaemonSets && pod.controllerKind === "DaemonSet") &&
+      (drain.podSelector === undefined || matchesLabelSelector(drain.podSelector, pod.labels)),
+  );
+}
 
 /**
  * Drains a node as `kubectl drain` does, by the Eviction API: PodDisruptionBudgets are honoured (an eviction refused
@@ -26,15 +41,7 @@ export async function drainNode(
 ): Promise<DrainOutcome> {
   const { port, clock } = deps;
   const deadline = clock.now().getTime() + drain.timeoutMs;
-  const candidates = (pods: readonly PodOnNode[]) =>
-    pods.filter(
-      (pod) =>
-        !pod.mirror &&
-        !ownPod(pod) &&
-        !(drain.ignoreDaemonSets && pod.controllerKind === "DaemonSet") &&
-        (drain.podSelector === undefined || matchesLabelSelector(drain.podSelector, pod.labels)),
-    );
-  const pods = candidates(await port.listPodsOnNode(node));
+  const pods = drainCandidates(await port.listPodsOnNode(node), drain, ownPod);
   const refusals = pods.flatMap((pod) => {
     const id = `${pod.namespace}/${pod.name}`;
     if (pod.finished) return [];
@@ -45,6 +52,7 @@ export async function drainNode(
   });
   if (refusals.length > 0) return { drained: false, reason: `cannot drain ${node}: ${refusals.join("; ")}` };
 
+  const evictedPods: PodOnNode[] = [];
   let pending = pods;
   while (pending.length > 0) {
     const blocked: PodOnNode[] = [];
@@ -54,6 +62,7 @@ export async function drainNode(
         ...(drain.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: drain.gracePeriodSeconds }),
       });
       if (result === "blocked") blocked.push(pod);
+      if (result === "evicted") evictedPods.push(pod);
     }
     if (blocked.length === 0) break;
     if (clock.now().getTime() + drainRetryMs > deadline) {
@@ -72,7 +81,7 @@ export async function drainNode(
       const skipAfter = drain.skipWaitForDeleteTimeoutSeconds;
       return !(skipAfter > 0 && pod.deletionTime !== undefined && now - Date.parse(pod.deletionTime) > skipAfter * 1000);
     });
-    if (remaining.length === 0) return { drained: true };
+    if (remaining.length === 0) return { drained: true, evicted: evictedPods };
     if (now + drainRetryMs > deadline) return { drained: false, reason: `drain of ${node} timed out waiting for ${describe(remaining)} to terminate` };
     await sleep(clock, drainRetryMs);
   }

@@ -1,17 +1,23 @@
 import { isDomainError } from "../../domain/domain-error.js";
-import type { NodeResult, NodePlanStatus, PlanCondition } from "../../domain/node-plan/node-plan-status.js";
-import { setCondition } from "../../domain/node-plan/node-plan-status.js";
-import type { NodeUpgradePlanSpec } from "../../domain/node-plan/node-upgrade-plan.js";
+import { awaitedOwnersOf, containsOwners, mergeOwners, ownerKey } from "../../domain/node-plan/evicted-owners.js";
+import type { NodeResult, NodePlanStatus, PlanCondition, PodOwner } from "../../domain/node-plan/node-plan-status.js";
+import { findCondition, setCondition } from "../../domain/node-plan/node-plan-status.js";
+import { type PlanSteps, recordPlanEvents } from "../../domain/node-plan/node-plan-event.js";
+import type { NodeUpgradePlanSpec, PlanWindow } from "../../domain/node-plan/node-upgrade-plan.js";
 import { isVersionTag, parseNodePlan } from "../../domain/node-plan/parse-node-plan.js";
 import { canonicalJson, planHash } from "../../domain/node-plan/plan-hash.js";
 import { scheduleNodes, type WaitReason } from "../../domain/node-plan/schedule-nodes.js";
-import { nextWindowOpening, windowContains } from "../../domain/node-plan/time-window.js";
+import { windowContains } from "../../domain/node-plan/time-window.js";
+import { nextCommonOpening } from "../../domain/window-policy.js";
 import { buildUpgradeJob } from "../../domain/node-plan/upgrade-job.js";
 import { planNodeLabel, upgradeJobName } from "../../domain/node-plan/upgrade-job-name.js";
+import type { FreezeState } from "../../domain/freeze.js";
 import type { Clock } from "../../ports/clock.js";
+import type { FreezeStore } from "../../ports/freeze-store.js";
 import type { CoreLogger } from "../../ports/logger.js";
-import type { ChannelResolver, NodePlansPort, PlanRecord } from "../../ports/node-plans.js";
-import { drainNode } from "./drain-node.js";
+import type { ChannelResolver, NodePlansPort, PlanRecord, PodOnNode } from "../../ports/node-plans.js";
+import type { NotificationDispatcher } from "../notification-dispatcher.js";
+import { drainCandidates, drainNode } from "./drain-node.js";
 
 export interface NodePlanControllerOptions {
   /** UPDATE_MANAGER_KEY_PREFIX: node labels are `plan.<prefix>/<plan>`. */
@@ -31,8 +37,11 @@ export interface NodePlanControllerOptions {
    * before the node fails with that reason. Default 60 s.
    */
   readonly podCreationTimeoutMs?: number;
-  /** Another window that must be open too (people-in-the-loop windows). Default: always open. */
-  readonly extraWindowOpen?: (at: Date) => boolean;
+  /**
+   * The windows of the policies file that apply to a plan (by name): each must be open too, as well as the plan's
+   * own `window`. Default: none.
+   */
+  readonly extraWindows?: (plan: string) => readonly PlanWindow[];
 }
 
 export interface NodePlanControllerDeps {
@@ -40,7 +49,17 @@ export interface NodePlanControllerDeps {
   readonly channels: ChannelResolver;
   readonly clock: Clock;
   readonly logger: CoreLogger;
+  /**
+   * The global freeze (README "Freeze"): while frozen no node is claimed; nodes already claimed finish. A freeze that
+   * cannot be read counts as frozen. Default: never frozen.
+   */
+  readonly freeze?: Pick<FreezeStore, "get">;
+  /** Told when a plan starts applying a hash (its first node claimed) and when it fails. Default: nobody. */
+  readonly notify?: NodePlanNotifications;
 }
+
+/** The notification hooks a plan calls (the dispatcher's dedupe keeps a restarted leader from repeating them). */
+export type NodePlanNotifications = Pick<NotificationDispatcher, "nodePlanStarted" | "nodePlanFailed">;
 
 /** When to reconcile the plan again by time (changes of plans, nodes and Jobs trigger it anyway). */
 export interface ReconcileResult {
@@ -62,6 +81,8 @@ export interface NodePlanController {
 export const defaultChannelIntervalMs = 15 * 60_000;
 export const defaultHealthGateTimeoutMs = 10 * 60_000;
 export const defaultSucceededJobTtlMs = 900_000;
+/** A status write outside a pass over a valid spec (invalid spec, unresolved version): no node steps to tell. */
+const noSteps: PlanSteps = { cordon: false, drain: false };
 /** How often a plan with nodes in flight, or waiting for its health gate, is looked at again. */
 const activeRequeueMs = 5_000;
 
@@ -71,11 +92,26 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
   const healthGateTimeoutMs = options.healthGateTimeoutMs ?? defaultHealthGateTimeoutMs;
   const succeededJobTtlMs = options.succeededJobTtlMs ?? defaultSucceededJobTtlMs;
   const channelTimeoutMs = options.channelTimeoutMs ?? 30_000;
-  const extraWindowOpen = options.extraWindowOpen ?? (() => true);
+  const extraWindows = options.extraWindows ?? (() => []);
   const podCreationTimeoutMs = options.podCreationTimeoutMs ?? 60_000;
 
-  /** Writes the status when it changed; false on a conflict (the next pass decides again on a fresh read). */
-  async function write(plan: PlanRecord, status: NodePlanStatus): Promise<boolean> {
+  /** The freeze now; a store that cannot be read holds the plans (fail closed). */
+  async function readFreeze(): Promise<Pick<FreezeState, "frozen" | "reason">> {
+    if (deps.freeze === undefined) return { frozen: false, reason: "" };
+    try {
+      return await deps.freeze.get();
+    } catch (error) {
+      logger.warn({ err: error }, "node plans: the freeze cannot be read; no node is claimed until it can");
+      return { frozen: true, reason: `the freeze cannot be read: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  /**
+   * Writes the status when it changed; false on a conflict (the next pass decides again on a fresh read). The steps
+   * it records since the status read are appended to status.events in the same write (WatchNodePlan streams them).
+   */
+  async function write(plan: PlanRecord, next: NodePlanStatus, steps: PlanSteps = noSteps): Promise<boolean> {
+    const status = recordPlanEvents(plan.status, next, clock.now(), steps);
     if (canonicalJson(status) === canonicalJson(plan.status)) return true;
     try {
       await port.writeStatus(plan.name, plan.resourceVersion, status);
@@ -138,14 +174,27 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     if (node === undefined) return { ...result, phase: "Failed", message: `node ${result.name} no longer exists`, finishTime: now };
     if (result.phase === "Claimed") {
       if (result.cordonedByPlan && !node.unschedulable) await port.setUnschedulable(result.name, true);
+      let owners = result.evictedOwners ?? [];
       if (spec.drain !== undefined) {
-        const drained = await drainNode({ port, clock }, result.name, spec.drain, (pod) => pod.labels[`${options.keyPrefix}/node-plan`] !== undefined);
+        const ownPod = (pod: PodOnNode) => pod.labels[`${options.keyPrefix}/node-plan`] !== undefined;
+        // Intent before action: the owners of the pods about to be evicted are in status (this pass's write)
+        // before the first eviction, so a manager killed mid-drain or mid-gate still waits for them.
+        const toEvict = awaitedOwnersOf(drainCandidates(await port.listPodsOnNode(result.name), spec.drain, ownPod).filter((pod) => !pod.finished));
+        if (!containsOwners(owners, toEvict)) return { ...result, evictedOwners: mergeOwners(owners, toEvict) };
+        const drained = await drainNode({ port, clock }, result.name, spec.drain, ownPod);
         if (!drained.drained) return { ...result, phase: "Failed", message: drained.reason, finishTime: clock.now().toISOString() };
+        owners = mergeOwners(owners, awaitedOwnersOf(drained.evicted)); // pods that arrived since: recorded with the Job
       }
       const manifest = buildUpgradeJob({ planName: plan.name, namespace: options.namespace, spec, nodeName: result.name, latestVersion: version, latestHash: hash, keyPrefix: options.keyPrefix });
       await port.createJob(manifest);
       port.recordEvent(plan.name, "Normal", "JobStarted", `upgrade Job ${manifest.metadata.name} started on ${result.name}`);
-      return { ...result, phase: "JobStarted", message: `Job ${manifest.metadata.name} running`, jobStartTime: clock.now().toISOString() };
+      return {
+        ...result,
+        phase: "JobStarted",
+        message: `Job ${manifest.metadata.name} running`,
+        jobStartTime: clock.now().toISOString(),
+        ...(owners.length === 0 ? {} : { evictedOwners: owners }),
+      };
     }
     const job = port.getJob(result.jobName);
     if (job === undefined) {
@@ -176,16 +225,58 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     return { ...rest, phase: "Succeeded", finishTime: job.finishTime ?? now };
   }
 
-  /** The health gate after the last finished node: delay passed, the plan's nodes Ready, every budget healthy. */
-  function gate(spec: NodeUpgradePlanSpec, status: NodePlanStatus, hash: string): { open: boolean; expired: boolean; why?: string } {
+  /**
+   * The owners of the pods evicted from the plan's succeeded nodes that are not back at their desired ready replicas
+   * yet; the owners that are back (or gone) are dropped from the nodes' results, so each is waited for once.
+   */
+  async function awaitEvictedOwners(nodes: readonly NodeResult[], hash: string): Promise<{ nodes: NodeResult[]; waiting: string[] }> {
+    const seen = new Map<string, Promise<string | undefined>>();
+    /** Undefined when back; otherwise what it waits for. */
+    const check = (owner: PodOwner): Promise<string | undefined> => {
+      const key = ownerKey(owner);
+      let found = seen.get(key);
+      if (found === undefined) {
+        found = port.readOwnerReplicas(owner).then(
+          (replicas) => (replicas === undefined || replicas.ready >= replicas.desired ? undefined : `${key} (${replicas.ready}/${replicas.desired} ready)`),
+          (error: unknown) => `${key} (cannot read it: ${error instanceof Error ? error.message : String(error)})`,
+        );
+        seen.set(key, found);
+      }
+      return found;
+    };
+    const waiting = new Set<string>();
+    const next = await Promise.all(
+      nodes.map(async (r): Promise<NodeResult> => {
+        if (r.hash !== hash || r.phase !== "Succeeded" || r.evictedOwners === undefined) return r;
+        const left: PodOwner[] = [];
+        for (const owner of r.evictedOwners) {
+          const why = await check(owner);
+          if (why !== undefined) {
+            left.push(owner);
+            waiting.add(why);
+          }
+        }
+        const { evictedOwners: _checked, ...rest } = r;
+        return left.length === 0 ? rest : { ...rest, evictedOwners: left };
+      }),
+    );
+    return { nodes: next, waiting: [...waiting].sort() };
+  }
+
+  /**
+   * The health gate after the last finished node: delay passed, the plan's nodes Ready, the owners of the pods
+   * their drains evicted back at their desired ready replicas, every budget healthy (allowing >= 0 disruptions).
+   */
+  function gate(spec: NodeUpgradePlanSpec, status: NodePlanStatus, hash: string, ownersWaiting: readonly string[]): { open: boolean; expired: boolean; why?: string } {
     if (status.lastNodeFinishTime === undefined) return { open: true, expired: false };
     const since = clock.now().getTime() - Date.parse(status.lastNodeFinishTime);
     if (since < spec.postCompleteDelayMs) return { open: false, expired: false, why: "postCompleteDelay" };
     const notReady = status.nodes.filter((r) => r.hash === hash && r.phase === "Succeeded" && port.getNode(r.name)?.ready === false).map((r) => r.name);
     const unhealthy = port.listDisruptionBudgets().filter((budget) => !budget.healthy).map((b) => `${b.namespace}/${b.name}`);
-    if (notReady.length === 0 && unhealthy.length === 0) return { open: true, expired: false };
+    if (notReady.length === 0 && unhealthy.length === 0 && ownersWaiting.length === 0) return { open: true, expired: false };
     const why = [
       ...(notReady.length > 0 ? [`nodes not Ready: ${notReady.join(", ")}`] : []),
+      ...(ownersWaiting.length > 0 ? [`evicted pods' owners not back at their desired ready replicas: ${ownersWaiting.join(", ")}`] : []),
       ...(unhealthy.length > 0 ? [`PodDisruptionBudgets below their desired healthy pods: ${unhealthy.join(", ")}`] : []),
     ].join("; ");
     return { open: false, expired: since - spec.postCompleteDelayMs > healthGateTimeoutMs, why };
@@ -249,14 +340,23 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       return r !== undefined && (r.phase === "Claimed" || r.phase === "JobStarted");
     });
     // Results of earlier hashes are dropped once nothing runs for them.
-    const nodes = [...byName.values()].filter((r) => r.hash === hash || stillApplying.includes(r.name));
+    const owners = await awaitEvictedOwners(
+      [...byName.values()].filter((r) => r.hash === hash || stillApplying.includes(r.name)),
+      hash,
+    );
+    const nodes = owners.nodes;
     status = { ...status, applying: stillApplying, nodes, ...(lastFinish === undefined ? {} : { lastNodeFinishTime: lastFinish }) };
+    // A node that stopped after recording what its drain will evict: evict now, on the next pass.
+    const intentRecorded = advanced.some(({ next }) => next?.phase === "Claimed");
 
     // Decide what may start now.
     const failed = nodes.find((r) => r.hash === hash && r.phase === "Failed");
-    const gated = gate(spec, status, hash);
+    const gated = gate(spec, status, hash, owners.waiting);
     const others = port.listPlans().filter((other) => other.name !== name);
-    const windowOpen = windowContains(spec.window, now) && extraWindowOpen(now);
+    const windows = [...(spec.window === undefined ? [] : [spec.window]), ...extraWindows(name)];
+    const windowOpen = windows.every((window) => windowContains(window, now));
+    // Read after the nodes in flight advanced: a freeze never stops a node half-drained or cordoned.
+    const freeze = await readFreeze();
     const decision = scheduleNodes({
       planName: name,
       planUid: plan.uid,
@@ -273,6 +373,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       otherExclusiveApplying: others.some((other) => other.status.applying.length > 0 && isExclusive(other)),
       windowOpen,
       gateOpen: gated.open,
+      frozen: freeze.frozen,
     });
     // The gate only fails a plan that has nodes left to do; once failed, it stays so for this hash.
     const gateFailed = (decision.waiting === "health-gate" && gated.expired) || status.gateFailedHash === hash;
@@ -289,7 +390,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     status = { ...status, applying: [...stillApplying, ...decision.start], nodes: [...nodes, ...claims] };
 
     // Conditions and the one-line message.
-    const opening = decision.waiting === "window-closed" ? nextWindowOpening(spec.window, now) : undefined;
+    const opening = decision.waiting === "window-closed" ? nextCommonOpening(windows, now) : undefined;
     const { nextWindowOpening: _previousOpening, message: _previousMessage, ...rest } = status;
     status = { ...rest, ...(opening === undefined ? {} : { nextWindowOpening: opening.toISOString() }) };
     if (failed !== undefined || gateFailed) {
@@ -306,7 +407,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     if (decision.complete) {
       status = condition(status, { type: "Complete", status: "True", reason: "Complete", message: `every selected node carries hash ${hash.slice(0, 12)}` });
     } else {
-      const waiting = describeWait(decision.waiting, opening, gated.why);
+      const waiting = describeWait(decision.waiting, opening, gated.why, freeze.reason);
       status = condition(status, {
         type: "Complete",
         status: "False",
@@ -315,8 +416,10 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       });
       if (status.message === undefined && waiting !== "") status = { ...status, message: waiting };
     }
-    const written = await write(plan, status);
+    const written = await write(plan, status, { cordon: spec.cordon, drain: spec.drain !== undefined });
     if (!written) return { requeueAfterMs: 0 };
+    tell(plan, status, version, hash, claims);
+    if (intentRecorded && claims.length === 0) return { requeueAfterMs: 0 };
     if (claims.length > 0) {
       for (const claim of claims) port.recordEvent(name, "Normal", "NodeClaimed", `${claim.name} selected (hash ${hash.slice(0, 12)})`);
       return { requeueAfterMs: 0 }; // claimed: now act on them.
@@ -325,6 +428,20 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     if (opening !== undefined) return { requeueAfterMs: Math.max(1_000, opening.getTime() - now.getTime()) };
     if (spec.version === "") return { requeueAfterMs: channelIntervalMs };
     return {};
+  }
+
+  /** Notifies what this written pass began: the first claim of a hash, the Failed condition turning True. */
+  function tell(plan: PlanRecord, status: NodePlanStatus, version: string, hash: string, claims: readonly NodeResult[]): void {
+    if (deps.notify === undefined) return;
+    // The hash is part of the finding: a changed spec applying the same version is told again.
+    const applied = `${version} (hash ${hash.slice(0, 12)})`;
+    if (claims.length > 0 && !plan.status.nodes.some((r) => r.hash === hash)) {
+      deps.notify.nodePlanStarted({ nodePlan: plan.name, version: applied, reason: `applying ${applied}; first nodes: ${claims.map((c) => c.name).join(", ")}` });
+    }
+    const failed = findCondition(status, "Failed");
+    if (failed?.status === "True" && findCondition(plan.status, "Failed")?.status !== "True") {
+      deps.notify.nodePlanFailed({ nodePlan: plan.name, version: applied, reason: failed.message });
+    }
   }
 
   async function invalid(plan: PlanRecord, status: NodePlanStatus, reason: string, message: string): Promise<ReconcileResult> {
@@ -366,13 +483,17 @@ function waitReasonName(reason: WaitReason | undefined): string {
       return "Applying";
     case "stopped":
       return "Stopped";
+    case "frozen":
+      return "Frozen";
     default:
       return "Pending";
   }
 }
 
-function describeWait(reason: WaitReason | undefined, opening: Date | undefined, gateWhy: string | undefined): string {
+function describeWait(reason: WaitReason | undefined, opening: Date | undefined, gateWhy: string | undefined, freezeReason: string): string {
   switch (reason) {
+    case "frozen":
+      return `held by the freeze${freezeReason === "" ? "" : ` (${freezeReason})`}: no node starts until unfrozen`;
     case "window-closed":
       return `outside the window${opening === undefined ? "" : `, opens ${opening.toISOString()}`}`;
     case "exclusive":

@@ -66,6 +66,7 @@ describe("scheduleNodes", () => {
 
   it.each([
     ["stopped", { stopped: true }],
+    ["frozen", { frozen: true }],
     ["window-closed", { windowOpen: false }],
     ["exclusive", { exclusive: true, otherExclusiveApplying: true }],
     ["health-gate", { gateOpen: false }],

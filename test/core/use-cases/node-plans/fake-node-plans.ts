@@ -7,6 +7,7 @@ import type {
   EvictionResult,
   NodeInfo,
   NodePlansPort,
+  OwnerReplicas,
   PlanRecord,
   PodOnNode,
   UpgradeJobState,
@@ -42,6 +43,9 @@ export function createFakeNodePlans(clock: Clock) {
   const pods = new Map<string, PodOnNode & { node: string }>();
   const jobs = new Map<string, FakeJob>();
   const budgets: DisruptionBudget[] = [];
+  /** Pod controllers by `Kind/namespace/name`: what readOwnerReplicas answers (absent: gone). */
+  const owners = new Map<string, OwnerReplicas>();
+  const ownerReads: string[] = [];
   const secrets = new Map<string, string>();
   const events: { plan: string; type: string; reason: string; message: string }[] = [];
   const writes: FakeWrite[] = [];
@@ -99,6 +103,11 @@ export function createFakeNodePlans(clock: Clock) {
       return "evicted";
     },
     listDisruptionBudgets: () => budgets,
+    async readOwnerReplicas(owner) {
+      const key = `${owner.kind}/${owner.namespace}/${owner.name}`;
+      ownerReads.push(key);
+      return owners.get(key);
+    },
     async createJob(manifest) {
       if (jobs.has(manifest.metadata.name)) return { created: false };
       jobs.set(manifest.metadata.name, { manifest, state: { state: "running", hadPods: podsCreatable } });
@@ -127,6 +136,8 @@ export function createFakeNodePlans(clock: Clock) {
     writes,
     events,
     budgets,
+    owners,
+    ownerReads,
     secrets,
     jobs,
     nodes,

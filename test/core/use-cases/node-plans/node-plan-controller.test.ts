@@ -1,9 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { findCondition } from "../../../../src/core/domain/node-plan/node-plan-status.js";
+import type { PlanWindow } from "../../../../src/core/domain/node-plan/node-upgrade-plan.js";
+import type { FreezeStore } from "../../../../src/core/ports/freeze-store.js";
 import { silentLogger } from "../../../../src/core/ports/logger.js";
+import type { NodePlanFacts } from "../../../../src/core/use-cases/notification-dispatcher.js";
+import { createMemoryFreezeStore } from "../../../../src/store/memory/memory-freeze-store.js";
 import type { ChannelResolver } from "../../../../src/core/ports/node-plans.js";
-import { createNodePlanController, type NodePlanController } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
+import { createNodePlanController, type NodePlanController, type NodePlanNotifications } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
 import { createFakeClock, type FakeClock } from "../../../support/fake-clock.js";
 import { k3osExample } from "../../../support/node-plan-examples.js";
 import { createFakeNodePlans, type FakeNodePlans } from "./fake-node-plans.js";
@@ -18,7 +22,15 @@ interface Harness {
   channelCalls: string[];
 }
 
-function harness(options: { channel?: ChannelResolver["resolve"]; start?: Date } = {}): Harness {
+interface HarnessOptions {
+  channel?: ChannelResolver["resolve"];
+  start?: Date;
+  extraWindows?: (plan: string) => readonly PlanWindow[];
+  freeze?: Pick<FreezeStore, "get">;
+  notify?: NodePlanNotifications;
+}
+
+function harness(options: HarnessOptions = {}): Harness {
   const clock = createFakeClock(options.start ?? new Date("2026-12-07T10:00:00Z"));
   const fake = createFakeNodePlans(clock);
   const channelCalls: string[] = [];
@@ -27,6 +39,8 @@ function harness(options: { channel?: ChannelResolver["resolve"]; start?: Date }
       port: fake.port,
       clock,
       logger: silentLogger,
+      ...(options.freeze === undefined ? {} : { freeze: options.freeze }),
+      ...(options.notify === undefined ? {} : { notify: options.notify }),
       channels: {
         resolve(url, signal) {
           channelCalls.push(url);
@@ -34,7 +48,12 @@ function harness(options: { channel?: ChannelResolver["resolve"]; start?: Date }
         },
       },
     },
-    { keyPrefix: "update-manager.io", namespace: "system-upgrade", succeededJobTtlMs: 60_000 },
+    {
+      keyPrefix: "update-manager.io",
+      namespace: "system-upgrade",
+      succeededJobTtlMs: 60_000,
+      ...(options.extraWindows === undefined ? {} : { extraWindows: options.extraWindows }),
+    },
   );
   return { clock, fake, controller, channelCalls };
 }
@@ -158,6 +177,145 @@ describe("the node plan controller", () => {
     expect(h.fake.writes.filter((w) => w.kind === "cordon").map((w) => (w as { node: string }).node)).toEqual([failedNode]);
   });
 
+  it("records each step as a numbered event in the status it writes: gapless, in order, once", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    const order = await runPlan(h, ["k3os-latest"]);
+    await settle(h.controller, ["k3os-latest"]); // a pass with nothing new records nothing.
+
+    const events = h.fake.plan("k3os-latest").status.events ?? [];
+    expect(events.map((e) => e.sequence)).toEqual(events.map((_, index) => index + 1));
+    const perNode = ["NodeSelected", "NodeCordoned", "NodeDrained", "JobStarted", "JobSucceeded", "NodeLabelled", "NodeUncordoned"];
+    for (const node of order) expect(events.filter((e) => e.node === node).map((e) => e.type)).toEqual(perNode);
+    // One node after the other (concurrency 1), then the plan.
+    expect(events.findLast((e) => e.node === order[0])!.sequence).toBeLessThan(events.find((e) => e.node === order[1])!.sequence);
+    expect(events.at(-1)).toMatchObject({ type: "PlanComplete", hash: h.fake.plan("k3os-latest").status.latestHash });
+    expect(events.filter((e) => e.type === "PlanComplete")).toHaveLength(1);
+  });
+
+  it("records a failed Job and the plan's failure once, however often the plan is looked at again", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await runPlan(h, ["k3os-latest"], () => true);
+    for (let pass = 0; pass < 3; pass++) await h.controller.reconcile("k3os-latest");
+
+    const events = h.fake.plan("k3os-latest").status.events ?? [];
+    expect(events.slice(-2).map((e) => e.type)).toEqual(["JobFailed", "PlanFailed"]);
+    expect(events.at(-2)?.message).toContain("BackoffLimitExceeded");
+    expect(events.at(-1)?.message).toMatch(/^NodeFailed: /);
+    expect(events.filter((e) => e.type === "PlanFailed")).toHaveLength(1);
+  });
+
+  describe("notifications", () => {
+    function recorder(): NodePlanNotifications & { told: Array<{ kind: string } & NodePlanFacts> } {
+      const told: Array<{ kind: string } & NodePlanFacts> = [];
+      return {
+        told,
+        nodePlanStarted: (facts) => told.push({ kind: "started", ...facts }),
+        nodePlanFailed: (facts) => told.push({ kind: "failed", ...facts }),
+      };
+    }
+
+    it("tells once that a plan started applying its hash and once that it failed, however often it is looked at again", async () => {
+      const notify = recorder();
+      const h = harness({ notify });
+      addK3osNodes(h.fake, 3);
+      h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, concurrency: 2 });
+      await runPlan(h, ["k3os-latest"], () => true);
+      for (let pass = 0; pass < 3; pass++) await h.controller.reconcile("k3os-latest");
+
+      const hash = h.fake.plan("k3os-latest").status.latestHash;
+      expect(notify.told.map((t) => t.kind)).toEqual(["started", "failed"]);
+      expect(notify.told[0]).toMatchObject({ nodePlan: "k3os-latest", version: `v0.9.0-dev (hash ${hash.slice(0, 12)})` });
+      expect(notify.told[0]?.reason).toMatch(/first nodes: node-\d, node-\d$/);
+      expect(notify.told[1]?.reason).toContain("BackoffLimitExceeded");
+      expect(notify.told[1]?.version).toBe(notify.told[0]?.version);
+
+      // A new leader (a fresh controller over the same status) does not tell it again.
+      const after = recorder();
+      const next = createNodePlanController(
+        { port: h.fake.port, clock: h.clock, logger: silentLogger, notify: after, channels: { resolve: () => Promise.reject(new Error("none")) } },
+        { keyPrefix: "update-manager.io", namespace: "system-upgrade" },
+      );
+      for (let pass = 0; pass < 3; pass++) await next.reconcile("k3os-latest");
+      expect(after.told).toEqual([]);
+    });
+
+    it("tells nothing for a plan that does not fail, and a new start when the spec changes", async () => {
+      const notify = recorder();
+      const h = harness({ notify });
+      addK3osNodes(h.fake, 2);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await runPlan(h, ["k3os-latest"]);
+      expect(notify.told.map((t) => t.kind)).toEqual(["started"]);
+      h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, version: "v0.10.0" });
+      await runPlan(h, ["k3os-latest"]);
+      expect(notify.told.map((t) => `${t.kind} ${t.version?.split(" ")[0]}`)).toEqual(["started v0.9.0-dev", "started v0.10.0"]);
+    });
+  });
+
+  describe("the global freeze", () => {
+    it("claims no node while frozen, says so in status, and resumes when unfrozen", async () => {
+      const freeze = createMemoryFreezeStore();
+      const h = harness({ freeze });
+      addK3osNodes(h.fake, 2);
+      await freeze.set({ frozen: true, reason: "black friday", principal: "ops", time: h.clock.now() });
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+
+      let status = h.fake.plan("k3os-latest").status;
+      expect(status.applying).toEqual([]);
+      expect(h.fake.writes.filter((w) => w.kind === "cordon" || w.kind === "job-created")).toEqual([]);
+      expect(status.message).toBe("held by the freeze (black friday): no node starts until unfrozen");
+      expect(findCondition(status, "Complete")).toMatchObject({ status: "False", reason: "Frozen" });
+
+      await freeze.set({ frozen: false, reason: "", principal: "ops", time: h.clock.now() });
+      const order = await runPlan(h, ["k3os-latest"]);
+      expect(order.toSorted()).toEqual(["node-1", "node-2"]);
+      status = h.fake.plan("k3os-latest").status;
+      expect(findCondition(status, "Complete")?.status).toBe("True");
+      expect(status.message).toBeUndefined();
+    });
+
+    it("lets a node already claimed finish (drained, upgraded, uncordoned), then claims no other", async () => {
+      const freeze = createMemoryFreezeStore();
+      const h = harness({ freeze });
+      addK3osNodes(h.fake, 3);
+      h.fake.addPod("node-1", { name: "web-1" });
+      h.fake.addPod("node-2", { name: "web-2" });
+      h.fake.addPod("node-3", { name: "web-3" });
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await h.controller.reconcile("k3os-latest"); // the finalizer
+      await h.controller.reconcile("k3os-latest"); // the claim, written before anything is done to the node
+      const [claimed] = h.fake.plan("k3os-latest").status.applying;
+      expect(claimed).toBeDefined();
+      await freeze.set({ frozen: true, reason: "", principal: "ops", time: h.clock.now() });
+
+      const order = await runPlan(h, ["k3os-latest"]);
+      expect(order).toEqual([claimed]);
+      const node = h.fake.nodes.get(claimed!)!;
+      expect(node.unschedulable).toBe(false);
+      expect(node.labels[planLabel]).toBe(h.fake.plan("k3os-latest").status.latestHash);
+      const status = h.fake.plan("k3os-latest").status;
+      expect(status.applying).toEqual([]);
+      expect(status.nodes.map((r) => r.name)).toEqual([claimed]);
+      expect(status.message).toBe("held by the freeze: no node starts until unfrozen");
+      expect(h.fake.writes.filter((w) => w.kind === "cordon").map((w) => (w as { node: string }).node)).toEqual([claimed]);
+    });
+
+    it("holds the plan when the freeze cannot be read", async () => {
+      const h = harness({ freeze: { get: () => Promise.reject(new Error("configmaps is forbidden")) } });
+      addK3osNodes(h.fake, 1);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+      const status = h.fake.plan("k3os-latest").status;
+      expect(status.applying).toEqual([]);
+      expect(status.message).toContain("the freeze cannot be read: configmaps is forbidden");
+    });
+  });
+
   it("leaves a node cordoned by someone else cordoned, and runs again when the spec changes", async () => {
     const h = harness();
     addK3osNodes(h.fake, 2);
@@ -181,6 +339,7 @@ describe("the node plan controller", () => {
   it.each([
     ["a name longer than 63 characters", "x".repeat(64), k3osExample().spec, "NameTooLong"],
     ["zero concurrency", "p", { ...k3osExample().spec, concurrency: 0 }, "InvalidConcurrency"],
+    ["negative concurrency", "p", { ...k3osExample().spec, concurrency: -2 }, "InvalidConcurrency"],
     ["neither version nor channel", "p", { upgrade: { image: "x" } }, "MissingVersion"],
     ["an invalid selector", "p", { ...k3osExample().spec, nodeSelector: { matchExpressions: [{ key: "a", operator: "Bogus" }] } }, "InvalidNodeSelector"],
     ["an unknown secret", "p", { ...k3osExample().spec, secrets: [{ name: "missing" }] }, "UnknownSecret"],
@@ -236,6 +395,23 @@ describe("the node plan controller", () => {
     expect(first.requeueAfterMs).toBe(0); // the finalizer first
     expect((await h.controller.reconcile("k3os-latest")).requeueAfterMs).toBe(12 * 3_600_000);
     await h.clock.advanceAsync(12 * 3_600_000 + 60_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toHaveLength(1);
+  });
+
+  it("waits for the policies' windows too: it starts when its own window and theirs are open together", async () => {
+    // The plan's own window: Monday 01:00-04:00 Berlin (00:00-03:00 UTC); the policies': 02:00-06:00 UTC daily.
+    const policyWindow: PlanWindow = { days: [0, 1, 2, 3, 4, 5, 6], startSecond: 2 * 3600, endSecond: 6 * 3600, timeZone: "UTC" };
+    const h = harness({ start: new Date("2026-12-06T12:00:00Z"), extraWindows: (plan) => (plan === "k3os-latest" ? [policyWindow] : []) });
+    addK3osNodes(h.fake, 1);
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, window: { days: ["monday"], startTime: "01:00", endTime: "04:00", timeZone: "Europe/Berlin" } });
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.plan("k3os-latest").status.nextWindowOpening).toBe("2026-12-07T02:00:00.000Z");
+    // At 01:00 UTC the plan's own window is open, the policies' is not.
+    await h.clock.advanceAsync(13 * 3_600_000);
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toHaveLength(0);
+    await h.clock.advanceAsync(3_600_000);
     await settle(h.controller, ["k3os-latest"]);
     expect(h.fake.runningJobs()).toHaveLength(1);
   });
@@ -353,6 +529,138 @@ describe("the node plan controller", () => {
     h.fake.budgets.length = 0;
     await settle(h.controller, ["k3os-latest"]);
     expect(h.fake.runningJobs()).toEqual([]);
+  });
+
+  describe("the health gate's wait for the owners of evicted pods", () => {
+    /** Two nodes, each running a pod of its own ReplicaSet (3 replicas wanted, 3 ready). */
+    function twoNodesWithWorkloads(h: Harness): void {
+      addK3osNodes(h.fake, 2);
+      for (const [node, owner] of [
+        ["node-1", "web-1"],
+        ["node-2", "web-2"],
+      ] as const) {
+        h.fake.addPod(node, { namespace: "shop", name: `${owner}-pod`, controllerKind: "ReplicaSet", controllerName: owner });
+        h.fake.owners.set(`ReplicaSet/shop/${owner}`, { desired: 3, ready: 3 });
+      }
+    }
+    const firstJobNode = (h: Harness) => h.fake.jobs.get(h.fake.runningJobs()[0]!)!.manifest.spec.template.spec.nodeName;
+    const ownerOf = (node: string) => (node === "node-1" ? "web-1" : "web-2");
+
+    it("records the owners in status before evicting, then waits until each is back at its desired ready replicas", async () => {
+      const h = harness();
+      twoNodesWithWorkloads(h);
+      const evictPod = h.fake.port.evictPod;
+      const recordedAtEviction: string[][] = [];
+      h.fake.port.evictPod = async (pod, options) => {
+        const result = h.fake.plan("k3os-latest").status.nodes.find((r) => r.phase === "Claimed");
+        recordedAtEviction.push((result?.evictedOwners ?? []).map((o) => `${o.kind}/${o.namespace}/${o.name}`));
+        const key = `ReplicaSet/${pod.namespace}/${pod.controllerName}`;
+        const owner = h.fake.owners.get(key);
+        if (owner !== undefined) h.fake.owners.set(key, { ...owner, ready: owner.ready - 1 }); // its replacement starts
+        return evictPod(pod, options);
+      };
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+      const first = firstJobNode(h);
+      expect(recordedAtEviction).toEqual([[`ReplicaSet/shop/${ownerOf(first)}`]]);
+      expect(h.fake.plan("k3os-latest").status.nodes.find((r) => r.name === first)?.evictedOwners).toEqual([{ kind: "ReplicaSet", namespace: "shop", name: ownerOf(first) }]);
+
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await settle(h.controller, ["k3os-latest"]);
+      await h.clock.advanceAsync(30_000);
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toEqual([]); // the replacement is not ready yet
+      const waiting = h.fake.plan("k3os-latest").status;
+      expect(findCondition(waiting, "Complete")).toMatchObject({ reason: "HealthGate" });
+      expect(waiting.message).toContain(`ReplicaSet/shop/${ownerOf(first)} (2/3 ready)`);
+
+      h.fake.owners.set(`ReplicaSet/shop/${ownerOf(first)}`, { desired: 3, ready: 3 });
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toHaveLength(1);
+      const status = h.fake.plan("k3os-latest").status;
+      // Back: dropped from the first node's result, so it is not read again.
+      expect(status.nodes.find((r) => r.name === first)?.evictedOwners).toBeUndefined();
+      const reads = h.fake.ownerReads.length;
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.ownerReads.length).toBe(reads);
+    });
+
+    it("still waits for them after a restart mid-gate, and after a restart between recording and evicting", async () => {
+      const h = harness();
+      twoNodesWithWorkloads(h);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      // Stop after the pass that recorded the first node's owners: nothing evicted yet.
+      for (let pass = 0; pass < 10 && !h.fake.plan("k3os-latest").status.nodes.some((r) => r.evictedOwners !== undefined); pass++) {
+        await h.controller.reconcile("k3os-latest");
+      }
+      expect(h.fake.writes.filter((w) => w.kind === "evict")).toEqual([]);
+      const restarted = () =>
+        createNodePlanController(
+          { port: h.fake.port, clock: h.clock, logger: silentLogger, channels: { resolve: () => Promise.reject(new Error("none")) } },
+          { keyPrefix: "update-manager.io", namespace: "system-upgrade" },
+        );
+      let controller = restarted();
+      await settle(controller, ["k3os-latest"]);
+      const first = firstJobNode(h);
+      expect(h.fake.writes.filter((w) => w.kind === "evict")).toEqual([{ kind: "evict", pod: `shop/${ownerOf(first)}-pod` }]);
+      h.fake.owners.set(`ReplicaSet/shop/${ownerOf(first)}`, { desired: 3, ready: 1 });
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await settle(controller, ["k3os-latest"]);
+
+      controller = restarted(); // mid-gate: only the status remembers what was evicted
+      await h.clock.advanceAsync(60_000);
+      await settle(controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toEqual([]);
+      expect(h.fake.plan("k3os-latest").status.message).toContain(`ReplicaSet/shop/${ownerOf(first)} (1/3 ready)`);
+      h.fake.owners.set(`ReplicaSet/shop/${ownerOf(first)}`, { desired: 3, ready: 3 });
+      await settle(controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toHaveLength(1);
+    });
+
+    it("opens for an owner deleted meanwhile, stays closed (saying why) while an owner cannot be read, and fails at the deadline", async () => {
+      const h = harness();
+      twoNodesWithWorkloads(h);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+      const first = firstJobNode(h);
+      const readOwnerReplicas = h.fake.port.readOwnerReplicas;
+      h.fake.port.readOwnerReplicas = async () => {
+        throw new Error('replicasets.apps "web" is forbidden');
+      };
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toEqual([]);
+      expect(h.fake.plan("k3os-latest").status.message).toContain("cannot read it: replicasets.apps \"web\" is forbidden");
+
+      h.fake.port.readOwnerReplicas = readOwnerReplicas;
+      h.fake.owners.delete(`ReplicaSet/shop/${ownerOf(first)}`); // scaled away, deleted: nothing to wait for
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toHaveLength(1);
+      const second = firstJobNode(h);
+      h.fake.owners.set(`ReplicaSet/shop/${ownerOf(second)}`, { desired: 3, ready: 2 });
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await settle(h.controller, ["k3os-latest"]);
+      // Every node done: the plan is complete even while the last node's owner is still coming back.
+      expect(findCondition(h.fake.plan("k3os-latest").status, "Complete")?.status).toBe("True");
+    });
+
+    it("fails the plan when an owner is not back within the gate's deadline", async () => {
+      const h = harness();
+      twoNodesWithWorkloads(h);
+      h.fake.addNode("node-3", { [selectorLabel]: "true" });
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+      const first = firstJobNode(h);
+      h.fake.owners.set(`ReplicaSet/shop/${ownerOf(first)}`, { desired: 3, ready: 2 });
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await settle(h.controller, ["k3os-latest"]);
+      await h.clock.advanceAsync(11 * 60_000);
+      await settle(h.controller, ["k3os-latest"]);
+      const failed = findCondition(h.fake.plan("k3os-latest").status, "Failed");
+      expect(failed).toMatchObject({ status: "True", reason: "HealthGateTimeout" });
+      expect(failed?.message).toContain(`ReplicaSet/shop/${ownerOf(first)} (2/3 ready)`);
+      expect(h.fake.runningJobs()).toEqual([]);
+    });
   });
 
   it("fails the node when its Job gets no pod within 60 s (FailedCreate), with the reason", async () => {

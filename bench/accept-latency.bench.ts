@@ -1,0 +1,175 @@
+/**
+ * `Update` accept latency as kube/ deploys the manager, with 10,000 opted-in workloads (issue 13's floor: p99 <= 30 ms
+ * sequential, p99 <= 100 ms with 200 sent back to back). The production entry point (dist/src/main.js, `npm run
+ * serve`'s node arguments) as its own process on its own ServiceAccount token (kube/overlays/test-1.20's RBAC), with
+ * UPDATE_MANAGER_STORE=kubernetes (UpdateRun store, run-held locks, Lease), on kube-apiserver + controller-manager
+ * 1.20.2; the Deployments are bench/memory.bench.ts's (`replicas: 0`, one repository each: one target per update).
+ *
+ * Accept latency = the `Update` RPC's round trip over gRPC (HTTP/2) on one connection. Sequential: each update runs
+ * to its terminal WatchUpdate event before the next is sent. Back to back: each is sent as soon as the previous was
+ * accepted (up to 200 executions then run in the background). The API server's audit log (the ServiceAccount only)
+ * says which requests the manager sent within each sequential accept window.
+ *
+ * Run: `bash scripts/bench.sh bench/accept-latency.bench.ts`. BENCH_ACCEPT_WORKLOADS (default 10000),
+ * BENCH_ACCEPT_SEQUENTIAL (default 100), BENCH_ACCEPT_BURST (default 200) override the sizes.
+ * Raw numbers: bench/results/accept-latency.json.
+ */
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { type ManagerUnderTest, startKubeE2eEnvironment } from "../test/e2e-kube/kube-e2e-environment.js";
+import { collect, finalState, percentile, pool, readAudit, until } from "./bench-support.js";
+import { cachesSynced, createDeployments, createNamespaces, deploymentOf, type OptedInDeployments, waitForControllers } from "./opted-in-deployments.js";
+
+const WORKLOADS = Number(process.env.BENCH_ACCEPT_WORKLOADS ?? 10_000);
+const SEQUENTIAL = Number(process.env.BENCH_ACCEPT_SEQUENTIAL ?? 100);
+const BURST = Number(process.env.BENCH_ACCEPT_BURST ?? 200);
+const managerUser = "system:serviceaccount:update-manager:update-manager";
+const generous = "100000";
+const set: OptedInDeployments = { namespaces: 100, prefix: "acc", concurrency: 32 };
+
+const here = dirname(fileURLToPath(import.meta.url));
+const resultsPath = join(here, "results", "accept-latency.json");
+
+function log(message: string): void {
+  process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const summarize = (values: readonly number[]) => ({
+  n: values.length,
+  p50: round2(percentile(values, 50)),
+  p90: round2(percentile(values, 90)),
+  p99: round2(percentile(values, 99)),
+  max: round2(Math.max(...values)),
+});
+
+async function main(): Promise<void> {
+  if (SEQUENTIAL + BURST + 1 > WORKLOADS) throw new Error("more updates than workloads: each update needs a target of its own");
+  const started = performance.now();
+  const work = await mkdtemp(join(tmpdir(), "update-manager-accept-bench-"));
+  const auditLog = join(work, "audit.log");
+  const auditPolicy = join(work, "audit-policy.json");
+  await writeFile(
+    auditPolicy,
+    JSON.stringify({
+      apiVersion: "audit.k8s.io/v1",
+      kind: "Policy",
+      omitStages: ["RequestReceived"],
+      rules: [{ level: "Metadata", users: [managerUser] }, { level: "None" }],
+    }),
+  );
+  log("starting the control plane and applying kube/overlays/test-1.20");
+  const env = await startKubeE2eEnvironment({
+    apiServerArgs: [`--audit-policy-file=${auditPolicy}`, `--audit-log-path=${auditLog}`, "--audit-log-mode=blocking"],
+    controllerManagerArgs: ["--kube-api-qps=400", "--kube-api-burst=800"],
+  });
+  let manager: ManagerUnderTest | undefined;
+  try {
+    await createNamespaces(env.core, set);
+    log(`creating ${WORKLOADS} Deployments`);
+    const createMs = await createDeployments(env.apps, set, 0, WORKLOADS);
+    const controllersMs = await waitForControllers(env.apps, WORKLOADS);
+    log(`created in ${createMs} ms, processed by the controller-manager ${controllersMs} ms later`);
+
+    manager = await env.startManager({
+      waitReady: false,
+      env: {
+        UPDATE_MANAGER_STORE: "kubernetes",
+        UPDATE_MANAGER_IDENTITY: "bench-accept-0",
+        UPDATE_MANAGER_LOG_LEVEL: "info",
+        UPDATE_MANAGER_WRITE_RATE_PER_MINUTE: generous,
+        UPDATE_MANAGER_WRITE_BURST: generous,
+        UPDATE_MANAGER_READ_RATE_PER_MINUTE: generous,
+        UPDATE_MANAGER_READ_BURST: generous,
+      },
+    });
+    await until("the manager's caches synced", () => cachesSynced(manager!.server.adminUrl), 300_000, 100);
+    const client = manager.client;
+    let next = 0;
+    const nextTarget = () => {
+      const target = deploymentOf(set, next++);
+      return { image: `${target.repository}:2.0.0`, classifier: target.classifier };
+    };
+    const send = async () => {
+      const t0 = performance.now();
+      const fromMs = Date.now();
+      const { update } = await client.update({ ...nextTarget(), updateTimeout: { seconds: 300n } });
+      return { id: update!.id, acceptMs: performance.now() - t0, fromMs, toMs: Date.now() };
+    };
+    // Warm-up (leadership, connection, JIT): not counted.
+    const warm = await send();
+    log(`warm-up update ${finalState(await collect(client, warm.id))}`);
+
+    log(`${SEQUENTIAL} sequential updates`);
+    const loadBefore = loadavg()[0]!;
+    const sequential: { acceptMs: number; fromMs: number; toMs: number; state: string }[] = [];
+    for (let i = 0; i < SEQUENTIAL; i++) {
+      const sent = await send();
+      sequential.push({ ...sent, state: finalState(await collect(client, sent.id)) });
+    }
+    const loadSequential = loadavg()[0]!;
+
+    log(`${BURST} updates back to back`);
+    const burst: { id: string; acceptMs: number }[] = [];
+    for (let i = 0; i < BURST; i++) burst.push(await send());
+    const loadBurst = loadavg()[0]!;
+    const burstStates: string[] = [];
+    await pool(burst, 50, async ({ id }) => {
+      burstStates.push(finalState(await collect(client, id)));
+    });
+
+    // The manager's requests inside each sequential accept window (ms resolution: the window is widened by 1 ms).
+    const audit = (await readAudit(auditLog)).filter((record) => record.user === managerUser && !record.resource.startsWith("leases"));
+    const perAccept = new Map<string, number>();
+    for (const window of sequential) {
+      for (const record of audit) {
+        if (record.receivedMs < window.fromMs - 1 || record.receivedMs > window.toMs + 1) continue;
+        const key = `${record.verb} ${record.resource}`;
+        perAccept.set(key, (perAccept.get(key) ?? 0) + 1);
+      }
+    }
+    const requestsPerAccept = Object.fromEntries(
+      [...perAccept.entries()].sort((a, b) => b[1] - a[1]).map(([key, count]) => [key, round2(count / sequential.length)]),
+    );
+
+    const results = {
+      command: "bash scripts/bench.sh bench/accept-latency.bench.ts",
+      composition:
+        "production entry point (dist/src/main.js, npm run serve's node arguments), own ServiceAccount token (kube/overlays/test-1.20 RBAC), UPDATE_MANAGER_STORE=kubernetes, info logs",
+      cluster: `${WORKLOADS} opted-in Deployments (replicas 0) in ${set.namespaces} namespaces, processed by the controller-manager before the manager starts`,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      loadAverage1m: { before: round2(loadBefore), afterSequential: round2(loadSequential), afterBurst: round2(loadBurst) },
+      sequentialMs: summarize(sequential.map((s) => s.acceptMs)),
+      backToBackMs: summarize(burst.map((b) => b.acceptMs)),
+      requestsPerSequentialAccept: requestsPerAccept,
+      notSucceeded: [...sequential.map((s) => s.state), ...burstStates].filter((state) => state !== "SUCCEEDED").length,
+      createMs,
+      controllersMs,
+      runSeconds: Math.round((performance.now() - started) / 1000),
+    };
+    await mkdir(dirname(resultsPath), { recursive: true });
+    await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+    const f = (n: number) => n.toFixed(1);
+    const verdict = (p99: number, floor: number) => `${p99 <= floor ? "met" : "NOT met"} (<= ${floor})`;
+    process.stdout.write(
+      [
+        "",
+        `accept latency (${cpus().length} CPUs, Node ${process.version}; production entry point, UpdateRun store, ${WORKLOADS} workloads)`,
+        `  sequential (n=${SEQUENTIAL}): p50 ${f(results.sequentialMs.p50)} ms, p99 ${f(results.sequentialMs.p99)} ms, max ${f(results.sequentialMs.max)} ms: ${verdict(results.sequentialMs.p99, 30)}`,
+        `  back to back (n=${BURST}): p50 ${f(results.backToBackMs.p50)} ms, p99 ${f(results.backToBackMs.p99)} ms, max ${f(results.backToBackMs.max)} ms: ${verdict(results.backToBackMs.p99, 100)}`,
+        `  requests per sequential accept: ${JSON.stringify(requestsPerAccept)}`,
+        `  not SUCCEEDED: ${results.notSucceeded}; load average ${results.loadAverage1m.before} / ${results.loadAverage1m.afterSequential} / ${results.loadAverage1m.afterBurst}`,
+        `  run: ${results.runSeconds} s; raw: ${resultsPath}`,
+        "",
+      ].join("\n"),
+    );
+  } finally {
+    await manager?.stop();
+    await env.stop();
+  }
+}
+
+await main();
