@@ -143,7 +143,8 @@ beforeAll(async () => {
       "    to: [oncall@example.com, shop-team@example.com]",
       `  - { name: down, type: webhook, url: "${urls.down}", timeout: 2s }`,
       "routes:",
-      "  - { channels: [hook, down] }",
+      // Update events only: the embedded demo also runs a node plan, whose start is a notification of its own.
+      "  - { events: [update-started, update-succeeded, update-failed, update-rolled-back], channels: [hook, down] }",
       "  - { namespaces: [shop], channels: [team-slack] }",
       "  - { classifiers: [shop], channels: [telegram] }",
       "  - { events: [update-succeeded, update-failed, update-rolled-back], channels: [oncall-mail] }",

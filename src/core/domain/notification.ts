@@ -3,8 +3,8 @@ import { type WorkloadRef, workloadKey } from "./workload.js";
 
 /**
  * What people are told about. Update events come from the engine, `version-available` from the registry watcher in
- * notify mode; `approval-needed` when an update is recorded waiting for approvers; the node plan kinds are hooks
- * for the feature that raises them.
+ * notify mode; `approval-needed` when an update is recorded waiting for approvers; the node plan kinds from the node
+ * plan controller (a plan starts a new hash; a plan fails).
  */
 export const notificationKinds = [
   "update-started",
