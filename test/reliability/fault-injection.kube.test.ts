@@ -1,8 +1,12 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { V1Deployment } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UpdateService } from "../../gen/updatemanager/v1/update_service_pb.js";
+import { hashApiKeyHex } from "../../src/auth/api-key-hash.js";
 import { createRestClient, type RestClient } from "../../src/cluster/kubernetes/rest-client.js";
 import type { KubeWorkloadObject } from "../../src/cluster/kubernetes/kube-objects.js";
 import { toWorkload } from "../../src/cluster/kubernetes/to-workload.js";
@@ -39,6 +43,9 @@ let proxy: FaultProxy;
 let admin: RestClient;
 let work: string;
 let auditPath: string;
+/** The single-replica scenarios' policies (UPDATE_MANAGER_POLICIES_FILE); only the wait rows' classifiers match. */
+let policiesPath: string;
+let keysPath: string;
 let manager: ManagerUnderTest | undefined;
 let managers = 0;
 const figures = new Map<string, ScenarioFigures>();
@@ -57,6 +64,14 @@ beforeAll(async () => {
   auditPath = join(work, "audit.log");
   const policyPath = join(work, "audit-policy.json");
   await writeFile(policyPath, auditPolicy([managerUser]));
+  policiesPath = join(work, "policies.yaml");
+  await writePolicies();
+  // An approver other than the requester (the full-scope key the tests' client sends).
+  keysPath = join(work, "api-keys.yaml");
+  await writeFile(
+    keysPath,
+    `keys:\n  - name: carol\n    sha256: ${hashApiKeyHex(approverKey)}\n    rpcs: [approve, read]\n    classifiers: "*"\n    namespaces: "*"\n    repositories: "*"\n`,
+  );
   env = await startKubeE2eEnvironment({
     apiServerArgs: [`--audit-policy-file=${policyPath}`, `--audit-log-path=${auditPath}`, "--audit-log-mode=blocking"],
   });
@@ -85,6 +100,8 @@ function startReplica(pod = `fault-${++managers}`): Promise<ManagerUnderTest> {
       UPDATE_MANAGER_LEASE_RENEW_DEADLINE: `${lease.renewDeadlineMs}ms`,
       UPDATE_MANAGER_LEASE_RETRY_PERIOD: `${lease.retryPeriodMs}ms`,
       UPDATE_MANAGER_LOG_LEVEL: "info",
+      UPDATE_MANAGER_POLICIES_FILE: policiesPath,
+      UPDATE_MANAGER_API_KEYS_FILE: keysPath,
     },
   });
 }
@@ -511,6 +528,130 @@ describe("a manager killed with SIGKILL at a step boundary and replaced", () => 
     // A good image succeeds; a bad one is rolled back (or, when its restored pods are not ready again within the
     // rollback's timeout, ends RollbackFailed: the invariants above hold either way).
     expect(run?.status?.phase).toBeOneOf(step.update === "good" ? ["Succeeded"] : ["RolledBack", "RollbackFailed"]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Waits are steps too: an update held by a policy (approval, a window) when the manager is SIGKILLed right after the
+// status write recording the wait; the replacement keeps it waiting (no patch, no lock) and runs it once the wait
+// ends. Their classifiers are theirs alone: the policies match no other scenario.
+
+const approverKey = "fault-approver-carol-0123456789abcdef";
+const approvalClassifier = "wait-approval";
+const windowClassifier = "wait-window";
+
+/** The policies file: one approval for the approval row's classifier, and a window for the window row's. */
+async function writePolicies(window?: { readonly opensAt: Date }): Promise<void> {
+  const clock = (time: Date) => time.toISOString().slice(11, 19);
+  const windows =
+    window === undefined
+      ? ""
+      : // Open from `opensAt` for 10 minutes (UTC; an end before the start spans midnight).
+        `windows:\n  - name: fault-window\n    classifiers: [${windowClassifier}]\n    startTime: "${clock(window.opensAt)}"\n    endTime: "${clock(new Date(window.opensAt.getTime() + 600_000))}"\n    timeZone: UTC\n`;
+  await writeFile(
+    policiesPath,
+    `approvals:\n  policies:\n    - name: fault-approval\n      classifiers: [${approvalClassifier}]\n      approvers: 1\n      deadline: 1h\n${windows}`,
+  );
+}
+
+/** A client of `target` that authenticates with `key`. */
+function clientAs(target: ManagerUnderTest, key: string): Client<typeof UpdateService> {
+  const bearer: Interceptor = (next) => (request) => {
+    request.header.set("authorization", `Bearer ${key}`);
+    return next(request);
+  };
+  return createClient(UpdateService, createGrpcTransport({ baseUrl: target.server.apiUrl, interceptors: [bearer] }));
+}
+
+/** Lead time of the window: long enough for the kill and the replacement to happen while it is closed. */
+const windowLeadMs = 30_000;
+
+interface WaitStep {
+  readonly step: string;
+  readonly classifier: string;
+  /** The phase the killed replica's status write records. */
+  readonly phase: "WaitingForApproval" | "WaitingForGate";
+  /** Sets the wait up before the first replica starts; resolves with when the wait may end by itself (a window). */
+  readonly prepare: () => Promise<number | undefined>;
+  /** Ends the wait once the replacement is up (an approval). */
+  readonly release: (replacement: ManagerUnderTest, id: string) => Promise<void>;
+}
+
+const waitSteps: readonly WaitStep[] = [
+  {
+    step: "waiting for approval",
+    classifier: approvalClassifier,
+    phase: "WaitingForApproval",
+    prepare: async () => undefined,
+    release: async (replacement, id) => {
+      const { update } = await clientAs(replacement, approverKey).approveUpdate({ updateId: id });
+      expect(update?.approvers).toEqual(["carol"]);
+    },
+  },
+  {
+    step: "waiting for a window",
+    classifier: windowClassifier,
+    phase: "WaitingForGate",
+    prepare: async () => {
+      // A window that opens shortly, read at start-up: the replica running now restarts with it.
+      const opensAt = new Date(Math.ceil((Date.now() + windowLeadMs) / 1000) * 1000);
+      await writePolicies({ opensAt });
+      await stopSingleReplica();
+      return opensAt.getTime();
+    },
+    release: async () => undefined,
+  },
+];
+
+describe("a manager killed with SIGKILL while an update waits, and replaced", () => {
+  it.each(waitSteps.map((step) => [step.step, step] as const))("%s: the replacement keeps it waiting, then runs it once", async (_name, step) => {
+    const scene = await seedScene("wait", { workloads: { [step.classifier]: ["api"] } });
+    const opensAt = await step.prepare();
+    const first = await currentManager();
+    await waitForTargets(first, scene);
+    let killedAt = 0;
+    const crashed = proxy.crashOn({
+      when: "after",
+      match: (request) => statusWrite(request)?.status?.phase === step.phase && inScene(request, scene),
+      action: async () => {
+        await signal(first, "SIGKILL");
+        killedAt = Date.now();
+      },
+    });
+    const request = { image: `${scene.repo}:2.0.0`, classifier: step.classifier, idempotencyKey: `${scene.namespace}-${step.classifier}` };
+    const started = Date.now();
+    await sendUpdate(async () => first, request, 1);
+    await Promise.race([
+      crashed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`the crash point "${step.step}" was never reached`)), settleMs)),
+    ]);
+    proxy.disarmCrash();
+    const id = await sendUpdate(currentManager, request);
+    expect(id).toBeDefined();
+    const replacement = await currentManager();
+    const replacementAgent = `update-manager/fault-${managers}`;
+    // The replacement is up while the wait lasts: it still waits, nothing patched.
+    if (opensAt !== undefined) expect(Date.now(), "the replacement came up after the window opened: raise windowLeadMs").toBeLessThan(opensAt);
+    const [waiting] = await runsOf(scene);
+    expect(waiting?.status?.phase).toBe(step.phase);
+    expect(imageOf(await env.apps.readNamespacedDeployment({ namespace: scene.namespace, name: "api" }))).toBe(scene.oldImage);
+    await step.release(replacement, id!);
+    const settledAt = await settle(scene, 1).catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}\n${await whatHappened(scene)}`);
+    });
+    const found = await checkInvariants(scene, started);
+    addRun(row("SIGKILL while an update waits (approval, window)"), { ...found, recoverMs: settledAt - killedAt, faultsInjected: 1 });
+    expect(found.problems).toEqual([]);
+    expect(found.updates).toBe(1);
+    const [run] = await runsOf(scene);
+    expect(run?.spec.id).toBe(id);
+    expect(run?.status?.phase).toBe("Succeeded");
+    // Patched once, by the replacement, and (for the window) only once it opened.
+    const patches = (await readAuditLog(auditPath)).filter(
+      (entry) => entry.resource === "deployments" && entry.verb === "patch" && entry.namespace === scene.namespace && entry.code === 200,
+    );
+    expect(patches.map((entry) => entry.userAgent)).toEqual([replacementAgent]);
+    if (opensAt !== undefined) expect(patches[0]!.receivedMs).toBeGreaterThanOrEqual(opensAt);
   });
 });
 
