@@ -525,7 +525,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     uncertain: { lost?: LostWrite } = {},
   ): Promise<UpdateEvent[]> {
     const name = nameById.get(record.id) ?? updateRunName(record);
-    const backoff = createBackoff({ initialDelayMs: 200, maxDelayMs: 2000 });
+    const backoff = createBackoff({ initialDelayMs: 200, maxDelayMs: transientWriteMaxDelayMs });
     for (let transients = 1; ; transients++) {
       try {
         return await retryOnConflict(conflictRetries, (index) =>
@@ -1099,8 +1099,14 @@ interface StagedSave {
   readonly uncertain: { lost?: LostWrite };
 }
 
-/** Tries of one UpdateRun write through transient failures (no answer, 5xx, 429). */
-const transientWriteAttempts = 5;
+/**
+ * Tries of one UpdateRun write through transient failures (no answer, 5xx, 429): with 200 ms doubling to 5 s, about
+ * 16 s of a failing API server is ridden out. A step whose write gives up ends the update (rolling back first), so
+ * this budget, not the engine, decides how long an outage an update survives mid-flight.
+ */
+const transientWriteAttempts = 8;
+/** The longest pause between two tries of one UpdateRun write. */
+const transientWriteMaxDelayMs = 5_000;
 
 /** A status write whose answer was lost: what it wrote, to recognise it when it landed. */
 interface LostWrite {

@@ -6,7 +6,7 @@ import type { HandledFailure } from "../../../src/core/ports/failure-counter.js"
 import { createKubernetesUpdateStore } from "../../../src/store/kubernetes/kubernetes-update-store.js";
 import { createRecordingLogger, type LogLine } from "../../core/use-cases/engine-harness.js";
 import { createFakeClock } from "../../support/fake-clock.js";
-import { systemClock } from "../../../src/core/ports/clock.js";
+import { type Clock, systemClock } from "../../../src/core/ports/clock.js";
 import { aRecord } from "../../contract/update-store-contract.js";
 import type { UpdateEventBody } from "../../../src/core/domain/update-event.js";
 import {
@@ -56,7 +56,7 @@ describe("the UpdateRun store's clean-up", () => {
 
 describe("the UpdateRun store's writes under transient failures", () => {
   /** One UpdateRun on a fake API server that checks resourceVersions; `faults` are taken by the status PUTs in turn. */
-  function fakeServer(faults: ("lost" | 503 | 429)[]) {
+  function fakeServer(faults: ("lost" | 503 | 429)[], clock: Clock = systemClock) {
     let stored: { metadata: Record<string, unknown>; status?: { lastSequence?: number } } | undefined;
     let version = 0;
     const puts: string[] = [];
@@ -86,7 +86,7 @@ describe("the UpdateRun store's writes under transient failures", () => {
       kubeConfig: new KubeConfig(),
       rest,
       namespace: "update-manager",
-      clock: systemClock,
+      clock,
       identity: "replica-a",
     });
     return { store, puts, lastSequence: () => stored?.status?.lastSequence };
@@ -100,6 +100,26 @@ describe("the UpdateRun store's writes under transient failures", () => {
     expect(saved.map((event) => event.sequence)).toEqual([1]);
     expect(puts).toEqual(["ok", "503", "429", "ok"]);
     expect(lastSequence()).toBe(1);
+  });
+
+  it("rides out an API server that refuses the write for about ten seconds (6 refusals) instead of failing the step", async () => {
+    const clock = createFakeClock();
+    const { store, puts, lastSequence } = fakeServer([503, 503, 503, 503, 503, 503], clock);
+    const record = aRecord("00000000-0000-4000-8000-000000000004");
+    await store.create(record, []);
+    const started = clock.now().getTime();
+    let outcome: "pending" | "saved" | unknown = "pending";
+    const saving = store.save({ ...record, state: "running", phase: "rolling-out" }, [{ type: "finished", state: "failed", reason: "test" }]);
+    saving.then(
+      () => (outcome = "saved"),
+      (error: unknown) => (outcome = error),
+    );
+    for (let step = 0; step < 200 && outcome === "pending"; step++) await clock.advanceAsync(100);
+    expect(outcome).toBe("saved");
+    expect(puts).toEqual(["ok", "503", "503", "503", "503", "503", "503", "ok"]);
+    expect(lastSequence()).toBe(1);
+    // 200 ms doubling, capped at 5 s, less up to 20 % jitter: the six pauses come to at least 8.9 s.
+    expect(clock.now().getTime() - started).toBeGreaterThanOrEqual(8_900);
   });
 
   it("does not write again a status whose answer was lost but which landed: its events are not numbered twice", async () => {
