@@ -262,13 +262,21 @@ async function endAfterUnexpectedError(execution: UpdateExecution, error: unknow
     execution.log.error({ err: rollbackError }, "rollback after an unexpected error failed");
   }
   if (execution.finished) return;
-  const left = unrestored();
+  const left = record.workloads.filter((status) => status.patched && status.phase !== "rolled-back");
   try {
     if (left.length === 0) await execution.finish("failed", message);
     else {
+      // Each workload left changed says so itself, as a rollback that failed would have recorded it.
+      const reason = `not restored after ${message}`;
+      const unmarked = left.filter((status) => status.phase !== "rollback-failed");
+      for (const status of unmarked) {
+        status.phase = "rollback-failed";
+        status.message = reason;
+      }
       await execution.finish(
         "rollback-failed",
-        `${message}; not restored: ${left.map(describeWorkload).join(", ")}`,
+        `${message}; not restored: ${left.map((status) => describeWorkload(status.workload)).join(", ")}`,
+        unmarked.map((status) => ({ type: "workload-rollback-failed", workload: status.workload, reason })),
       );
     }
   } catch (finishError) {

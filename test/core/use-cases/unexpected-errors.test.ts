@@ -67,6 +67,43 @@ describe("unexpected errors", () => {
     expect(h.errorLogs().map((line) => line.message)).toContain("update execution failed unexpectedly");
   });
 
+  it("when the rollback's own first write fails too: ROLLBACK_FAILED, and each workload left changed says so", async () => {
+    let failures = 2;
+    const h = createHarness({
+      wrap: (deps) => ({
+        ...deps,
+        store: {
+          ...deps.store,
+          save: (record: UpdateRecord, events?: readonly UpdateEventBody[]) => {
+            const failing = events?.some((e) => e.type === "workload-healthy" || e.type === "rollback-started");
+            if (failures > 0 && failing) {
+              failures--;
+              return Promise.reject(new Error("etcd request timed out"));
+            }
+            return deps.store.save(record, events);
+          },
+        },
+      }),
+    });
+    seed(h);
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    const done = await h.settle(id);
+
+    expect(done.state).toBe("rollback-failed");
+    expect(done.reason).toBe("internal error: etcd request timed out; not restored: Deployment shop/a");
+    expect(h.imagesOf(deployment("a"))).toEqual([`app=${newImage}`]);
+    expect(done.workloads.map((w) => [w.workload.name, w.phase])).toEqual([
+      ["a", "rollback-failed"],
+      ["b", "pending"],
+    ]);
+    const events = await h.events(id);
+    const failed = events.filter((e) => e.type === "workload-rollback-failed");
+    expect(failed.map((e) => (e.type === "workload-rollback-failed" ? [e.workload.name, e.reason] : []))).toEqual([
+      ["a", "not restored after internal error: etcd request timed out"],
+    ]);
+    expect(events.filter((e) => e.type === "finished")).toHaveLength(1);
+  });
+
   it("ends FAILED with the message when nothing was changed yet", async () => {
     let failed = false;
     const h = createHarness({
