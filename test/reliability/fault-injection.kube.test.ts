@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
@@ -83,6 +85,7 @@ afterAll(async () => {
   // The figures, as RELIABILITY.md's table (copied there by hand after a run).
   if (figures.size > 0) console.log(`\nfault suite figures:\n${figuresTable([...figures.values()])}\n`);
   await proxy?.close();
+  await prometheusStandIn?.close();
   await env?.stop();
   if (work !== undefined) await rm(work, { recursive: true, force: true });
 });
@@ -532,27 +535,76 @@ describe("a manager killed with SIGKILL at a step boundary and replaced", () => 
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Waits are steps too: an update held by a policy (approval, a window) when the manager is SIGKILLed right after the
-// status write recording the wait; the replacement keeps it waiting (no patch, no lock) and runs it once the wait
-// ends. Their classifiers are theirs alone: the policies match no other scenario.
+// Waits are steps too: an update held by a policy (approval, a window, the alert gate) when the manager is SIGKILLed
+// right after the status write recording the wait; the replacement keeps it waiting (no patch, no lock) and runs it
+// once the wait ends. Their classifiers are theirs alone: the policies match no other scenario.
 
 const approverKey = "fault-approver-carol-0123456789abcdef";
 const approvalClassifier = "wait-approval";
 const windowClassifier = "wait-window";
+const alertClassifier = "wait-alert";
 
-/** The policies file: one approval for the approval row's classifier, and a window for the window row's. */
-async function writePolicies(window?: { readonly opensAt: Date }): Promise<void> {
+/** What the policies file holds besides the approval row's approval policy. */
+interface WaitPolicies {
+  /** A window for the window row's classifier, open from `opensAt` for 10 minutes. */
+  readonly window?: { readonly opensAt: Date };
+  /** An alert gate for the alert row's classifier, querying the Prometheus API at `prometheusUrl`. */
+  readonly alert?: { readonly prometheusUrl: string };
+}
+
+/** The policies file: one approval for the approval row's classifier, a window and an alert gate for theirs. */
+async function writePolicies(policies: WaitPolicies = {}): Promise<void> {
   const clock = (time: Date) => time.toISOString().slice(11, 19);
+  const { window, alert } = policies;
   const windows =
     window === undefined
       ? ""
       : // Open from `opensAt` for 10 minutes (UTC; an end before the start spans midnight).
         `windows:\n  - name: fault-window\n    classifiers: [${windowClassifier}]\n    startTime: "${clock(window.opensAt)}"\n    endTime: "${clock(new Date(window.opensAt.getTime() + 600_000))}"\n    timeZone: UTC\n`;
+  const alertGates =
+    alert === undefined
+      ? ""
+      : `alertGates:\n  prometheus:\n    url: ${alert.prometheusUrl}\n  policies:\n    - name: fault-alert\n      classifiers: [${alertClassifier}]\n      query: 'ALERTS{alertstate="firing"}'\n      whenFiring: wait\n      recheckInterval: 1s\n`;
   await writeFile(
     policiesPath,
-    `approvals:\n  policies:\n    - name: fault-approval\n      classifiers: [${approvalClassifier}]\n      approvers: 1\n      deadline: 1h\n${windows}`,
+    `approvals:\n  policies:\n    - name: fault-approval\n      classifiers: [${approvalClassifier}]\n      approvers: 1\n      deadline: 1h\n${windows}${alertGates}`,
   );
 }
+
+/**
+ * The alert row's Prometheus: an instant-query endpoint answering one firing alert until `firing` is cleared. A
+ * stand-in, since this row is about the manager's crash, not Prometheus (the ops tier runs the gate against Debian's
+ * Prometheus).
+ */
+interface PrometheusStandIn {
+  readonly url: string;
+  firing: boolean;
+  /** Queries answered. */
+  queries: number;
+  close(): Promise<void>;
+}
+
+async function startPrometheusStandIn(): Promise<PrometheusStandIn> {
+  const server: Server = createServer((request, response) => {
+    const firing = standIn.firing;
+    standIn.queries++;
+    const result = firing
+      ? [{ metric: { __name__: "ALERTS", alertname: "FaultDrill", alertstate: "firing" }, value: [Date.now() / 1000, "1"] }]
+      : [];
+    response.writeHead(request.url?.startsWith("/api/v1/query") ? 200 : 404, { "content-type": "application/json" });
+    response.end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const standIn: PrometheusStandIn = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    firing: true,
+    queries: 0,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+  return standIn;
+}
+
+let prometheusStandIn: PrometheusStandIn | undefined;
 
 /** A client of `target` that authenticates with `key`. */
 function clientAs(target: ManagerUnderTest, key: string): Client<typeof UpdateService> {
@@ -595,11 +647,30 @@ const waitSteps: readonly WaitStep[] = [
     prepare: async () => {
       // A window that opens shortly, read at start-up: the replica running now restarts with it.
       const opensAt = new Date(Math.ceil((Date.now() + windowLeadMs) / 1000) * 1000);
-      await writePolicies({ opensAt });
+      await writePolicies({ window: { opensAt } });
       await stopSingleReplica();
       return opensAt.getTime();
     },
     release: async () => undefined,
+  },
+  {
+    step: "waiting for the alert gate",
+    classifier: alertClassifier,
+    phase: "WaitingForGate",
+    prepare: async () => {
+      // The alert fires from the start; the replica running now restarts with the gate.
+      prometheusStandIn = await startPrometheusStandIn();
+      await writePolicies({ alert: { prometheusUrl: prometheusStandIn.url } });
+      await stopSingleReplica();
+      return undefined;
+    },
+    release: async () => {
+      const standIn = prometheusStandIn!;
+      // The replacement asked too (it checks the gate again every second) and was told the alert still fires.
+      const seen = standIn.queries;
+      await until("the replacement queries the alert gate", async () => (standIn.queries > seen ? true : undefined));
+      standIn.firing = false;
+    },
   },
 ];
 
@@ -635,22 +706,24 @@ describe("a manager killed with SIGKILL while an update waits, and replaced", ()
     const [waiting] = await runsOf(scene);
     expect(waiting?.status?.phase).toBe(step.phase);
     expect(imageOf(await env.apps.readNamespacedDeployment({ namespace: scene.namespace, name: "api" }))).toBe(scene.oldImage);
+    const releasedAt = Date.now();
     await step.release(replacement, id!);
     const settledAt = await settle(scene, 1).catch(async (error: unknown) => {
       throw new Error(`${(error as Error).message}\n${await whatHappened(scene)}`);
     });
     const found = await checkInvariants(scene, started);
-    addRun(row("SIGKILL while an update waits (approval, window)"), { ...found, recoverMs: settledAt - killedAt, faultsInjected: 1 });
+    addRun(row("SIGKILL while an update waits (approval, window, alert gate)"), { ...found, recoverMs: settledAt - killedAt, faultsInjected: 1 });
     expect(found.problems).toEqual([]);
     expect(found.updates).toBe(1);
     const [run] = await runsOf(scene);
     expect(run?.spec.id).toBe(id);
     expect(run?.status?.phase).toBe("Succeeded");
-    // Patched once, by the replacement, and (for the window) only once it opened.
+    // Patched once, by the replacement, and only once the wait ended (approved, the window open, the alert cleared).
     const patches = (await readAuditLog(auditPath)).filter(
       (entry) => entry.resource === "deployments" && entry.verb === "patch" && entry.namespace === scene.namespace && entry.code === 200,
     );
     expect(patches.map((entry) => entry.userAgent)).toEqual([replacementAgent]);
+    expect(patches[0]!.receivedMs).toBeGreaterThanOrEqual(releasedAt);
     if (opensAt !== undefined) expect(patches[0]!.receivedMs).toBeGreaterThanOrEqual(opensAt);
   });
 });
