@@ -1,25 +1,17 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import type { UpdateEvent, UpdateFinishedEvent } from "../../gen/updatemanager/v1/event_pb.js";
 import type { WatchUpdateResponse } from "../../gen/updatemanager/v1/update_service_pb.js";
 import type { Clock } from "../core/ports/clock.js";
-import { processClock } from "./process-clock.js";
 import type { UpdateClient } from "./create-update-client.js";
+import { followStream, type Reconnect } from "./follow-stream.js";
+
+// Part of this module's interface since before the loop moved to follow-stream.ts.
+export { isResumable, type Reconnect } from "./follow-stream.js";
 
 /** How a follow ended without an error. */
 export type FollowOutcome =
   | { readonly kind: "finished"; readonly event: UpdateEvent; readonly finished: UpdateFinishedEvent }
   | { readonly kind: "wait-timed-out"; readonly lastSequence: bigint };
-
-/** Why the watch is opened again. */
-export interface Reconnect {
-  /** The error that ended the previous stream. */
-  readonly cause: ConnectError;
-  /** How long the CLI waits before reconnecting. */
-  readonly delayMs: number;
-  /** Events up to this sequence number were received; the new stream starts after it. */
-  readonly afterSequence: bigint;
-}
 
 export interface FollowUpdateOptions {
   readonly client: Pick<UpdateClient, "watchUpdate">;
@@ -55,95 +47,27 @@ export interface FollowUpdateOptions {
  * WATCHER_TOO_SLOW), so every event is delivered exactly once. Other errors (NOT_FOUND, PERMISSION_DENIED, …)
  * are thrown as ConnectError.
  */
-export async function followUpdate(options: FollowUpdateOptions): Promise<FollowOutcome> {
-  const clock = options.clock ?? processClock;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  const initialDelayMs = options.initialDelayMs ?? 500;
-  const maxDelayMs = options.maxDelayMs ?? 15_000;
-  const giveUpAfterMs = options.giveUpAfterMs ?? 300_000;
-  const deadline = options.waitTimeoutMs === undefined ? undefined : clock.now().getTime() + options.waitTimeoutMs;
-
-  let lastSequence = options.afterSequence ?? 0n;
-  let failingSince: number | undefined;
-  let failures = 0;
-  for (;;) {
-    const abort = new AbortController();
-    let stop: "wait-timeout" | "idle" | undefined;
-    const cancelDeadline =
-      deadline === undefined
-        ? () => {}
-        : clock.setTimer(Math.max(0, deadline - clock.now().getTime()), () => {
-            stop = "wait-timeout";
-            abort.abort();
-          });
-    let cancelIdle = () => {};
-    const armIdle = () => {
-      cancelIdle();
-      cancelIdle = clock.setTimer(idleTimeoutMs, () => {
-        stop ??= "idle";
-        abort.abort();
-      });
-    };
-    let cause: ConnectError;
-    try {
-      armIdle();
-      const stream = options.client.watchUpdate(
-        { updateId: options.updateId, afterSequence: lastSequence },
-        { signal: abort.signal },
-      );
-      for await (const message of stream) {
-        armIdle();
-        failingSince = undefined;
-        failures = 0;
-        if (message.message.case === "event") {
-          const event = message.message.value;
-          // A resumed stream never repeats events, but a server that did must not make the CLI print them twice.
-          if (event.sequence <= lastSequence) continue;
-          lastSequence = event.sequence;
-          options.onMessage(message);
-          if (event.kind.case === "finished") return { kind: "finished", event, finished: event.kind.value };
-        } else {
-          options.onMessage(message);
-        }
+export function followUpdate(options: FollowUpdateOptions): Promise<FollowOutcome> {
+  const { afterSequence, waitTimeoutMs, idleTimeoutMs, initialDelayMs, maxDelayMs, giveUpAfterMs, clock } = options;
+  return followStream<WatchUpdateResponse, FollowOutcome>({
+    afterSequence,
+    waitTimeoutMs,
+    idleTimeoutMs,
+    initialDelayMs,
+    maxDelayMs,
+    giveUpAfterMs,
+    clock,
+    onReconnect: (reconnect) => options.onReconnect?.(reconnect),
+    open: (afterSequence, signal) =>
+      options.client.watchUpdate({ updateId: options.updateId, afterSequence }, { signal }),
+    sequenceOf: (message) => (message.message.case === "event" ? message.message.value.sequence : undefined),
+    onMessage(message) {
+      options.onMessage(message);
+      if (message.message.case === "event" && message.message.value.kind.case === "finished") {
+        return { kind: "finished", event: message.message.value, finished: message.message.value.kind.value };
       }
-      cause = new ConnectError("the stream ended before the update finished", Code.Unavailable);
-    } catch (error) {
-      if (stop === "wait-timeout") return { kind: "wait-timed-out", lastSequence };
-      if (stop === "idle") {
-        cause = new ConnectError(`no message for ${Math.round(idleTimeoutMs / 1000)} s`, Code.Unavailable);
-      } else {
-        cause = ConnectError.from(error);
-        if (!isResumable(cause)) throw cause;
-      }
-    } finally {
-      cancelDeadline();
-      cancelIdle();
-    }
-
-    const now = clock.now().getTime();
-    failingSince ??= now;
-    if (now - failingSince >= giveUpAfterMs) throw cause;
-    const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** failures);
-    failures += 1;
-    options.onReconnect?.({ cause, delayMs, afterSequence: lastSequence });
-    if (deadline !== undefined && now + delayMs >= deadline) {
-      await sleep(clock, Math.max(0, deadline - now));
-      return { kind: "wait-timed-out", lastSequence };
-    }
-    await sleep(clock, delayMs);
-  }
+      return undefined;
+    },
+    onEnd: () => new ConnectError("the stream ended before the update finished", Code.Unavailable),
+  });
 }
-
-/** Errors after which the same watch can go on where it stopped. */
-export function isResumable(error: ConnectError): boolean {
-  if (error.code === Code.Unavailable) return true;
-  if (error.code === Code.ResourceExhausted) {
-    return error.findDetails(ErrorInfoSchema).some((info) => info.reason === "WATCHER_TOO_SLOW");
-  }
-  return false;
-}
-
-function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimer(ms, resolve));
-}
-

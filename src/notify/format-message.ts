@@ -33,6 +33,7 @@ function details(notification: Notification, line: string): string {
     ...(notification.classifier === undefined ? [] : [`classifier: ${notification.classifier}`]),
     ...(notification.workloads.length === 0 ? [] : [`workloads: ${notification.workloads.map(workloadKey).join(", ")}`]),
     ...(notification.image === "" ? [] : [`image: ${notification.image}`]),
+    ...(notification.hash === undefined ? [] : [`hash: ${notification.hash.slice(0, 12)}`]),
     ...(notification.updateId === undefined ? [] : [`update: ${notification.updateId}`]),
     ...(notification.requester === undefined ? [] : [`requester: ${notification.requester}`]),
     `time: ${notification.time.toISOString()}`,
@@ -70,6 +71,7 @@ function notificationFields(notification: Notification): Record<string, unknown>
     ...(notification.container === undefined ? {} : { container: notification.container }),
     ...(notification.updateId === undefined ? {} : { updateId: notification.updateId }),
     ...(notification.nodePlan === undefined ? {} : { nodePlan: notification.nodePlan }),
+    ...(notification.hash === undefined ? {} : { hash: notification.hash }),
     ...(notification.requester === undefined ? {} : { requester: notification.requester }),
   };
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
-import { isRecord, parseConfigDocument, unknownFields } from "../auth/config-document.js";
+import { isRecord, unknownFields } from "../auth/config-document.js";
 import { ConfigError } from "../config/config-error.js";
 import { parseDuration } from "../config/duration.js";
+import { loadConfigFile, type ReadText, readTextFile } from "../config/load-config-file.js";
 import { isNotificationKind, type NotificationKind, notificationKinds } from "../core/domain/notification.js";
 import type { NotificationRoute } from "../core/domain/notification-route.js";
 import type { ChannelConfig, NotificationsConfig } from "./notifications-config.js";
@@ -9,8 +9,7 @@ import { defaultTelegramBaseUrl } from "./telegram-notifier.js";
 
 export const notificationsVariables = ["UPDATE_MANAGER_NOTIFICATIONS_FILE"] as const;
 
-/** Reads a file's text; throws when it cannot. Replaceable in tests. */
-export type ReadText = (path: string) => string;
+export type { ReadText } from "../config/load-config-file.js";
 
 const channelName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** What one remembered finding takes in the ConfigMap (11 characters and a newline), and what a ConfigMap holds. */
@@ -34,20 +33,14 @@ const channelFields: Record<ChannelConfig["type"], readonly string[]> = {
  */
 export function loadNotificationsConfig(
   env: Readonly<Record<string, string | undefined>>,
-  readText: ReadText = (path) => readFileSync(path, "utf8"),
+  readText: ReadText = readTextFile,
 ): NotificationsConfig | undefined {
-  const path = env["UPDATE_MANAGER_NOTIFICATIONS_FILE"]?.trim();
-  if (path === undefined || path === "") return undefined;
-  const source = `UPDATE_MANAGER_NOTIFICATIONS_FILE (${path})`;
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (error) {
-    throw new ConfigError([`${source}: cannot read it: ${(error as { code?: string }).code ?? (error as Error).message}`]);
-  }
-  const parsed = parseConfigDocument(text, source);
-  if ("problem" in parsed) throw new ConfigError([parsed.problem]);
-  return parseNotificationsConfig(parsed.value, source, readText);
+  return loadConfigFile(
+    env,
+    "UPDATE_MANAGER_NOTIFICATIONS_FILE",
+    (document, { source }) => parseNotificationsConfig(document, source, readText),
+    { readText },
+  );
 }
 
 /** Checks a parsed document (exported for tests). */

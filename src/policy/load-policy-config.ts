@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { isRecord, parseConfigDocument, unknownFields } from "../auth/config-document.js";
 import { isStringList } from "../auth/access-grant.js";
 import { ConfigError } from "../config/config-error.js";
 import { parseDuration } from "../config/duration.js";
+import { loadConfigFile, type ReadText, readTextFile } from "../config/load-config-file.js";
 import { type ApprovalPolicy, maxApprovers } from "../core/domain/approval-policy.js";
 import { validateClassifier } from "../core/domain/classifier.js";
 import { isDomainError } from "../core/domain/domain-error.js";
@@ -79,28 +79,31 @@ const maxDeadlineMs = 30 * 24 * 3_600_000;
  */
 export function loadPolicyConfig(
   env: Readonly<Record<string, string | undefined>>,
-  readText: (path: string) => string = (path) => readFileSync(path, "utf8"),
+  readText: ReadText = readTextFile,
 ): PolicyConfig {
-  const file = env["UPDATE_MANAGER_POLICIES_FILE"]?.trim();
-  if (file === undefined || file === "") return defaultPolicyConfig;
-  const source = `UPDATE_MANAGER_POLICIES_FILE (${file})`;
-  let text: string;
-  try {
-    text = readText(file);
-  } catch (error) {
-    throw new ConfigError([`UPDATE_MANAGER_POLICIES_FILE: cannot read ${file}: ${(error as { code?: string }).code ?? (error as Error).message}`]);
-  }
-  const parsed = parsePolicyConfig(text, source);
-  if ("problems" in parsed) throw new ConfigError(parsed.problems);
-  return parsed.config;
+  const config = loadConfigFile(
+    env,
+    "UPDATE_MANAGER_POLICIES_FILE",
+    (document, { source }) => {
+      const parsed = checkPolicyDocument(document, source);
+      if ("problems" in parsed) throw new ConfigError(parsed.problems);
+      return parsed.config;
+    },
+    // Worded as the other variables naming one file (API keys, OIDC), not as the webhooks and notifications files.
+    { readText, cannotRead: ({ variable, path }, reason) => `${variable}: cannot read ${path}: ${reason}` },
+  );
+  return config ?? defaultPolicyConfig;
 }
 
 /** Parses a policies document; every problem is collected, each naming `source` and where. */
 export function parsePolicyConfig(text: string, source: string): { config: PolicyConfig } | { problems: string[] } {
   const document = parseConfigDocument(text, source);
   if ("problem" in document) return { problems: [document.problem] };
+  return checkPolicyDocument(document.value, source);
+}
+
+function checkPolicyDocument(root: Record<string, unknown>, source: string): { config: PolicyConfig } | { problems: string[] } {
   const problems: string[] = [];
-  const root = document.value;
   const unknownRoot = unknownFields(root, ["approvals", "freeze", "windows", "alertGates"], source);
   if (unknownRoot !== undefined) problems.push(unknownRoot);
 

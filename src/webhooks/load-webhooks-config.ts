@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
-import { isRecord, parseConfigDocument, unknownFields } from "../auth/config-document.js";
+import { isRecord, unknownFields } from "../auth/config-document.js";
 import { ConfigError } from "../config/config-error.js";
+import { loadConfigFile, type ReadText, readTextFile } from "../config/load-config-file.js";
 import {
   defaultWebhookMaxBodyBytes,
   defaultWebhookRateLimitPerMinute,
@@ -11,8 +11,7 @@ import {
 
 export const webhooksVariables = ["UPDATE_MANAGER_WEBHOOKS_FILE"] as const;
 
-/** Reads a file's text; throws when it cannot. Replaceable in tests. */
-export type ReadText = (path: string) => string;
+export type { ReadText } from "../config/load-config-file.js";
 
 const endpointName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const registryHost = /^[a-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-f:]+\](:[0-9]{1,5})?$/;
@@ -26,20 +25,14 @@ const sourceTypes: readonly WebhookSourceType[] = ["distribution", "harbor", "gi
  */
 export function loadWebhooksConfig(
   env: Readonly<Record<string, string | undefined>>,
-  readText: ReadText = (path) => readFileSync(path, "utf8"),
+  readText: ReadText = readTextFile,
 ): WebhooksConfig | undefined {
-  const path = env["UPDATE_MANAGER_WEBHOOKS_FILE"]?.trim();
-  if (path === undefined || path === "") return undefined;
-  const source = `UPDATE_MANAGER_WEBHOOKS_FILE (${path})`;
-  let text: string;
-  try {
-    text = readText(path);
-  } catch (error) {
-    throw new ConfigError([`${source}: cannot read it: ${(error as { code?: string }).code ?? (error as Error).message}`]);
-  }
-  const parsed = parseConfigDocument(text, source);
-  if ("problem" in parsed) throw new ConfigError([parsed.problem]);
-  return parseWebhooksConfig(parsed.value, source, readText);
+  return loadConfigFile(
+    env,
+    "UPDATE_MANAGER_WEBHOOKS_FILE",
+    (document, { source }) => parseWebhooksConfig(document, source, readText),
+    { readText },
+  );
 }
 
 /** Checks a parsed document (exported for tests). */

@@ -40,6 +40,11 @@ export interface Notification {
   readonly updateId?: string;
   /** A node plan's name (node plan kinds). */
   readonly nodePlan?: string;
+  /**
+   * The node plan's hash (of its spec and version) the news is about; part of the finding, so a changed spec
+   * applying the same version is news again. Default: none.
+   */
+  readonly hash?: string;
   /** The state the event reports, e.g. `succeeded`, `rolled-back`, `cancelled`, `notify`. */
   readonly state: string;
   /** Why, for people (a failure's reason); "" when the kind says it all. */
@@ -53,16 +58,19 @@ export function notificationNamespaces(notification: Notification): readonly str
 }
 
 /**
- * The finding a notification reports: (workloads, version or digest, state). The same finding is sent once per
- * channel: a resumed update announcing its start again, or the watcher reporting a version again after a restart,
- * is not news. The update id is not part of it: the same workloads reaching the same version and state again is
- * the same news.
+ * The finding a notification reports: (workloads or node plan, version or digest, node plan hash, state). The same
+ * finding is sent once per channel: a resumed update announcing its start again, or the watcher reporting a version
+ * again after a restart, is not news. The update id is not part of it: the same workloads reaching the same version
+ * and state again is the same news.
  */
 export function findingOf(notification: Notification): string {
   const workloads = notification.workloads.map(workloadKey).sort().join(",");
   const subject = notification.nodePlan === undefined ? workloads : `node-plan/${notification.nodePlan}`;
   const container = notification.container === undefined ? "" : `#${notification.container}`;
-  return `${subject}${container}|${notification.image}|${notification.kind}:${notification.state}`;
+  // Written as before the hash had a field of its own (its first 12 characters after the version), so the findings
+  // channels remember from then still match after an upgrade.
+  const version = notification.hash === undefined ? notification.image : `${notification.image} (hash ${notification.hash.slice(0, 12)})`;
+  return `${subject}${container}|${version}|${notification.kind}:${notification.state}`;
 }
 
 /**

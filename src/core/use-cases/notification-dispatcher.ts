@@ -89,6 +89,8 @@ export interface NodePlanFacts {
   readonly nodePlan: string;
   /** What it moves nodes to (an OS image, a kubelet version), if anything. Default: "". */
   readonly version?: string;
+  /** The plan hash (spec and version) being applied: a new hash is new news. Default: none. */
+  readonly hash?: string;
   readonly reason?: string;
 }
 
@@ -316,6 +318,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps, o
     workloads: [],
     image: facts.version ?? "",
     nodePlan: facts.nodePlan,
+    ...(facts.hash === undefined ? {} : { hash: facts.hash }),
     state,
     reason: facts.reason ?? "",
   });

@@ -49,6 +49,19 @@ describe("findings", () => {
     expect(findingOf({ ...failed, image: "r/web:2@sha256:aa" })).not.toBe(findingOf({ ...failed, image: "r/web:2@sha256:bb" }));
   });
 
+  it("of a node plan are its hash too: the same version under another hash is another finding", () => {
+    const started: Notification = { ...nodePlan, kind: "node-plan-started", state: "started", image: "v0.9.0", hash: "abcdef0123456789" };
+    expect(findingOf({ ...started, hash: "abcdef0123456789", reason: "again" })).toBe(findingOf(started));
+    expect(findingOf({ ...started, hash: "0123456789abcdef" })).not.toBe(findingOf(started));
+    expect(findingOf({ ...started, image: "v0.10.0" })).not.toBe(findingOf(started));
+  });
+
+  it("of a node plan match those remembered when the hash was written into the version", () => {
+    const started: Notification = { ...nodePlan, kind: "node-plan-started", state: "started", image: "v0.9.0", hash: "abcdef0123456789" };
+    const before: Notification = { ...nodePlan, kind: "node-plan-started", state: "started", image: "v0.9.0 (hash abcdef012345)" };
+    expect(findingHash(findingOf(started))).toBe(findingHash(findingOf(before)));
+  });
+
   it("are remembered as 11 characters", () => {
     expect(findingHash(findingOf(failed))).toMatch(/^[A-Za-z0-9_-]{11}$/);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AvailableUpdate } from "../../../src/core/domain/available-update.js";
-import type { Notification, NotificationKind } from "../../../src/core/domain/notification.js";
+import { findingHash, findingOf, type Notification, type NotificationKind } from "../../../src/core/domain/notification.js";
 import type { NotificationRoute } from "../../../src/core/domain/notification-route.js";
 import type { NotificationMessage, Notifier } from "../../../src/core/ports/notifier.js";
 import { createNotificationDispatcher, type NotificationDispatcherOptions, type NotificationResult } from "../../../src/core/use-cases/notification-dispatcher.js";
@@ -166,6 +166,24 @@ describe("the notification dispatcher", () => {
     dispatcher.nodePlanFailed({ nodePlan: "kernel-6", reason: "node-1 did not come back" });
     await dispatcher.whenIdle();
     expect(texts(chat.sent)).toEqual(["version-available r/web:1.1.0", "approval-needed r/web:1.1.0", "node-plan-failed "]);
+  });
+
+  it("tells a node plan's start once per hash, and not again what was remembered before the hash had a field of its own", async () => {
+    const infra = fakeNotifier("infra");
+    const { dispatcher, dedupe } = setup([{ channels: ["infra"] }], [infra]);
+    // Remembered by an earlier version, which wrote the hash into the version text.
+    dedupe.add("infra", findingHash(findingOf({ kind: "node-plan-started", time: new Date(0), workloads: [], image: "v1 (hash 333333333333)", nodePlan: "os", state: "started", reason: "" })));
+    dispatcher.nodePlanStarted({ nodePlan: "os", version: "v1", hash: "1111111111111111" });
+    dispatcher.nodePlanStarted({ nodePlan: "os", version: "v1", hash: "2222222222222222" });
+    await dispatcher.whenIdle();
+    dispatcher.nodePlanStarted({ nodePlan: "os", version: "v1", hash: "1111111111111111" });
+    dispatcher.nodePlanStarted({ nodePlan: "os", version: "v1", hash: "3333333333333333" });
+    await dispatcher.whenIdle();
+    expect(infra.sent.map((message) => (message.type === "notification" ? message.notification.hash : message.type))).toEqual([
+      "1111111111111111",
+      "2222222222222222",
+    ]);
+    await dispatcher.close();
   });
 
   it("refuses a rate limit that is not a positive integer", () => {

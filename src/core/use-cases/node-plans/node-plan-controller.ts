@@ -434,13 +434,13 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
   function tell(plan: PlanRecord, status: NodePlanStatus, version: string, hash: string, claims: readonly NodeResult[]): void {
     if (deps.notify === undefined) return;
     // The hash is part of the finding: a changed spec applying the same version is told again.
-    const applied = `${version} (hash ${hash.slice(0, 12)})`;
     if (claims.length > 0 && !plan.status.nodes.some((r) => r.hash === hash)) {
-      deps.notify.nodePlanStarted({ nodePlan: plan.name, version: applied, reason: `applying ${applied}; first nodes: ${claims.map((c) => c.name).join(", ")}` });
+      const applied = `${version} (hash ${hash.slice(0, 12)})`;
+      deps.notify.nodePlanStarted({ nodePlan: plan.name, version, hash, reason: `applying ${applied}; first nodes: ${claims.map((c) => c.name).join(", ")}` });
     }
     const failed = findCondition(status, "Failed");
     if (failed?.status === "True" && findCondition(plan.status, "Failed")?.status !== "True") {
-      deps.notify.nodePlanFailed({ nodePlan: plan.name, version: applied, reason: failed.message });
+      deps.notify.nodePlanFailed({ nodePlan: plan.name, version, hash, reason: failed.message });
     }
   }
 
