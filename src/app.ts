@@ -24,19 +24,13 @@ import type { UpdateEngineOptions } from "./core/use-cases/update-engine-options
 import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
-import { createLegacyRestHandler } from "./rest/legacy-rest-handler.js";
 import type { DashboardAssets } from "./dashboard/dashboard-assets.js";
 import { createDashboardHandler } from "./dashboard/dashboard-handler.js";
 import { createEngineStartup } from "./engine-startup.js";
-import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-store.js";
+import { engineNotReadyReason } from "./engine-not-ready-reason.js";
 import { createFailureMetrics } from "./telemetry/failure-metrics.js";
-import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
-import { lockHolderState } from "./core/use-cases/lock-holder-state.js";
-import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
-import { createMemoryFreezeStore } from "./store/memory/memory-freeze-store.js";
 import { approverCapacity } from "./policy/approver-capacity.js";
 import { defaultPolicyConfig, type PolicyConfig } from "./policy/load-policy-config.js";
-import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
 import { createNotifications } from "./notifications-composition.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
@@ -44,11 +38,10 @@ import { updateNotifications } from "./core/use-cases/notify-update-events.js";
 import { observeUpdateStore } from "./core/use-cases/observe-update-store.js";
 import { createPrometheusAlertQuery } from "./alerts/prometheus-alert-query.js";
 import type { AlertQuery } from "./core/ports/alert-query.js";
-import { createNodePlans, type NodePlans } from "./node-plans-composition.js";
-import { createDemoNodePlans } from "./demo-node-plans-composition.js";
-import { createRegistryWebhookHandler } from "./webhooks/registry-webhook-handler.js";
-import { createRegistryWebhookMetrics } from "./telemetry/registry-webhook-metrics.js";
 import type { WebhooksConfig } from "./webhooks/webhooks-config.js";
+import { createConfiguredNodePlans } from "./configured-node-plans-composition.js";
+import { createHttp1Handlers } from "./http1-handlers-composition.js";
+import { createUpdatePersistence } from "./update-persistence-composition.js";
 import { createInformerMetrics } from "./telemetry/informer-metrics.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
@@ -112,18 +105,18 @@ function packageVersion(): string {
 /** The cluster adapter: the embedded demo, or a real cluster through client-node. */
 function createCluster(
   config: ApplicationConfig,
-  kubernetes: { readonly composition: KubernetesComposition; readonly clients: KubernetesClients } | undefined,
+  real: { readonly kubernetes: KubernetesComposition; readonly clients: KubernetesClients } | undefined,
   keys: MetadataKeys,
   logger: CoreLogger,
 ): AppCluster {
-  if (kubernetes === undefined) {
+  if (real === undefined) {
     const cluster = createSimulatedCluster({ keys, legacyAnnotation: config.legacyAnnotation });
     seedDemoCluster(cluster);
     return { ...cluster, start: async () => cluster.start() };
   }
-  const { onApiRequest, informerEvents } = kubernetes.clients.observers;
-  return kubernetes.composition.createKubernetesCluster({
-    kubeConfig: kubernetes.clients.kubeConfig,
+  const { onApiRequest, informerEvents } = real.clients.observers;
+  return real.kubernetes.createKubernetesCluster({
+    kubeConfig: real.clients.kubeConfig,
     keys,
     legacyAnnotation: config.legacyAnnotation,
     logger,
@@ -215,52 +208,38 @@ export async function createApplication(deps: {
           ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
           ...(deps.metrics === undefined ? {} : { informerEvents: createInformerMetrics(deps.metrics) }),
         });
+  // A real cluster's adapters and connection; undefined on the embedded demo and on a cluster handed in (tests).
+  const real =
+    config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined && clients !== undefined
+      ? { kubernetes, clients }
+      : undefined;
   const cluster: AppCluster =
-    injected === undefined
-      ? createCluster(
-          config,
-          config.cluster.mode === "kubernetes" && kubernetes !== undefined && clients !== undefined ? { composition: kubernetes, clients } : undefined,
-          keys,
-          logger,
-        )
-      : { ...injected, start: async () => injected.start() };
-  // Durable updates: UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
-  // leader election with UPDATE_MANAGER_STORE=kubernetes; this process's memory otherwise. Without the
-  // CRD (or with RBAC refusing), startStore() rejects with a message naming the manifest: the engine's
-  // start-up is retried and the process stays not ready, saying why.
-  let persistence: KubernetesPersistence | undefined;
-  if (config.store === "kubernetes" && kubernetes !== undefined && clients !== undefined) {
-    const { onApiRequest, informerEvents } = clients.observers;
-    persistence = kubernetes.createKubernetesPersistence({
-      kubeConfig: clients.kubeConfig,
-      cluster,
-      keys,
-      clock,
-      logger: logger.child({ component: "persistence" }),
-      namespace: config.managerNamespace,
-      identity: config.identity,
-      leaderElection: config.leaderElection,
-      retention: config.retention,
-      ...(onApiRequest === undefined ? {} : { onApiRequest }),
-      ...(informerEvents === undefined ? {} : { informerEvents }),
-      ...(countFailure === undefined ? {} : { countFailure }),
-    });
-  }
-  // --- end durable updates
+    injected === undefined ? createCluster(config, real, keys, logger) : { ...injected, start: async () => injected.start() };
+  const { durable: persistence, store, freeze, quarantines, locks } = createUpdatePersistence({
+    durable: config.store === "kubernetes" && kubernetes !== undefined && clients !== undefined ? { kubernetes, clients } : undefined,
+    cluster,
+    keys,
+    clock,
+    logger,
+    namespace: config.managerNamespace,
+    identity: config.identity,
+    leaderElection: config.leaderElection,
+    retention: config.retention,
+    ...(countFailure === undefined ? {} : { countFailure }),
+  });
   // Each step of an update as a Kubernetes Event on its workloads and its UpdateRun (a real cluster only).
   const stepEvents =
-    config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined && clients !== undefined
-      ? kubernetes.createKubernetesStepEvents({
-          rest: clients.rest(),
+    real === undefined
+      ? undefined
+      : real.kubernetes.createKubernetesStepEvents({
+          rest: real.clients.rest(),
           clock,
           logger,
           instance: config.identity,
           uidOf: (ref) => cluster.getWorkload(ref)?.uid,
           ...(persistence === undefined ? {} : { updateRunOf: persistence.store.runReferenceOf }),
           ...(countFailure === undefined ? {} : { countFailure }),
-        })
-      : undefined;
-  const store = persistence?.store ?? createMemoryUpdateStore({ clock });
+        });
   // The engine's saves feed the update metrics and the notifications (one wrapper: observeUpdateStore); reads go
   // straight to the store.
   const updateMetrics = deps.metrics === undefined ? undefined : createUpdateMetrics(deps.metrics);
@@ -284,20 +263,14 @@ export async function createApplication(deps: {
     ...(updateMetrics === undefined ? [] : [updateMetrics.observer]),
     ...(notifications === undefined ? [] : [updateNotifications(notifications)]),
   ];
-  const engineStore = observers.length === 0 ? store : observeUpdateStore(store, observers);
-  // Shared with the registry watcher.
-  const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
   const policies = deps.policies ?? defaultPolicyConfig;
-  // Shared by the replicas (a ConfigMap) with UpdateRuns; this process's memory otherwise (lost on restart). Holds
-  // updates and node plans alike.
-  const freeze = persistence?.freeze ?? createMemoryFreezeStore();
   const manager = createUpdateManager(
     {
       cluster,
-      store: engineStore,
-      freeze,
-      quarantines: persistence?.quarantines ?? engineQuarantines,
-      locks: persistence?.locks ?? createMemoryTargetLocks({ clock, updateState: lockHolderState(store) }),
+      store: observers.length === 0 ? store : observeUpdateStore(store, observers),
+      freeze, // shared with the node plans
+      quarantines, // shared with the registry watcher
+      locks,
       ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
       clock,
       newId: randomUUID,
@@ -331,11 +304,11 @@ export async function createApplication(deps: {
   const registryWatch = config.registryWatch.enabled
     ? createRegistryWatch({
         cluster,
-        kubernetes: config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined,
+        kubernetes: real?.kubernetes,
         clients,
         durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
         manager,
-        quarantines: persistence?.quarantines ?? engineQuarantines,
+        quarantines,
         canExecute: persistence?.canExecute,
         keys,
         keyPrefix: config.keyPrefix,
@@ -348,39 +321,24 @@ export async function createApplication(deps: {
         ...(notifications === undefined ? {} : { onAvailable: (update) => notifications.versionAvailable(update) }),
       })
     : undefined;
-  // Node upgrade plans: on a real cluster, run by the leader when enabled; on the embedded demo, its simulated nodes
-  // and sample plan always.
-  const realCluster = config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined;
-  const demoCluster = config.cluster.mode === "embedded" && injected === undefined;
-  if (config.nodePlans.enabled && realCluster === undefined && !demoCluster) {
-    logger.warn({}, "UPDATE_MANAGER_NODE_PLANS is ignored: node upgrade plans need a Kubernetes cluster");
-  }
-  const nodePlans: NodePlans | undefined = demoCluster
-    ? createDemoNodePlans({
-        keyPrefix: config.keyPrefix,
-        namespace: config.nodePlans.namespace,
-        clock,
-        logger: logger.child({ component: "node-plans" }),
-        ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
-        freeze,
-        ...(notifications === undefined ? {} : { notify: notifications }),
-      })
-    : config.nodePlans.enabled && realCluster !== undefined && clients !== undefined
-      ? createNodePlans({
-          kubernetes: realCluster,
-          namespace: config.nodePlans.namespace,
-          keyPrefix: config.keyPrefix,
-          clients,
-          channelIntervalMs: config.nodePlans.channelIntervalMs,
-          windows: policies.windows,
-          canExecute: persistence?.canExecute,
-          clock,
-          logger: logger.child({ component: "node-plans" }),
-          ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
-          freeze,
-          ...(notifications === undefined ? {} : { notify: notifications }),
-        })
-      : undefined;
+  // Node upgrade plans: the embedded demo's, or the real cluster's with UPDATE_MANAGER_NODE_PLANS, or none.
+  const nodePlans = createConfiguredNodePlans({
+    cluster:
+      injected === undefined && config.cluster.mode === "embedded"
+        ? { kind: "embedded" }
+        : real === undefined
+          ? { kind: "injected" }
+          : { kind: "kubernetes", ...real },
+    config: config.nodePlans,
+    keyPrefix: config.keyPrefix,
+    windows: policies.windows,
+    canExecute: persistence?.canExecute,
+    clock,
+    logger,
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+    freeze,
+    ...(notifications === undefined ? {} : { notify: notifications }),
+  });
   // Refuses to start (ConfigError: exit 2) when the account lacks what kube/node-plans grants.
   await nodePlans?.verifyAccess();
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
@@ -435,29 +393,18 @@ export async function createApplication(deps: {
             config.namespaces.all ? "all namespaces" : `namespaces ${config.namespaces.names.join(", ")}`
           }`,
     interceptors: [...(deps.interceptors ?? []), auth],
-    // The original's REST API, authorised like the RPCs by the same interceptor.
-    http1Handlers: [
-      createLegacyRestHandler({
-        manager,
-        accessControl: auth,
-        removeUpdate: (id) => store.remove(id),
-        logger: logger.child({ component: "rest" }),
-        strictNoTargets: config.restStrictNoTargets,
-      }),
-      dashboard, // `/` and `/dashboard/…`.
-      // `/webhooks/…`: registry pushes make the watcher check those repositories now.
-      ...(deps.webhooks === undefined || registryWatch === undefined
-        ? []
-        : [
-            createRegistryWebhookHandler({
-              config: deps.webhooks,
-              recheck: (repository) => registryWatch.watcher.recheck(repository),
-              clock,
-              logger: logger.child({ component: "webhooks" }),
-              ...(deps.metrics === undefined ? {} : { onRequest: createRegistryWebhookMetrics(deps.metrics) }),
-            }),
-          ]),
-    ],
+    http1Handlers: createHttp1Handlers({
+      manager,
+      accessControl: auth,
+      removeUpdate: (id) => store.remove(id),
+      strictNoTargets: config.restStrictNoTargets,
+      dashboard,
+      ...(deps.webhooks === undefined ? {} : { webhooks: deps.webhooks }),
+      registryWatcher: registryWatch?.watcher,
+      clock,
+      logger,
+      ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+    }),
     routes(router, { shutdownSignal }) {
       registerUpdateService(router, manager, {
         shutdownSignal,
@@ -474,17 +421,10 @@ export async function createApplication(deps: {
       if (dashboardStatus.state === "failed") detail.push(`dashboard: not available: ${dashboardStatus.reason}`);
       const engineStatus = engine.status();
       if (engineStatus.state === "running") return { ready: true, detail };
-      const reason =
-        engineStatus.state === "retrying"
-          ? `the update engine could not start (${engineStatus.failures} failed ${engineStatus.failures === 1 ? "attempt" : "attempts"}; ` +
-            `next in ${Math.ceil(engineStatus.retryInMs / 1000)} s): ${engineStatus.reason}`
-          : engineStatus.state === "stopped"
-            ? "the update engine is stopped"
-            : !cluster.isSynced()
-              ? "the cluster caches are not synced yet"
-              : persistence !== undefined && !persistence.isSynced()
-                ? "the UpdateRun store is not synced yet"
-                : "the update engine is starting";
+      const reason = engineNotReadyReason(engineStatus, {
+        cluster: () => cluster.isSynced(),
+        store: persistence === undefined ? undefined : () => persistence.isSynced(),
+      });
       return { ready: false, reason, detail };
     },
     async start() {
