@@ -1,5 +1,3 @@
-import { trace } from "@opentelemetry/api";
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { packageRoot } from "./package-root.js";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
@@ -19,7 +17,6 @@ import type { KubernetesClients, KubernetesComposition } from "./kubernetes-comp
 import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import type { UpdateTracer } from "./core/ports/update-tracer.js";
-import { createUpdateManager } from "./core/use-cases/update-manager.js";
 import type { UpdateEngineOptions } from "./core/use-cases/update-engine-options.js";
 import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
@@ -29,23 +26,21 @@ import { createDashboardHandler } from "./dashboard/dashboard-handler.js";
 import { createEngineStartup } from "./engine-startup.js";
 import { engineNotReadyReason } from "./engine-not-ready-reason.js";
 import { createFailureMetrics } from "./telemetry/failure-metrics.js";
-import { approverCapacity } from "./policy/approver-capacity.js";
 import { defaultPolicyConfig, type PolicyConfig } from "./policy/load-policy-config.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
 import { createNotifications } from "./notifications-composition.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { updateNotifications } from "./core/use-cases/notify-update-events.js";
 import { observeUpdateStore } from "./core/use-cases/observe-update-store.js";
-import { createPrometheusAlertQuery } from "./alerts/prometheus-alert-query.js";
 import type { AlertQuery } from "./core/ports/alert-query.js";
 import type { WebhooksConfig } from "./webhooks/webhooks-config.js";
 import { createConfiguredNodePlans } from "./configured-node-plans-composition.js";
 import { createHttp1Handlers } from "./http1-handlers-composition.js";
 import { createUpdatePersistence } from "./update-persistence-composition.js";
+import { createConfiguredUpdateManager } from "./configured-update-manager-composition.js";
 import { createInformerMetrics } from "./telemetry/informer-metrics.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
-import { createUpdateTracer } from "./telemetry/update-tracer.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 import { NodePlanService } from "../gen/updatemanager/v1/node_plan_service_pb.js";
@@ -264,42 +259,23 @@ export async function createApplication(deps: {
     ...(notifications === undefined ? [] : [updateNotifications(notifications)]),
   ];
   const policies = deps.policies ?? defaultPolicyConfig;
-  const manager = createUpdateManager(
-    {
-      cluster,
-      store: observers.length === 0 ? store : observeUpdateStore(store, observers),
-      freeze, // shared with the node plans
-      quarantines, // shared with the registry watcher
-      locks,
-      ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
-      clock,
-      newId: randomUUID,
-      keys,
-      logger: logger.child({ component: "engine" }),
-      tracer: deps.tracer ?? createUpdateTracer(trace.getTracer("update-manager")),
-      ...(countFailure === undefined ? {} : { countFailure }),
-      ...(stepEvents === undefined ? {} : { stepEvents }),
-      ...(policies.alertGates.prometheus === undefined
-        ? {}
-        : { alerts: deps.alertQuery ?? createPrometheusAlertQuery(policies.alertGates.prometheus) }),
-    },
-    {
-      ...deps.engineOptions,
-      legacyAnnotation: config.legacyAnnotation,
-      defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs,
-      queueTimeoutMs: config.queueTimeoutMs,
-      approvalPolicies: policies.approvals,
-      approvalDeadlineMs: policies.approvalDeadlineMs,
-      frozenNewUpdates: policies.frozenNewUpdates,
-      windowPolicies: policies.windows,
-      alertGatePolicies: policies.alertGates.policies,
-      approverCapacity: approverCapacity({
-        accessControl: deps.accessControl ?? defaultAccessControl,
-        fullScopeKey: config.apiKey !== undefined,
-        insecureDemo: config.insecureDemo,
-      }),
-    },
-  );
+  const manager = createConfiguredUpdateManager({
+    config,
+    cluster,
+    store: observers.length === 0 ? store : observeUpdateStore(store, observers),
+    persistence: { freeze, quarantines, locks }, // the freeze shared with the node plans, the quarantines with the watcher
+    canExecute: persistence?.canExecute,
+    policies,
+    ...(deps.alertQuery === undefined ? {} : { alertQuery: deps.alertQuery }),
+    accessControl: deps.accessControl ?? defaultAccessControl,
+    ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
+    ...(stepEvents === undefined ? {} : { stepEvents }),
+    ...(deps.engineOptions === undefined ? {} : { engineOptions: deps.engineOptions }),
+    clock,
+    keys,
+    logger,
+    ...(countFailure === undefined ? {} : { countFailure }),
+  });
   // Registry watching: the leader checks registries and updates or notifies by the workloads' policies.
   const registryWatch = config.registryWatch.enabled
     ? createRegistryWatch({
