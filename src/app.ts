@@ -8,12 +8,9 @@ import { defaultReadLimit, defaultWriteLimit } from "./auth/rate-limiter.js";
 import { updateFinder } from "./auth/rpc-authorization.js";
 import { registerNodePlanService } from "./api/node-plan-service.js";
 import { registerUpdateService } from "./api/update-service.js";
-import { seedDemoCluster } from "./cluster/simulated/demo-seed.js";
-import { createSimulatedCluster, type SimulatedCluster } from "./cluster/simulated/simulated-cluster.js";
-import { createMetadataKeys, type MetadataKeys } from "./core/domain/metadata-keys.js";
-import type { ClusterPort } from "./core/ports/cluster.js";
+import type { SimulatedCluster } from "./cluster/simulated/simulated-cluster.js";
+import { createMetadataKeys } from "./core/domain/metadata-keys.js";
 import type { Config } from "./config/config.js";
-import type { KubernetesClients, KubernetesComposition } from "./kubernetes-composition.js";
 import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import type { UpdateTracer } from "./core/ports/update-tracer.js";
@@ -38,7 +35,7 @@ import { createConfiguredNodePlans } from "./configured-node-plans-composition.j
 import { createHttp1Handlers } from "./http1-handlers-composition.js";
 import { createUpdatePersistence } from "./update-persistence-composition.js";
 import { createConfiguredUpdateManager } from "./configured-update-manager-composition.js";
-import { createInformerMetrics } from "./telemetry/informer-metrics.js";
+import { createConfiguredCluster, loadKubernetes } from "./configured-cluster-composition.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
@@ -84,42 +81,12 @@ export interface Application {
 
 const updateServiceName = UpdateService.typeName;
 
-/** A cluster adapter the application starts (caches sync) and stops. */
-type AppCluster = ClusterPort & {
-  start(): Promise<void>;
-  stop(): Promise<void> | void;
-  informerRestarts?: () => number;
-};
-
 /** The package's version, for the build info metric. */
 function packageVersion(): string {
   const text = readFileSync(new URL("package.json", packageRoot), "utf8");
   return (JSON.parse(text) as { version?: string }).version ?? "unknown";
 }
 
-/** The cluster adapter: the embedded demo, or a real cluster through client-node. */
-function createCluster(
-  config: ApplicationConfig,
-  real: { readonly kubernetes: KubernetesComposition; readonly clients: KubernetesClients } | undefined,
-  keys: MetadataKeys,
-  logger: CoreLogger,
-): AppCluster {
-  if (real === undefined) {
-    const cluster = createSimulatedCluster({ keys, legacyAnnotation: config.legacyAnnotation });
-    seedDemoCluster(cluster);
-    return { ...cluster, start: async () => cluster.start() };
-  }
-  const { onApiRequest, informerEvents } = real.clients.observers;
-  return real.kubernetes.createKubernetesCluster({
-    kubeConfig: real.clients.kubeConfig,
-    keys,
-    legacyAnnotation: config.legacyAnnotation,
-    logger,
-    ...(config.namespaces.all ? {} : { namespaces: config.namespaces.names }),
-    ...(onApiRequest === undefined ? {} : { onApiRequest }),
-    ...(informerEvents === undefined ? {} : { informerEvents }),
-  });
-}
 /** How long a shutdown waits for queued step Events. */
 const stepEventsFlushMs = 2_000;
 
@@ -177,11 +144,7 @@ export async function createApplication(deps: {
   const countFailure = deps.metrics === undefined ? undefined : createFailureMetrics(deps.metrics);
   const keys = createMetadataKeys(config.keyPrefix);
   const injected = deps.cluster;
-  // The Kubernetes adapters (and client-node) are loaded only when a real cluster is used.
-  const kubernetes =
-    (config.cluster.mode === "kubernetes" && injected === undefined) || config.store === "kubernetes"
-      ? await import("./kubernetes-composition.js")
-      : undefined;
+  const kubernetes = await loadKubernetes(config, injected);
   // Read at scrape time: the cluster and the persistence exist by then.
   const runtimeMetrics =
     deps.metrics === undefined
@@ -195,23 +158,17 @@ export async function createApplication(deps: {
             ? { informerRestarts: () => cluster.informerRestarts?.() ?? 0 }
             : {}),
         });
-  // One connection to the API server for every Kubernetes adapter, each request counted.
-  const clients =
-    kubernetes === undefined
-      ? undefined
-      : kubernetes.connectKubernetes(config.identity, {
-          ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
-          ...(deps.metrics === undefined ? {} : { informerEvents: createInformerMetrics(deps.metrics) }),
-        });
-  // A real cluster's adapters and connection; undefined on the embedded demo and on a cluster handed in (tests).
-  const real =
-    config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined && clients !== undefined
-      ? { kubernetes, clients }
-      : undefined;
-  const cluster: AppCluster =
-    injected === undefined ? createCluster(config, real, keys, logger) : { ...injected, start: async () => injected.start() };
+  const { cluster, connection, real } = createConfiguredCluster({
+    config,
+    kubernetes,
+    ...(injected === undefined ? {} : { injected }),
+    keys,
+    logger,
+    ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+  });
   const { durable: persistence, store, freeze, quarantines, locks } = createUpdatePersistence({
-    durable: config.store === "kubernetes" && kubernetes !== undefined && clients !== undefined ? { kubernetes, clients } : undefined,
+    durable: config.store === "kubernetes" ? connection : undefined,
     cluster,
     keys,
     clock,
@@ -246,10 +203,7 @@ export async function createApplication(deps: {
       ? undefined
       : createNotifications({
           config: deps.notifications,
-          durable:
-            persistence === undefined || kubernetes === undefined || clients === undefined
-              ? undefined
-              : { kubernetes, namespace: config.managerNamespace, clients },
+          durable: persistence === undefined || connection === undefined ? undefined : { ...connection, namespace: config.managerNamespace },
           clock,
           logger: logger.child({ component: "notifications" }),
           ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
@@ -281,7 +235,7 @@ export async function createApplication(deps: {
     ? createRegistryWatch({
         cluster,
         kubernetes: real?.kubernetes,
-        clients,
+        clients: connection?.clients,
         durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
         manager,
         quarantines,
