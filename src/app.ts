@@ -20,7 +20,7 @@ import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
 import type { DashboardAssets } from "./dashboard/dashboard-assets.js";
 import { createDashboardHandler } from "./dashboard/dashboard-handler.js";
-import { createEngineStartup } from "./engine-startup.js";
+import { createUpdateEngineStartup } from "./update-engine-startup-composition.js";
 import { engineNotReadyReason } from "./engine-not-ready-reason.js";
 import { createFailureMetrics } from "./telemetry/failure-metrics.js";
 import { defaultPolicyConfig, type PolicyConfig } from "./policy/load-policy-config.js";
@@ -87,6 +87,15 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version?: string }).version ?? "unknown";
 }
 
+/** The first log line's account of the cluster: which one, why, and which namespaces. */
+function describeCluster(config: Pick<ApplicationConfig, "cluster" | "namespaces">): string {
+  return config.cluster.mode === "embedded"
+    ? `using the embedded simulated cluster (${config.cluster.reason}): demo workloads, nothing real is changed`
+    : `using the Kubernetes cluster (${config.cluster.reason}), ${
+        config.namespaces.all ? "all namespaces" : `namespaces ${config.namespaces.names.join(", ")}`
+      }`;
+}
+
 /** How long a shutdown waits for queued step Events. */
 const stepEventsFlushMs = 2_000;
 
@@ -144,6 +153,7 @@ export async function createApplication(deps: {
   const countFailure = deps.metrics === undefined ? undefined : createFailureMetrics(deps.metrics);
   const keys = createMetadataKeys(config.keyPrefix);
   const injected = deps.cluster;
+  const accessControl = deps.accessControl ?? defaultAccessControl;
   const kubernetes = await loadKubernetes(config, injected);
   // Read at scrape time: the cluster and the persistence exist by then.
   const runtimeMetrics =
@@ -221,7 +231,7 @@ export async function createApplication(deps: {
     canExecute: persistence?.canExecute,
     policies,
     ...(deps.alertQuery === undefined ? {} : { alertQuery: deps.alertQuery }),
-    accessControl: deps.accessControl ?? defaultAccessControl,
+    accessControl,
     ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
     ...(stepEvents === undefined ? {} : { stepEvents }),
     ...(deps.engineOptions === undefined ? {} : { engineOptions: deps.engineOptions }),
@@ -275,7 +285,7 @@ export async function createApplication(deps: {
   const health = createHealthService({ initialStatus: { "": "NOT_SERVING", [updateServiceName]: "NOT_SERVING" } });
   const reflection = createReflectionService({ services: [UpdateService, NodePlanService, Health] });
   const auth = createAccessControl({
-    config: deps.accessControl ?? defaultAccessControl,
+    config: accessControl,
     ...(config.apiKey === undefined ? {} : { fullScopeKey: config.apiKey }),
     insecureDemo: config.insecureDemo,
     clock,
@@ -289,23 +299,12 @@ export async function createApplication(deps: {
     logger: logger.child({ component: "dashboard" }),
     ...(deps.loadDashboard === undefined ? {} : { load: deps.loadDashboard }),
   });
-  // Each attempt is safe to repeat: cluster.start() is idempotent, and startStore() fails (CRD missing, RBAC
-  // refused) before it starts anything; what follows it runs once, in the attempt that succeeds.
-  const engine = createEngineStartup({
-    logger,
+  const engine = createUpdateEngineStartup({
+    cluster,
+    persistence,
+    manager,
     clock,
-    async attempt() {
-      await cluster.start();
-      if (persistence === undefined) {
-        const resumed = await manager.resumeUnfinished();
-        logger.info({ resumed }, "cluster caches synced; update engine started");
-      } else {
-        await persistence.startStore();
-        // With UpdateRuns only the leader executes: it resumes when it starts leading.
-        persistence.startLeading(manager);
-        logger.info({}, "cluster caches and UpdateRuns synced; update engine started");
-      }
-    },
+    logger,
     onRunning() {
       registryWatch?.watcher.start(); // cycles run on every replica; only the leader's check registries.
       nodePlans?.start(); // caches on every replica; only the leader runs plans.
@@ -316,12 +315,7 @@ export async function createApplication(deps: {
 
   return {
     mode: config.cluster.mode,
-    description:
-      config.cluster.mode === "embedded"
-        ? `using the embedded simulated cluster (${config.cluster.reason}): demo workloads, nothing real is changed`
-        : `using the Kubernetes cluster (${config.cluster.reason}), ${
-            config.namespaces.all ? "all namespaces" : `namespaces ${config.namespaces.names.join(", ")}`
-          }`,
+    description: describeCluster(config),
     interceptors: [...(deps.interceptors ?? []), auth],
     http1Handlers: createHttp1Handlers({
       manager,
