@@ -177,6 +177,7 @@ export async function createApplication(deps: {
     ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
   });
+  // Durable updates (UpdateRuns, shared by the replicas) with UPDATE_MANAGER_STORE=kubernetes; memory otherwise.
   const { durable: persistence, store, freeze, quarantines, locks } = createUpdatePersistence({
     durable: config.store === "kubernetes" ? connection : undefined,
     cluster,
