@@ -1,5 +1,3 @@
-import { trace } from "@opentelemetry/api";
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { packageRoot } from "./package-root.js";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
@@ -10,49 +8,36 @@ import { defaultReadLimit, defaultWriteLimit } from "./auth/rate-limiter.js";
 import { updateFinder } from "./auth/rpc-authorization.js";
 import { registerNodePlanService } from "./api/node-plan-service.js";
 import { registerUpdateService } from "./api/update-service.js";
-import { seedDemoCluster } from "./cluster/simulated/demo-seed.js";
-import { createSimulatedCluster, type SimulatedCluster } from "./cluster/simulated/simulated-cluster.js";
-import { createMetadataKeys, type MetadataKeys } from "./core/domain/metadata-keys.js";
-import type { ClusterPort } from "./core/ports/cluster.js";
+import type { SimulatedCluster } from "./cluster/simulated/simulated-cluster.js";
+import { createMetadataKeys } from "./core/domain/metadata-keys.js";
 import type { Config } from "./config/config.js";
-import type { KubernetesClients, KubernetesComposition } from "./kubernetes-composition.js";
 import { type Clock, systemClock } from "./core/ports/clock.js";
 import type { CoreLogger } from "./core/ports/logger.js";
 import type { UpdateTracer } from "./core/ports/update-tracer.js";
-import { createUpdateManager } from "./core/use-cases/update-manager.js";
 import type { UpdateEngineOptions } from "./core/use-cases/update-engine-options.js";
 import { createHealthService } from "./server/health-service.js";
 import type { Http1Handler } from "./server/http1-router.js";
 import { createReflectionService } from "./server/reflection-service.js";
-import { createLegacyRestHandler } from "./rest/legacy-rest-handler.js";
 import type { DashboardAssets } from "./dashboard/dashboard-assets.js";
 import { createDashboardHandler } from "./dashboard/dashboard-handler.js";
-import { createEngineStartup } from "./engine-startup.js";
-import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-store.js";
+import { createUpdateEngineStartup } from "./update-engine-startup-composition.js";
+import { engineNotReadyReason } from "./engine-not-ready-reason.js";
 import { createFailureMetrics } from "./telemetry/failure-metrics.js";
-import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
-import { lockHolderState } from "./core/use-cases/lock-holder-state.js";
-import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
-import { createMemoryFreezeStore } from "./store/memory/memory-freeze-store.js";
-import { approverCapacity } from "./policy/approver-capacity.js";
 import { defaultPolicyConfig, type PolicyConfig } from "./policy/load-policy-config.js";
-import type { KubernetesPersistence } from "./store/kubernetes/kubernetes-persistence.js";
 import { createRegistryWatch } from "./registry-watch-composition.js";
 import { createNotifications } from "./notifications-composition.js";
 import type { NotificationsConfig } from "./notify/notifications-config.js";
 import { updateNotifications } from "./core/use-cases/notify-update-events.js";
 import { observeUpdateStore } from "./core/use-cases/observe-update-store.js";
-import { createPrometheusAlertQuery } from "./alerts/prometheus-alert-query.js";
 import type { AlertQuery } from "./core/ports/alert-query.js";
-import { createNodePlans, type NodePlans } from "./node-plans-composition.js";
-import { createDemoNodePlans } from "./demo-node-plans-composition.js";
-import { createRegistryWebhookHandler } from "./webhooks/registry-webhook-handler.js";
-import { createRegistryWebhookMetrics } from "./telemetry/registry-webhook-metrics.js";
 import type { WebhooksConfig } from "./webhooks/webhooks-config.js";
-import { createInformerMetrics } from "./telemetry/informer-metrics.js";
+import { createConfiguredNodePlans } from "./configured-node-plans-composition.js";
+import { createHttp1Handlers } from "./http1-handlers-composition.js";
+import { createUpdatePersistence } from "./update-persistence-composition.js";
+import { createConfiguredUpdateManager } from "./configured-update-manager-composition.js";
+import { createConfiguredCluster, loadKubernetes } from "./configured-cluster-composition.js";
 import { createRuntimeMetrics } from "./telemetry/runtime-metrics.js";
 import { createUpdateMetrics } from "./telemetry/update-metrics.js";
-import { createUpdateTracer } from "./telemetry/update-tracer.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 import { NodePlanService } from "../gen/updatemanager/v1/node_plan_service_pb.js";
@@ -96,42 +81,21 @@ export interface Application {
 
 const updateServiceName = UpdateService.typeName;
 
-/** A cluster adapter the application starts (caches sync) and stops. */
-type AppCluster = ClusterPort & {
-  start(): Promise<void>;
-  stop(): Promise<void> | void;
-  informerRestarts?: () => number;
-};
-
 /** The package's version, for the build info metric. */
 function packageVersion(): string {
   const text = readFileSync(new URL("package.json", packageRoot), "utf8");
   return (JSON.parse(text) as { version?: string }).version ?? "unknown";
 }
 
-/** The cluster adapter: the embedded demo, or a real cluster through client-node. */
-function createCluster(
-  config: ApplicationConfig,
-  kubernetes: { readonly composition: KubernetesComposition; readonly clients: KubernetesClients } | undefined,
-  keys: MetadataKeys,
-  logger: CoreLogger,
-): AppCluster {
-  if (kubernetes === undefined) {
-    const cluster = createSimulatedCluster({ keys, legacyAnnotation: config.legacyAnnotation });
-    seedDemoCluster(cluster);
-    return { ...cluster, start: async () => cluster.start() };
-  }
-  const { onApiRequest, informerEvents } = kubernetes.clients.observers;
-  return kubernetes.composition.createKubernetesCluster({
-    kubeConfig: kubernetes.clients.kubeConfig,
-    keys,
-    legacyAnnotation: config.legacyAnnotation,
-    logger,
-    ...(config.namespaces.all ? {} : { namespaces: config.namespaces.names }),
-    ...(onApiRequest === undefined ? {} : { onApiRequest }),
-    ...(informerEvents === undefined ? {} : { informerEvents }),
-  });
+/** The first log line's account of the cluster: which one, why, and which namespaces. */
+function describeCluster(config: Pick<ApplicationConfig, "cluster" | "namespaces">): string {
+  return config.cluster.mode === "embedded"
+    ? `using the embedded simulated cluster (${config.cluster.reason}): demo workloads, nothing real is changed`
+    : `using the Kubernetes cluster (${config.cluster.reason}), ${
+        config.namespaces.all ? "all namespaces" : `namespaces ${config.namespaces.names.join(", ")}`
+      }`;
 }
+
 /** How long a shutdown waits for queued step Events. */
 const stepEventsFlushMs = 2_000;
 
@@ -189,11 +153,8 @@ export async function createApplication(deps: {
   const countFailure = deps.metrics === undefined ? undefined : createFailureMetrics(deps.metrics);
   const keys = createMetadataKeys(config.keyPrefix);
   const injected = deps.cluster;
-  // The Kubernetes adapters (and client-node) are loaded only when a real cluster is used.
-  const kubernetes =
-    (config.cluster.mode === "kubernetes" && injected === undefined) || config.store === "kubernetes"
-      ? await import("./kubernetes-composition.js")
-      : undefined;
+  const accessControl = deps.accessControl ?? defaultAccessControl;
+  const kubernetes = await loadKubernetes(config, injected);
   // Read at scrape time: the cluster and the persistence exist by then.
   const runtimeMetrics =
     deps.metrics === undefined
@@ -207,60 +168,41 @@ export async function createApplication(deps: {
             ? { informerRestarts: () => cluster.informerRestarts?.() ?? 0 }
             : {}),
         });
-  // One connection to the API server for every Kubernetes adapter, each request counted.
-  const clients =
-    kubernetes === undefined
-      ? undefined
-      : kubernetes.connectKubernetes(config.identity, {
-          ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
-          ...(deps.metrics === undefined ? {} : { informerEvents: createInformerMetrics(deps.metrics) }),
-        });
-  const cluster: AppCluster =
-    injected === undefined
-      ? createCluster(
-          config,
-          config.cluster.mode === "kubernetes" && kubernetes !== undefined && clients !== undefined ? { composition: kubernetes, clients } : undefined,
-          keys,
-          logger,
-        )
-      : { ...injected, start: async () => injected.start() };
-  // Durable updates: UpdateRuns, workload-annotation locks, the quarantine ConfigMap and
-  // leader election with UPDATE_MANAGER_STORE=kubernetes; this process's memory otherwise. Without the
-  // CRD (or with RBAC refusing), startStore() rejects with a message naming the manifest: the engine's
-  // start-up is retried and the process stays not ready, saying why.
-  let persistence: KubernetesPersistence | undefined;
-  if (config.store === "kubernetes" && kubernetes !== undefined && clients !== undefined) {
-    const { onApiRequest, informerEvents } = clients.observers;
-    persistence = kubernetes.createKubernetesPersistence({
-      kubeConfig: clients.kubeConfig,
-      cluster,
-      keys,
-      clock,
-      logger: logger.child({ component: "persistence" }),
-      namespace: config.managerNamespace,
-      identity: config.identity,
-      leaderElection: config.leaderElection,
-      retention: config.retention,
-      ...(onApiRequest === undefined ? {} : { onApiRequest }),
-      ...(informerEvents === undefined ? {} : { informerEvents }),
-      ...(countFailure === undefined ? {} : { countFailure }),
-    });
-  }
-  // --- end durable updates
+  const { cluster, connection, real } = createConfiguredCluster({
+    config,
+    kubernetes,
+    ...(injected === undefined ? {} : { injected }),
+    keys,
+    logger,
+    ...(runtimeMetrics === undefined ? {} : { onApiRequest: runtimeMetrics.onApiRequest }),
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+  });
+  // Durable updates (UpdateRuns, shared by the replicas) with UPDATE_MANAGER_STORE=kubernetes; memory otherwise.
+  const { durable: persistence, store, freeze, quarantines, locks } = createUpdatePersistence({
+    durable: config.store === "kubernetes" ? connection : undefined,
+    cluster,
+    keys,
+    clock,
+    logger,
+    namespace: config.managerNamespace,
+    identity: config.identity,
+    leaderElection: config.leaderElection,
+    retention: config.retention,
+    ...(countFailure === undefined ? {} : { countFailure }),
+  });
   // Each step of an update as a Kubernetes Event on its workloads and its UpdateRun (a real cluster only).
   const stepEvents =
-    config.cluster.mode === "kubernetes" && injected === undefined && kubernetes !== undefined && clients !== undefined
-      ? kubernetes.createKubernetesStepEvents({
-          rest: clients.rest(),
+    real === undefined
+      ? undefined
+      : real.kubernetes.createKubernetesStepEvents({
+          rest: real.clients.rest(),
           clock,
           logger,
           instance: config.identity,
           uidOf: (ref) => cluster.getWorkload(ref)?.uid,
           ...(persistence === undefined ? {} : { updateRunOf: persistence.store.runReferenceOf }),
           ...(countFailure === undefined ? {} : { countFailure }),
-        })
-      : undefined;
-  const store = persistence?.store ?? createMemoryUpdateStore({ clock });
+        });
   // The engine's saves feed the update metrics and the notifications (one wrapper: observeUpdateStore); reads go
   // straight to the store.
   const updateMetrics = deps.metrics === undefined ? undefined : createUpdateMetrics(deps.metrics);
@@ -272,10 +214,7 @@ export async function createApplication(deps: {
       ? undefined
       : createNotifications({
           config: deps.notifications,
-          durable:
-            persistence === undefined || kubernetes === undefined || clients === undefined
-              ? undefined
-              : { kubernetes, namespace: config.managerNamespace, clients },
+          durable: persistence === undefined || connection === undefined ? undefined : { ...connection, namespace: config.managerNamespace },
           clock,
           logger: logger.child({ component: "notifications" }),
           ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
@@ -284,58 +223,33 @@ export async function createApplication(deps: {
     ...(updateMetrics === undefined ? [] : [updateMetrics.observer]),
     ...(notifications === undefined ? [] : [updateNotifications(notifications)]),
   ];
-  const engineStore = observers.length === 0 ? store : observeUpdateStore(store, observers);
-  // Shared with the registry watcher.
-  const engineQuarantines = createMemoryQuarantineStore(countFailure === undefined ? {} : { countFailure });
   const policies = deps.policies ?? defaultPolicyConfig;
-  // Shared by the replicas (a ConfigMap) with UpdateRuns; this process's memory otherwise (lost on restart). Holds
-  // updates and node plans alike.
-  const freeze = persistence?.freeze ?? createMemoryFreezeStore();
-  const manager = createUpdateManager(
-    {
-      cluster,
-      store: engineStore,
-      freeze,
-      quarantines: persistence?.quarantines ?? engineQuarantines,
-      locks: persistence?.locks ?? createMemoryTargetLocks({ clock, updateState: lockHolderState(store) }),
-      ...(persistence === undefined ? {} : { canExecute: persistence.canExecute }),
-      clock,
-      newId: randomUUID,
-      keys,
-      logger: logger.child({ component: "engine" }),
-      tracer: deps.tracer ?? createUpdateTracer(trace.getTracer("update-manager")),
-      ...(countFailure === undefined ? {} : { countFailure }),
-      ...(stepEvents === undefined ? {} : { stepEvents }),
-      ...(policies.alertGates.prometheus === undefined
-        ? {}
-        : { alerts: deps.alertQuery ?? createPrometheusAlertQuery(policies.alertGates.prometheus) }),
-    },
-    {
-      ...deps.engineOptions,
-      legacyAnnotation: config.legacyAnnotation,
-      defaultUpdateTimeoutMs: config.defaultUpdateTimeoutMs,
-      queueTimeoutMs: config.queueTimeoutMs,
-      approvalPolicies: policies.approvals,
-      approvalDeadlineMs: policies.approvalDeadlineMs,
-      frozenNewUpdates: policies.frozenNewUpdates,
-      windowPolicies: policies.windows,
-      alertGatePolicies: policies.alertGates.policies,
-      approverCapacity: approverCapacity({
-        accessControl: deps.accessControl ?? defaultAccessControl,
-        fullScopeKey: config.apiKey !== undefined,
-        insecureDemo: config.insecureDemo,
-      }),
-    },
-  );
+  const manager = createConfiguredUpdateManager({
+    config,
+    cluster,
+    store: observers.length === 0 ? store : observeUpdateStore(store, observers),
+    persistence: { freeze, quarantines, locks }, // the freeze shared with the node plans, the quarantines with the watcher
+    canExecute: persistence?.canExecute,
+    policies,
+    ...(deps.alertQuery === undefined ? {} : { alertQuery: deps.alertQuery }),
+    accessControl,
+    ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
+    ...(stepEvents === undefined ? {} : { stepEvents }),
+    ...(deps.engineOptions === undefined ? {} : { engineOptions: deps.engineOptions }),
+    clock,
+    keys,
+    logger,
+    ...(countFailure === undefined ? {} : { countFailure }),
+  });
   // Registry watching: the leader checks registries and updates or notifies by the workloads' policies.
   const registryWatch = config.registryWatch.enabled
     ? createRegistryWatch({
         cluster,
-        kubernetes: config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined,
-        clients,
+        kubernetes: real?.kubernetes,
+        clients: connection?.clients,
         durableNamespace: persistence === undefined ? undefined : config.managerNamespace,
         manager,
-        quarantines: persistence?.quarantines ?? engineQuarantines,
+        quarantines,
         canExecute: persistence?.canExecute,
         keys,
         keyPrefix: config.keyPrefix,
@@ -348,46 +262,31 @@ export async function createApplication(deps: {
         ...(notifications === undefined ? {} : { onAvailable: (update) => notifications.versionAvailable(update) }),
       })
     : undefined;
-  // Node upgrade plans: on a real cluster, run by the leader when enabled; on the embedded demo, its simulated nodes
-  // and sample plan always.
-  const realCluster = config.cluster.mode === "kubernetes" && injected === undefined ? kubernetes : undefined;
-  const demoCluster = config.cluster.mode === "embedded" && injected === undefined;
-  if (config.nodePlans.enabled && realCluster === undefined && !demoCluster) {
-    logger.warn({}, "UPDATE_MANAGER_NODE_PLANS is ignored: node upgrade plans need a Kubernetes cluster");
-  }
-  const nodePlans: NodePlans | undefined = demoCluster
-    ? createDemoNodePlans({
-        keyPrefix: config.keyPrefix,
-        namespace: config.nodePlans.namespace,
-        clock,
-        logger: logger.child({ component: "node-plans" }),
-        ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
-        freeze,
-        ...(notifications === undefined ? {} : { notify: notifications }),
-      })
-    : config.nodePlans.enabled && realCluster !== undefined && clients !== undefined
-      ? createNodePlans({
-          kubernetes: realCluster,
-          namespace: config.nodePlans.namespace,
-          keyPrefix: config.keyPrefix,
-          clients,
-          channelIntervalMs: config.nodePlans.channelIntervalMs,
-          windows: policies.windows,
-          canExecute: persistence?.canExecute,
-          clock,
-          logger: logger.child({ component: "node-plans" }),
-          ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
-          freeze,
-          ...(notifications === undefined ? {} : { notify: notifications }),
-        })
-      : undefined;
+  // Node upgrade plans: the embedded demo's, or the real cluster's with UPDATE_MANAGER_NODE_PLANS, or none.
+  const nodePlans = createConfiguredNodePlans({
+    cluster:
+      injected === undefined && config.cluster.mode === "embedded"
+        ? { kind: "embedded" }
+        : real === undefined
+          ? { kind: "injected" }
+          : { kind: "kubernetes", ...real },
+    config: config.nodePlans,
+    keyPrefix: config.keyPrefix,
+    windows: policies.windows,
+    canExecute: persistence?.canExecute,
+    clock,
+    logger,
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+    freeze,
+    ...(notifications === undefined ? {} : { notify: notifications }),
+  });
   // Refuses to start (ConfigError: exit 2) when the account lacks what kube/node-plans grants.
   await nodePlans?.verifyAccess();
   // Not serving, the whole server included (Kubernetes' grpc probe asks for ""), until the engine runs.
   const health = createHealthService({ initialStatus: { "": "NOT_SERVING", [updateServiceName]: "NOT_SERVING" } });
   const reflection = createReflectionService({ services: [UpdateService, NodePlanService, Health] });
   const auth = createAccessControl({
-    config: deps.accessControl ?? defaultAccessControl,
+    config: accessControl,
     ...(config.apiKey === undefined ? {} : { fullScopeKey: config.apiKey }),
     insecureDemo: config.insecureDemo,
     clock,
@@ -401,23 +300,12 @@ export async function createApplication(deps: {
     logger: logger.child({ component: "dashboard" }),
     ...(deps.loadDashboard === undefined ? {} : { load: deps.loadDashboard }),
   });
-  // Each attempt is safe to repeat: cluster.start() is idempotent, and startStore() fails (CRD missing, RBAC
-  // refused) before it starts anything; what follows it runs once, in the attempt that succeeds.
-  const engine = createEngineStartup({
-    logger,
+  const engine = createUpdateEngineStartup({
+    cluster,
+    persistence,
+    manager,
     clock,
-    async attempt() {
-      await cluster.start();
-      if (persistence === undefined) {
-        const resumed = await manager.resumeUnfinished();
-        logger.info({ resumed }, "cluster caches synced; update engine started");
-      } else {
-        await persistence.startStore();
-        // With UpdateRuns only the leader executes: it resumes when it starts leading.
-        persistence.startLeading(manager);
-        logger.info({}, "cluster caches and UpdateRuns synced; update engine started");
-      }
-    },
+    logger,
     onRunning() {
       registryWatch?.watcher.start(); // cycles run on every replica; only the leader's check registries.
       nodePlans?.start(); // caches on every replica; only the leader runs plans.
@@ -428,36 +316,20 @@ export async function createApplication(deps: {
 
   return {
     mode: config.cluster.mode,
-    description:
-      config.cluster.mode === "embedded"
-        ? `using the embedded simulated cluster (${config.cluster.reason}): demo workloads, nothing real is changed`
-        : `using the Kubernetes cluster (${config.cluster.reason}), ${
-            config.namespaces.all ? "all namespaces" : `namespaces ${config.namespaces.names.join(", ")}`
-          }`,
+    description: describeCluster(config),
     interceptors: [...(deps.interceptors ?? []), auth],
-    // The original's REST API, authorised like the RPCs by the same interceptor.
-    http1Handlers: [
-      createLegacyRestHandler({
-        manager,
-        accessControl: auth,
-        removeUpdate: (id) => store.remove(id),
-        logger: logger.child({ component: "rest" }),
-        strictNoTargets: config.restStrictNoTargets,
-      }),
-      dashboard, // `/` and `/dashboard/…`.
-      // `/webhooks/…`: registry pushes make the watcher check those repositories now.
-      ...(deps.webhooks === undefined || registryWatch === undefined
-        ? []
-        : [
-            createRegistryWebhookHandler({
-              config: deps.webhooks,
-              recheck: (repository) => registryWatch.watcher.recheck(repository),
-              clock,
-              logger: logger.child({ component: "webhooks" }),
-              ...(deps.metrics === undefined ? {} : { onRequest: createRegistryWebhookMetrics(deps.metrics) }),
-            }),
-          ]),
-    ],
+    http1Handlers: createHttp1Handlers({
+      manager,
+      accessControl: auth,
+      removeUpdate: (id) => store.remove(id),
+      strictNoTargets: config.restStrictNoTargets,
+      dashboard,
+      ...(deps.webhooks === undefined ? {} : { webhooks: deps.webhooks }),
+      registryWatcher: registryWatch?.watcher,
+      clock,
+      logger,
+      ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+    }),
     routes(router, { shutdownSignal }) {
       registerUpdateService(router, manager, {
         shutdownSignal,
@@ -474,17 +346,10 @@ export async function createApplication(deps: {
       if (dashboardStatus.state === "failed") detail.push(`dashboard: not available: ${dashboardStatus.reason}`);
       const engineStatus = engine.status();
       if (engineStatus.state === "running") return { ready: true, detail };
-      const reason =
-        engineStatus.state === "retrying"
-          ? `the update engine could not start (${engineStatus.failures} failed ${engineStatus.failures === 1 ? "attempt" : "attempts"}; ` +
-            `next in ${Math.ceil(engineStatus.retryInMs / 1000)} s): ${engineStatus.reason}`
-          : engineStatus.state === "stopped"
-            ? "the update engine is stopped"
-            : !cluster.isSynced()
-              ? "the cluster caches are not synced yet"
-              : persistence !== undefined && !persistence.isSynced()
-                ? "the UpdateRun store is not synced yet"
-                : "the update engine is starting";
+      const reason = engineNotReadyReason(engineStatus, {
+        cluster: () => cluster.isSynced(),
+        store: persistence === undefined ? undefined : () => persistence.isSynced(),
+      });
       return { ready: false, reason, detail };
     },
     async start() {

@@ -5,8 +5,8 @@ import { createRestClient, type RestClient, type RestClientOptions } from "./clu
 import { loadKubeConnection } from "./cluster/kubernetes/kube-connection-loader.js";
 import { managerUserAgent, sendUserAgent } from "./cluster/kubernetes/user-agent.js";
 
-// Everything the composition root needs from the Kubernetes adapters, in one module that src/app.ts imports only
-// when a real cluster is used. None of them imports @kubernetes/client-node at run time (its generated API alone
+// Everything the composition root needs from the Kubernetes adapters, in one module the composition root imports
+// (loadKubernetes in configured-cluster-composition.ts) only when a real cluster is used. None of them imports @kubernetes/client-node at run time (its generated API alone
 // costs about 70 MiB of memory): they use its types only, and talk to the API server through rest-client.ts and
 // watch-stream.ts. A kubeconfig only client-node understands (exec plugins, auth providers) loads it on first use.
 export { createAvailableUpdateEvents } from "./cluster/kubernetes/available-update-events.js";
