@@ -19,21 +19,8 @@ export interface StreamWaitTimedOut {
   readonly lastSequence: bigint;
 }
 
-export interface FollowStreamOptions<Message, Result> {
-  /** Opens the watch so that it starts after `afterSequence`; aborting `signal` must end it. */
-  open(afterSequence: bigint, signal: AbortSignal): AsyncIterable<Message>;
-  /** The sequence number of an event; undefined for messages without one (heartbeats). */
-  sequenceOf(message: Message): bigint | undefined;
-  /**
-   * Called with every new event (once each, in order) and every message without a sequence. A result ends the
-   * follow with it; undefined reads on.
-   */
-  onMessage(message: Message): Result | undefined;
-  /**
-   * Called when a stream ended without an error, with the last sequence received. A result ends the follow with
-   * it; a ConnectError is the cause of a reconnect. An error it throws is handled as the stream's own.
-   */
-  onEnd(lastSequence: bigint): Promise<Result | ConnectError> | Result | ConnectError;
+/** Where a follow starts, how long it waits, and how it reconnects: the same for every stream the CLI follows. */
+export interface FollowTiming {
   /** Start after this sequence number. Default 0: every event from the start. */
   readonly afterSequence?: bigint;
   /** Stop waiting (without cancelling anything) after this long. Default: no limit. */
@@ -56,6 +43,23 @@ export interface FollowStreamOptions<Message, Result> {
   readonly clock?: Clock;
   /** Called before each reconnect. Default: nothing. */
   onReconnect?(reconnect: Reconnect): void;
+}
+
+export interface FollowStreamOptions<Message, Result> extends FollowTiming {
+  /** Opens the watch so that it starts after `afterSequence`; aborting `signal` must end it. */
+  open(afterSequence: bigint, signal: AbortSignal): AsyncIterable<Message>;
+  /** The sequence number of an event; undefined for messages without one (heartbeats). */
+  sequenceOf(message: Message): bigint | undefined;
+  /**
+   * Called with every new event (once each, in order) and every message without a sequence. A result ends the
+   * follow with it; undefined reads on.
+   */
+  onMessage(message: Message): Result | undefined;
+  /**
+   * Called when a stream ended without an error, with the last sequence received. A result ends the follow with
+   * it; a ConnectError is the cause of a reconnect. An error it throws is handled as the stream's own.
+   */
+  onEnd(lastSequence: bigint): Promise<Result | ConnectError> | Result | ConnectError;
 }
 
 /**

@@ -1,9 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { UpdateEvent, UpdateFinishedEvent } from "../../gen/updatemanager/v1/event_pb.js";
 import type { WatchUpdateResponse } from "../../gen/updatemanager/v1/update_service_pb.js";
-import type { Clock } from "../core/ports/clock.js";
 import type { UpdateClient } from "./create-update-client.js";
-import { followStream, type Reconnect } from "./follow-stream.js";
+import { type FollowTiming, followStream } from "./follow-stream.js";
 
 // Part of this module's interface since before the loop moved to follow-stream.ts.
 export { isResumable, type Reconnect } from "./follow-stream.js";
@@ -13,32 +12,12 @@ export type FollowOutcome =
   | { readonly kind: "finished"; readonly event: UpdateEvent; readonly finished: UpdateFinishedEvent }
   | { readonly kind: "wait-timed-out"; readonly lastSequence: bigint };
 
-export interface FollowUpdateOptions {
+/** Where and how long to follow, and how to reconnect: see FollowTiming for each option's default. */
+export interface FollowUpdateOptions extends FollowTiming {
   readonly client: Pick<UpdateClient, "watchUpdate">;
   readonly updateId: string;
-  /** Start after this sequence number. Default 0: every event from the start. */
-  readonly afterSequence?: bigint;
-  /** Stop waiting (without cancelling anything) after this long. Default: no limit. */
-  readonly waitTimeoutMs?: number;
-  /**
-   * Reconnect when nothing (not even a heartbeat, which the server sends every 15 s) arrived for this long: a
-   * proxy may hold a dead connection open. Default 60 s.
-   */
-  readonly idleTimeoutMs?: number;
-  /** First reconnect delay, doubled on each failure in a row. Default 500 ms. */
-  readonly initialDelayMs?: number;
-  /** Longest reconnect delay. Default 15 s. */
-  readonly maxDelayMs?: number;
-  /**
-   * Give up when reconnecting has failed for this long in a row (a message received resets it). Default 5 min.
-   */
-  readonly giveUpAfterMs?: number;
-  /** Time and timers. Default real time, with timers that keep the process alive while it waits to reconnect. */
-  readonly clock?: Clock;
   /** Called with every event (once each, in order) and heartbeat. */
   onMessage(message: WatchUpdateResponse): void;
-  /** Called before each reconnect. Default: nothing. */
-  onReconnect?(reconnect: Reconnect): void;
 }
 
 /**
