@@ -1,5 +1,4 @@
 import { isRecord, parseConfigDocument, unknownFields } from "../auth/config-document.js";
-import { isStringList } from "../auth/access-grant.js";
 import { ConfigError } from "../config/config-error.js";
 import { parseDuration } from "../config/duration.js";
 import { loadConfigFile, type ReadText, readTextFile } from "../config/load-config-file.js";
@@ -9,6 +8,7 @@ import { isDomainError } from "../core/domain/domain-error.js";
 import type { FrozenNewUpdates } from "../core/domain/freeze.js";
 import type { WindowPolicy } from "../core/domain/window-policy.js";
 import { type AlertGatesConfig, parseAlertGates, parseWindowPolicies, type ScopeChecks } from "./parse-gate-policies.js";
+import { optionalStringList } from "./optional-string-list.js";
 
 /** What UPDATE_MANAGER_POLICIES_FILE holds. */
 export interface PolicyConfig {
@@ -147,8 +147,8 @@ function checkPolicyDocument(root: Record<string, unknown>, source: string): { c
           if (typeof approvers !== "number" || !Number.isInteger(approvers) || approvers < 1 || approvers > maxApprovers) {
             problems.push(`${where}: "approvers" must be a whole number from 1 to ${maxApprovers}`);
           }
-          const classifiers = stringList(raw, "classifiers", where, problems, classifierProblem);
-          const namespaces = stringList(raw, "namespaces", where, problems, namespaceProblem);
+          const classifiers = optionalStringList(raw, "classifiers", where, problems, classifierProblem);
+          const namespaces = optionalStringList(raw, "namespaces", where, problems, namespaceProblem);
           const deadlineMs = duration(raw["deadline"], `${where} deadline`, approvalDeadlineMs);
           if (problems.length > before) return;
           approvals.push({
@@ -194,29 +194,4 @@ function classifierProblem(value: string): string | undefined {
 
 function namespaceProblem(value: string): string | undefined {
   return value.length <= 63 && namespacePattern.test(value) ? undefined : `${JSON.stringify(value)} is not a namespace name`;
-}
-
-/** An optional non-empty list of valid strings; undefined when left out (or after a problem). */
-function stringList(
-  raw: Record<string, unknown>,
-  field: string,
-  where: string,
-  problems: string[],
-  check: (value: string) => string | undefined,
-): string[] | undefined {
-  const value = raw[field];
-  if (value === undefined) return undefined;
-  if (!isStringList(value) || value.length === 0) {
-    problems.push(`${where}: "${field}" must be a non-empty list of strings (leave it out to match any)`);
-    return undefined;
-  }
-  let ok = true;
-  for (const entry of value) {
-    const why = check(entry);
-    if (why !== undefined) {
-      problems.push(`${where}: "${field}": ${why}`);
-      ok = false;
-    }
-  }
-  return ok ? [...new Set(value)] : undefined;
 }

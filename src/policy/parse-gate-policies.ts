@@ -1,11 +1,11 @@
 import { isRecord, unknownFields } from "../auth/config-document.js";
-import { isStringList } from "../auth/access-grant.js";
 import { parseDuration } from "../config/duration.js";
 import type { AlertGatePolicy } from "../core/domain/alert-gate-policy.js";
 import type { GateAction } from "../core/domain/gate-wait.js";
 import { InvalidPlanSpec } from "../core/domain/node-plan/invalid-plan-spec.js";
 import { parsePlanWindow } from "../core/domain/node-plan/time-window.js";
 import type { WindowPolicy } from "../core/domain/window-policy.js";
+import { optionalStringList } from "./optional-string-list.js";
 
 /** Where the alert gate's queries go. */
 export interface PrometheusConfig {
@@ -53,9 +53,9 @@ export function parseWindowPolicies(raw: unknown, source: string, checks: ScopeC
     const unknown = unknownFields(entry, ["name", "classifiers", "namespaces", "plans", "days", "startTime", "endTime", "timeZone", "outside"], where);
     if (unknown !== undefined) problems.push(unknown);
     const name = uniqueName(entry, where, names, problems);
-    const classifiers = stringList(entry, "classifiers", where, problems, checks.classifier);
-    const namespaces = stringList(entry, "namespaces", where, problems, checks.namespace);
-    const plans = stringList(entry, "plans", where, problems, (value) => (value.trim() === "" ? "a plan name must not be empty" : undefined));
+    const classifiers = optionalStringList(entry, "classifiers", where, problems, checks.classifier);
+    const namespaces = optionalStringList(entry, "namespaces", where, problems, checks.namespace);
+    const plans = optionalStringList(entry, "plans", where, problems, (value) => (value.trim() === "" ? "a plan name must not be empty" : undefined));
     if (entry["startTime"] === undefined || entry["endTime"] === undefined) problems.push(`${where}: "startTime" and "endTime" are required (e.g. "09:00" and "17:00")`);
     let window: WindowPolicy["window"] | undefined;
     try {
@@ -124,8 +124,8 @@ export function parseAlertGates(raw: unknown, source: string, checks: ScopeCheck
       const unknownPolicy = unknownFields(entry, ["name", "classifiers", "namespaces", "query", "whenFiring", "onQueryError", "recheckInterval"], where);
       if (unknownPolicy !== undefined) problems.push(unknownPolicy);
       const name = uniqueName(entry, where, names, problems);
-      const classifiers = stringList(entry, "classifiers", where, problems, checks.classifier);
-      const namespaces = stringList(entry, "namespaces", where, problems, checks.namespace);
+      const classifiers = optionalStringList(entry, "classifiers", where, problems, checks.classifier);
+      const namespaces = optionalStringList(entry, "namespaces", where, problems, checks.namespace);
       const query = entry["query"];
       if (typeof query !== "string" || query.trim() === "") {
         problems.push(`${where}: "query" is required: a PromQL expression that returns nothing while updates may go on, e.g. 'ALERTS{alertstate="firing",severity="page"}'`);
@@ -182,29 +182,4 @@ function duration(value: unknown, where: string, fallback: number, maxMs: number
     return fallback;
   }
   return ms;
-}
-
-/** An optional non-empty list of valid strings; undefined when left out (or after a problem). */
-function stringList(
-  raw: Record<string, unknown>,
-  field: string,
-  where: string,
-  problems: string[],
-  check: (value: string) => string | undefined,
-): string[] | undefined {
-  const value = raw[field];
-  if (value === undefined) return undefined;
-  if (!isStringList(value) || value.length === 0) {
-    problems.push(`${where}: "${field}" must be a non-empty list of strings (leave it out to match any)`);
-    return undefined;
-  }
-  let ok = true;
-  for (const entry of value) {
-    const why = check(entry);
-    if (why !== undefined) {
-      problems.push(`${where}: "${field}": ${why}`);
-      ok = false;
-    }
-  }
-  return ok ? [...new Set(value)] : undefined;
 }
