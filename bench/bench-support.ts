@@ -5,6 +5,13 @@ import type { UpdateEvent } from "../gen/updatemanager/v1/event_pb.js";
 import { UpdateState } from "../gen/updatemanager/v1/update_pb.js";
 import type { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
 
+/** The largest value; unlike `Math.max(...values)`, safe for more values than the stack holds arguments. */
+export function maxOf(values: readonly number[]): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const value of values) if (value > max) max = value;
+  return max;
+}
+
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;

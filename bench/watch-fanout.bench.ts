@@ -31,7 +31,7 @@ import { type Client, ConnectError, createClient, type Interceptor } from "@conn
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { UpdateService } from "../gen/updatemanager/v1/update_service_pb.js";
-import { percentile, pool, until } from "./bench-support.js";
+import { maxOf, percentile, pool, until } from "./bench-support.js";
 
 const STREAMS = Number(process.env.BENCH_FANOUT_STREAMS ?? 1000);
 const SLOW = Number(process.env.BENCH_FANOUT_SLOW ?? 100);
@@ -266,7 +266,7 @@ async function main(): Promise<void> {
     const slowEnds = slow.map((r) => r.end ?? "reading live events again: never cut off");
     log(`slow readers: ${JSON.stringify(countOf(slowEnds))}, events read before the end: ${JSON.stringify(countOf(slow.map((r) => String(r.eventsAtEnd ?? r.events))))}`);
     const delays = fast.flatMap((r) => r.delays);
-    log(`delivery to fast readers (n=${delays.length}): p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms; RSS ${rssUpdates} -> ${rssStreams} MiB; after GC ${JSON.stringify(gcUpdates)} -> ${JSON.stringify(gcStreams)}`);
+    log(`delivery to fast readers (n=${delays.length}): p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${maxOf(delays)} ms; RSS ${rssUpdates} -> ${rssStreams} MiB; after GC ${JSON.stringify(gcUpdates)} -> ${JSON.stringify(gcStreams)}`);
     stop.abort();
     await Promise.race([Promise.all(done), sleep(30_000)]);
     const rssAfterStreams = await sampleRss(pid);
@@ -319,7 +319,7 @@ async function main(): Promise<void> {
         events: delays.length,
         p50Ms: percentile(delays, 50),
         p99Ms: percentile(delays, 99),
-        maxMs: Math.max(...delays),
+        maxMs: maxOf(delays),
       },
       serverCpu: {
         windowMs: cpuWindowMs,
