@@ -1,9 +1,4 @@
-import type { MetadataKeys } from "./core/domain/metadata-keys.js";
-import type { Clock } from "./core/ports/clock.js";
-import type { ClusterPort } from "./core/ports/cluster.js";
-import type { CountFailure } from "./core/ports/failure-counter.js";
 import type { FreezeStore } from "./core/ports/freeze-store.js";
-import type { CoreLogger } from "./core/ports/logger.js";
 import type { QuarantineStore } from "./core/ports/quarantine-store.js";
 import type { TargetLocks } from "./core/ports/target-locks.js";
 import type { UpdateStore } from "./core/ports/update-store.js";
@@ -15,28 +10,20 @@ import { createMemoryQuarantineStore } from "./store/memory/memory-quarantine-st
 import { createMemoryTargetLocks } from "./store/memory/memory-target-locks.js";
 import { createMemoryUpdateStore } from "./store/memory/memory-update-store.js";
 
-export interface UpdatePersistenceOptions {
+/**
+ * The durable stores' own options (see KubernetesPersistenceOptions); `namespace`, `identity`, `leaderElection` and
+ * `retention` are used only with `durable`, and the memory stores need only `keys` and `clock`.
+ */
+export interface UpdatePersistenceOptions
+  extends Pick<
+    KubernetesPersistenceOptions,
+    "cluster" | "keys" | "clock" | "logger" | "namespace" | "identity" | "leaderElection" | "retention" | "countFailure"
+  > {
   /**
    * With UPDATE_MANAGER_STORE=kubernetes: the Kubernetes adapters and the process's API server connection (its
    * requests counted in the metrics). Undefined: everything in this process's memory, lost on restart.
    */
   readonly durable: { readonly kubernetes: KubernetesComposition; readonly clients: KubernetesClients } | undefined;
-  /** The cache of workloads: the durable locks read earlier versions' lock annotations from it. */
-  readonly cluster: Pick<ClusterPort, "getWorkload">;
-  readonly keys: MetadataKeys;
-  readonly clock: Clock;
-  /** The application's logger: the durable stores log as component "persistence". */
-  readonly logger: CoreLogger;
-  /** The manager's own namespace (UpdateRuns, Lease, ConfigMaps). Used only with `durable`. */
-  readonly namespace: string;
-  /** This replica's identity (pod name). Used only with `durable`. */
-  readonly identity: string;
-  /** Used only with `durable`. */
-  readonly leaderElection: KubernetesPersistenceOptions["leaderElection"];
-  /** Of finished UpdateRuns. Used only with `durable`. */
-  readonly retention: KubernetesPersistenceOptions["retention"];
-  /** Counts the failures the stores handle themselves. Default: none. */
-  readonly countFailure?: CountFailure;
 }
 
 /** Where the engine keeps updates and what they share between replicas. */
@@ -52,7 +39,7 @@ export interface UpdatePersistence {
 }
 
 /**
- * Durable updates: UpdateRuns, workload-annotation locks, the quarantine and freeze ConfigMaps and leader election
+ * Durable updates: UpdateRuns, the locks they hold on their targets, the quarantine and freeze ConfigMaps and leader election
  * with UPDATE_MANAGER_STORE=kubernetes, shared by the replicas; this process's memory otherwise. Without the CRD (or
  * with RBAC refusing), the durable store's startStore() rejects with a message naming the manifest: the engine's
  * start-up is retried and the process stays not ready, saying why.
