@@ -2,22 +2,17 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { WatchNodePlanResponse } from "../../gen/updatemanager/v1/node_plan_service_pb.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { NodePlanClient } from "./create-update-client.js";
-import { followStream, type Reconnect } from "./follow-stream.js";
+import { type FollowTiming, followStream, timingOf } from "./follow-stream.js";
 
 /** How a follow of a plan ended without an error. */
 export type PlanFollowOutcome = { readonly kind: "settled"; readonly lastSequence: bigint } | { readonly kind: "wait-timed-out"; readonly lastSequence: bigint };
 
-export interface FollowNodePlanOptions {
+/** Which plan to follow, and how: see FollowTiming for each option's default (`afterSequence` and `clock` required). */
+export interface FollowNodePlanOptions extends FollowTiming {
   readonly client: Pick<NodePlanClient, "watchNodePlan">;
   readonly plan: string;
   /** Start after this sequence number; 0: every event the plan keeps. */
   readonly afterSequence: bigint;
-  /** Stop waiting after this long. Default: no limit. */
-  readonly waitTimeoutMs?: number;
-  /** Reconnect when nothing (not even a 15 s heartbeat) arrived for this long. Default 60 s, as `watch`. */
-  readonly idleTimeoutMs?: number;
-  /** Give up when reconnecting has failed for this long in a row. Default 5 min, as `watch`. */
-  readonly giveUpAfterMs?: number;
   readonly clock: Clock;
   /**
    * Whether the plan is settled now. Asked when a stream ends without an error: the server ends streams cleanly
@@ -25,7 +20,6 @@ export interface FollowNodePlanOptions {
    */
   settled(): Promise<boolean>;
   onMessage(message: WatchNodePlanResponse): void;
-  onReconnect?(reconnect: Reconnect): void;
 }
 
 /**
@@ -35,14 +29,8 @@ export interface FollowNodePlanOptions {
  * server dropped as too slow, so every event is shown once. Other errors (NOT_FOUND, EVENTS_EXPIRED, ...) are thrown.
  */
 export function followNodePlan(options: FollowNodePlanOptions): Promise<PlanFollowOutcome> {
-  const { afterSequence, waitTimeoutMs, idleTimeoutMs, giveUpAfterMs, clock } = options;
   return followStream<WatchNodePlanResponse, PlanFollowOutcome>({
-    afterSequence,
-    waitTimeoutMs,
-    idleTimeoutMs,
-    giveUpAfterMs,
-    clock,
-    onReconnect: (reconnect) => options.onReconnect?.(reconnect),
+    ...timingOf(options),
     open: (after, signal) =>
       options.client.watchNodePlan({ name: options.plan, afterSequence: after, untilSettled: true }, { signal }),
     sequenceOf: (message) => (message.message.case === "event" ? message.message.value.sequence : undefined),

@@ -45,6 +45,12 @@ export interface FollowTiming {
   onReconnect?(reconnect: Reconnect): void;
 }
 
+/** The FollowTiming fields of `options` alone (callers' options carry their own fields beside them). */
+export function timingOf(options: FollowTiming): FollowTiming {
+  const { afterSequence, waitTimeoutMs, idleTimeoutMs, initialDelayMs, maxDelayMs, giveUpAfterMs, clock } = options;
+  return { afterSequence, waitTimeoutMs, idleTimeoutMs, initialDelayMs, maxDelayMs, giveUpAfterMs, clock, onReconnect: (reconnect) => options.onReconnect?.(reconnect) };
+}
+
 export interface FollowStreamOptions<Message, Result> extends FollowTiming {
   /** Opens the watch so that it starts after `afterSequence`; aborting `signal` must end it. */
   open(afterSequence: bigint, signal: AbortSignal): AsyncIterable<Message>;

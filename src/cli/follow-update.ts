@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { UpdateEvent, UpdateFinishedEvent } from "../../gen/updatemanager/v1/event_pb.js";
 import type { WatchUpdateResponse } from "../../gen/updatemanager/v1/update_service_pb.js";
 import type { UpdateClient } from "./create-update-client.js";
-import { type FollowTiming, followStream } from "./follow-stream.js";
+import { type FollowTiming, followStream, timingOf } from "./follow-stream.js";
 
 // Part of this module's interface since before the loop moved to follow-stream.ts.
 export { isResumable, type Reconnect } from "./follow-stream.js";
@@ -27,16 +27,8 @@ export interface FollowUpdateOptions extends FollowTiming {
  * are thrown as ConnectError.
  */
 export function followUpdate(options: FollowUpdateOptions): Promise<FollowOutcome> {
-  const { afterSequence, waitTimeoutMs, idleTimeoutMs, initialDelayMs, maxDelayMs, giveUpAfterMs, clock } = options;
   return followStream<WatchUpdateResponse, FollowOutcome>({
-    afterSequence,
-    waitTimeoutMs,
-    idleTimeoutMs,
-    initialDelayMs,
-    maxDelayMs,
-    giveUpAfterMs,
-    clock,
-    onReconnect: (reconnect) => options.onReconnect?.(reconnect),
+    ...timingOf(options),
     open: (afterSequence, signal) =>
       options.client.watchUpdate({ updateId: options.updateId, afterSequence }, { signal }),
     sequenceOf: (message) => (message.message.case === "event" ? message.message.value.sequence : undefined),
