@@ -11,6 +11,30 @@ function seed(h: ReturnType<typeof createHarness>) {
   h.add({ kind: "Deployment", namespace: "shop", name: "b", classifier: "shop", containers: [{ name: "app", image: oldImage }] });
 }
 
+/** A harness whose store refuses the first `times` saves that `matches` with `message`; the rest go through. */
+function withFailingSaves(
+  times: number,
+  message: string,
+  matches: (record: UpdateRecord, events: readonly UpdateEventBody[]) => boolean,
+) {
+  let left = times;
+  return createHarness({
+    wrap: (deps) => ({
+      ...deps,
+      store: {
+        ...deps.store,
+        save: (record, events, options) => {
+          if (left > 0 && matches(record, events ?? [])) {
+            left--;
+            return Promise.reject(new Error(message));
+          }
+          return deps.store.save(record, events, options);
+        },
+      },
+    }),
+  });
+}
+
 describe("unexpected errors", () => {
   it("treats a failing patch request as a failure of that workload and rolls back the others", async () => {
     const h = createHarness({
@@ -37,22 +61,7 @@ describe("unexpected errors", () => {
   });
 
   it("rolls back and ends with the error's message when the store fails mid-rollout, releasing the locks", async () => {
-    let failNext = true;
-    const h = createHarness({
-      wrap: (deps) => ({
-        ...deps,
-        store: {
-          ...deps.store,
-          save: (record: UpdateRecord, events?: readonly UpdateEventBody[]) => {
-            if (failNext && events?.some((e) => e.type === "workload-healthy")) {
-              failNext = false;
-              return Promise.reject(new Error("etcd request timed out"));
-            }
-            return deps.store.save(record, events);
-          },
-        },
-      }),
-    });
+    const h = withFailingSaves(1, "etcd request timed out", (_, events) => events.some((e) => e.type === "workload-healthy"));
     seed(h);
     const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
     const done = await h.settle(id);
@@ -68,23 +77,9 @@ describe("unexpected errors", () => {
   });
 
   it("when the rollback's own first write fails too: ROLLBACK_FAILED, and each workload left changed says so", async () => {
-    let failures = 2;
-    const h = createHarness({
-      wrap: (deps) => ({
-        ...deps,
-        store: {
-          ...deps.store,
-          save: (record: UpdateRecord, events?: readonly UpdateEventBody[]) => {
-            const failing = events?.some((e) => e.type === "workload-healthy" || e.type === "rollback-started");
-            if (failures > 0 && failing) {
-              failures--;
-              return Promise.reject(new Error("etcd request timed out"));
-            }
-            return deps.store.save(record, events);
-          },
-        },
-      }),
-    });
+    const h = withFailingSaves(2, "etcd request timed out", (_, events) =>
+      events.some((e) => e.type === "workload-healthy" || e.type === "rollback-started"),
+    );
     seed(h);
     const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
     const done = await h.settle(id);
@@ -105,22 +100,7 @@ describe("unexpected errors", () => {
   });
 
   it("ends FAILED with the message when nothing was changed yet", async () => {
-    let failed = false;
-    const h = createHarness({
-      wrap: (deps) => ({
-        ...deps,
-        store: {
-          ...deps.store,
-          save: (record: UpdateRecord, events?: readonly UpdateEventBody[]) => {
-            if (!failed && record.state === "running") {
-              failed = true;
-              return Promise.reject(new Error("disk full"));
-            }
-            return deps.store.save(record, events);
-          },
-        },
-      }),
-    });
+    const h = withFailingSaves(1, "disk full", (record) => record.state === "running");
     seed(h);
     const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
     const done = await h.settle(id);
