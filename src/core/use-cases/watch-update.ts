@@ -48,6 +48,8 @@ export function createWatchUpdate(
     /** What `live` holds, in `updateEventBytes`. */
     let liveBytes = 0;
     let heartbeatDue = false;
+    /** When the stream last sent something (ms): a heartbeat is due `watchHeartbeatMs` after it. */
+    let lastSentMs = 0;
     let unsubscribe: Unsubscribe | undefined;
     let cancelHeartbeat: (() => void) | undefined;
     let wake: (() => void) | undefined;
@@ -69,11 +71,26 @@ export function createWatchUpdate(
       wake?.();
     }
 
-    function armHeartbeat(): void {
-      cancelHeartbeat?.();
+    /**
+     * Notes that the stream sent something now. One timer runs per stream, set for `watchHeartbeatMs` after the
+     * last send: when it fires early (sends came since it was set) it sets itself for the rest, instead of every
+     * event cancelling and setting a timer (which cost a busy stream a timer per event).
+     */
+    function sent(): void {
       heartbeatDue = false;
-      cancelHeartbeat = deps.clock.setTimer(options.watchHeartbeatMs, () => {
+      lastSentMs = deps.clock.now().getTime();
+      if (cancelHeartbeat === undefined) armHeartbeat(options.watchHeartbeatMs);
+    }
+
+    function armHeartbeat(ms: number): void {
+      cancelHeartbeat = deps.clock.setTimer(ms, () => {
         cancelHeartbeat = undefined;
+        if (closed) return;
+        const quiet = deps.clock.now().getTime() - lastSentMs;
+        if (quiet < options.watchHeartbeatMs) {
+          armHeartbeat(options.watchHeartbeatMs - quiet);
+          return;
+        }
         heartbeatDue = true;
         wake?.();
       });
@@ -106,7 +123,7 @@ export function createWatchUpdate(
       // A point beyond the last event means "only what comes next": from the last one on.
       lastDelivered = Math.min(afterSequence, record.lastSequence);
       backlog = [...(await deps.store.readEvents(id, lastDelivered))];
-      armHeartbeat();
+      sent();
     }
 
     /** Removes the first event of the backlog, or else of the live buffer. */
@@ -169,11 +186,11 @@ export function createWatchUpdate(
           if (event !== undefined) {
             lastDelivered = event.sequence;
             if (event.type === "finished") close();
-            else armHeartbeat();
+            else sent();
             return { done: false, value: { type: "event", event } };
           }
           if (heartbeatDue) {
-            armHeartbeat();
+            sent();
             return { done: false, value: { type: "heartbeat", time: deps.clock.now(), lastSequence: lastDelivered } };
           }
           // Something may have arrived while nextEvent awaited; check before sleeping (synchronously with it).

@@ -153,6 +153,32 @@ describe("watching an update", () => {
     expect(h.clock.pendingTimers()).toBe(timersBefore - 1);
   });
 
+  it("sends a heartbeat only after watchHeartbeatMs without anything sent, counted from the last event", async () => {
+    const h = createHarness({ engine: { watchHeartbeatMs: 15_000 }, cluster: { jobDurationMs: 60_000 } });
+    seed(h);
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    await h.clock.advanceAsync(100); // the migration is running: a minute without events of the engine's
+    const controller = new AbortController();
+    const watch = collect(h.manager.watchUpdate(id, 0, controller.signal));
+    await h.clock.flush();
+    expect(watch.items).toHaveLength(2);
+
+    // An event 10 s into the quiet: the heartbeat moves to 15 s after it.
+    await h.clock.advanceAsync(10_000);
+    await h.store.save((await h.store.get(id))!, [{ type: "queued", behind: [] }]);
+    await h.clock.flush();
+    expect(watch.items).toHaveLength(3);
+    await h.clock.advanceAsync(14_999);
+    expect(watch.items).toHaveLength(3);
+    await h.clock.advanceAsync(1);
+    expect(watch.items[3]).toMatchObject({ type: "heartbeat", lastSequence: 3 });
+    // And then every 15 s while nothing else comes.
+    await h.clock.advanceAsync(15_000);
+    expect(watch.items.slice(3).map((item) => item.type)).toEqual(["heartbeat", "heartbeat"]);
+    controller.abort();
+    await watch.done;
+  });
+
   it("ends a watcher that falls too far behind with WATCHER_TOO_SLOW and where to resume", async () => {
     const h = createHarness({ engine: { watchBufferSize: 3 } });
     seed(h);
