@@ -29,6 +29,7 @@ import { durationToMs, updateStateFromProto, workloadRefFromProto } from "./from
 import { principalKey } from "./principal.js";
 import { availableUpdateToProto, eventToProto, freezeToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
 import { DomainError } from "../core/domain/domain-error.js";
+import type { UpdateEvent } from "../core/domain/update-event.js";
 import type { ListAvailableUpdates } from "../core/use-cases/list-available-updates.js";
 import { linkAbortSignals } from "./linked-abort-signal.js";
 
@@ -66,6 +67,7 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
   const maxWatches = options.maxWatchesPerPrincipal ?? 256;
   /** Open WatchUpdate streams per principal. */
   const openWatches = new Map<string, number>();
+  const eventResponse = createEventResponses();
   return {
     update: (req, ctx) =>
       translateErrors(async () => {
@@ -123,7 +125,7 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
       }
       openWatches.set(principal, open + 1);
       try {
-        yield* watch(core, req.updateId, Number(req.afterSequence), ctx, options.shutdownSignal);
+        yield* watch(core, eventResponse, req.updateId, Number(req.afterSequence), ctx, options.shutdownSignal);
       } finally {
         const left = (openWatches.get(principal) ?? 1) - 1;
         if (left === 0) openWatches.delete(principal);
@@ -222,8 +224,26 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
   };
 }
 
+/**
+ * The WatchUpdate message of an event, made once per event object: the store hands every watcher of an update the
+ * same (frozen) event, so its thousand watchers share one message instead of converting it a thousand times.
+ * Messages are never changed once made (Connect only serializes them). Weakly held: it goes with the event.
+ */
+function createEventResponses(): (event: UpdateEvent) => WatchUpdateResponse {
+  const responses = new WeakMap<UpdateEvent, WatchUpdateResponse>();
+  return (event) => {
+    let response = responses.get(event);
+    if (response === undefined) {
+      response = create(WatchUpdateResponseSchema, { message: { case: "event", value: eventToProto(event) } });
+      responses.set(event, response);
+    }
+    return response;
+  };
+}
+
 async function* watch(
   core: UpdateUseCases,
+  eventResponse: (event: UpdateEvent) => WatchUpdateResponse,
   updateId: string,
   afterSequence: number,
   ctx: HandlerContext,
@@ -236,7 +256,7 @@ async function* watch(
     for await (const item of core.watchUpdate(updateId, afterSequence, signal)) {
       if (signal.aborted) return;
       yield item.type === "event"
-        ? create(WatchUpdateResponseSchema, { message: { case: "event", value: eventToProto(item.event) } })
+        ? eventResponse(item.event)
         : create(WatchUpdateResponseSchema, {
             message: {
               case: "heartbeat",

@@ -259,6 +259,26 @@ describe("UpdateService.WatchUpdate", () => {
     expect(watch.messages.at(-1)!.message.case).toBe("event");
   });
 
+  it("gives every stream of an update the same events, and streams of another update that update's own", async () => {
+    const { client, settle } = createApi();
+    const { update: shop } = await client.update({ image: newImage, classifier: "shop" });
+    const { update: platform } = await client.update({ image: "registry.example.com/platform/cache:7.3.0", classifier: "platform" });
+    const first = collect(client.watchUpdate({ updateId: shop!.id }));
+    const second = collect(client.watchUpdate({ updateId: shop!.id }));
+    const other = collect(client.watchUpdate({ updateId: platform!.id }));
+    const done = await settle(shop!.id);
+    await settle(platform!.id);
+    await Promise.all([first.done, second.done, other.done]);
+
+    expect(first.events().map((e) => e.sequence)).toEqual(Array.from({ length: Number(done.lastSequence) }, (_, i) => BigInt(i + 1)));
+    expect(second.events()).toEqual(first.events());
+    // Same sequence numbers, different update: its own events, never the other update's (shared conversions are per event).
+    expect(other.events().length).toBeGreaterThan(1);
+    expect(other.events().every((e) => e.updateId === platform!.id)).toBe(true);
+    const planned = other.events()[0]!.kind;
+    expect(planned.case === "planned" && planned.value.plan!.workloads.map((w) => w.workload!.name)).toEqual(["cache"]);
+  });
+
   it("sends a heartbeat carrying the last event's sequence while nothing happens", async () => {
     const { h, client, settle } = createApi();
     h.cluster.hangJobs(() => true);
