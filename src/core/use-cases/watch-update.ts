@@ -135,8 +135,11 @@ export function createWatchUpdate(
       }
     }
 
-    /** The next event to deliver, filling a gap from the store should one ever appear. */
-    async function nextEvent(): Promise<UpdateEvent | undefined> {
+    /**
+     * The next event to deliver if it is at hand, or "gap" when the next one held skips sequences (`fillGap`).
+     * Synchronous: a busy stream takes each event without a promise of its own.
+     */
+    function takeNext(): UpdateEvent | "gap" | undefined {
       for (;;) {
         const candidate = backlog.length > 0 ? backlog[0] : live[0];
         if (candidate === undefined) return undefined;
@@ -144,21 +147,22 @@ export function createWatchUpdate(
           shiftNext();
           continue;
         }
-        if (candidate.sequence > lastDelivered + 1) {
-          const missing = (await deps.store.readEvents(id, lastDelivered)).filter(
-            (event) => event.sequence < candidate.sequence,
-          );
-          if (missing.length === 0) {
-            // The store cannot fill it: better an error than a stream with a hole in it.
-            close();
-            throw new DomainError("internal", "INTERNAL", `events of update ${id} after ${lastDelivered} are missing`);
-          }
-          backlog = [...missing, ...backlog];
-          continue;
-        }
+        if (candidate.sequence > lastDelivered + 1) return "gap";
         shiftNext();
         return candidate;
       }
+    }
+
+    /** Reads the events missing before the next one held from the store, should a gap ever appear. */
+    async function fillGap(): Promise<void> {
+      const next = (backlog.length > 0 ? backlog[0] : live[0])!;
+      const missing = (await deps.store.readEvents(id, lastDelivered)).filter((event) => event.sequence < next.sequence);
+      if (missing.length === 0) {
+        // The store cannot fill it: better an error than a stream with a hole in it.
+        close();
+        throw new DomainError("internal", "INTERNAL", `events of update ${id} after ${lastDelivered} are missing`);
+      }
+      backlog = [...missing, ...backlog];
     }
 
     return {
@@ -182,7 +186,11 @@ export function createWatchUpdate(
               { metadata: { last_sequence: String(lastDelivered) } },
             );
           }
-          const event = await nextEvent();
+          const event = takeNext();
+          if (event === "gap") {
+            await fillGap();
+            continue;
+          }
           if (event !== undefined) {
             lastDelivered = event.sequence;
             if (event.type === "finished") close();
@@ -193,7 +201,7 @@ export function createWatchUpdate(
             sent();
             return { done: false, value: { type: "heartbeat", time: deps.clock.now(), lastSequence: lastDelivered } };
           }
-          // Something may have arrived while nextEvent awaited; check before sleeping (synchronously with it).
+          // Something may have arrived meanwhile; check before sleeping (synchronously with it).
           if (closed || overflow || heartbeatDue || backlog.length > 0 || live.length > 0) continue;
           await new Promise<void>((resolve) => {
             wake = resolve;

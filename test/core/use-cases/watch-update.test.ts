@@ -112,6 +112,41 @@ describe("watching an update", () => {
     expect(watch.items[1]).toMatchObject({ type: "event", event: { type: "cancel-requested" } });
   });
 
+  it("fills a gap in the live events from the store, and fails with INTERNAL when the store cannot", async () => {
+    /** A harness whose store loses the notification of the third event (and, if `lostByStore`, the event). */
+    const lossy = (lostByStore: boolean) => {
+      const h = createHarness({
+        wrap: (deps) => ({
+          ...deps,
+          store: {
+            ...deps.store,
+            subscribe: (id, listener) => deps.store.subscribe(id, (event) => event.sequence !== 3 && listener(event)),
+            readEvents: async (id, after) =>
+              (await deps.store.readEvents(id, after)).filter((event) => !lostByStore || event.sequence !== 3),
+          },
+        }),
+      });
+      seed(h);
+      return h;
+    };
+
+    const h = lossy(false);
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    const watch = collect(h.manager.watchUpdate(id, 0));
+    const done = await h.settle(id);
+    await watch.done;
+    expect(watch.error).toBeUndefined();
+    expect(watch.sequences()).toEqual(Array.from({ length: done.lastSequence }, (_, i) => i + 1));
+
+    const broken = lossy(true);
+    const started = await broken.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    const holed = collect(broken.manager.watchUpdate(started.id, 0));
+    await broken.settle(started.id);
+    await holed.done;
+    expect(holed.sequences()).toEqual([1, 2]);
+    expect(holed.error).toMatchObject({ code: "internal", reason: "INTERNAL" });
+  });
+
   it("sends only live events when after_sequence is beyond the last one", async () => {
     const h = createHarness({ cluster: { jobDurationMs: 5000 } });
     seed(h);
