@@ -27,11 +27,11 @@ import {
 import { translateErrors, toConnectError } from "./connect-error.js";
 import { durationToMs, updateStateFromProto, workloadRefFromProto } from "./from-proto.js";
 import { principalKey } from "./principal.js";
-import { availableUpdateToProto, eventToProto, freezeToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
+import { availableUpdateToProto, freezeToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
 import { DomainError } from "../core/domain/domain-error.js";
-import type { UpdateEvent } from "../core/domain/update-event.js";
 import type { ListAvailableUpdates } from "../core/use-cases/list-available-updates.js";
 import { linkAbortSignals } from "./linked-abort-signal.js";
+import { createWatchEventResponses, type WatchEventResponses } from "./watch-event-responses.js";
 
 /** What the API needs from the core: the use cases, not the engine's life cycle. */
 export type UpdateUseCases = Omit<UpdateManager, "resumeUnfinished" | "whenIdle" | "shutdown">;
@@ -67,7 +67,7 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
   const maxWatches = options.maxWatchesPerPrincipal ?? 256;
   /** Open WatchUpdate streams per principal. */
   const openWatches = new Map<string, number>();
-  const eventResponse = createEventResponses();
+  const eventResponse = createWatchEventResponses();
   return {
     update: (req, ctx) =>
       translateErrors(async () => {
@@ -224,26 +224,9 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
   };
 }
 
-/**
- * The WatchUpdate message of an event, made once per event object: the store hands every watcher of an update the
- * same (frozen) event, so its thousand watchers share one message instead of converting it a thousand times.
- * Messages are never changed once made (Connect only serializes them). Weakly held: it goes with the event.
- */
-function createEventResponses(): (event: UpdateEvent) => WatchUpdateResponse {
-  const responses = new WeakMap<UpdateEvent, WatchUpdateResponse>();
-  return (event) => {
-    let response = responses.get(event);
-    if (response === undefined) {
-      response = create(WatchUpdateResponseSchema, { message: { case: "event", value: eventToProto(event) } });
-      responses.set(event, response);
-    }
-    return response;
-  };
-}
-
 async function* watch(
   core: UpdateUseCases,
-  eventResponse: (event: UpdateEvent) => WatchUpdateResponse,
+  eventResponse: WatchEventResponses,
   updateId: string,
   afterSequence: number,
   ctx: HandlerContext,
@@ -252,11 +235,13 @@ async function* watch(
   // The stream ends cleanly (OK) on server shutdown: the client resumes with after_sequence elsewhere.
   const linked = shutdownSignal === undefined ? undefined : linkAbortSignals([ctx.signal, shutdownSignal]);
   const signal = linked?.signal ?? ctx.signal;
+  // gRPC's "application/grpc" is binary; "+json" content types (Connect, gRPC-web, gRPC) are JSON.
+  const format = ctx.requestHeader.get("content-type")?.includes("json") === true ? "json" : "binary";
   try {
     for await (const item of core.watchUpdate(updateId, afterSequence, signal)) {
       if (signal.aborted) return;
       yield item.type === "event"
-        ? eventResponse(item.event)
+        ? eventResponse(item.event, format)
         : create(WatchUpdateResponseSchema, {
             message: {
               case: "heartbeat",
