@@ -106,9 +106,9 @@ function tooSlow(error: unknown): boolean {
 }
 
 async function startServer(apiKeysDocument: string) {
-  // BENCH_FANOUT_SERVER_NODE_ARGS: extra node flags for the server (profiling: "--cpu-prof --cpu-prof-dir=/tmp/fanout-prof").
+  // BENCH_FANOUT_SERVER_NODE_ARGS: extra node flags for the server, after (overriding) the production ones.
   const extra = (process.env.BENCH_FANOUT_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...extra, "--enable-source-maps", "--max-semi-space-size=2", "--expose-gc", "--import", "tsx", "bench/fanout-server.ts"], {
+  const child = spawn(process.execPath, ["--enable-source-maps", "--max-semi-space-size=2", "--expose-gc", ...extra, "--import", "tsx", "bench/fanout-server.ts"], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
