@@ -15,7 +15,8 @@
  * full GC before and after 10,000 more streams were opened (each reads its first live event) and closed.
  *
  * Run: `bash scripts/bench.sh bench/watch-fanout.bench.ts`. BENCH_FANOUT_STREAMS (1000), BENCH_FANOUT_SLOW (100),
- * BENCH_FANOUT_MEASURE_S (60), BENCH_FANOUT_CHURN (10000) override the sizes. Raw: bench/results/watch-fanout.json.
+ * BENCH_FANOUT_MEASURE_S (60), BENCH_FANOUT_CHURN (10000) override the sizes; BENCH_FANOUT_SERVER_NODE_ARGS adds node flags
+ * to the server (a CPU profile: "--cpu-prof --cpu-prof-dir=/tmp/fanout-prof"). Raw: bench/results/watch-fanout.json.
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -105,7 +106,9 @@ function tooSlow(error: unknown): boolean {
 }
 
 async function startServer(apiKeysDocument: string) {
-  const child = spawn(process.execPath, ["--enable-source-maps", "--max-semi-space-size=2", "--expose-gc", "--import", "tsx", "bench/fanout-server.ts"], {
+  // BENCH_FANOUT_SERVER_NODE_ARGS: extra node flags for the server, after (overriding) the production ones.
+  const extra = (process.env.BENCH_FANOUT_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, ["--enable-source-maps", "--max-semi-space-size=2", "--expose-gc", ...extra, "--import", "tsx", "bench/fanout-server.ts"], {
     cwd: root,
     env: {
       PATH: process.env.PATH,

@@ -27,10 +27,11 @@ import {
 import { translateErrors, toConnectError } from "./connect-error.js";
 import { durationToMs, updateStateFromProto, workloadRefFromProto } from "./from-proto.js";
 import { principalKey } from "./principal.js";
-import { availableUpdateToProto, eventToProto, freezeToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
+import { availableUpdateToProto, freezeToProto, quarantineToProto, targetToProto, updateToProto } from "./to-proto.js";
 import { DomainError } from "../core/domain/domain-error.js";
 import type { ListAvailableUpdates } from "../core/use-cases/list-available-updates.js";
 import { linkAbortSignals } from "./linked-abort-signal.js";
+import { createWatchEventResponses } from "./watch-event-responses.js";
 
 /** What the API needs from the core: the use cases, not the engine's life cycle. */
 export type UpdateUseCases = Omit<UpdateManager, "resumeUnfinished" | "whenIdle" | "shutdown">;
@@ -66,6 +67,7 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
   const maxWatches = options.maxWatchesPerPrincipal ?? 256;
   /** Open WatchUpdate streams per principal. */
   const openWatches = new Map<string, number>();
+  const eventResponse = createWatchEventResponses();
   return {
     update: (req, ctx) =>
       translateErrors(async () => {
@@ -108,6 +110,7 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
         return create(CancelUpdateResponseSchema, { update: updateToProto(record) });
       }),
 
+    // One generator per stream, no delegation: every message of every stream passes through it.
     async *watchUpdate(req, ctx) {
       const principal = ctx.values.get(principalKey).name;
       const open = openWatches.get(principal) ?? 0;
@@ -122,9 +125,22 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
         );
       }
       openWatches.set(principal, open + 1);
+      // The stream ends cleanly (OK) on server shutdown: the client resumes with after_sequence elsewhere.
+      const shutdownSignal = options.shutdownSignal;
+      const linked = shutdownSignal === undefined ? undefined : linkAbortSignals([ctx.signal, shutdownSignal]);
+      const signal = linked?.signal ?? ctx.signal;
+      // gRPC's "application/grpc" is binary; "+json" content types (Connect, gRPC-web, gRPC) are JSON.
+      const format = ctx.requestHeader.get("content-type")?.includes("json") === true ? "json" : "binary";
       try {
-        yield* watch(core, req.updateId, Number(req.afterSequence), ctx, options.shutdownSignal);
+        for await (const item of core.watchUpdate(req.updateId, Number(req.afterSequence), signal)) {
+          if (signal.aborted) return;
+          yield item.type === "event" ? eventResponse(item.event, format) : heartbeatResponse(item.time, item.lastSequence);
+        }
+      } catch (error) {
+        if (shutdownSignal?.aborted) return;
+        throw toConnectError(error);
       } finally {
+        linked?.dispose();
         const left = (openWatches.get(principal) ?? 1) - 1;
         if (left === 0) openWatches.delete(principal);
         else openWatches.set(principal, left);
@@ -222,34 +238,10 @@ export function createUpdateService(core: UpdateUseCases, options: UpdateService
   };
 }
 
-async function* watch(
-  core: UpdateUseCases,
-  updateId: string,
-  afterSequence: number,
-  ctx: HandlerContext,
-  shutdownSignal: AbortSignal | undefined,
-): AsyncGenerator<WatchUpdateResponse> {
-  // The stream ends cleanly (OK) on server shutdown: the client resumes with after_sequence elsewhere.
-  const linked = shutdownSignal === undefined ? undefined : linkAbortSignals([ctx.signal, shutdownSignal]);
-  const signal = linked?.signal ?? ctx.signal;
-  try {
-    for await (const item of core.watchUpdate(updateId, afterSequence, signal)) {
-      if (signal.aborted) return;
-      yield item.type === "event"
-        ? create(WatchUpdateResponseSchema, { message: { case: "event", value: eventToProto(item.event) } })
-        : create(WatchUpdateResponseSchema, {
-            message: {
-              case: "heartbeat",
-              value: { time: timestampFromDate(item.time), lastSequence: BigInt(item.lastSequence) },
-            },
-          });
-    }
-  } catch (error) {
-    if (shutdownSignal?.aborted) return;
-    throw toConnectError(error);
-  } finally {
-    linked?.dispose();
-  }
+function heartbeatResponse(time: Date, lastSequence: number): WatchUpdateResponse {
+  return create(WatchUpdateResponseSchema, {
+    message: { case: "heartbeat", value: { time: timestampFromDate(time), lastSequence: BigInt(lastSequence) } },
+  });
 }
 
 /** Registers the service on a router. */

@@ -20,15 +20,25 @@ export function observeStreamEnd<T>(
         onEnd(error);
       };
       return {
-        async next() {
+        // Not an async function: one promise per message instead of three (every streamed message passes here twice).
+        next() {
+          let pulled: Promise<IteratorResult<T>>;
           try {
-            const result = await around(() => iterator.next());
-            if (result.done === true) end(undefined);
-            return result;
+            pulled = around(() => iterator.next());
           } catch (error) {
             end(error);
-            throw error;
+            return Promise.reject(error);
           }
+          return pulled.then(
+            (result) => {
+              if (result.done === true) end(undefined);
+              return result;
+            },
+            (error: unknown) => {
+              end(error);
+              throw error;
+            },
+          );
         },
         async return(value?: unknown) {
           try {

@@ -37,6 +37,14 @@ function createApi(options: ApiOptions = {}) {
     router: { interceptors: [asRequester] },
   });
   const client = createClient(UpdateService, transport);
+  /** The same server, called with the JSON format (browsers, curl). */
+  const jsonClient = createClient(
+    UpdateService,
+    createRouterTransport((router) => registerUpdateService(router, h.manager, options.service), {
+      router: { interceptors: [asRequester] },
+      transport: { useBinaryFormat: false },
+    }),
+  );
 
   /** Advances fake time until the update is finished (bounded), then returns it as the API reports it. */
   async function settle(id: string): Promise<Update> {
@@ -45,7 +53,7 @@ function createApi(options: ApiOptions = {}) {
     return update!;
   }
 
-  return { h, client, settle };
+  return { h, client, jsonClient, settle };
 }
 
 /** The ConnectError a call rejects with (fails the test when it resolves). */
@@ -257,6 +265,28 @@ describe("UpdateService.WatchUpdate", () => {
     const last = events.at(-1)!;
     expect(last.kind.case === "finished" && last.kind.value.state).toBe(UpdateState.SUCCEEDED);
     expect(watch.messages.at(-1)!.message.case).toBe("event");
+  });
+
+  it("gives every stream of an update the same events, binary or JSON, and streams of another update that update's own", async () => {
+    const { client, jsonClient, settle } = createApi();
+    const { update: shop } = await client.update({ image: newImage, classifier: "shop" });
+    const { update: platform } = await client.update({ image: "registry.example.com/platform/cache:7.3.0", classifier: "platform" });
+    const first = collect(client.watchUpdate({ updateId: shop!.id }));
+    const second = collect(client.watchUpdate({ updateId: shop!.id }));
+    const json = collect(jsonClient.watchUpdate({ updateId: shop!.id }));
+    const other = collect(client.watchUpdate({ updateId: platform!.id }));
+    const done = await settle(shop!.id);
+    await settle(platform!.id);
+    await Promise.all([first.done, second.done, json.done, other.done]);
+
+    expect(first.events().map((e) => e.sequence)).toEqual(Array.from({ length: Number(done.lastSequence) }, (_, i) => BigInt(i + 1)));
+    expect(second.events()).toEqual(first.events());
+    expect(json.events()).toEqual(first.events());
+    // Same sequence numbers, different update: its own events, never the other update's (shared conversions are per event).
+    expect(other.events().length).toBeGreaterThan(1);
+    expect(other.events().every((e) => e.updateId === platform!.id)).toBe(true);
+    const planned = other.events()[0]!.kind;
+    expect(planned.case === "planned" && planned.value.plan!.workloads.map((w) => w.workload!.name)).toEqual(["cache"]);
   });
 
   it("sends a heartbeat carrying the last event's sequence while nothing happens", async () => {

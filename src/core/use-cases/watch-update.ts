@@ -48,6 +48,8 @@ export function createWatchUpdate(
     /** What `live` holds, in `updateEventBytes`. */
     let liveBytes = 0;
     let heartbeatDue = false;
+    /** When the stream last sent something (ms): a heartbeat is due `watchHeartbeatMs` after it. */
+    let lastSentMs = 0;
     let unsubscribe: Unsubscribe | undefined;
     let cancelHeartbeat: (() => void) | undefined;
     let wake: (() => void) | undefined;
@@ -69,11 +71,26 @@ export function createWatchUpdate(
       wake?.();
     }
 
-    function armHeartbeat(): void {
-      cancelHeartbeat?.();
+    /**
+     * Notes that the stream sent something now. One timer runs per stream, set for `watchHeartbeatMs` after the
+     * last send: when it fires early (sends came since it was set) it sets itself for the rest, instead of every
+     * event cancelling and setting a timer (which cost a busy stream a timer per event).
+     */
+    function sent(): void {
       heartbeatDue = false;
-      cancelHeartbeat = deps.clock.setTimer(options.watchHeartbeatMs, () => {
+      lastSentMs = deps.clock.now().getTime();
+      if (cancelHeartbeat === undefined) armHeartbeat(options.watchHeartbeatMs);
+    }
+
+    function armHeartbeat(ms: number): void {
+      cancelHeartbeat = deps.clock.setTimer(ms, () => {
         cancelHeartbeat = undefined;
+        if (closed) return;
+        const quiet = deps.clock.now().getTime() - lastSentMs;
+        if (quiet < options.watchHeartbeatMs) {
+          armHeartbeat(options.watchHeartbeatMs - quiet);
+          return;
+        }
         heartbeatDue = true;
         wake?.();
       });
@@ -106,7 +123,7 @@ export function createWatchUpdate(
       // A point beyond the last event means "only what comes next": from the last one on.
       lastDelivered = Math.min(afterSequence, record.lastSequence);
       backlog = [...(await deps.store.readEvents(id, lastDelivered))];
-      armHeartbeat();
+      sent();
     }
 
     /** Removes the first event of the backlog, or else of the live buffer. */
@@ -118,8 +135,11 @@ export function createWatchUpdate(
       }
     }
 
-    /** The next event to deliver, filling a gap from the store should one ever appear. */
-    async function nextEvent(): Promise<UpdateEvent | undefined> {
+    /**
+     * The next event to deliver if it is at hand, or "gap" when the next one held skips sequences (`fillGap`).
+     * Synchronous: a busy stream takes each event without a promise of its own.
+     */
+    function takeNext(): UpdateEvent | "gap" | undefined {
       for (;;) {
         const candidate = backlog.length > 0 ? backlog[0] : live[0];
         if (candidate === undefined) return undefined;
@@ -127,21 +147,22 @@ export function createWatchUpdate(
           shiftNext();
           continue;
         }
-        if (candidate.sequence > lastDelivered + 1) {
-          const missing = (await deps.store.readEvents(id, lastDelivered)).filter(
-            (event) => event.sequence < candidate.sequence,
-          );
-          if (missing.length === 0) {
-            // The store cannot fill it: better an error than a stream with a hole in it.
-            close();
-            throw new DomainError("internal", "INTERNAL", `events of update ${id} after ${lastDelivered} are missing`);
-          }
-          backlog = [...missing, ...backlog];
-          continue;
-        }
+        if (candidate.sequence > lastDelivered + 1) return "gap";
         shiftNext();
         return candidate;
       }
+    }
+
+    /** Reads the events missing before the next one held from the store, should a gap ever appear. */
+    async function fillGap(): Promise<void> {
+      const next = (backlog.length > 0 ? backlog[0] : live[0])!;
+      const missing = (await deps.store.readEvents(id, lastDelivered)).filter((event) => event.sequence < next.sequence);
+      if (missing.length === 0) {
+        // The store cannot fill it: better an error than a stream with a hole in it.
+        close();
+        throw new DomainError("internal", "INTERNAL", `events of update ${id} after ${lastDelivered} are missing`);
+      }
+      backlog = [...missing, ...backlog];
     }
 
     return {
@@ -165,18 +186,22 @@ export function createWatchUpdate(
               { metadata: { last_sequence: String(lastDelivered) } },
             );
           }
-          const event = await nextEvent();
+          const event = takeNext();
+          if (event === "gap") {
+            await fillGap();
+            continue;
+          }
           if (event !== undefined) {
             lastDelivered = event.sequence;
             if (event.type === "finished") close();
-            else armHeartbeat();
+            else sent();
             return { done: false, value: { type: "event", event } };
           }
           if (heartbeatDue) {
-            armHeartbeat();
+            sent();
             return { done: false, value: { type: "heartbeat", time: deps.clock.now(), lastSequence: lastDelivered } };
           }
-          // Something may have arrived while nextEvent awaited; check before sleeping (synchronously with it).
+          // Something may have arrived meanwhile; check before sleeping (synchronously with it).
           if (closed || overflow || heartbeatDue || backlog.length > 0 || live.length > 0) continue;
           await new Promise<void>((resolve) => {
             wake = resolve;

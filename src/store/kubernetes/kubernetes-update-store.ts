@@ -17,6 +17,7 @@ import { type CoreLogger, silentLogger } from "../../core/ports/logger.js";
 import type { ListUpdatesQuery, Page, RemoveUpdateResult, UpdateStore } from "../../core/ports/update-store.js";
 import { ExecutionHalted } from "../../core/use-cases/execution-halted.js";
 import { lockTargets } from "../../core/use-cases/lock-targets.js";
+import { frozenCopy } from "../memory/frozen-copy.js";
 import { createListenerQueue } from "../memory/listener-queue.js";
 import { checkPageSize } from "../memory/page-token.js";
 import { createBackoff } from "../../cluster/kubernetes/backoff.js";
@@ -348,7 +349,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     if (fresh.length === 0) return;
     published.set(id, fresh[fresh.length - 1]!.sequence);
     const isSubscribed = (listener: (event: UpdateEvent) => void) => listeners.get(id)?.has(listener) === true;
-    for (const event of fresh) queue.notify(subscribers, event, isSubscribed, structuredClone);
+    for (const event of fresh) queue.notify(subscribers, event, isSubscribed, frozenCopy);
   }
 
   function forget(name: string): void {

@@ -10,7 +10,8 @@ export interface ListenerQueue {
    * it for all of them) and delivers the queue unless a delivery is already under way.
    *
    * @param isSubscribed checked just before each delivery.
-   * @param copy gives each listener its own copy when listeners may mutate what they get. Default: shared.
+   * @param copy makes the one copy of `value` every listener of this notification gets (once, when it is raised:
+   *   e.g. `frozenCopy`, so no listener shares state with the caller). Default: `value` itself.
    */
   notify<T>(
     listeners: Iterable<(value: T) => void>,
@@ -29,22 +30,26 @@ export function createListenerQueue(onListenerError: (error: unknown) => void = 
   let draining = false;
   return {
     notify(listeners, value, isSubscribed, copy) {
-      for (const listener of [...listeners]) {
+      const shared = copy === undefined ? value : copy(value);
+      for (const listener of listeners) {
         queue.push(() => {
-          if (isSubscribed(listener)) listener(copy ? copy(value) : value);
+          if (isSubscribed(listener)) listener(shared);
         });
       }
       if (draining) return;
       draining = true;
+      // By index, not shift(): shifting a queue of a thousand watchers is quadratic.
+      let next = 0;
       try {
-        for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+        for (; next < queue.length; next++) {
           try {
-            job();
+            queue[next]!();
           } catch (error) {
             onListenerError(error);
           }
         }
       } finally {
+        queue.splice(0, next);
         draining = false;
       }
     },

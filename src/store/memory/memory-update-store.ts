@@ -5,6 +5,7 @@ import type { UpdateEvent, UpdateEventBody } from "../../core/domain/update-even
 import { type Clock, systemClock } from "../../core/ports/clock.js";
 import type { Unsubscribe } from "../../core/ports/cluster.js";
 import type { ListUpdatesQuery, Page, RemoveUpdateResult, UpdateStore } from "../../core/ports/update-store.js";
+import { frozenCopy } from "./frozen-copy.js";
 import { createListenerQueue } from "./listener-queue.js";
 import { pageOf } from "./page-token.js";
 
@@ -76,8 +77,8 @@ export function createMemoryUpdateStore(options: MemoryUpdateStoreOptions = {}):
     const subscribers = listeners.get(id);
     if (!subscribers) return;
     const isSubscribed = (listener: (event: UpdateEvent) => void) => listeners.get(id)?.has(listener) === true;
-    // Each subscriber gets its own copy: one that mutates an event cannot change what others see.
-    for (const event of events) queue.notify(subscribers, event, isSubscribed, structuredClone);
+    // One frozen copy per event, shared by its subscribers (the watchers of an update: up to thousands).
+    for (const event of events) queue.notify(subscribers, event, isSubscribed, frozenCopy);
   }
 
   function prune(): void {

@@ -112,6 +112,41 @@ describe("watching an update", () => {
     expect(watch.items[1]).toMatchObject({ type: "event", event: { type: "cancel-requested" } });
   });
 
+  it("fills a gap in the live events from the store, and fails with INTERNAL when the store cannot", async () => {
+    /** A harness whose store loses the notification of the third event (and, if `lostByStore`, the event). */
+    const lossy = (lostByStore: boolean) => {
+      const h = createHarness({
+        wrap: (deps) => ({
+          ...deps,
+          store: {
+            ...deps.store,
+            subscribe: (id, listener) => deps.store.subscribe(id, (event) => event.sequence !== 3 && listener(event)),
+            readEvents: async (id, after) =>
+              (await deps.store.readEvents(id, after)).filter((event) => !lostByStore || event.sequence !== 3),
+          },
+        }),
+      });
+      seed(h);
+      return h;
+    };
+
+    const h = lossy(false);
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    const watch = collect(h.manager.watchUpdate(id, 0));
+    const done = await h.settle(id);
+    await watch.done;
+    expect(watch.error).toBeUndefined();
+    expect(watch.sequences()).toEqual(Array.from({ length: done.lastSequence }, (_, i) => i + 1));
+
+    const broken = lossy(true);
+    const started = await broken.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    const holed = collect(broken.manager.watchUpdate(started.id, 0));
+    await broken.settle(started.id);
+    await holed.done;
+    expect(holed.sequences()).toEqual([1, 2]);
+    expect(holed.error).toMatchObject({ code: "internal", reason: "INTERNAL" });
+  });
+
   it("sends only live events when after_sequence is beyond the last one", async () => {
     const h = createHarness({ cluster: { jobDurationMs: 5000 } });
     seed(h);
@@ -151,6 +186,32 @@ describe("watching an update", () => {
     expect(watch.error).toBeUndefined();
     // The heartbeat timer went with the stream.
     expect(h.clock.pendingTimers()).toBe(timersBefore - 1);
+  });
+
+  it("sends a heartbeat only after watchHeartbeatMs without anything sent, counted from the last event", async () => {
+    const h = createHarness({ engine: { watchHeartbeatMs: 15_000 }, cluster: { jobDurationMs: 60_000 } });
+    seed(h);
+    const { id } = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    await h.clock.advanceAsync(100); // the migration is running: a minute without events of the engine's
+    const controller = new AbortController();
+    const watch = collect(h.manager.watchUpdate(id, 0, controller.signal));
+    await h.clock.flush();
+    expect(watch.items).toHaveLength(2);
+
+    // An event 10 s into the quiet: the heartbeat moves to 15 s after it.
+    await h.clock.advanceAsync(10_000);
+    await h.store.save((await h.store.get(id))!, [{ type: "queued", behind: [] }]);
+    await h.clock.flush();
+    expect(watch.items).toHaveLength(3);
+    await h.clock.advanceAsync(14_999);
+    expect(watch.items).toHaveLength(3);
+    await h.clock.advanceAsync(1);
+    expect(watch.items[3]).toMatchObject({ type: "heartbeat", lastSequence: 3 });
+    // And then every 15 s while nothing else comes.
+    await h.clock.advanceAsync(15_000);
+    expect(watch.items.slice(3).map((item) => item.type)).toEqual(["heartbeat", "heartbeat"]);
+    controller.abort();
+    await watch.done;
   });
 
   it("ends a watcher that falls too far behind with WATCHER_TOO_SLOW and where to resume", async () => {

@@ -164,8 +164,9 @@ describe("memory update store", () => {
     expect((await store.listUnfinished()).map((r) => r.id)).toEqual(["u1", "u3"]);
   });
 
-  it("delivers saved events to subscribers in order, after the save, each its own copy", async () => {
-    const { store } = setup();
+  it("delivers saved events to subscribers in order, after the save, one frozen copy none of them can change", async () => {
+    const thrown: unknown[] = [];
+    const store = createMemoryUpdateStore({ onListenerError: (error) => thrown.push(error) });
     const record = aRecord("u1");
     await store.create(record, [planned]);
     const a: UpdateEvent[] = [];
@@ -184,6 +185,11 @@ describe("memory update store", () => {
       [3, "finished"],
     ]);
     expect(a.map((e) => e.sequence)).toEqual([2, 3]);
+    // The mutation threw (reported, the others still got the event); what the store keeps is untouched too.
+    expect(thrown).toHaveLength(2);
+    expect(thrown[0]).toBeInstanceOf(TypeError);
+    expect(b[0]).toBe(a[0]);
+    expect((await store.readEvents("u1", 1)).map((e) => e.type)).toEqual(["workload-healthy", "finished"]);
     stopA();
     await store.save(record, [healthy]);
     expect(a).toHaveLength(2);
