@@ -171,7 +171,11 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
         return undefined;
       }
     }
-    if (node === undefined) return { ...result, phase: "Failed", message: `node ${result.name} no longer exists`, finishTime: now };
+    if (node === undefined) {
+      const message = `node ${result.name} no longer exists`;
+      port.recordEvent(plan.name, "Warning", "NodeGone", message);
+      return { ...result, phase: "Failed", message, finishTime: now };
+    }
     if (result.phase === "Claimed") {
       if (result.cordonedByPlan && !node.unschedulable) await port.setUnschedulable(result.name, true);
       let owners = result.evictedOwners ?? [];
@@ -182,7 +186,10 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
         const toEvict = awaitedOwnersOf(drainCandidates(await port.listPodsOnNode(result.name), spec.drain, ownPod).filter((pod) => !pod.finished));
         if (!containsOwners(owners, toEvict)) return { ...result, evictedOwners: mergeOwners(owners, toEvict) };
         const drained = await drainNode({ port, clock }, result.name, spec.drain, ownPod);
-        if (!drained.drained) return { ...result, phase: "Failed", message: drained.reason, finishTime: clock.now().toISOString() };
+        if (!drained.drained) {
+          port.recordEvent(plan.name, "Warning", "DrainFailed", drained.reason);
+          return { ...result, phase: "Failed", message: drained.reason, finishTime: clock.now().toISOString() };
+        }
         owners = mergeOwners(owners, awaitedOwnersOf(drained.evicted)); // pods that arrived since: recorded with the Job
       }
       const manifest = buildUpgradeJob({ planName: plan.name, namespace: options.namespace, spec, nodeName: result.name, latestVersion: version, latestHash: hash, keyPrefix: options.keyPrefix });
@@ -292,7 +299,26 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     return {};
   }
 
+  /** The last error each plan's pass threw, told as an Event once (a pass failing every retry is not an Event each time). */
+  const reportedErrors = new Map<string, string>();
+
+  /** A pass that throws (an API call refused or failing) is told as a Warning Event on the plan too, then rethrown. */
   async function reconcile(name: string): Promise<ReconcileResult> {
+    try {
+      const result = await reconcileOnce(name);
+      reportedErrors.delete(name);
+      return result;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (reportedErrors.get(name) !== message) {
+        reportedErrors.set(name, message);
+        port.recordEvent(name, "Warning", "ReconcileError", message);
+      }
+      throw error;
+    }
+  }
+
+  async function reconcileOnce(name: string): Promise<ReconcileResult> {
     const plan = port.getPlan(name);
     if (plan === undefined) return {};
     if (plan.deleting) return finalize(plan);

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { DomainError } from "../../../../src/core/domain/domain-error.js";
 import { findCondition } from "../../../../src/core/domain/node-plan/node-plan-status.js";
 import type { PlanWindow } from "../../../../src/core/domain/node-plan/node-upgrade-plan.js";
 import type { FreezeStore } from "../../../../src/core/ports/freeze-store.js";
@@ -491,6 +492,50 @@ describe("the node plan controller", () => {
     expect(message).toContain("default/bare is managed by no controller");
     expect(message).toContain("default/cache has emptyDir data");
     expect(h.fake.writes.filter((w) => w.kind === "evict")).toEqual([]);
+  });
+
+  describe("every error also as a Kubernetes Event on the plan", () => {
+    const warnings = (h: Harness) => h.fake.events.filter((e) => e.type === "Warning").map((e) => `${e.reason}: ${e.message}`);
+
+    it("a drain that cannot finish (DrainFailed), with its reason", async () => {
+      const h = harness();
+      addK3osNodes(h.fake, 1);
+      h.fake.addPod("node-1", { name: "bare", controllerKind: undefined });
+      h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, drain: { force: false } });
+      await settle(h.controller, ["k3os-latest"]);
+      expect(warnings(h)).toEqual([expect.stringMatching(/^DrainFailed: cannot drain node-1: default\/bare is managed by no controller/)]);
+    });
+
+    it("a claimed node that went away (NodeGone)", async () => {
+      const h = harness();
+      addK3osNodes(h.fake, 1);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toHaveLength(1);
+      h.fake.nodes.delete("node-1");
+      await settle(h.controller, ["k3os-latest"]);
+      expect(findCondition(h.fake.plan("k3os-latest").status, "Failed")?.message).toBe("node node-1 no longer exists");
+      expect(warnings(h)).toEqual(["NodeGone: node node-1 no longer exists"]);
+    });
+
+    it("an API call the pass could not make (ReconcileError), once per distinct error, again after a clean pass", async () => {
+      const h = harness();
+      addK3osNodes(h.fake, 1);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      const cordon = h.fake.port.setUnschedulable;
+      const refusal = new DomainError("permission-denied", "CLUSTER_ERROR", "patch nodes node-1: forbidden");
+      h.fake.port.setUnschedulable = () => Promise.reject(refusal);
+      for (let pass = 0; pass < 4; pass++) await h.controller.reconcile("k3os-latest").catch(() => undefined);
+      await expect(h.controller.reconcile("k3os-latest")).rejects.toBe(refusal); // still thrown: the runner retries
+      expect(warnings(h)).toEqual(["ReconcileError: patch nodes node-1: forbidden"]);
+      h.fake.port.setUnschedulable = cordon;
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toHaveLength(1);
+      h.fake.port.setUnschedulable = () => Promise.reject(refusal);
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await h.controller.reconcile("k3os-latest").catch(() => undefined);
+      expect(warnings(h)).toEqual(["ReconcileError: patch nodes node-1: forbidden", "ReconcileError: patch nodes node-1: forbidden"]);
+    });
   });
 
   it("waits for the health gate between nodes: a node not Ready again, or a budget below its desired healthy pods", async () => {
