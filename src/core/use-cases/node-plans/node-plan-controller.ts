@@ -35,7 +35,7 @@ export interface NodePlanControllerOptions {
   /**
    * How long an upgrade Job may have no pod at all (FailedCreate: a quota, an admission webhook, Pod Security)
    * before the node fails with that reason. Default 45 s: with the 5 s between passes over a plan in flight on top,
-   * the plan fails within the 60 s the issue promises (pods are created within a second when nothing refuses them).
+   * a plan fails within 60 s (README; pods are created within a second when nothing refuses them).
    */
   readonly podCreationTimeoutMs?: number;
   /**
