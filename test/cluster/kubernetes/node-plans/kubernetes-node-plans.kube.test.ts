@@ -19,12 +19,13 @@ import { describeNodePlansPortContract, type NodePlansHarness } from "../../../c
 import { kubectlOk } from "../../../kube/kubectl.js";
 import { type ControlPlane, startControlPlane } from "../../../support/control-plane.js";
 import { createFakeKubelet, type FakeKubelet } from "../../../support/fake-kubelet.js";
-import { k3osExample } from "../../../support/node-plan-examples.js";
+import { k3osExample, seedK3osExample } from "../../../support/node-plan-examples.js";
 
 // One control plane (1.20.2: policy/v1beta1 evictions, ttlSecondsAfterFinished dropped) and one fake kubelet
 // playing five nodes for the file: the k3os example's label on the first three, the concurrency cases' label on all
-// five. The plans run in this process, as the leader would run them.
-const namespace = "system-upgrade";
+// five. The plans run in this process, as the leader would run them, with the plans' namespace of the seed's example
+// (UPDATE_MANAGER_PLAN_NAMESPACE=k3os-system), so that example is applied exactly as the seed shows it.
+const namespace = "k3os-system";
 const allNodeNames = ["np-1", "np-2", "np-3", "np-4", "np-5"];
 const nodeNames = allNodeNames.slice(0, 3);
 const selectorLabel = "plan.upgrade.cattle.io/k3os-latest";
@@ -141,8 +142,9 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, observe: 
 
 describe("node upgrade plans on a 1.20 control plane", () => {
   it("runs the seed's k3os example (apiVersion and kind changed) on every node, one at a time", async () => {
-    const example = k3osExample();
-    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: example });
+    const example = seedK3osExample();
+    expect(example.metadata.namespace).toBe(namespace);
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, example.metadata.namespace), body: example });
     let mostCordoned = 0;
     let mostActive = 0;
     await until(
