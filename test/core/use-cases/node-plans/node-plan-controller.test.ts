@@ -7,7 +7,7 @@ import type { FreezeStore } from "../../../../src/core/ports/freeze-store.js";
 import { silentLogger } from "../../../../src/core/ports/logger.js";
 import type { NodePlanFacts } from "../../../../src/core/use-cases/notification-dispatcher.js";
 import { createMemoryFreezeStore } from "../../../../src/store/memory/memory-freeze-store.js";
-import type { ChannelResolver } from "../../../../src/core/ports/node-plans.js";
+import type { ChannelResolver, NodePlansPort } from "../../../../src/core/ports/node-plans.js";
 import { createNodePlanController, type NodePlanController, type NodePlanNotifications } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
 import { createFakeClock, type FakeClock } from "../../../support/fake-clock.js";
 import { k3osExample } from "../../../support/node-plan-examples.js";
@@ -790,6 +790,86 @@ describe("the node plan controller", () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it("keeps concurrency when the process dies at any write of a pass and a fresh one resumes from status (restarts)", async () => {
+    /** The port of a process killed at its `at`-th write, before it reached the API server or once applied. */
+    const dyingAt = (port: NodePlansPort, at: number, applied: boolean): NodePlansPort => {
+      let count = 0;
+      const kill = <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+        async (...args: A): Promise<R> => {
+          if (count++ < at) return write(...args);
+          if (applied && count - 1 === at) await write(...args);
+          throw new Error("killed");
+        };
+      return {
+        ...port,
+        writeStatus: kill(port.writeStatus),
+        setFinalizer: kill(port.setFinalizer),
+        setUnschedulable: kill(port.setUnschedulable),
+        labelNode: kill(port.labelNode),
+        evictPod: kill(port.evictPod),
+        createJob: kill(port.createJob),
+        deleteJob: kill(port.deleteJob),
+      };
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(
+          fc.record({ crash: fc.option(fc.record({ at: fc.integer({ min: 0, max: 6 }), applied: fc.boolean() }), { nil: undefined }), finish: fc.boolean(), ok: fc.boolean() }),
+          { maxLength: 40 },
+        ),
+        async (concurrency, nodeCount, steps) => {
+          const h = harness();
+          addK3osNodes(h.fake, nodeCount);
+          for (let index = 1; index <= nodeCount; index++) h.fake.addPod(`node-${index}`, { name: `web-${index}`, controllerName: `web-${index}` });
+          h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, concurrency });
+          const fresh = (port: NodePlansPort) =>
+            createNodePlanController(
+              { port, clock: h.clock, logger: silentLogger, channels: { resolve: () => Promise.reject(new Error("none")) } },
+              { keyPrefix: "update-manager.io", namespace: "system-upgrade" },
+            );
+          const invariants = () => {
+            expect(h.fake.plan("k3os-latest").status.applying.length).toBeLessThanOrEqual(concurrency);
+            expect(h.fake.runningJobs().length).toBeLessThanOrEqual(concurrency);
+            expect([...h.fake.nodes.values()].filter((node) => node.unschedulable).length).toBeLessThanOrEqual(concurrency);
+          };
+          for (const step of steps) {
+            // Each step is a new process: nothing but the plan's status carries over.
+            const port = step.crash === undefined ? h.fake.port : dyingAt(h.fake.port, step.crash.at, step.crash.applied);
+            await fresh(port)
+              .reconcile("k3os-latest")
+              .catch((error: unknown) => {
+                if ((error as Error).message !== "killed") throw error;
+              });
+            invariants();
+            const running = h.fake.runningJobs();
+            if (step.finish && running.length > 0) h.fake.finishJob(running[0]!, step.ok ? "succeeded" : "failed", "x");
+          }
+          // No more crashes: the plan resumes to its end, every Job succeeding.
+          const survivor = fresh(h.fake.port);
+          for (let round = 0; round < 30; round++) {
+            await settle(survivor, ["k3os-latest"]);
+            invariants();
+            const running = h.fake.runningJobs();
+            if (running.length === 0 && h.fake.plan("k3os-latest").status.applying.length === 0) break;
+            for (const job of running) h.fake.finishJob(job, "succeeded");
+          }
+          const status = h.fake.plan("k3os-latest").status;
+          const failed = status.nodes.filter((r) => r.hash === status.latestHash && r.phase === "Failed").map((r) => r.name);
+          if (failed.length === 0) {
+            expect(findCondition(status, "Complete")?.status).toBe("True");
+            for (const node of h.fake.nodes.values()) expect([node.labels[planLabel], node.unschedulable]).toEqual([status.latestHash, false]);
+          } else {
+            expect(findCondition(status, "Failed")?.status).toBe("True");
+            for (const node of h.fake.nodes.values()) expect(node.unschedulable).toBe(failed.includes(node.name));
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
