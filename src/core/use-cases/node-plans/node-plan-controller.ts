@@ -367,9 +367,11 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       const r = byName.get(node);
       return r !== undefined && (r.phase === "Claimed" || r.phase === "JobStarted");
     });
-    // Results of earlier hashes are dropped once nothing runs for them.
+    // Results of earlier hashes are dropped once nothing runs for them, except a failed node the plan cordoned and
+    // that is still cordoned: the plan owes it its uncordon (after the new hash upgraded it, or when deleted).
+    const owesUncordon = (r: NodeResult) => r.hash !== hash && r.phase === "Failed" && r.cordonedByPlan && port.getNode(r.name)?.unschedulable === true;
     const owners = await awaitEvictedOwners(
-      [...byName.values()].filter((r) => r.hash === hash || stillApplying.includes(r.name)),
+      [...byName.values()].filter((r) => r.hash === hash || stillApplying.includes(r.name) || owesUncordon(r)),
       hash,
     );
     const nodes = owners.nodes;
@@ -411,11 +413,12 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       name: node,
       hash,
       phase: "Claimed",
-      cordonedByPlan: spec.cordon && port.getNode(node)?.unschedulable === false,
+      cordonedByPlan: (spec.cordon && port.getNode(node)?.unschedulable === false) || nodes.some((r) => r.name === node && owesUncordon(r)),
       jobName: upgradeJobName(name, node, hash),
       startTime: now.toISOString(),
     }));
-    status = { ...status, applying: [...stillApplying, ...decision.start], nodes: [...nodes, ...claims] };
+    const starting = new Set(decision.start);
+    status = { ...status, applying: [...stillApplying, ...decision.start], nodes: [...nodes.filter((r) => !starting.has(r.name)), ...claims] };
 
     // Conditions and the one-line message.
     const opening = decision.waiting === "window-closed" ? nextCommonOpening(windows, now) : undefined;

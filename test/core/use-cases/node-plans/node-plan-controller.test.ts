@@ -338,6 +338,40 @@ describe("the node plan controller", () => {
     expect(status.observedGeneration).toBe(2);
   });
 
+  it("uncordons the node it cordoned and failed on once a new spec upgrades it, even after passes that did not reach it", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await runPlan(h, ["k3os-latest"], () => true);
+    const failedNode = h.fake.plan("k3os-latest").status.nodes.find((r) => r.phase === "Failed")!.name;
+    expect(h.fake.nodes.get(failedNode)!.unschedulable).toBe(true);
+
+    // A fixed spec whose version cannot be resolved yet: the pass judging it must not forget the cordon it owes.
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, window: { days: ["sunday"], startTime: "01:00", endTime: "02:00" }, version: "v0.10.0" });
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toEqual([]);
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, version: "v0.10.0" });
+    const order = await runPlan(h, ["k3os-latest"]);
+    expect(order).toContain(failedNode);
+    const status = h.fake.plan("k3os-latest").status;
+    expect(findCondition(status, "Complete")?.status).toBe("True");
+    for (const node of h.fake.nodes.values()) expect([node.name, node.unschedulable, node.labels[planLabel]]).toEqual([node.name, false, status.latestHash]);
+    expect(status.events?.filter((e) => e.node === failedNode && e.hash === status.latestHash).map((e) => e.type)).toContain("NodeUncordoned");
+  });
+
+  it("uncordons the node it failed on when deleted after a spec change that did not reach it yet", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await runPlan(h, ["k3os-latest"], () => true);
+    const failedNode = h.fake.plan("k3os-latest").status.nodes.find((r) => r.phase === "Failed")!.name;
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, window: { days: ["sunday"], startTime: "01:00", endTime: "02:00" }, version: "v0.10.0" });
+    await settle(h.controller, ["k3os-latest"]);
+    h.fake.deletePlan("k3os-latest");
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.nodes.get(failedNode)!.unschedulable).toBe(false);
+  });
+
   it.each([
     ["a name longer than 63 characters", "x".repeat(64), k3osExample().spec, "NameTooLong"],
     ["zero concurrency", "p", { ...k3osExample().spec, concurrency: 0 }, "InvalidConcurrency"],
