@@ -9,6 +9,11 @@ import * as kubernetes from "../src/kubernetes-composition.js";
 import { createNodePlans, type NodePlans } from "../src/node-plans-composition.js";
 import { createInformerMetrics } from "../src/telemetry/informer-metrics.js";
 import { createRuntimeMetrics } from "../src/telemetry/runtime-metrics.js";
+import { findCondition } from "../src/core/domain/node-plan/node-plan-status.js";
+import type { WindowPolicy } from "../src/core/domain/window-policy.js";
+import { createFakeNodePlans } from "./core/use-cases/node-plans/fake-node-plans.js";
+import { createFakeClock } from "./support/fake-clock.js";
+import { k3osExample } from "./support/node-plan-examples.js";
 
 let server: Server | undefined;
 let plans: NodePlans | undefined;
@@ -69,5 +74,37 @@ describe("createNodePlans", () => {
     );
     // Its informers report to the same metrics: their series exist from the start.
     expect(await registry.metrics()).toContain('update_manager_informer_relists_total{resource="nodes"} 0');
+  });
+
+  it("holds a plan while a window of the policies file that names it, or names nothing, is closed, and says when it opens", async () => {
+    // Monday 10:00 UTC; the windows open at 01:00 UTC. The cluster is the in-memory fake behind the real wiring.
+    const clock = createFakeClock(new Date("2026-12-07T10:00:00Z"));
+    const fake = createFakeNodePlans(clock);
+    for (const node of ["node-1", "node-2"]) fake.addNode(node, { "plan.upgrade.cattle.io/k3os-latest": "true" });
+    for (const name of ["held", "free"]) fake.applyPlan(name, { ...k3osExample().spec, version: `v-${name}` });
+    const nights = { days: [0, 1, 2, 3, 4, 5, 6], startSecond: 3600, endSecond: 4 * 3600, timeZone: "UTC" };
+    const windows: WindowPolicy[] = [
+      { name: "nights", plans: ["held"], window: nights, outside: "wait" },
+      { name: "other-plans", plans: ["someone-else"], window: { ...nights, startSecond: 0, endSecond: 60 }, outside: "wait" },
+    ];
+    plans = createNodePlans({
+      kubernetes: { ...kubernetes, createKubernetesNodePlans: () => ({ ...fake.port, start: async () => {}, stop: async () => {} }) },
+      clients: kubernetes.createKubernetesClients(await emptyApiServer()),
+      namespace: "system-upgrade",
+      keyPrefix: "update-manager.io",
+      channelIntervalMs: 60_000,
+      windows,
+      canExecute: () => true,
+      clock,
+      logger: silentLogger,
+    });
+    plans.start();
+    for (let step = 0; step < 20 && fake.runningJobs().length === 0; step++) await clock.advanceAsync(1_000);
+    for (let step = 0; step < 5; step++) await clock.advanceAsync(1_000);
+    expect(fake.runningJobs().map((job) => fake.jobs.get(job)!.manifest.metadata.labels["update-manager.io/node-plan"])).toEqual(["free"]);
+    const held = fake.plan("held").status;
+    expect(held.applying).toEqual([]);
+    expect(findCondition(held, "Complete")?.reason).toBe("WindowClosed");
+    expect(held.nextWindowOpening).toBe("2026-12-08T01:00:00.000Z");
   });
 });

@@ -302,6 +302,38 @@ describe("RBAC", () => {
   });
 });
 
+describe("the NodeUpgradePlan CustomResourceDefinition", () => {
+  interface CrdYaml {
+    spec: {
+      group: string;
+      scope: string;
+      names: { kind: string; plural: string; shortNames?: string[] };
+      versions: { name: string; served: boolean; storage: boolean; subresources?: { status?: object }; additionalPrinterColumns?: { name: string; jsonPath: string }[] }[];
+    };
+  }
+  const crd = findObject(base, "CustomResourceDefinition", "nodeupgradeplans.updatemanager.io") as unknown as CrdYaml;
+
+  it("is namespaced in the project's group, with the short name nup and one served version", () => {
+    expect(crd.spec).toMatchObject({ group: "updatemanager.io", scope: "Namespaced", names: { kind: "NodeUpgradePlan", plural: "nodeupgradeplans", shortNames: ["nup"] } });
+    expect(crd.spec.versions.map((version) => [version.name, version.served, version.storage])).toEqual([["v1alpha1", true, true]]);
+  });
+
+  it("has a status subresource (the leader's claims are written there) and printer columns for kubectl get nup", () => {
+    const [version] = crd.spec.versions;
+    expect(version!.subresources?.status).toEqual({});
+    expect(version!.additionalPrinterColumns?.map((column) => `${column.name} ${column.jsonPath}`)).toEqual([
+      "Image .spec.upgrade.image",
+      "Channel .spec.channel",
+      "Version .spec.version",
+      "Latest .status.latestVersion",
+      "Complete .status.conditions[?(@.type=='Complete')].status",
+      "Applying .status.applying",
+      "Message .status.message",
+      "Age .metadata.creationTimestamp",
+    ]);
+  });
+});
+
 describe("kube/namespaced variant", () => {
   const kustomization = readKustomization(namespacedDir);
   const namespacePatch = readYamlFile(join(namespacedDir, "deployment-namespaces.yaml"))[0] as V1Deployment;

@@ -34,7 +34,8 @@ export interface NodePlanControllerOptions {
   readonly channelTimeoutMs?: number;
   /**
    * How long an upgrade Job may have no pod at all (FailedCreate: a quota, an admission webhook, Pod Security)
-   * before the node fails with that reason. Default 60 s.
+   * before the node fails with that reason. Default 45 s: with the 5 s between passes over a plan in flight on top,
+   * a plan fails within 60 s (README; pods are created within a second when nothing refuses them).
    */
   readonly podCreationTimeoutMs?: number;
   /**
@@ -81,6 +82,7 @@ export interface NodePlanController {
 export const defaultChannelIntervalMs = 15 * 60_000;
 export const defaultHealthGateTimeoutMs = 10 * 60_000;
 export const defaultSucceededJobTtlMs = 900_000;
+export const defaultPodCreationTimeoutMs = 45_000;
 /** A status write outside a pass over a valid spec (invalid spec, unresolved version): no node steps to tell. */
 const noSteps: PlanSteps = { cordon: false, drain: false };
 /** How often a plan with nodes in flight, or waiting for its health gate, is looked at again. */
@@ -93,7 +95,7 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
   const succeededJobTtlMs = options.succeededJobTtlMs ?? defaultSucceededJobTtlMs;
   const channelTimeoutMs = options.channelTimeoutMs ?? 30_000;
   const extraWindows = options.extraWindows ?? (() => []);
-  const podCreationTimeoutMs = options.podCreationTimeoutMs ?? 60_000;
+  const podCreationTimeoutMs = options.podCreationTimeoutMs ?? defaultPodCreationTimeoutMs;
 
   /** The freeze now; a store that cannot be read holds the plans (fail closed). */
   async function readFreeze(): Promise<Pick<FreezeState, "frozen" | "reason">> {
@@ -171,7 +173,11 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
         return undefined;
       }
     }
-    if (node === undefined) return { ...result, phase: "Failed", message: `node ${result.name} no longer exists`, finishTime: now };
+    if (node === undefined) {
+      const message = `node ${result.name} no longer exists`;
+      port.recordEvent(plan.name, "Warning", "NodeGone", message);
+      return { ...result, phase: "Failed", message, finishTime: now };
+    }
     if (result.phase === "Claimed") {
       if (result.cordonedByPlan && !node.unschedulable) await port.setUnschedulable(result.name, true);
       let owners = result.evictedOwners ?? [];
@@ -182,7 +188,10 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
         const toEvict = awaitedOwnersOf(drainCandidates(await port.listPodsOnNode(result.name), spec.drain, ownPod).filter((pod) => !pod.finished));
         if (!containsOwners(owners, toEvict)) return { ...result, evictedOwners: mergeOwners(owners, toEvict) };
         const drained = await drainNode({ port, clock }, result.name, spec.drain, ownPod);
-        if (!drained.drained) return { ...result, phase: "Failed", message: drained.reason, finishTime: clock.now().toISOString() };
+        if (!drained.drained) {
+          port.recordEvent(plan.name, "Warning", "DrainFailed", drained.reason);
+          return { ...result, phase: "Failed", message: drained.reason, finishTime: clock.now().toISOString() };
+        }
         owners = mergeOwners(owners, awaitedOwnersOf(drained.evicted)); // pods that arrived since: recorded with the Job
       }
       const manifest = buildUpgradeJob({ planName: plan.name, namespace: options.namespace, spec, nodeName: result.name, latestVersion: version, latestHash: hash, keyPrefix: options.keyPrefix });
@@ -292,7 +301,26 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
     return {};
   }
 
+  /** The last error each plan's pass threw, told as an Event once (a pass failing every retry is not an Event each time). */
+  const reportedErrors = new Map<string, string>();
+
+  /** A pass that throws (an API call refused or failing) is told as a Warning Event on the plan too, then rethrown. */
   async function reconcile(name: string): Promise<ReconcileResult> {
+    try {
+      const result = await reconcileOnce(name);
+      reportedErrors.delete(name);
+      return result;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (reportedErrors.get(name) !== message) {
+        reportedErrors.set(name, message);
+        port.recordEvent(name, "Warning", "ReconcileError", message);
+      }
+      throw error;
+    }
+  }
+
+  async function reconcileOnce(name: string): Promise<ReconcileResult> {
     const plan = port.getPlan(name);
     if (plan === undefined) return {};
     if (plan.deleting) return finalize(plan);
@@ -339,9 +367,11 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       const r = byName.get(node);
       return r !== undefined && (r.phase === "Claimed" || r.phase === "JobStarted");
     });
-    // Results of earlier hashes are dropped once nothing runs for them.
+    // Results of earlier hashes are dropped once nothing runs for them, except a failed node the plan cordoned and
+    // that is still cordoned: the plan owes it its uncordon (after the new hash upgraded it, or when deleted).
+    const owesUncordon = (r: NodeResult) => r.hash !== hash && r.phase === "Failed" && r.cordonedByPlan && port.getNode(r.name)?.unschedulable === true;
     const owners = await awaitEvictedOwners(
-      [...byName.values()].filter((r) => r.hash === hash || stillApplying.includes(r.name)),
+      [...byName.values()].filter((r) => r.hash === hash || stillApplying.includes(r.name) || owesUncordon(r)),
       hash,
     );
     const nodes = owners.nodes;
@@ -383,11 +413,12 @@ export function createNodePlanController(deps: NodePlanControllerDeps, options: 
       name: node,
       hash,
       phase: "Claimed",
-      cordonedByPlan: spec.cordon && port.getNode(node)?.unschedulable === false,
+      cordonedByPlan: (spec.cordon && port.getNode(node)?.unschedulable === false) || nodes.some((r) => r.name === node && owesUncordon(r)),
       jobName: upgradeJobName(name, node, hash),
       startTime: now.toISOString(),
     }));
-    status = { ...status, applying: [...stillApplying, ...decision.start], nodes: [...nodes, ...claims] };
+    const starting = new Set(decision.start);
+    status = { ...status, applying: [...stillApplying, ...decision.start], nodes: [...nodes.filter((r) => !starting.has(r.name)), ...claims] };
 
     // Conditions and the one-line message.
     const opening = decision.waiting === "window-closed" ? nextCommonOpening(windows, now) : undefined;

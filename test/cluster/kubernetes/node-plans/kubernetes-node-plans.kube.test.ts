@@ -19,12 +19,13 @@ import { describeNodePlansPortContract, type NodePlansHarness } from "../../../c
 import { kubectlOk } from "../../../kube/kubectl.js";
 import { type ControlPlane, startControlPlane } from "../../../support/control-plane.js";
 import { createFakeKubelet, type FakeKubelet } from "../../../support/fake-kubelet.js";
-import { k3osExample } from "../../../support/node-plan-examples.js";
+import { k3osExample, seedK3osExample } from "../../../support/node-plan-examples.js";
 
 // One control plane (1.20.2: policy/v1beta1 evictions, ttlSecondsAfterFinished dropped) and one fake kubelet
 // playing five nodes for the file: the k3os example's label on the first three, the concurrency cases' label on all
-// five. The plans run in this process, as the leader would run them.
-const namespace = "system-upgrade";
+// five. The plans run in this process, as the leader would run them, with the plans' namespace of the seed's example
+// (UPDATE_MANAGER_PLAN_NAMESPACE=k3os-system), so that example is applied exactly as the seed shows it.
+const namespace = "k3os-system";
 const allNodeNames = ["np-1", "np-2", "np-3", "np-4", "np-5"];
 const nodeNames = allNodeNames.slice(0, 3);
 const selectorLabel = "plan.upgrade.cattle.io/k3os-latest";
@@ -141,8 +142,9 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, observe: 
 
 describe("node upgrade plans on a 1.20 control plane", () => {
   it("runs the seed's k3os example (apiVersion and kind changed) on every node, one at a time", async () => {
-    const example = k3osExample();
-    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, namespace), body: example });
+    const example = seedK3osExample();
+    expect(example.metadata.namespace).toBe(namespace);
+    await rest.request({ method: "POST", path: collectionPath(nodeUpgradePlanApi, example.metadata.namespace), body: example });
     let mostCordoned = 0;
     let mostActive = 0;
     await until(
@@ -380,7 +382,7 @@ describe("node upgrade plans on a 1.20 control plane", () => {
     await until(async () => (await nodes()).every((node) => node.spec?.unschedulable !== true) && (await upgradeJobs("fails")).length === 0, 30_000);
   }, 150_000);
 
-  it("fails a plan whose Job cannot create pods (a pods quota of 0) within about 60 s, naming FailedCreate", async () => {
+  it("fails a plan whose Job cannot create pods (a pods quota of 0) within 60 s, naming FailedCreate", async () => {
     await rest.request({
       method: "POST",
       path: `/api/v1/namespaces/${namespace}/resourcequotas`,
@@ -394,7 +396,7 @@ describe("node upgrade plans on a 1.20 control plane", () => {
       const status = await planStatus("quota");
       return status !== undefined && findCondition(status, "Failed")?.status === "True";
     }, 100_000);
-    expect(Date.now() - started).toBeLessThan(90_000);
+    expect(Date.now() - started).toBeLessThan(60_000);
     expect(findCondition((await planStatus("quota"))!, "Failed")?.message).toContain("FailedCreate");
   }, 150_000);
 

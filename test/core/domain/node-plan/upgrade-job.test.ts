@@ -47,6 +47,14 @@ describe("buildUpgradeJob (the seed's Job contract)", () => {
     expect(pod.tolerations).toEqual([{ key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }]);
   });
 
+  it("runs as the plan's serviceAccountName, with its imagePullSecrets and priorityClassName; none of them when unset", () => {
+    const pod = job({ ...k3osExample().spec, serviceAccountName: "upgrader", imagePullSecrets: [{ name: "pull" }], priorityClassName: "system-node-critical" }).spec
+      .template.spec;
+    expect(pod).toMatchObject({ serviceAccountName: "upgrader", imagePullSecrets: [{ name: "pull" }], priorityClassName: "system-node-critical" });
+    const plain = job().spec.template.spec;
+    expect([plain.serviceAccountName, plain.imagePullSecrets, plain.priorityClassName]).toEqual([undefined, undefined, undefined]);
+  });
+
   it("runs the upgrade privileged with CAP_SYS_BOOT, the host's root at /host, tagged with the resolved version", () => {
     const [upgrade] = job().spec.template.spec.containers;
     expect(upgrade?.name).toBe("upgrade");

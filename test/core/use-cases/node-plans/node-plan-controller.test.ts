@@ -1,12 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { DomainError } from "../../../../src/core/domain/domain-error.js";
 import { findCondition } from "../../../../src/core/domain/node-plan/node-plan-status.js";
 import type { PlanWindow } from "../../../../src/core/domain/node-plan/node-upgrade-plan.js";
 import type { FreezeStore } from "../../../../src/core/ports/freeze-store.js";
 import { silentLogger } from "../../../../src/core/ports/logger.js";
 import type { NodePlanFacts } from "../../../../src/core/use-cases/notification-dispatcher.js";
 import { createMemoryFreezeStore } from "../../../../src/store/memory/memory-freeze-store.js";
-import type { ChannelResolver } from "../../../../src/core/ports/node-plans.js";
+import type { ChannelResolver, NodePlansPort } from "../../../../src/core/ports/node-plans.js";
 import { createNodePlanController, type NodePlanController, type NodePlanNotifications } from "../../../../src/core/use-cases/node-plans/node-plan-controller.js";
 import { createFakeClock, type FakeClock } from "../../../support/fake-clock.js";
 import { k3osExample } from "../../../support/node-plan-examples.js";
@@ -337,6 +338,40 @@ describe("the node plan controller", () => {
     expect(status.observedGeneration).toBe(2);
   });
 
+  it("uncordons the node it cordoned and failed on once a new spec upgrades it, even after passes that did not reach it", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await runPlan(h, ["k3os-latest"], () => true);
+    const failedNode = h.fake.plan("k3os-latest").status.nodes.find((r) => r.phase === "Failed")!.name;
+    expect(h.fake.nodes.get(failedNode)!.unschedulable).toBe(true);
+
+    // A fixed spec whose version cannot be resolved yet: the pass judging it must not forget the cordon it owes.
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, window: { days: ["sunday"], startTime: "01:00", endTime: "02:00" }, version: "v0.10.0" });
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.runningJobs()).toEqual([]);
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, version: "v0.10.0" });
+    const order = await runPlan(h, ["k3os-latest"]);
+    expect(order).toContain(failedNode);
+    const status = h.fake.plan("k3os-latest").status;
+    expect(findCondition(status, "Complete")?.status).toBe("True");
+    for (const node of h.fake.nodes.values()) expect([node.name, node.unschedulable, node.labels[planLabel]]).toEqual([node.name, false, status.latestHash]);
+    expect(status.events?.filter((e) => e.node === failedNode && e.hash === status.latestHash).map((e) => e.type)).toContain("NodeUncordoned");
+  });
+
+  it("uncordons the node it failed on when deleted after a spec change that did not reach it yet", async () => {
+    const h = harness();
+    addK3osNodes(h.fake, 2);
+    h.fake.applyPlan("k3os-latest", k3osExample().spec);
+    await runPlan(h, ["k3os-latest"], () => true);
+    const failedNode = h.fake.plan("k3os-latest").status.nodes.find((r) => r.phase === "Failed")!.name;
+    h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, window: { days: ["sunday"], startTime: "01:00", endTime: "02:00" }, version: "v0.10.0" });
+    await settle(h.controller, ["k3os-latest"]);
+    h.fake.deletePlan("k3os-latest");
+    await settle(h.controller, ["k3os-latest"]);
+    expect(h.fake.nodes.get(failedNode)!.unschedulable).toBe(false);
+  });
+
   it.each([
     ["a name longer than 63 characters", "x".repeat(64), k3osExample().spec, "NameTooLong"],
     ["zero concurrency", "p", { ...k3osExample().spec, concurrency: 0 }, "InvalidConcurrency"],
@@ -491,6 +526,50 @@ describe("the node plan controller", () => {
     expect(message).toContain("default/bare is managed by no controller");
     expect(message).toContain("default/cache has emptyDir data");
     expect(h.fake.writes.filter((w) => w.kind === "evict")).toEqual([]);
+  });
+
+  describe("every error also as a Kubernetes Event on the plan", () => {
+    const warnings = (h: Harness) => h.fake.events.filter((e) => e.type === "Warning").map((e) => `${e.reason}: ${e.message}`);
+
+    it("a drain that cannot finish (DrainFailed), with its reason", async () => {
+      const h = harness();
+      addK3osNodes(h.fake, 1);
+      h.fake.addPod("node-1", { name: "bare", controllerKind: undefined });
+      h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, drain: { force: false } });
+      await settle(h.controller, ["k3os-latest"]);
+      expect(warnings(h)).toEqual([expect.stringMatching(/^DrainFailed: cannot drain node-1: default\/bare is managed by no controller/)]);
+    });
+
+    it("a claimed node that went away (NodeGone)", async () => {
+      const h = harness();
+      addK3osNodes(h.fake, 1);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toHaveLength(1);
+      h.fake.nodes.delete("node-1");
+      await settle(h.controller, ["k3os-latest"]);
+      expect(findCondition(h.fake.plan("k3os-latest").status, "Failed")?.message).toBe("node node-1 no longer exists");
+      expect(warnings(h)).toEqual(["NodeGone: node node-1 no longer exists"]);
+    });
+
+    it("an API call the pass could not make (ReconcileError), once per distinct error, again after a clean pass", async () => {
+      const h = harness();
+      addK3osNodes(h.fake, 1);
+      h.fake.applyPlan("k3os-latest", k3osExample().spec);
+      const cordon = h.fake.port.setUnschedulable;
+      const refusal = new DomainError("permission-denied", "CLUSTER_ERROR", "patch nodes node-1: forbidden");
+      h.fake.port.setUnschedulable = () => Promise.reject(refusal);
+      for (let pass = 0; pass < 4; pass++) await h.controller.reconcile("k3os-latest").catch(() => undefined);
+      await expect(h.controller.reconcile("k3os-latest")).rejects.toBe(refusal); // still thrown: the runner retries
+      expect(warnings(h)).toEqual(["ReconcileError: patch nodes node-1: forbidden"]);
+      h.fake.port.setUnschedulable = cordon;
+      await settle(h.controller, ["k3os-latest"]);
+      expect(h.fake.runningJobs()).toHaveLength(1);
+      h.fake.port.setUnschedulable = () => Promise.reject(refusal);
+      h.fake.finishJob(h.fake.runningJobs()[0]!, "succeeded");
+      await h.controller.reconcile("k3os-latest").catch(() => undefined);
+      expect(warnings(h)).toEqual(["ReconcileError: patch nodes node-1: forbidden", "ReconcileError: patch nodes node-1: forbidden"]);
+    });
   });
 
   it("waits for the health gate between nodes: a node not Ready again, or a budget below its desired healthy pods", async () => {
@@ -664,21 +743,23 @@ describe("the node plan controller", () => {
     });
   });
 
-  it("fails the node when its Job gets no pod within 60 s (FailedCreate), with the reason", async () => {
+  it("fails the node when its Job gets no pod (FailedCreate) with the reason, within 60 s even with a pass's requeue on top", async () => {
     const h = harness();
     addK3osNodes(h.fake, 2);
     h.fake.refusePods(true);
     h.fake.applyPlan("k3os-latest", k3osExample().spec);
     await settle(h.controller, ["k3os-latest"]);
     expect(h.fake.runningJobs()).toHaveLength(1);
-    await h.clock.advanceAsync(30_000);
-    await settle(h.controller, ["k3os-latest"]);
+    await h.clock.advanceAsync(44_000);
+    const requeue = await h.controller.reconcile("k3os-latest");
     expect(findCondition(h.fake.plan("k3os-latest").status, "Failed")?.status).toBe("False");
-    await h.clock.advanceAsync(31_000);
+    // The next pass comes at the latest after the requeue (a Job's changes bring it earlier): 60 s is never passed.
+    expect(44_000 + (requeue.requeueAfterMs ?? Number.POSITIVE_INFINITY)).toBeLessThan(60_000);
+    await h.clock.advanceAsync(2_000);
     await settle(h.controller, ["k3os-latest"]);
     const failed = findCondition(h.fake.plan("k3os-latest").status, "Failed");
     expect(failed).toMatchObject({ status: "True", reason: "NodeFailed" });
-    expect(failed?.message).toMatch(/FailedCreate: no pod could be created within 60 s/);
+    expect(failed?.message).toMatch(/FailedCreate: no pod could be created within 45 s/);
     expect(h.fake.events.some((e) => e.reason === "FailedCreate")).toBe(true);
   });
 
@@ -743,6 +824,86 @@ describe("the node plan controller", () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it("keeps concurrency when the process dies at any write of a pass and a fresh one resumes from status (restarts)", async () => {
+    /** The port of a process killed at its `at`-th write, before it reached the API server or once applied. */
+    const dyingAt = (port: NodePlansPort, at: number, applied: boolean): NodePlansPort => {
+      let count = 0;
+      const kill = <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+        async (...args: A): Promise<R> => {
+          if (count++ < at) return write(...args);
+          if (applied && count - 1 === at) await write(...args);
+          throw new Error("killed");
+        };
+      return {
+        ...port,
+        writeStatus: kill(port.writeStatus),
+        setFinalizer: kill(port.setFinalizer),
+        setUnschedulable: kill(port.setUnschedulable),
+        labelNode: kill(port.labelNode),
+        evictPod: kill(port.evictPod),
+        createJob: kill(port.createJob),
+        deleteJob: kill(port.deleteJob),
+      };
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(
+          fc.record({ crash: fc.option(fc.record({ at: fc.integer({ min: 0, max: 6 }), applied: fc.boolean() }), { nil: undefined }), finish: fc.boolean(), ok: fc.boolean() }),
+          { maxLength: 40 },
+        ),
+        async (concurrency, nodeCount, steps) => {
+          const h = harness();
+          addK3osNodes(h.fake, nodeCount);
+          for (let index = 1; index <= nodeCount; index++) h.fake.addPod(`node-${index}`, { name: `web-${index}`, controllerName: `web-${index}` });
+          h.fake.applyPlan("k3os-latest", { ...k3osExample().spec, concurrency });
+          const fresh = (port: NodePlansPort) =>
+            createNodePlanController(
+              { port, clock: h.clock, logger: silentLogger, channels: { resolve: () => Promise.reject(new Error("none")) } },
+              { keyPrefix: "update-manager.io", namespace: "system-upgrade" },
+            );
+          const invariants = () => {
+            expect(h.fake.plan("k3os-latest").status.applying.length).toBeLessThanOrEqual(concurrency);
+            expect(h.fake.runningJobs().length).toBeLessThanOrEqual(concurrency);
+            expect([...h.fake.nodes.values()].filter((node) => node.unschedulable).length).toBeLessThanOrEqual(concurrency);
+          };
+          for (const step of steps) {
+            // Each step is a new process: nothing but the plan's status carries over.
+            const port = step.crash === undefined ? h.fake.port : dyingAt(h.fake.port, step.crash.at, step.crash.applied);
+            await fresh(port)
+              .reconcile("k3os-latest")
+              .catch((error: unknown) => {
+                if ((error as Error).message !== "killed") throw error;
+              });
+            invariants();
+            const running = h.fake.runningJobs();
+            if (step.finish && running.length > 0) h.fake.finishJob(running[0]!, step.ok ? "succeeded" : "failed", "x");
+          }
+          // No more crashes: the plan resumes to its end, every Job succeeding.
+          const survivor = fresh(h.fake.port);
+          for (let round = 0; round < 30; round++) {
+            await settle(survivor, ["k3os-latest"]);
+            invariants();
+            const running = h.fake.runningJobs();
+            if (running.length === 0 && h.fake.plan("k3os-latest").status.applying.length === 0) break;
+            for (const job of running) h.fake.finishJob(job, "succeeded");
+          }
+          const status = h.fake.plan("k3os-latest").status;
+          const failed = status.nodes.filter((r) => r.hash === status.latestHash && r.phase === "Failed").map((r) => r.name);
+          if (failed.length === 0) {
+            expect(findCondition(status, "Complete")?.status).toBe("True");
+            for (const node of h.fake.nodes.values()) expect([node.labels[planLabel], node.unschedulable]).toEqual([status.latestHash, false]);
+          } else {
+            expect(findCondition(status, "Failed")?.status).toBe("True");
+            for (const node of h.fake.nodes.values()) expect(node.unschedulable).toBe(failed.includes(node.name));
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
