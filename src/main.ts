@@ -26,7 +26,8 @@ import { createHttp1Router } from "./server/http1-router.js";
 import { readTlsFiles, type TlsFileWatcher, watchTlsFiles } from "./server/tls-file-watcher.js";
 import { createLogger, type Logger } from "./telemetry/logger.js";
 import { createMetricsInterceptor, createMetricsRegistry } from "./telemetry/metrics.js";
-import { shutdownTelemetrySdk } from "./telemetry/telemetry-sdk.js";
+import { shutdownTelemetrySdk, telemetrySdkRunning } from "./telemetry/telemetry-sdk.js";
+import { registerTraceContextPropagation } from "./telemetry/trace-context-propagation.js";
 import { createTracingInterceptor } from "./telemetry/tracing.js";
 import { createUpdateTracer } from "./telemetry/update-tracer.js";
 
@@ -83,6 +84,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.log);
   installCrashHandlers({ logger });
 
+  // Without the SDK (nothing exported), a caller's traceparent still sets the update's trace id.
+  if (!telemetrySdkRunning()) registerTraceContextPropagation();
   const metrics = createMetricsRegistry();
   let app: Awaited<ReturnType<typeof createApplication>>;
   try {

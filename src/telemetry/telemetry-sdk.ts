@@ -25,6 +25,11 @@ export async function startTelemetrySdk(env: NodeJS.ProcessEnv = process.env): P
   return true;
 }
 
+/** Whether the SDK runs in this process (started by the preload). */
+export function telemetrySdkRunning(): boolean {
+  return sdk !== undefined;
+}
+
 /** Flushes and stops the SDK (pending spans are exported). Safe to call when it never started. */
 export async function shutdownTelemetrySdk(): Promise<void> {
   const running = sdk;

@@ -68,6 +68,25 @@ describe("update-manager CLI against the real server (insecure demo)", () => {
     expect(run.stdout).not.toContain("\x1b");
   });
 
+  it("continues the pipeline's trace from TRACEPARENT, on a server that exports no traces: the update's trace id is the pipeline's", async () => {
+    const pipelineTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    // Deployment shop/admin, the one target of web-admin: one short rollout.
+    const run = await cli(["update", "--image", "registry.example.com/shop/web-admin:2.1.0", "--classifier", "shop", "--wait", "--url", url], {
+      TRACEPARENT: `00-${pipelineTraceId}-00f067aa0ba902b7-01`,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const id = idOf(run.stdout);
+    // The server's log lines about the update (its update_id) carry the pipeline's trace id; the last one may reach
+    // the log a moment after the CLI saw the update finish.
+    const about = () => server.logs.filter((line) => line.update_id === id);
+    for (const started = Date.now(); !about().some((line) => line.msg === "update finished") && Date.now() - started < 10_000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const lines = about();
+    expect(lines.map((line) => line.msg)).toEqual(expect.arrayContaining(["update started", "update finished"]));
+    for (const line of lines) expect(line.trace_id, JSON.stringify(line)).toBe(pipelineTraceId);
+  });
+
   it("exits 3 when a crash-looping image is rolled back", async () => {
     const run = await cli(["update", "--image", `${repo}:1.6.0-broken`, "--classifier", "shop", "--wait", "--url", url]);
     expect(run.code).toBe(3);

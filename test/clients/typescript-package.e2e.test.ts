@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -25,10 +25,13 @@ async function installPackedClient(): Promise<void> {
   const tarball = (await readdir(work)).find((name) => name.endsWith(".tgz"));
   if (tarball === undefined) throw new Error(`npm pack left no tarball in ${work}`);
   await writeFile(join(app, "package.json"), JSON.stringify({ name: "pipeline", private: true, type: "module" }));
-  // Its dependencies come from the npm cache that `npm ci` filled (the registry only when missing).
+  // Its dependencies come from the npm cache that `npm ci` filled (the registry only when missing). A traced
+  // pipeline adds the optional peer @opentelemetry/api and a context manager, at the versions the server uses.
+  const { dependencies } = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  const otel = ["@opentelemetry/api", "@opentelemetry/context-async-hooks"].map((name) => `${name}@${dependencies[name]}`);
   await run(
     npm,
-    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", join(work, tarball)],
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", join(work, tarball), ...otel],
     { cwd: app, timeout: 180_000 },
   );
 }
@@ -79,6 +82,25 @@ describe("the TS client as a package installed from its tarball", () => {
       console.log(JSON.stringify([malformed.exitCode, anonymous.exitCode, broken.exitCode]));
     `);
     expect(JSON.parse(out)).toEqual([2, 5, 3]);
+  });
+
+  it("continues the pipeline's trace with the interceptor of @update-manager/client/tracing: the update's trace id is the span's", async () => {
+    const pipelineTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const out = await inApp(`
+      import { context, trace, TraceFlags } from "@opentelemetry/api";
+      import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+      import { createUpdateClient, updateAndWait } from "@update-manager/client";
+      import { createTraceContextInterceptor } from "@update-manager/client/tracing";
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      const client = createUpdateClient({ url: ${JSON.stringify(server.apiUrl)}, apiKey: ${JSON.stringify(apiKey)},
+        interceptors: [createTraceContextInterceptor()] });
+      const deploy = trace.wrapSpanContext({ traceId: "${pipelineTraceId}", spanId: "00f067aa0ba902b7", traceFlags: TraceFlags.SAMPLED });
+      const outcome = await context.with(trace.setSpan(context.active(), deploy), () =>
+        updateAndWait(client, { image: "registry.example.com/shop/web-admin:2.2.0", classifier: "shop" }));
+      const { update } = await client.getUpdate({ updateId: outcome.updateId });
+      console.log(JSON.stringify({ exitCode: outcome.exitCode, traceId: update.traceId }));
+    `);
+    expect(JSON.parse(out)).toEqual({ exitCode: 0, traceId: pipelineTraceId });
   });
 
   it("gives TypeScript consumers its declarations, with its own dependencies", async () => {

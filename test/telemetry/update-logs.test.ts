@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import type { AlertQuery } from "../../src/core/ports/alert-query.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { createHarness } from "../core/use-cases/engine-harness.js";
 
@@ -61,5 +62,44 @@ describe("log lines about an update", () => {
     expect(messages(queued.id)).toEqual(
       expect.arrayContaining(["update queued behind busy targets", "queued update leaves the queue", "workload healthy", "update finished"]),
     );
+  });
+});
+
+describe("log lines about an update that waits", () => {
+  it("carry its trace_id too: an alert gate whose query fails open, an approved update queued behind a busy target", async () => {
+    const { lines, logger } = capturedLogger();
+    const failing: AlertQuery = {
+      async query() {
+        throw new Error("Prometheus at 127.0.0.1:9 unreachable");
+      },
+    };
+    const h = createHarness({
+      engine: {
+        approvalPolicies: [{ name: "production", classifiers: ["shop"], approvers: 1, deadlineMs: 60 * 60_000 }],
+        alertGatePolicies: [{ name: "no-pages", query: "ALERTS", whenFiring: "wait", onQueryError: "open", recheckMs: 10_000 }],
+      },
+      wrap: (deps) => ({ ...deps, alerts: failing, logger: logger.child({ component: "engine" }) }),
+    });
+    h.add({ kind: "Deployment", namespace: "shop", name: "a", classifier: "shop", replicas: 2, containers: [{ name: "app", image: oldImage }] });
+    const waiting = await h.manager.startUpdate({ image: goodImage, classifier: "shop" }, { requester: "ci" });
+    const running = await h.manager.startUpdate({ image: brokenImage, classifier: "shop" }, { requester: "ci" });
+    await h.manager.decideApproval({ id: running.id, decision: "approve" }, { requester: "alice" });
+    // Approved while the other update holds the target: it leaves its wait and queues.
+    expect((await h.manager.decideApproval({ id: waiting.id, decision: "approve" }, { requester: "bob" })).state).toBe("queued");
+    await h.settle(running.id);
+    await h.settle(waiting.id);
+
+    const traceIds = new Map([
+      [waiting.id, waiting.trace?.traceId],
+      [running.id, running.trace?.traceId],
+    ]);
+    const about = lines.filter((line) => typeof line.update_id === "string" && traceIds.has(line.update_id));
+    expect(about.map((line) => line.msg)).toEqual(
+      expect.arrayContaining([
+        "alert gate query failed; the policy lets the update pass",
+        "update leaves its wait and queues behind busy targets",
+      ]),
+    );
+    for (const line of about) expect(line.trace_id, JSON.stringify(line)).toBe(traceIds.get(line.update_id as string));
   });
 });

@@ -123,6 +123,38 @@ describe("tracing an update over OTLP, from the server process", () => {
     );
   });
 
+  it("exports a span per migration Job under the attempt, and a patch and a health gate per workload", async () => {
+    // registry.example.com/shop/web: the demo's Job shop/web-migrate is its migration template, run first.
+    const client = createClient(UpdateService, createGrpcTransport({ baseUrl: server.apiUrl }));
+    const { update } = await client.update({ image: "registry.example.com/shop/web:1.5.0", classifier: "shop" });
+    const id = update!.id;
+    for await (const _ of client.watchUpdate({ updateId: id }, { timeoutMs: 90_000 })) {
+      // to the finished event
+    }
+    await received((span) => span.name === "update.attempt" && span.attributes["update.id"] === id);
+    const spans = receiver.spans.filter((span) => span.traceId === update?.traceId);
+    const attempt = spans.find((span) => span.name === "update.attempt");
+    expect(attempt?.attributes["update.state"]).toBe("succeeded");
+    const steps = spans.filter((span) => span.parentSpanId === attempt?.spanId);
+    const migrations = steps.filter((span) => span.name === "update.migration");
+    expect(migrations).toHaveLength(1);
+    expect(migrations[0]?.attributes).toMatchObject({
+      "update.id": id,
+      "update.classifier": "shop",
+      "update.image": "registry.example.com/shop/web:1.5.0",
+      "k8s.job.name": update?.plan?.migrations[0]?.jobName,
+      "update.migration.template": "Job/shop/web-migrate",
+    });
+    const patched = steps.filter((span) => span.name === "update.workload.patch").map((span) => span.attributes["update.workload"]);
+    const planned = update?.plan?.workloads.filter((workload) => !workload.unchanged).length;
+    expect(patched).toHaveLength(planned!);
+    expect(new Set(patched).size).toBe(planned);
+    // Every Deployment's patch is followed by its health gate.
+    for (const workload of patched.filter((name) => String(name).startsWith("Deployment/"))) {
+      expect(steps.some((span) => span.name === "update.workload.health_gate" && span.attributes["update.workload"] === workload), String(workload)).toBe(true);
+    }
+  });
+
   it("continues the caller's trace for an update started over the legacy REST endpoint, as over the Update RPC", async () => {
     const restTraceId = "0af7651916cd43dd8448eb211c80319c";
     const restSpanId = "b7ad6b7169203331";

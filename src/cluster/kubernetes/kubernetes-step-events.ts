@@ -109,7 +109,13 @@ export function createKubernetesStepEvents(options: KubernetesStepEventsOptions)
   const notRecorded = (event: StepEvent, why: string, error?: unknown): void => {
     options.countFailure?.("event-not-recorded");
     logger.warn(
-      { update_id: event.updateId, reason: event.reason, ...(event.workload === undefined ? {} : { workload: workloadKey(event.workload) }), err: error },
+      {
+        update_id: event.updateId,
+        ...(event.traceId === undefined ? {} : { trace_id: event.traceId }),
+        reason: event.reason,
+        ...(event.workload === undefined ? {} : { workload: workloadKey(event.workload) }),
+        err: error,
+      },
       `the ${event.reason} Event of update ${event.updateId} was not recorded: ${why}`,
     );
   };
@@ -141,7 +147,7 @@ export function createKubernetesStepEvents(options: KubernetesStepEventsOptions)
     const { event, time } = pending;
     const about = regardingOf(event);
     if (about === undefined) {
-      logger.debug({ update_id: event.updateId, reason: event.reason }, "no UpdateRun to record an update-level Event on");
+      logger.debug({ update_id: event.updateId, trace_id: event.traceId, reason: event.reason }, "no UpdateRun to record an update-level Event on");
       return;
     }
     const eventsApi = await discover();

@@ -38,6 +38,8 @@ export interface Notification {
   /** The container, for registry findings. */
   readonly container?: string;
   readonly updateId?: string;
+  /** The update's trace id, for the log lines about delivering this notification (not sent). Default: none. */
+  readonly traceId?: string;
   /** A node plan's name (node plan kinds). */
   readonly nodePlan?: string;
   /**

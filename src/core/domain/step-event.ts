@@ -43,6 +43,8 @@ export interface StepEvent {
   readonly type: "Normal" | "Warning";
   readonly action: StepAction;
   readonly updateId: string;
+  /** The update's trace id, for the log lines about this event (it is not part of the Event). Default: none. */
+  readonly traceId?: string;
   /** The image the update sets. */
   readonly image: string;
   /** The workload or migration template the step acted on; undefined: the update as a whole. */
@@ -52,7 +54,7 @@ export interface StepEvent {
 }
 
 /** What a step event says of its update. */
-type UpdateFacts = Pick<UpdateRecord, "id" | "image" | "classifier" | "plan">;
+type UpdateFacts = Pick<UpdateRecord, "id" | "image" | "classifier" | "plan" | "trace">;
 
 /** The update started executing: on the update as a whole. */
 export function updateStartedEvent(record: UpdateFacts): StepEvent {
@@ -181,7 +183,14 @@ function finishedEvent(record: UpdateFacts, state: UpdateState, reason: string):
 }
 
 function about(record: UpdateFacts, reason: StepReason, type: StepEvent["type"], action: StepAction) {
-  return { reason, type, action, updateId: record.id, image: record.image };
+  return {
+    reason,
+    type,
+    action,
+    updateId: record.id,
+    ...(record.trace === undefined ? {} : { traceId: record.trace.traceId }),
+    image: record.image,
+  };
 }
 
 function onWorkload(

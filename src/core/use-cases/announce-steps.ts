@@ -11,7 +11,7 @@ import type { UpdateEngineDeps } from "./update-engine-deps.js";
  */
 export function announceSteps(
   deps: Pick<UpdateEngineDeps, "stepEvents">,
-  record: Pick<UpdateRecord, "id" | "image" | "classifier" | "plan">,
+  record: Pick<UpdateRecord, "id" | "image" | "classifier" | "plan" | "trace">,
   events: readonly UpdateEventBody[],
   log: CoreLogger,
 ): void {
@@ -27,7 +27,7 @@ export function announce(deps: Pick<UpdateEngineDeps, "stepEvents">, steps: read
     try {
       recorder.record(step);
     } catch (error) {
-      log.warn({ err: error, reason: step.reason }, "the step event recorder failed; the update goes on");
+      log.warn({ err: error, update_id: step.updateId, trace_id: step.traceId, reason: step.reason }, "the step event recorder failed; the update goes on");
     }
   }
 }

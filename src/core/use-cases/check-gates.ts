@@ -2,20 +2,17 @@ import { type AlertGatePolicy, type AlertSample, describeAlerts } from "../domai
 import type { ClosedGate, GateWait } from "../domain/gate-wait.js";
 import type { UpdateEventBody } from "../domain/update-event.js";
 import { changedNamespaces, inGateScope } from "../domain/gate-scope.js";
-import type { UpdatePlan } from "../domain/update.js";
+import type { UpdateRecord } from "../domain/update.js";
 import { closedWindow, updateWindows } from "../domain/window-policy.js";
 import type { AlertQuery } from "../ports/alert-query.js";
 import type { Clock } from "../ports/clock.js";
 import { DomainError } from "../domain/domain-error.js";
 import type { CoreLogger } from "../ports/logger.js";
 import type { ResolvedUpdateEngineOptions } from "./update-engine-options.js";
+import { updateLogFields } from "./update-spans.js";
 
-/** What the gates look at: the update's classifier and the namespaces its plan changes. */
-export interface GateInput {
-  readonly id: string;
-  readonly classifier: string;
-  readonly plan: UpdatePlan;
-}
+/** What the gates look at: the update's classifier and the namespaces its plan changes (id and trace for logs). */
+export type GateInput = Pick<UpdateRecord, "id" | "classifier" | "plan" | "trace">;
 
 /** Answers of one query, shared by every update checked in one pass (one query per expression per pass). */
 export type AlertAnswers = Map<string, Promise<readonly AlertSample[]>>;
@@ -75,7 +72,7 @@ export function createGateChecker(
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       if (policy.onQueryError === "open") {
-        log.warn({ update_id: input.id, policy: policy.name, err: why }, "alert gate query failed; the policy lets the update pass");
+        log.warn({ ...updateLogFields(input), policy: policy.name, err: why }, "alert gate query failed; the policy lets the update pass");
         return undefined;
       }
       return {

@@ -187,7 +187,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps, o
         track(check(channel, notification, finding));
       }
     } catch (error) {
-      logger.error({ err: error, kind: notification.kind }, "could not dispatch a notification");
+      logger.error({ err: error, kind: notification.kind, ...updateFieldsOf(notification) }, "could not dispatch a notification");
     }
   }
 
@@ -275,25 +275,27 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps, o
   async function deliver(channel: Channel, message: NotificationMessage): Promise<boolean> {
     const name = channel.notifier.channel;
     const what = message.type === "summary" ? `summary of ${message.count}` : message.notification.kind;
+    // A line about one update's notification names the update and its trace, as every line about an update.
+    const about = message.type === "summary" ? {} : updateFieldsOf(message.notification);
     for (let attempt = 1; ; attempt++) {
       try {
         await channel.notifier.send(message);
         count(name, "sent");
-        logger.debug({ channel: name, message: what, attempt }, `notification sent to ${name}`);
+        logger.debug({ channel: name, message: what, attempt, ...about }, `notification sent to ${name}`);
         return true;
       } catch (error) {
         if (attempt >= attempts || closed) {
           count(name, "failed");
-          logger.error({ err: error, channel: name, message: what, attempts: attempt }, `notification channel ${name}: giving up after ${attempt} attempts: ${messageOf(error)}`);
+          logger.error({ err: error, channel: name, message: what, attempts: attempt, ...about }, `notification channel ${name}: giving up after ${attempt} attempts: ${messageOf(error)}`);
           return false;
         }
         count(name, "retried");
         const waitMs = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
-        logger.warn({ err: error, channel: name, message: what, attempt, retryInMs: waitMs }, `notification channel ${name}: attempt ${attempt} failed: ${messageOf(error)}`);
+        logger.warn({ err: error, channel: name, message: what, attempt, retryInMs: waitMs, ...about }, `notification channel ${name}: attempt ${attempt} failed: ${messageOf(error)}`);
         await sleep(waitMs);
         if (closed) {
           count(name, "failed");
-          logger.error({ channel: name, message: what, attempts: attempt }, `notification channel ${name}: shutting down; giving up after ${attempt} attempts`);
+          logger.error({ channel: name, message: what, attempts: attempt, ...about }, `notification channel ${name}: shutting down; giving up after ${attempt} attempts`);
           return false;
         }
       }
@@ -372,4 +374,12 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps, o
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** `update_id` and `trace_id` of the update a notification is about; none for what is not about an update. */
+function updateFieldsOf(notification: Notification): { update_id?: string; trace_id?: string } {
+  return {
+    ...(notification.updateId === undefined ? {} : { update_id: notification.updateId }),
+    ...(notification.traceId === undefined ? {} : { trace_id: notification.traceId }),
+  };
 }

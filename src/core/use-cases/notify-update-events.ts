@@ -66,6 +66,7 @@ function notificationOf(record: UpdateRecord, kind: NotificationKind, time: Date
     workloads: changed.length > 0 ? changed : record.plan.workloads.map((workload) => toRef(workload.workload)),
     image: record.image,
     updateId: record.id,
+    ...(record.trace === undefined ? {} : { traceId: record.trace.traceId }),
     state: record.state,
     reason:
       kind === "approval-needed"

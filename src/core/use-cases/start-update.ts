@@ -189,7 +189,7 @@ export function createStartUpdate(
         const warnings = await quarantineWarnings(plan, image, reference.digest);
         const approval = requirementOf(plan, classifier);
         if (approval !== undefined) warnings.push(`needs ${approval.required} approvals (${approval.policy}) before it runs`);
-        const closed = gates.configured ? await gates.beforeStart({ id, classifier, plan }) : undefined;
+        const closed = gates.configured ? await gates.beforeStart(record) : undefined;
         if (closed !== undefined) warnings.push(`${closed.action === "refuse" ? "would be refused" : "would wait"}: ${closed.reason}`);
         return warnings.length === 0 ? record : { ...record, plan: { ...plan, warnings: [...plan.warnings, ...warnings] } };
       }
@@ -242,7 +242,7 @@ export function createStartUpdate(
       const approval = requirementOf(plan, classifier);
       if (approval !== undefined) return awaitApproval(approval);
       // The gates (windows, alerts): an approved update passes them when it leaves the wait for approval.
-      const closed = gates.configured ? await gates.beforeStart({ id, classifier, plan }) : undefined;
+      const closed = gates.configured ? await gates.beforeStart(record) : undefined;
       if (closed !== undefined) {
         if (closed.action === "refuse") throw gateRefusal(closed);
         return awaitGate(closed);

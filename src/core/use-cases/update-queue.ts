@@ -292,7 +292,7 @@ export function createUpdateQueue(
     record.state = "queued";
     record.queuedTime = queue.queueTime();
     await deps.store.save(record, [...events, { type: "queued", behind: ahead.behind.filter((id) => id !== record.id) }]);
-    log.info({ update_id: record.id, behind: ahead.behind, from }, "update leaves its wait and queues behind busy targets");
+    log.info({ ...updateLogFields(record), behind: ahead.behind, from }, "update leaves its wait and queues behind busy targets");
     return "queued";
   }
 

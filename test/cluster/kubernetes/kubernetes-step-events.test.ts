@@ -17,6 +17,7 @@ const patched: StepEvent = {
   type: "Normal",
   action: "Patch",
   updateId: "u-1",
+  traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
   image: "registry.example.com/shop/web:2.0",
   workload: { kind: "Deployment", namespace: "shop", name: "web" },
   note: "Update u-1 set container app: registry.example.com/shop/web:1.0 -> registry.example.com/shop/web:2.0",
@@ -172,7 +173,7 @@ describe("createKubernetesStepEvents", () => {
 
   it("logs and counts a refused Event and goes on with the next", async () => {
     const fake = fakeApiServer();
-    const { recorder, counted, warnings } = setup(fake);
+    const { recorder, counted, warnings, lines } = setup(fake);
     fake.state.fail = 403;
     recorder.record(patched);
     await recorder.whenIdle();
@@ -182,6 +183,8 @@ describe("createKubernetesStepEvents", () => {
 
     expect(counted).toEqual(["event-not-recorded"]);
     expect(warnings()).toEqual([expect.stringContaining("the WorkloadPatched Event of update u-1 was not recorded: events is forbidden (403)")]);
+    // Found by the update's ids, as every log line about an update.
+    expect(lines.find((line) => line.level === "warn")?.fields).toMatchObject({ update_id: "u-1", trace_id: patched.traceId });
     expect(fake.requests.map((request) => (request.body as { reason: string }).reason)).toEqual(["WorkloadPatched", "UpdateSucceeded"]);
   });
 

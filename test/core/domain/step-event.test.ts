@@ -74,4 +74,15 @@ describe("step events", () => {
     expect(stepEventsOf(record, { type: "cancel-requested", reason: "", requester: "ops" })).toEqual([]);
     expect(stepEventsOf(record, { type: "rollback-finished", success: true, remaining: [] })).toEqual([]);
   });
+
+  it("carries the update's trace id, so the log lines about an event that was not recorded name the trace", () => {
+    const traced = { ...record, trace: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", sampled: true, attempts: 1 } };
+    const events = [
+      updateStartedEvent(traced),
+      ...stepEventsOf(traced, { type: "workload-healthy", workload: web }),
+      ...stepEventsOf(traced, { type: "finished", state: "succeeded", reason: "" }),
+    ];
+    expect(events.map((event) => event.traceId)).toEqual(Array(3).fill("4bf92f3577b34da6a3ce929d0e0e4736"));
+    expect(updateStartedEvent(record).traceId).toBeUndefined();
+  });
 });

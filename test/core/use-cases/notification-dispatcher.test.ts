@@ -6,6 +6,7 @@ import type { NotificationMessage, Notifier } from "../../../src/core/ports/noti
 import { createNotificationDispatcher, type NotificationDispatcherOptions, type NotificationResult } from "../../../src/core/use-cases/notification-dispatcher.js";
 import { createMemoryNotificationDedupeStore } from "../../../src/store/memory/memory-notification-dedupe-store.js";
 import { createFakeClock } from "../../support/fake-clock.js";
+import { createRecordingLogger, type LogLine } from "./engine-harness.js";
 
 /** A channel that records what it was sent and fails its first `failures` attempts. */
 function fakeNotifier(channel: string, failures = 0) {
@@ -31,6 +32,7 @@ function notification(kind: NotificationKind, image: string, overrides: Partial<
 function setup(routes: NotificationRoute[], channels: ReturnType<typeof fakeNotifier>[], options: NotificationDispatcherOptions = {}) {
   const clock = createFakeClock();
   const results: string[] = [];
+  const lines: LogLine[] = [];
   const dedupe = createMemoryNotificationDedupeStore();
   const dispatcher = createNotificationDispatcher(
     {
@@ -38,12 +40,12 @@ function setup(routes: NotificationRoute[], channels: ReturnType<typeof fakeNoti
       routes,
       dedupe,
       clock,
-      logger: { debug() {}, info() {}, warn() {}, error() {}, child: () => ({}) as never },
+      logger: createRecordingLogger(lines),
       onResult: (channel: string, result: NotificationResult) => results.push(`${channel}:${result}`),
     },
     options,
   );
-  return { clock, results, dispatcher, dedupe };
+  return { clock, results, dispatcher, dedupe, lines };
 }
 
 const texts = (messages: NotificationMessage[]) =>
@@ -124,11 +126,21 @@ describe("the notification dispatcher", () => {
 
   it("gives up after its attempts, counts the failure, and sends the finding when it happens again", async () => {
     const down = fakeNotifier("down", 3);
-    const { dispatcher, clock, results } = setup([{ channels: ["down"] }], [down], { attempts: 3, backoffMs: 10 });
-    dispatcher.notify(notification("update-failed", "r/web:2", { state: "failed" }));
+    const { dispatcher, clock, results, lines } = setup([{ channels: ["down"] }], [down], { attempts: 3, backoffMs: 10 });
+    dispatcher.notify(
+      notification("update-failed", "r/web:2", { state: "failed", updateId: "u-1", traceId: "4bf92f3577b34da6a3ce929d0e0e4736" }),
+    );
     await clock.advanceAsync(100);
     await dispatcher.whenIdle();
     expect(results).toEqual(["down:retried", "down:retried", "down:failed"]);
+    // Each line about the update's notification names the update and its trace, as every line about an update.
+    const about = lines.filter((line) => line.level !== "debug");
+    expect(about.map((line) => line.message)).toEqual([
+      "notification channel down: attempt 1 failed: down is down",
+      "notification channel down: attempt 2 failed: down is down",
+      "notification channel down: giving up after 3 attempts: down is down",
+    ]);
+    for (const line of about) expect(line.fields).toMatchObject({ update_id: "u-1", trace_id: "4bf92f3577b34da6a3ce929d0e0e4736" });
     dispatcher.notify(notification("update-failed", "r/web:2", { state: "failed" }));
     await dispatcher.whenIdle();
     expect(texts(down.sent)).toEqual(["update-failed r/web:2"]);

@@ -37,9 +37,11 @@ describe("notifications of the update engine", () => {
       workloads: [deployment("web")],
       image: newImage,
       updateId: started.id,
+      traceId: done.trace?.traceId,
       state: "succeeded",
       requester: "ci",
     });
+    expect(done.trace?.traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it("asks for approval when an update must wait for approvers, and announces its start once approved", async () => {

@@ -1,4 +1,9 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -42,10 +47,30 @@ describe("alert rules under promtool", () => {
 describe("Prometheus scraping the server after real updates", () => {
   let server: ServerProcess;
   let prometheus: PrometheusProcess;
+  let hook: Server;
+  let dir: string;
   const value = (samples: PromSample[]) => samples.map((sample) => Number(sample.value[1]));
 
   beforeAll(async () => {
-    server = await startServer({ env: { UPDATE_MANAGER_WATCH_REGISTRIES: "false", UPDATE_MANAGER_REVISION: "ops-test" } });
+    // A webhook channel that accepts everything, so that the notifications panel has data.
+    hook = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => response.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
+    dir = mkdtempSync(join(tmpdir(), "um-monitoring-"));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+    writeFileSync(
+      join(dir, "notifications.yaml"),
+      `channels:\n  - { name: hook, type: webhook, url: "${hookUrl}" }\nroutes:\n  - { events: [update-succeeded, update-rolled-back], channels: [hook] }\n`,
+    );
+    server = await startServer({
+      env: {
+        UPDATE_MANAGER_WATCH_REGISTRIES: "false",
+        UPDATE_MANAGER_REVISION: "ops-test",
+        UPDATE_MANAGER_NOTIFICATIONS_FILE: join(dir, "notifications.yaml"),
+      },
+    });
     prometheus = await startPrometheus({ targets: [`127.0.0.1:${server.adminPort}`] });
     // Scraped (and the caches synced) before the updates, so rates see them happen.
     await prometheus.waitFor("update_manager_caches_synced", (samples) => value(samples)[0] === 1);
@@ -68,9 +93,11 @@ describe("Prometheus scraping the server after real updates", () => {
   afterAll(async () => {
     await prometheus?.stop();
     await server?.stop();
+    await new Promise((resolve) => hook?.close(resolve));
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("reads back the updates by state and requester kind, the rollback, leadership and build info", async () => {
+  it("reads back the updates by state and requester kind, the rollback, leadership, build info and notifications", async () => {
     const finished = await prometheus.waitFor("update_manager_updates_finished_total > 0", (samples) => samples.length === 2);
     expect(
       finished.map((sample) => [sample.metric.state, sample.metric.requester_kind, Number(sample.value[1])]).sort(),
@@ -88,6 +115,9 @@ describe("Prometheus scraping the server after real updates", () => {
       (s) => s.length === 2,
     );
     expect(rollouts.map((s) => s.metric.result).sort()).toEqual(["failed", "succeeded"]);
+    // The success and the rollback, each told on the webhook channel.
+    const sent = await prometheus.waitFor('update_manager_notifications_total{result="sent"} >= 2', (s) => s.length === 1);
+    expect(sent.map((sample) => [sample.metric.channel, Number(sample.value[1])])).toEqual([["hook", 2]]);
   });
 
   it("answers every Grafana panel's expression, with data wherever data must exist", async () => {

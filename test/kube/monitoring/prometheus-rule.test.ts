@@ -48,6 +48,27 @@ describe("kube/monitoring alert rules", () => {
     }
   });
 
+  it("shows every family of the catalogue an operator watches on some dashboard panel", () => {
+    const shown = new Set(dashboardPanels().flatMap((panel) => (panel.targets ?? []).flatMap((target) => metricNames(target.expr))));
+    // Issue 18's list: updates by state and requester kind, step durations, rollouts waiting, informer lag and
+    // relists, Kubernetes API and registry requests, notifications, node plan progress, build info.
+    const watched = [
+      "update_manager_updates",
+      "update_manager_updates_finished_total",
+      "update_manager_step_duration_seconds",
+      "update_manager_rollouts_waiting",
+      "update_manager_informer_lag_seconds",
+      "update_manager_informer_relists_total",
+      "update_manager_kubernetes_api_requests_total",
+      "update_manager_registry_requests_total",
+      "update_manager_notifications_total",
+      "update_manager_node_plans",
+      "update_manager_node_plan_nodes",
+      "update_manager_build_info",
+    ];
+    expect(watched.filter((name) => !shown.has(name))).toEqual([]);
+  });
+
   it("gives every dashboard panel a title and at least one expression", () => {
     const panels = dashboardPanels();
     expect(panels.length).toBeGreaterThan(10);
