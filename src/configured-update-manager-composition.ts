@@ -61,6 +61,7 @@ export function createConfiguredUpdateManager(options: ConfiguredUpdateManagerOp
       ...(options.canExecute === undefined ? {} : { canExecute: options.canExecute }),
       clock: options.clock,
       newId: randomUUID,
+      deferStart: (start) => setImmediate(start),
       keys: options.keys,
       logger: options.logger.child({ component: "engine" }),
       tracer: options.tracer ?? createUpdateTracer(trace.getTracer("update-manager")),
