@@ -61,6 +61,9 @@ export function createConfiguredUpdateManager(options: ConfiguredUpdateManagerOp
       ...(options.canExecute === undefined ? {} : { canExecute: options.canExecute }),
       clock: options.clock,
       newId: randomUUID,
+      // Two turns of the event loop: HTTP/2 writes a unary answer's trailers one turn after its data (nghttp2 asks for
+      // them while it writes the data), so an execution started after one turn still went before them (~5 ms).
+      deferStart: (start) => setImmediate(() => setImmediate(start)),
       keys: options.keys,
       logger: options.logger.child({ component: "engine" }),
       tracer: options.tracer ?? createUpdateTracer(trace.getTracer("update-manager")),

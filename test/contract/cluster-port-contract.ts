@@ -132,6 +132,39 @@ export function describeClusterPortContract(
       expect(names).toEqual(["labelled"]);
     });
 
+    it("lists the opted-in workloads using a repository (init containers and templates included) as their images change", async () => {
+      const h = await open();
+      const appRepository = "registry.example.com/contract/app";
+      const otherImage = "registry.example.com/contract/other:1.0.0";
+      const app = [{ name: "app", image: image1, init: false }];
+      await h.seed({ kind: "Deployment", name: "not-opted-in", labels: { app: "x" }, containers: app });
+      await h.seed({ kind: "Deployment", name: "admin", labels: optIn(h), containers: [{ name: "app", image: "registry.example.com/contract/app-admin:1.0.0", init: false }] });
+      await h.seed({ kind: "Job", name: "migrate", labels: optIn(h), containers: app });
+      await h.seed({
+        kind: "Deployment",
+        name: "init-only",
+        labels: optIn(h),
+        containers: [
+          { name: "setup", image: image1, init: true },
+          { name: "sidecar", image: sidecarImage, init: false },
+        ],
+      });
+      const web = await seedVisible(h, { kind: "Deployment", name: "web", labels: optIn(h), containers: app });
+      const using = (repository: string) =>
+        h.cluster
+          .listWorkloadsUsing(repository)
+          .filter((w) => w.ref.namespace === h.namespace)
+          .map((w) => w.ref.name)
+          .sort();
+
+      expect(using(appRepository)).toEqual(["init-only", "migrate", "web"]);
+      expect(using("registry.example.com/contract/sidecar")).toEqual(["init-only"]);
+
+      await h.cluster.patchImages(web.ref, [{ container: "app", init: false, expectedImage: image1, newImage: otherImage }]);
+      await h.settle(() => using("registry.example.com/contract/other").includes("web"), settleTimeoutMs);
+      expect(using(appRepository)).toEqual(["init-only", "migrate"]);
+    });
+
     it("patches only the named container and leaves the others as they are", async () => {
       const h = await open();
       const before = await seedVisible(h, {

@@ -36,6 +36,7 @@ import { slimObject } from "./slim-object.js";
 import { compactWorkloadObject } from "./compact-workload-object.js";
 import { toJobInfo, toWorkload } from "./to-workload.js";
 import { isTransientFailure, mayHaveBeenApplied, retryAfterMs } from "./transient-failure.js";
+import { createWorkloadRepositoryIndex } from "./workload-repository-index.js";
 
 /** The Kubernetes ClusterPort, plus its lifecycle. */
 export interface KubernetesCluster extends ClusterPort {
@@ -95,6 +96,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
   const copyInformers: ResilientInformer<V1Job>[] = [];
   const workloads = new Map<string, Workload>();
   let workloadList: readonly Workload[] | undefined;
+  const byRepository = createWorkloadRepositoryIndex();
   const jobs = new Map<string, JobInfo>();
   /** uids of copies whose TTL patch was sent: once per copy, even if the server drops the field. */
   const ttlPatched = new Set<string>();
@@ -125,11 +127,13 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
     if (isOptedIn(object, keys, legacyAnnotation)) {
       const workload = toWorkload(kind, object);
       workloads.set(key, workload);
+      byRepository.set(key, workload);
       workloadList = undefined;
       emit({ type: "workload", workload });
       recheckPodWatches(key);
     } else if (workloads.delete(key)) {
       // It lost its opt-in label or annotation: for the manager it is gone.
+      byRepository.delete(key);
       workloadList = undefined;
       emit({ type: "workload-deleted", ref });
       recheckPodWatches(key);
@@ -140,6 +144,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
     const ref = refOf(kind, object);
     const key = workloadKey(ref);
     if (!workloads.delete(key)) return;
+    byRepository.delete(key);
     workloadList = undefined;
     emit({ type: "workload-deleted", ref });
     recheckPodWatches(key);
@@ -435,6 +440,7 @@ export function createKubernetesCluster(options: KubernetesClusterOptions): Kube
       workloadList ??= [...workloads.values()];
       return workloadList;
     },
+    listWorkloadsUsing: (repository) => byRepository.using(repository),
     getWorkload: (ref) => workloads.get(workloadKey(ref)),
     getJob: (namespace, name) => jobs.get(jobKey(namespace, name)),
     subscribe(listener) {

@@ -1,4 +1,5 @@
 import { DomainError } from "../../core/domain/domain-error.js";
+import { repositoryName, tryParseImageReference } from "../../core/domain/image-reference.js";
 import { createMetadataKeys, type MetadataKeys } from "../../core/domain/metadata-keys.js";
 import {
   type Condition,
@@ -514,6 +515,17 @@ export function createSimulatedCluster(options: SimulatedClusterOptions = {}): S
           (a, b) =>
             compare(a.ref.namespace, b.ref.namespace) || compare(a.ref.kind, b.ref.kind) || compare(a.ref.name, b.ref.name),
         )
+        .map(snapshot);
+    },
+
+    listWorkloadsUsing(repository) {
+      // A scan: the simulated cluster holds a demo's few workloads.
+      const uses = (image: string) => {
+        const reference = tryParseImageReference(image);
+        return reference !== undefined && repositoryName(reference) === repository;
+      };
+      return [...objects.values()]
+        .filter((object) => isOptedIn(object) && object.containers.some((container) => uses(container.image)))
         .map(snapshot);
     },
 

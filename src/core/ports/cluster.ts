@@ -42,6 +42,12 @@ export interface ClusterPort {
   isSynced(): boolean;
   /** Every cached opted-in workload and migration template (label or legacy annotation). */
   listWorkloads(): readonly Workload[];
+  /**
+   * The cached opted-in workloads and migration templates with a container (init containers included) whose image
+   * is of `repository`, normalised as `repositoryName` gives it ("docker.io/library/nginx"): what an update of that
+   * repository plans from, found without going through every cached workload. Any order.
+   */
+  listWorkloadsUsing(repository: string): readonly Workload[];
   getWorkload(ref: WorkloadRef): Workload | undefined;
   /** A Job the manager created (migration copies are cached by their update-id label). */
   getJob(namespace: string, name: string): JobInfo | undefined;

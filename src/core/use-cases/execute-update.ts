@@ -109,7 +109,9 @@ export function createUpdateExecutor(
         cancel.abort();
       });
       let refused = false;
-      entry.done = execute(execution)
+      const deferStart = deps.deferStart ?? ((start: () => void) => start());
+      entry.done = new Promise<void>((resolve) => deferStart(resolve))
+        .then(() => execute(execution))
         .then((ended) => {
           refused = ended === "refused";
         })

@@ -16,7 +16,7 @@ export interface PlanUpdateInput {
   readonly classifier: string;
   /** The update's id, from which migration Job names derive; "" for a dry run (names are left empty). */
   readonly updateId: string;
-  /** The cached opted-in objects. */
+  /** The cached opted-in objects: every one, or those using the image's repository (ClusterPort.listWorkloadsUsing). */
   readonly workloads: readonly Workload[];
   readonly keys: MetadataKeys;
   /** Whether the legacy classifier annotation opts objects in. */

@@ -146,7 +146,7 @@ export function createStartUpdate(
           reference,
           classifier,
           updateId: id,
-          workloads: deps.cluster.listWorkloads(),
+          workloads: deps.cluster.listWorkloadsUsing(repositoryName(reference)),
           keys: deps.keys,
           legacyAnnotation: options.legacyAnnotation,
           ...(request.onlyWorkloads === undefined ? {} : { onlyWorkloads: request.onlyWorkloads }),

@@ -43,4 +43,11 @@ export interface UpdateEngineDeps {
   readonly stepEvents?: StepEventRecorder;
   /** Runs the alert gate's queries (Prometheus). Default: none (an alert gate policy then fails closed). */
   readonly alerts?: AlertQuery;
+  /**
+   * Calls `start` once the I/O queued so far has gone out (two `setImmediate` turns in production): a launched execution
+   * starts there, so that the answer to the `Update` that launched it, already written by then, is not held back
+   * behind the execution's first writes and their processing (they took 10-40 ms of the accept before). The
+   * execution is registered at once (cancel, isRunning). Default: at once.
+   */
+  readonly deferStart?: (start: () => void) => void;
 }

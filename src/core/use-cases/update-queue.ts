@@ -1,7 +1,7 @@
 import { isApproved } from "../domain/approval.js";
 import { DomainError, isDomainError } from "../domain/domain-error.js";
 import { type FreezeState, notFrozen } from "../domain/freeze.js";
-import { parseUpdateImage } from "../domain/image-reference.js";
+import { parseUpdateImage, repositoryName } from "../domain/image-reference.js";
 import type { UpdateRecord, UpdateState } from "../domain/update.js";
 import { isTerminal, isWaitingToStart } from "../domain/update.js";
 import type { ClosedGate } from "../domain/gate-wait.js";
@@ -308,7 +308,7 @@ export function createUpdateQueue(
         reference,
         classifier: queued.classifier,
         updateId: queued.id,
-        workloads: deps.cluster.listWorkloads(),
+        workloads: deps.cluster.listWorkloadsUsing(repositoryName(reference)),
         keys: deps.keys,
         legacyAnnotation: options.legacyAnnotation,
       });

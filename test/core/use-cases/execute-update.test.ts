@@ -63,6 +63,25 @@ describe("executing an update", () => {
     expect(h.errorLogs()).toEqual([]);
   });
 
+  it("starts executing an accepted update where deferStart lets it, after the accept's answer, and runs it to its end", async () => {
+    const deferred: (() => void)[] = [];
+    const h = createHarness({ wrap: (deps) => ({ ...deps, deferStart: (start) => deferred.push(start) }) });
+    seedShop(h);
+
+    const started = await h.manager.startUpdate({ image: newImage, classifier: "shop" }, { requester: "ci" });
+    // One turn of the event loop: an execution started at once would have written by then.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(deferred).toHaveLength(1);
+    expect((await h.store.get(started.id))?.state).toBe("pending");
+    expect((await h.events(started.id)).map((e) => e.type)).toEqual(["planned"]);
+    expect(h.cluster.writes()).toEqual([]);
+
+    deferred[0]!();
+    const done = await h.settle(started.id);
+    expect(done.state).toBe("succeeded");
+    expect(h.imagesOf(deployment("web"))).toEqual([`app=${newImage}`]);
+  });
+
   it("records gapless events in pipeline order, ending with exactly one finished event", async () => {
     const h = createHarness();
     seedShop(h);
