@@ -39,10 +39,10 @@ ensure_packages() {
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "test.sh: installing Debian packages: ${missing[*]}"
   if [ "$apt_updated" = 0 ]; then
-    apt-get update -qq || return 1
+    apt-get -o DPkg::Lock::Timeout=300 update -qq || return 1
     apt_updated=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
 }
 
 # What the tools tests run come from (every spawn/execFile of test/ and its support files):
