@@ -1,6 +1,3 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { demoPlan } from "../src/cluster/simulated/demo-node-plans.js";
 import { createConfiguredNodePlans, type ConfiguredNodePlansOptions } from "../src/configured-node-plans-composition.js";
@@ -9,42 +6,29 @@ import * as kubernetes from "../src/kubernetes-composition.js";
 import type { NodePlans } from "../src/node-plans-composition.js";
 import { createMemoryFreezeStore } from "../src/store/memory/memory-freeze-store.js";
 import { createRecordingLogger, type LogLine } from "./core/use-cases/engine-harness.js";
+import { emptyCluster, type FakeApiServer, startFakeApiServer } from "./support/fake-api-server.js";
 import { createFakeClock } from "./support/fake-clock.js";
 
 const ignoredWarning = "UPDATE_MANAGER_NODE_PLANS is ignored: node upgrade plans need a Kubernetes cluster";
 
-let server: Server | undefined;
+let api: FakeApiServer | undefined;
 let plans: NodePlans | undefined;
 
 afterEach(async () => {
   await plans?.stop();
   plans = undefined;
-  if (server === undefined) return;
-  const closing = server;
-  server = undefined;
-  closing.closeAllConnections();
-  await new Promise((resolve) => closing.close(resolve));
+  await api?.close();
+  api = undefined;
 });
 
 /** A loopback API server with no plans, nodes, Jobs or budgets, counting the requests it gets. */
-async function emptyApiServer(): Promise<{ kubeConfig: KubeConfig; requests: () => number }> {
+async function emptyApiServer() {
   let requests = 0;
-  server = createServer((request, response) => {
+  api = await startFakeApiServer((request, response) => {
     requests++;
-    const url = new URL(request.url ?? "/", "http://x");
-    response.writeHead(200, { "content-type": "application/json" });
-    if (url.searchParams.get("watch") === "true") response.flushHeaders();
-    else response.end(JSON.stringify({ metadata: { resourceVersion: "1" }, items: [] }));
+    emptyCluster(request, response);
   });
-  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: "fake", server: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: "u", token: "t" }],
-    contexts: [{ name: "c", cluster: "fake", user: "u" }],
-    currentContext: "c",
-  });
-  return { kubeConfig, requests: () => requests };
+  return { kubeConfig: api.kubeConfig, requests: () => requests };
 }
 
 function options(

@@ -1,6 +1,3 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { systemClock } from "../src/core/ports/clock.js";
@@ -13,36 +10,23 @@ import { findCondition } from "../src/core/domain/node-plan/node-plan-status.js"
 import type { WindowPolicy } from "../src/core/domain/window-policy.js";
 import { createFakeNodePlans } from "./core/use-cases/node-plans/fake-node-plans.js";
 import { createFakeClock } from "./support/fake-clock.js";
+import { emptyCluster, type FakeApiServer, startFakeApiServer } from "./support/fake-api-server.js";
 import { k3osExample } from "./support/node-plan-examples.js";
 
-let server: Server | undefined;
+let api: FakeApiServer | undefined;
 let plans: NodePlans | undefined;
 
 afterEach(async () => {
   await plans?.stop();
   plans = undefined;
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
-  server = undefined;
+  await api?.close();
+  api = undefined;
 });
 
 /** A loopback API server with no plans, nodes, Jobs or budgets: lists are empty, watches stay open and quiet. */
-async function emptyApiServer(): Promise<KubeConfig> {
-  server = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", "http://x");
-    response.writeHead(200, { "content-type": "application/json" });
-    if (url.searchParams.get("watch") === "true") response.flushHeaders();
-    else response.end(JSON.stringify({ metadata: { resourceVersion: "1" }, items: [] }));
-  });
-  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: "fake", server: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: "u", token: "t" }],
-    contexts: [{ name: "c", cluster: "fake", user: "u" }],
-    currentContext: "c",
-  });
-  return kubeConfig;
+async function emptyApiServer() {
+  api = await startFakeApiServer(emptyCluster);
+  return api.kubeConfig;
 }
 
 describe("createNodePlans", () => {

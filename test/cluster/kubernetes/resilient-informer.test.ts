@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig, type V1Deployment } from "@kubernetes/client-node";
+import type { V1Deployment } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { deploymentApi } from "../../../src/cluster/kubernetes/kind-api.js";
 import type { InformerEvents } from "../../../src/cluster/kubernetes/informer-events.js";
@@ -8,6 +8,7 @@ import { createResilientInformer, type ResilientInformer } from "../../../src/cl
 import { createRestClient } from "../../../src/cluster/kubernetes/rest-client.js";
 import { silentLogger } from "../../../src/core/ports/logger.js";
 import { systemClock } from "../../../src/core/ports/clock.js";
+import { kubeConfigFor } from "../../support/fake-api-server.js";
 
 const collection = "/apis/apps/v1/namespaces/shop/deployments";
 
@@ -57,16 +58,6 @@ async function fakeApiServer(script: {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
 }
 
-function kubeConfigFor(server: string): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: "fake", server, skipTLSVerify: true }],
-    users: [{ name: "u", token: "t" }],
-    contexts: [{ name: "c", cluster: "fake", user: "u" }],
-    currentContext: "c",
-  });
-  return kubeConfig;
-}
 
 function event(res: ServerResponse, type: string, object: object): void {
   res.write(`${JSON.stringify({ type, object })}\n`);

@@ -1,9 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import type { InformerEvents, ObjectVersion } from "../../../src/cluster/kubernetes/informer-events.js";
 import { createRestClient } from "../../../src/cluster/kubernetes/rest-client.js";
+import { kubeConfigFor } from "../../support/fake-api-server.js";
 
 let server: Server | undefined;
 
@@ -15,15 +16,7 @@ async function answering(body: Buffer, declareLength: boolean): Promise<KubeConf
     response.end();
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: "test", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: "test" }],
-    contexts: [{ name: "test", cluster: "test", user: "test" }],
-    currentContext: "test",
-  });
-  return kubeConfig;
+  return kubeConfigFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, undefined);
 }
 
 afterEach(async () => {

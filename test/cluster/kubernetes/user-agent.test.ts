@@ -1,10 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRestClient } from "../../../src/cluster/kubernetes/rest-client.js";
 import { managerUserAgent, sendUserAgent } from "../../../src/cluster/kubernetes/user-agent.js";
 import { startWatch } from "../../../src/cluster/kubernetes/watch-stream.js";
+import { kubeConfigFor } from "../../support/fake-api-server.js";
 
 let server: Server | undefined;
 const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
@@ -21,15 +22,7 @@ async function recordingServer(): Promise<KubeConfig> {
     response.end(JSON.stringify({ kind: "NamespaceList", apiVersion: "v1", metadata: { resourceVersion: "1" }, items: [] }));
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: "test", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: "test", token: "secret-token" }],
-    contexts: [{ name: "test", cluster: "test", user: "test" }],
-    currentContext: "test",
-  });
-  return kubeConfig;
+  return kubeConfigFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, "secret-token");
 }
 
 afterEach(async () => {

@@ -1,22 +1,20 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKubernetesNodePlans, type KubernetesNodePlans } from "../../../../src/cluster/kubernetes/node-plans/kubernetes-node-plans.js";
 import { createRestClient } from "../../../../src/cluster/kubernetes/rest-client.js";
 import { systemClock } from "../../../../src/core/ports/clock.js";
 import { silentLogger } from "../../../../src/core/ports/logger.js";
 import type { PodOnNode } from "../../../../src/core/ports/node-plans.js";
+import { type FakeApiServer, startFakeApiServer } from "../../../support/fake-api-server.js";
 
-let server: Server | undefined;
+let api: FakeApiServer | undefined;
 let adapter: KubernetesNodePlans | undefined;
 
 afterEach(async () => {
   await adapter?.stop();
   adapter = undefined;
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
-  server = undefined;
+  await api?.close();
+  api = undefined;
 });
 
 interface Seen {
@@ -31,7 +29,7 @@ interface Seen {
  */
 async function apiServer(policyV1: boolean, evictionStatus = 201): Promise<{ kubeConfig: KubeConfig; seen: Seen[] }> {
   const seen: Seen[] = [];
-  server = createServer((request, response) => {
+  api = await startFakeApiServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://x");
     let body = "";
     request.setEncoding("utf8").on("data", (chunk: string) => {
@@ -56,15 +54,7 @@ async function apiServer(policyV1: boolean, evictionStatus = 201): Promise<{ kub
       return json(200, {});
     });
   });
-  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: "fake", server: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: "u", token: "t" }],
-    contexts: [{ name: "c", cluster: "fake", user: "u" }],
-    currentContext: "c",
-  });
-  return { kubeConfig, seen };
+  return { kubeConfig: api.kubeConfig, seen };
 }
 
 const pod: PodOnNode = {
