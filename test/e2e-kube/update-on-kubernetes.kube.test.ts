@@ -14,6 +14,9 @@ import { judgeRollout } from "../../src/core/domain/judge-rollout.js";
 import { waitForObject } from "../cluster/kubernetes/kube-contract-harness.js";
 import { startTcpProxy } from "../cluster/kubernetes/tcp-proxy.js";
 import { kubectlOk, runKubectl } from "../kube/kubectl.js";
+import { dashboardPanels } from "../kube/monitoring/monitoring-files.js";
+import { panelQueryProblems } from "../support/dashboard-panel-queries.js";
+import { type PrometheusProcess, startPrometheus } from "../support/prometheus.js";
 import { createRestClient } from "../../src/cluster/kubernetes/rest-client.js";
 import {
   deploymentManifest,
@@ -33,13 +36,19 @@ import {
 // as ServiceAccount update-manager/update-manager with the ClusterRole kube/ installs: never as admin.
 let env: KubeE2eEnvironment;
 let manager: ManagerUnderTest;
+let prometheus: PrometheusProcess;
 
 beforeAll(async () => {
   env = await startKubeE2eEnvironment();
   manager = await env.startManager();
+  // Debian's Prometheus scraping the manager's /metrics every second; a failed start fails the file.
+  prometheus = await startPrometheus({ targets: [`127.0.0.1:${manager.server.adminPort}`] });
+  // Scraped (caches synced) before the first update, so that the dashboard's rates see the update happen.
+  await prometheus.waitFor("update_manager_caches_synced == 1", (samples) => samples.length === 1);
 });
 
 afterAll(async () => {
+  await prometheus?.stop();
   await env?.stop();
 });
 
@@ -280,6 +289,33 @@ describe("Update on a real Kubernetes 1.20 control plane, over gRPC, by a least-
     expect(text).toMatch(/update_manager_updates_finished_total\{state="succeeded",requester_kind="\w[\w-]*"\} [1-9]/);
     // Bounded: no namespace or object name in any label.
     expect(text).not.toMatch(/resource="[^"]*namespaces/);
+  });
+
+  it("answers the dashboard's Kubernetes API and informer panels through Prometheus, with data", async () => {
+    // A scrape after the update above: its patches counted, and its Job copy and patches delivered by the informers.
+    await prometheus.waitFor(
+      'sum(increase(update_manager_kubernetes_api_requests_total{verb="patch",resource="deployments.apps"}[1h])) > 0',
+      (samples) => samples.length === 1,
+    );
+    await prometheus.waitFor(
+      'sum(increase(update_manager_informer_lag_seconds_count{resource="deployments.apps"}[1h])) > 0',
+      (samples) => samples.length === 1,
+    );
+    // The panels the embedded cluster of test/kube/monitoring/monitoring.ops.test.ts leaves empty. The registry
+    // panels stay exempt here too: no workload of this file is watched, so the manager asks no registry (the registry
+    // tier and registry-watch.kube.test.ts exercise the watcher).
+    const panels = [
+      "Kubernetes API requests per second",
+      "Informer restarts per hour",
+      "Informer lag p90 by resource",
+      "Informer relists per hour by resource",
+    ];
+    expect(await panelQueryProblems(prometheus, { panels })).toEqual([]);
+    // The lag panel's quantile for Deployments is a number (not NaN: the update's observations fell in its window).
+    const lagPanel = dashboardPanels().find((panel) => panel.title === "Informer lag p90 by resource");
+    const lag = await prometheus.query(lagPanel!.targets![0]!.expr);
+    const deployments = lag.status === "success" ? lag.data.result.find((s) => s.metric.resource === "deployments.apps") : undefined;
+    expect(Number.isFinite(Number(deployments?.value[1])), JSON.stringify(lag)).toBe(true);
   });
 
   it("fails the update when the migration Job fails, without touching any workload", async () => {
