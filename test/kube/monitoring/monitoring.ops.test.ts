@@ -30,6 +30,7 @@ const mayBeEmpty: Record<string, string> = {
   "Informer restarts per hour": "the embedded cluster has no informers",
   "Informer lag p90 by resource": "the embedded cluster has no informers",
   "Informer relists per hour by resource": "the embedded cluster has no informers",
+  // Read back through Prometheus from a manager watching a real registry in test/e2e-kube/registry-watch.kube.test.ts.
   "Registry requests per second by registry and code": "registry watching is off (no network beyond loopback)",
   "Registry errors per hour": "registry watching is off (no network beyond loopback)",
 };
