@@ -302,8 +302,8 @@ describe("Update on a real Kubernetes 1.20 control plane, over gRPC, by a least-
       (samples) => samples.length === 1,
     );
     // The panels the embedded cluster of test/kube/monitoring/monitoring.ops.test.ts leaves empty. The registry
-    // panels stay exempt here too: no workload of this file is watched, so the manager asks no registry (the registry
-    // tier and registry-watch.kube.test.ts exercise the watcher).
+    // panels are not among them: no workload of this file is watched, so this manager asks no registry
+    // (registry-watch.kube.test.ts reads the registry requests panel back).
     const panels = [
       "Kubernetes API requests per second",
       "Informer restarts per hour",
