@@ -58,7 +58,8 @@ ensure_packages() {
 #                    test/support/control-plane.ts, test/kube/kubectl.ts: installed by build-control-plane.sh
 #   chromium, fonts-dejavu-core  test/dashboard/dashboard.browser.test.ts (/usr/bin/chromium)
 #   prometheus       test/support/prometheus.ts and test/kube/monitoring/monitoring.ops.test.ts (/usr/bin/prometheus,
-#                    /usr/bin/promtool)
+#                    /usr/bin/promtool), and the kube tier's test/e2e-kube/update-on-kubernetes.kube.test.ts and
+#                    registry-watch.kube.test.ts (/usr/bin/prometheus scraping a manager on the real API server)
 #   (none)           test/notify/notifications.ops.test.ts: its SMTP server is the npm `smtp-server` library (pinned
 #                    dev dependency), its webhook, Slack and Telegram endpoints node:http servers; openssl (the
 #                    STARTTLS certificate, test/server/test-certificates.ts) comes with prepare_ops
@@ -78,8 +79,9 @@ prepare_kube() {
   bash scripts/image/build-image.sh || return 1
   # Any kubectl will do (the tests render kustomizations 1.20 can read); Debian's when there is none.
   command -v kubectl >/dev/null || ensure_packages kubernetes-client || return 1
-  # registry-watch.kube.test.ts runs a real registry beside the control plane.
-  ensure_packages "${registry_packages[@]}"
+  # registry-watch.kube.test.ts runs a real registry beside the control plane. It and update-on-kubernetes.kube.test.ts
+  # run the dashboard's registry, Kubernetes API and informer panels through Prometheus.
+  ensure_packages "${registry_packages[@]}" prometheus
 }
 prepare_registry() { ensure_packages "${registry_packages[@]}"; }
 prepare_browser() { ensure_packages chromium fonts-dejavu-core; }

@@ -8,6 +8,9 @@ import { createRestClient } from "../../src/cluster/kubernetes/rest-client.js";
 import { toWorkload } from "../../src/cluster/kubernetes/to-workload.js";
 import { judgeRollout } from "../../src/core/domain/judge-rollout.js";
 import { waitForObject } from "../cluster/kubernetes/kube-contract-harness.js";
+import { dashboardPanels } from "../kube/monitoring/monitoring-files.js";
+import { panelQueryProblems } from "../support/dashboard-panel-queries.js";
+import { type PrometheusProcess, startPrometheus } from "../support/prometheus.js";
 import { startRegistry, type TestRegistry } from "../support/registry.js";
 import { startTogether } from "../support/start-together.js";
 import { deploymentManifest, type KubeE2eEnvironment, type ManagerUnderTest, startKubeE2eEnvironment } from "./kube-e2e-environment.js";
@@ -18,12 +21,14 @@ import { deploymentManifest, type KubeE2eEnvironment, type ManagerUnderTest, sta
 // in a `kubernetes.io/dockerconfigjson` Secret the workloads name in `imagePullSecrets`.
 let env: KubeE2eEnvironment;
 let registry: TestRegistry;
+let prometheus: PrometheusProcess | undefined;
 
 beforeAll(async () => {
   [env, registry] = await startTogether(startKubeE2eEnvironment(), startRegistry({ auth: "htpasswd" }));
 });
 
 afterAll(async () => {
+  await prometheus?.stop();
   await Promise.all([env?.stop(), registry?.stop()]);
 });
 
@@ -101,6 +106,8 @@ describe("registry watching on a real Kubernetes 1.20 control plane, by a least-
         UPDATE_MANAGER_INSECURE_REGISTRIES: registry.host,
       },
     });
+    // Debian's Prometheus scraping the manager, for the dashboard's registry panel; a failed start fails the test.
+    prometheus = await startPrometheus({ targets: [`127.0.0.1:${manager.server.adminPort}`] });
     const logs = () => manager.server.logs;
     const recentLogs = () => `\nmanager log (last 30 lines):\n${logs().slice(-30).map((line) => JSON.stringify(line)).join("\n")}`;
     const cycles = () => logs().filter((line) => line.msg === "registry watch cycle done" && Number(line.workloadsChecked) >= 2);
@@ -193,6 +200,15 @@ describe("registry watching on a real Kubernetes 1.20 control plane, by a least-
       expect.arrayContaining([expect.stringContaining(`${repo}:1.0.1`), expect.stringContaining(`${repo}:2.0.0`)]),
     );
     expect(state.data?.["available.json"]).toContain(image("2.0.0"));
+
+    // The dashboard's registry requests panel answers through Prometheus, with the watcher's requests to this registry.
+    // (Its registry errors panel stays exempt, as on the embedded cluster: nothing failed here.)
+    const panel = "Registry requests per second by registry and code";
+    await prometheus.waitFor(`sum(update_manager_registry_requests_total{registry="${registry.host}"}) > 0`, (s) => s.length === 1);
+    expect(await panelQueryProblems(prometheus, { panels: [panel] })).toEqual([]);
+    const answer = await prometheus.query(dashboardPanels().find((candidate) => candidate.title === panel)!.targets![0]!.expr);
+    const series = answer.status === "success" ? answer.data.result.map((sample) => sample.metric) : [];
+    expect(series, JSON.stringify(answer)).toContainEqual({ registry: registry.host, code: "200" });
 
     // Nothing the watcher did was refused: no registry, RBAC or Event errors in its log.
     const problems = logs().filter((line) => Number(line.level) >= 40 && line.component === "registry-watch");

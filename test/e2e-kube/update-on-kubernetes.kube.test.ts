@@ -14,6 +14,8 @@ import { judgeRollout } from "../../src/core/domain/judge-rollout.js";
 import { waitForObject } from "../cluster/kubernetes/kube-contract-harness.js";
 import { startTcpProxy } from "../cluster/kubernetes/tcp-proxy.js";
 import { kubectlOk, runKubectl } from "../kube/kubectl.js";
+import { panelQueryProblems } from "../support/dashboard-panel-queries.js";
+import { type PrometheusProcess, startPrometheus } from "../support/prometheus.js";
 import { createRestClient } from "../../src/cluster/kubernetes/rest-client.js";
 import {
   deploymentManifest,
@@ -33,13 +35,18 @@ import {
 // as ServiceAccount update-manager/update-manager with the ClusterRole kube/ installs: never as admin.
 let env: KubeE2eEnvironment;
 let manager: ManagerUnderTest;
+let prometheus: PrometheusProcess;
 
 beforeAll(async () => {
   env = await startKubeE2eEnvironment();
   manager = await env.startManager();
+  // Debian's Prometheus scraping the manager's /metrics every second (its first scrape comes ~5 s after its start:
+  // waited for by the panel test, not here, so that the first update runs meanwhile); a failed start fails the file.
+  prometheus = await startPrometheus({ targets: [`127.0.0.1:${manager.server.adminPort}`] });
 });
 
 afterAll(async () => {
+  await prometheus?.stop();
   await env?.stop();
 });
 
@@ -280,6 +287,30 @@ describe("Update on a real Kubernetes 1.20 control plane, over gRPC, by a least-
     expect(text).toMatch(/update_manager_updates_finished_total\{state="succeeded",requester_kind="\w[\w-]*"\} [1-9]/);
     // Bounded: no namespace or object name in any label.
     expect(text).not.toMatch(/resource="[^"]*namespaces/);
+  });
+
+  it("answers the dashboard's Kubernetes API and informer panels through Prometheus, with data", async () => {
+    // A scrape after the update above: Prometheus has counted as many Deployment patches as /metrics shows now. (A
+    // series born during the update, such as these, has no increase() yet: its first sample is its start.)
+    const text = await (await fetch(`${manager.server.adminUrl}/metrics`)).text();
+    const patches = /update_manager_kubernetes_api_requests_total\{verb="patch",resource="deployments.apps",code="200"\} (\d+)/.exec(text)?.[1];
+    expect(Number(patches)).toBeGreaterThan(0);
+    await prometheus.waitFor(
+      `sum(update_manager_kubernetes_api_requests_total{verb="patch",resource="deployments.apps"}) >= ${patches}`,
+      (samples) => samples.length === 1,
+    );
+    // The informer lag series are born with the update's writes; their rates need two samples each.
+    await prometheus.waitFor("min(count_over_time(update_manager_informer_lag_seconds_count[5m])) >= 2", (s) => s.length === 1);
+    // The panels the embedded cluster of test/kube/monitoring/monitoring.ops.test.ts leaves empty. The registry
+    // panels are not among them: no workload of this file is watched, so this manager asks no registry
+    // (registry-watch.kube.test.ts reads the registry requests panel back).
+    const panels = [
+      "Kubernetes API requests per second",
+      "Informer restarts per hour",
+      "Informer lag p90 by resource",
+      "Informer relists per hour by resource",
+    ];
+    expect(await panelQueryProblems(prometheus, { panels })).toEqual([]);
   });
 
   it("fails the update when the migration Job fails, without touching any workload", async () => {
