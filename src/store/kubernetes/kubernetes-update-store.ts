@@ -199,6 +199,12 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
 
   /** By object name: the newest version seen, from the informer or this replica's writes. */
   const runs = new Map<string, CachedRun>();
+  /**
+   * Names of the cached runs that have not finished: what the queue, the locks and the metrics list on every accept
+   * and every finished execution. Finished runs are kept for their retention (thousands at a busy site); listing
+   * the unfinished ones must not walk them all.
+   */
+  const unfinished = new Set<string>();
   const nameById = new Map<string, string>();
   const listeners = new Map<string, Set<(event: UpdateEvent) => void>>();
   /** Per update id: the last sequence delivered to its subscribers. */
@@ -326,6 +332,8 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     }
     const cached = { object, decoded };
     runs.set(name, cached);
+    if (isTerminal(decoded.record.state)) unfinished.delete(name);
+    else unfinished.add(name);
     if (object.status !== undefined) statuslessSince.delete(name);
     else if (!statuslessSince.has(name)) statuslessSince.set(name, clock.now().getTime());
     nameById.set(decoded.record.id, name);
@@ -358,6 +366,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   function forget(name: string): void {
     const cached = runs.get(name);
     runs.delete(name);
+    unfinished.delete(name);
     createdHere.delete(name);
     statuslessSince.delete(name);
     index(name, undefined, 0n);
@@ -980,7 +989,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       checkPageSize(query.pageSize);
       const after = query.pageToken ? decodeRunPageToken(query.pageToken) : undefined;
       const states = query.states && query.states.length > 0 ? new Set(query.states) : undefined;
-      const matching = [...runs.values()]
+      const onlyUnfinished = states !== undefined && [...states].every((state) => !isTerminal(state));
+      const candidates = onlyUnfinished ? [...unfinished].flatMap((name) => runs.get(name) ?? []) : [...runs.values()];
+      const matching = candidates
         .map((run) => run.decoded.record)
         .filter(
           (record) =>
