@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     const loadSequential = loadavg()[0]!;
 
     log(`${BURST} updates back to back`);
-    const burst: { id: string; acceptMs: number }[] = [];
+    const burst: { id: string; acceptMs: number; fromMs: number; toMs: number }[] = [];
     for (let i = 0; i < BURST; i++) burst.push(await send());
     const loadBurst = loadavg()[0]!;
     const burstStates: string[] = [];
@@ -141,6 +141,15 @@ async function main(): Promise<void> {
       [...perAccept.entries()].sort((a, b) => b[1] - a[1]).map(([key, count]) => [key, round2(count / sequential.length)]),
     );
 
+    // The API server's share of each accept: its time on the run's POST (received to response complete), the rest being
+    // the manager, the network and the client.
+    const creates = audit.filter((record) => record.verb === "create" && record.resource === "updateruns" && record.completedMs !== undefined);
+    const apiServerShare = (windows: readonly { fromMs: number; toMs: number }[]) =>
+      windows.flatMap((window) => {
+        const create = creates.find((record) => record.receivedMs >= window.fromMs - 1 && record.receivedMs <= window.toMs + 1);
+        return create ? [create.completedMs! - create.receivedMs] : [];
+      });
+
     const results = {
       command: "bash scripts/bench.sh bench/accept-latency.bench.ts",
       composition:
@@ -151,6 +160,7 @@ async function main(): Promise<void> {
       sequentialMs: summarize(sequential.map((s) => s.acceptMs)),
       backToBackMs: summarize(burst.map((b) => b.acceptMs)),
       requestsPerSequentialAccept: requestsPerAccept,
+      runCreateInApiServerMs: { sequential: summarize(apiServerShare(sequential)), backToBack: summarize(apiServerShare(burst)) },
       notSucceeded: [...sequential.map((s) => s.state), ...burstStates].filter((state) => state !== "SUCCEEDED").length,
       createMs,
       controllersMs,
@@ -167,6 +177,7 @@ async function main(): Promise<void> {
         `  sequential (n=${SEQUENTIAL}): p50 ${f(results.sequentialMs.p50)} ms, p99 ${f(results.sequentialMs.p99)} ms, max ${f(results.sequentialMs.max)} ms: ${verdict(results.sequentialMs.p99, 30)}`,
         `  back to back (n=${BURST}): p50 ${f(results.backToBackMs.p50)} ms, p99 ${f(results.backToBackMs.p99)} ms, max ${f(results.backToBackMs.max)} ms: ${verdict(results.backToBackMs.p99, 100)}`,
         `  requests per sequential accept: ${JSON.stringify(requestsPerAccept)}`,
+        `  the run's POST inside the API server: sequential p50 ${f(results.runCreateInApiServerMs.sequential.p50)} ms, p99 ${f(results.runCreateInApiServerMs.sequential.p99)} ms; back to back p50 ${f(results.runCreateInApiServerMs.backToBack.p50)} ms, p99 ${f(results.runCreateInApiServerMs.backToBack.p99)} ms`,
         `  not SUCCEEDED: ${results.notSucceeded}; load average ${results.loadAverage1m.before} / ${results.loadAverage1m.afterSequential} / ${results.loadAverage1m.afterBurst}`,
         `  run: ${results.runSeconds} s; raw: ${resultsPath}`,
         "",

@@ -64,6 +64,8 @@ export interface AuditRecord {
   verb: string;
   resource: string;
   receivedMs: number;
+  /** When the API server finished the response (µs precision, as ms); undefined for a watch still open. */
+  completedMs?: number;
 }
 
 /** The audit log's requests, once each (a watch is logged at ResponseStarted and ResponseComplete). */
@@ -78,16 +80,31 @@ export async function readAudit(path: string): Promise<AuditRecord[]> {
       verb: string;
       objectRef?: { resource?: string; subresource?: string };
       requestReceivedTimestamp: string;
+      stage: string;
+      stageTimestamp: string;
     };
-    if (seen.has(event.auditID)) continue; // a watch is logged at ResponseStarted and again at ResponseComplete
+    const completedMs = event.stage === "ResponseComplete" ? parseMicros(event.stageTimestamp) : undefined;
+    const known = seen.get(event.auditID);
+    if (known) {
+      // A watch is logged at ResponseStarted and again at ResponseComplete.
+      if (completedMs !== undefined) known.completedMs = completedMs;
+      continue;
+    }
     const resource = event.objectRef?.resource ?? "(non-resource)";
     seen.set(event.auditID, {
       auditID: event.auditID,
       user: event.user.username,
       verb: event.verb,
       resource: event.objectRef?.subresource ? `${resource}/${event.objectRef.subresource}` : resource,
-      receivedMs: Date.parse(event.requestReceivedTimestamp),
+      receivedMs: parseMicros(event.requestReceivedTimestamp),
+      completedMs,
     });
   }
   return [...seen.values()];
+}
+
+/** An RFC 3339 timestamp with microseconds (the audit log's) as fractional epoch milliseconds; Date.parse keeps only ms. */
+function parseMicros(timestamp: string): number {
+  const micros = /\.(\d{3})(\d{1,3})Z$/.exec(timestamp);
+  return Date.parse(timestamp) + (micros ? Number(micros[2]!.padEnd(3, "0")) / 1000 : 0);
 }

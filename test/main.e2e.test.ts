@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as http from "node:http";
@@ -189,6 +189,18 @@ describe("the server process", () => {
       ["admin server listening", "127.0.0.1", "http"],
       ["api server listening", "127.0.0.1", "http"],
     ]);
+  });
+
+  it("keeps its piped log output blocking: a log reader that lags delays a line, it never freezes the server for 100 ms", async () => {
+    const server = await start();
+    await createClient(Health, createConnectTransport({ baseUrl: server.apiUrl, httpVersion: "1.1" })).check({});
+    // On a non-blocking fd 1 (what creating process.stdout on a pipe does), pino's synchronous write meets EAGAIN
+    // whenever the pipe is full and sonic-boom sleeps 100 ms with the event loop; on a blocking one it just waits.
+    const fdinfo = await readFile(`/proc/${server.child.pid}/fdinfo/1`, "utf8");
+    const flags = Number.parseInt(/flags:\s+(\d+)/.exec(fdinfo)?.[1] ?? "", 8);
+    expect(Number.isNaN(flags)).toBe(false);
+    const O_NONBLOCK = 0o4000;
+    expect(flags & O_NONBLOCK).toBe(0);
   });
 
   it("serves probes and RPC metrics on the admin port", async () => {

@@ -7,6 +7,7 @@ const failures: readonly HandledFailure[] = [
   "jwks-refresh",
   "run-cleanup",
   "event-not-recorded",
+  "first-status-not-recorded",
 ];
 
 /**
@@ -19,7 +20,8 @@ export function createFailureMetrics(registry: Registry): CountFailure {
     help:
       "Failures the manager handled itself instead of returning them, by kind: outcome-not-recorded (an update's final " +
       "write kept failing), quarantine-full (a quarantine record refused), jwks-refresh, run-cleanup, event-not-recorded (a " +
-      "step's Kubernetes Event failed or was dropped).",
+      "step's Kubernetes Event failed or was dropped), first-status-not-recorded (an accepted update's run kept refusing its " +
+      "first status; it reads as accepted until its executor writes one).",
     labelNames: ["failure"] as const,
     registers: [registry],
   });

@@ -1,3 +1,4 @@
+import { isatty } from "node:tty";
 import pino, { type DestinationStream, type Logger } from "pino";
 import pretty from "pino-pretty";
 import type { LogFormat, LogLevel } from "../config/config.js";
@@ -26,7 +27,10 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const usesStdout = options.destination === undefined;
   const destination: DestinationStream & { isTTY?: boolean } = options.destination ?? pino.destination({ dest: 1, sync: true });
-  const isTTY = usesStdout ? process.stdout.isTTY === true : destination.isTTY === true;
+  // isatty, not process.stdout.isTTY: creating process.stdout on a pipe or socket (a container's log pipe) makes fd 1
+  // non-blocking, and pino's synchronous writes then meet EAGAIN whenever the reader lags, which sonic-boom answers by
+  // sleeping 100 ms with the whole event loop. On a blocking fd a write waits only as long as the reader needs.
+  const isTTY = usesStdout ? isatty(1) : destination.isTTY === true;
   const format = options.format ?? "auto";
   const prettyOutput = format === "pretty" || (format === "auto" && isTTY);
   // pino-pretty as a synchronous stream in this thread, not a worker transport: nothing to start, nothing lost

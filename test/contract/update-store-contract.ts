@@ -214,7 +214,25 @@ export function describeUpdateStoreContract(name: string, open: () => Promise<St
         expect(seen).toEqual(["u-list-4", "u-list-3", "u-list-2", "u-list-1", "u-list-0"]);
         expect((await store.list({ pageSize: 10, classifier: "billing" })).items.map((r) => r.id)).toEqual(["u-list-3", "u-list-1"]);
         expect((await store.list({ pageSize: 10, states: ["succeeded"] })).items.map((r) => r.id)).toEqual(["u-list-4"]);
-        expect((await store.listUnfinished()).map((r) => r.id).sort()).toEqual(["u-list-0", "u-list-1", "u-list-2", "u-list-3"]);
+        // Unfinished states only (what the queue and the metrics ask on every accept): the finished run is left out,
+        // the others come newest first and page like any listing.
+        const unfinishedPage = await store.list({ pageSize: 3, states: ["pending", "running"] });
+        expect(unfinishedPage.items.map((r) => r.id)).toEqual(["u-list-3", "u-list-2", "u-list-1"]);
+        const rest = await store.list({ pageSize: 3, states: ["pending", "running"], pageToken: unfinishedPage.nextPageToken });
+        expect(rest.items.map((r) => r.id)).toEqual(["u-list-0"]);
+        expect((await store.list({ pageSize: 10, states: ["pending", "succeeded"] })).items.map((r) => r.id)).toEqual([
+          "u-list-4",
+          "u-list-3",
+          "u-list-2",
+          "u-list-1",
+          "u-list-0",
+        ]);
+        const reopened = (await store.get("u-list-3"))!;
+        reopened.state = "failed";
+        reopened.phase = "finished";
+        await store.save(reopened, [finished("failed")]);
+        expect((await store.list({ pageSize: 10, states: ["pending"] })).items.map((r) => r.id)).toEqual(["u-list-2", "u-list-1", "u-list-0"]);
+        expect((await store.listUnfinished()).map((r) => r.id).sort()).toEqual(["u-list-0", "u-list-1", "u-list-2"]);
         await expectDomainError(store.list({ pageSize: 2, pageToken: "garbage!" }), "invalid-argument");
       }),
     );

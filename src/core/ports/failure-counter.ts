@@ -7,8 +7,16 @@
  * - `run-cleanup`: deleting an UpdateRun (pruning, or a DELETE clean-up) failed.
  * - `event-not-recorded`: a step event (a Kubernetes Event on a workload or UpdateRun) was refused, failed, or
  *   dropped because its queue was full; the update goes on.
+ * - `first-status-not-recorded`: an accepted update's first status write (after the answer) kept failing; the run
+ *   reads as accepted from its spec until its executor writes a status.
  */
-export type HandledFailure = "outcome-not-recorded" | "quarantine-full" | "jwks-refresh" | "run-cleanup" | "event-not-recorded";
+export type HandledFailure =
+  | "outcome-not-recorded"
+  | "quarantine-full"
+  | "jwks-refresh"
+  | "run-cleanup"
+  | "event-not-recorded"
+  | "first-status-not-recorded";
 
 export type CountFailure = (failure: HandledFailure) => void;
 

@@ -7,7 +7,6 @@ import type { InformerEvents } from "../../cluster/kubernetes/informer-events.js
 import { createRestClient } from "../../cluster/kubernetes/rest-client.js";
 import { DomainError } from "../../core/domain/domain-error.js";
 import type { MetadataKeys } from "../../core/domain/metadata-keys.js";
-import { isTerminal } from "../../core/domain/update.js";
 import type { Clock } from "../../core/ports/clock.js";
 import type { ClusterPort } from "../../core/ports/cluster.js";
 import type { CountFailure } from "../../core/ports/failure-counter.js";
@@ -19,6 +18,7 @@ import type { TargetLocks } from "../../core/ports/target-locks.js";
 import type { UpdateManager } from "../../core/use-cases/update-manager.js";
 import { createConfigMapQuarantineStore } from "./config-map-quarantine-store.js";
 import { createConfigMapWatch } from "./config-map-watch.js";
+import { leaderRunReaction } from "./leader-run-reaction.js";
 import { createKubernetesUpdateStore, type KubernetesUpdateStore } from "./kubernetes-update-store.js";
 import { createRunTargetLocks } from "./run-target-locks.js";
 
@@ -203,38 +203,17 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
         void store.prune(options.retention).catch((error: unknown) => logger.warn({ err: error }, "pruning UpdateRuns failed"));
       };
       unsubscribeRuns = store.onRunChanged((record, executor, createdHere) => {
-        // A run another replica recorded, or one a replica that is gone was executing: the leader executes it.
-        // Runs this replica executes change with every step, and those it created it launched: they need nothing
-        // (were it not leading then, taking the lead resumes every unfinished run).
-        if (isTerminal(record.state)) return;
-        // A decision (approval, rejection, cancel) recorded on a waiting or queued run, perhaps by another replica
-        // (which keeps the executor the run names): the leader's queue acts on it.
-        const decided = record.cancelRequested || (record.approval?.approvals.length ?? 0) > 0 || record.approval?.rejection !== undefined;
-        if ((record.state === "waiting-for-approval" || record.state === "queued" || record.state === "waiting-for-gate") && decided) {
-          resume();
-          return;
+        const reaction = leaderRunReaction({ record, executor, createdHere }, identity, (id) => store.leftToAcceptorMs(id));
+        if (reaction.kind === "resume") resume();
+        if (reaction.kind === "look-again" && !orphanChecks.has(record.id)) {
+          orphanChecks.set(
+            record.id,
+            clock.setTimer(reaction.afterMs, () => {
+              orphanChecks.delete(record.id);
+              resume();
+            }),
+          );
         }
-        if (executor === identity || (createdHere && executor === undefined)) return;
-        if (record.lastSequence === 0 && executor === undefined) {
-          // Created, first status not written yet: its acceptor writes it in a moment (and that change comes
-          // here). Only an acceptor that died in between leaves it so: resumed at once when it is known gone
-          // (this replica took over its Lease), else looked at again once the grace has passed.
-          const leftMs = store.leftToAcceptorMs(record.id);
-          if (leftMs === undefined) return;
-          if (leftMs > 0) {
-            if (!orphanChecks.has(record.id)) {
-              orphanChecks.set(
-                record.id,
-                clock.setTimer(leftMs, () => {
-                  orphanChecks.delete(record.id);
-                  resume();
-                }),
-              );
-            }
-            return;
-          }
-        }
-        resume();
       });
       elector = createLeaseElector({
         rest,

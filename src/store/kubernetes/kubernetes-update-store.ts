@@ -97,7 +97,10 @@ export interface KubernetesUpdateStoreOptions {
    * before then is not left to it. Default: never known.
    */
   readonly goneSince?: (replica: string) => number | undefined;
-  /** Counts a failed clean-up (`run-cleanup`: a DELETE after a failed create, a failed prune). Default: none. */
+  /**
+   * Counts a failed clean-up (`run-cleanup`: the DELETE of a run whose race could not be settled, a failed prune) and a
+   * first status that was never written (`first-status-not-recorded`). Default: none.
+   */
   readonly countFailure?: CountFailure;
   /** Called with what a subscriber threw. Default: rethrown from a microtask. */
   readonly onListenerError?: (error: unknown) => void;
@@ -196,6 +199,12 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
 
   /** By object name: the newest version seen, from the informer or this replica's writes. */
   const runs = new Map<string, CachedRun>();
+  /**
+   * Names of the cached runs that have not finished: what the queue, the locks and the metrics list on every accept
+   * and every finished execution. Finished runs are kept for their retention (thousands at a busy site); listing
+   * the unfinished ones must not walk them all.
+   */
+  const unfinished = new Set<string>();
   const nameById = new Map<string, string>();
   const listeners = new Map<string, Set<(event: UpdateEvent) => void>>();
   /** Per update id: the last sequence delivered to its subscribers. */
@@ -323,6 +332,8 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     }
     const cached = { object, decoded };
     runs.set(name, cached);
+    if (isTerminal(decoded.record.state)) unfinished.delete(name);
+    else unfinished.add(name);
     if (object.status !== undefined) statuslessSince.delete(name);
     else if (!statuslessSince.has(name)) statuslessSince.set(name, clock.now().getTime());
     nameById.set(decoded.record.id, name);
@@ -355,6 +366,7 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   function forget(name: string): void {
     const cached = runs.get(name);
     runs.delete(name);
+    unfinished.delete(name);
     createdHere.delete(name);
     statuslessSince.delete(name);
     index(name, undefined, 0n);
@@ -779,6 +791,68 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     }
   }
 
+  /**
+   * A run whose race for its targets could not be decided: deleted, only as created (a leader that took it over as
+   * orphaned wrote a status and keeps executing it). A failed DELETE leaves an unfinished run that the leader resumes
+   * (it is no longer left to this process): logged and counted.
+   */
+  async function deleteUnsettled(created: UpdateRunObject): Promise<void> {
+    await rest
+      .request({
+        method: "DELETE",
+        path: objectPath(created.metadata.name),
+        body: {
+          kind: "DeleteOptions",
+          apiVersion: "v1",
+          preconditions: { uid: created.metadata.uid, resourceVersion: created.metadata.resourceVersion },
+        },
+      })
+      .then(() => forget(created.metadata.name))
+      .catch((deleteError: unknown) => {
+        logger.warn({ err: deleteError, name: created.metadata.name }, "deleting an UpdateRun whose race could not be settled did not work");
+        options.countFailure?.("run-cleanup");
+        releaseCreated(created.metadata.name);
+      });
+  }
+
+  /**
+   * The run's first status, written after the answer and ahead of any other write of the run: its state readable
+   * (kubectl's Phase), its acceptedRevision kept, and the handover (a run another replica accepted is executed by the
+   * leader once it has a status). Its events are spec.accepted's, so a status someone else wrote first (a cancel, a
+   * leader that took the run over) holds them already: then it is not written. Should it never land, nothing is lost:
+   * the run reads as accepted, its executor's first write records the same events, and a leader resumes a run whose
+   * acceptor is gone (or after the grace).
+   */
+  function writeFirstStatus(created: UpdateRunObject, record: UpdateRecord, events: readonly UpdateEvent[]): void {
+    const name = created.metadata.name;
+    const backoff = createBackoff({ initialDelayMs: 200, maxDelayMs: transientWriteMaxDelayMs });
+    void serialised(record.id, async () => {
+      let base = created;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await writeStatus(base, record, events, undefined);
+          return;
+        } catch (error) {
+          const code = statusCodeOf(error);
+          if (code === 404) return; // Deleted since (removed, or it lost a race on another replica's LIST).
+          if (attempt >= transientWriteAttempts || (code !== 409 && !isTransientFailure(error))) {
+            logger.warn(
+              { err: error, update_id: record.id, trace_id: record.trace?.traceId, name },
+              "the UpdateRun's first status was not written; the run reads as accepted until its executor writes one",
+            );
+            options.countFailure?.("first-status-not-recorded");
+            return;
+          }
+          if (code !== 409) await new Promise<void>((resolve) => clock.setTimer(retryAfterMs(error, 5000) ?? backoff.next(), resolve));
+          // Written by someone else, or by this write whose answer was lost: either way the status is there.
+          const live = await readLive(name).catch(() => runs.get(name));
+          if (live === undefined || live.object.metadata.uid !== created.metadata.uid || live.object.status !== undefined) return;
+          base = live.object;
+        }
+      }
+    });
+  }
+
   function leftToAcceptor(name: string): number | undefined {
     const cached = runs.get(name);
     const since = statuslessSince.get(name);
@@ -834,7 +908,11 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
     },
 
     async create(record, events) {
-      const object = toUpdateRunObject(record, namespace);
+      const added = number(record.id, [], events);
+      const stored = { ...structuredClone(record), lastSequence: added.length };
+      // The first events ride on the run itself (spec.accepted): the POST alone makes them durable, so the answer
+      // waits for one write; the first status follows it (writeFirstStatus).
+      const object = toUpdateRunObject(stored, namespace, added);
       object.metadata.annotations = { ...object.metadata.annotations, [acceptedByAnnotation]: identity };
       let created: UpdateRunObject;
       // Before the POST: the informer may deliver the new run before its answer, and a run created here is left to
@@ -857,39 +935,18 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
           { metadata: { update_id: existingId }, cause: error },
         );
       }
-      if (
-        options.settleTargetRaces === true &&
-        !isTerminal(record.state) &&
-        !isWaitingToStart(record.state)
-      ) {
-        await settleRace(record, created);
+      remember(created, false);
+      if (options.settleTargetRaces === true && !isTerminal(record.state) && !isWaitingToStart(record.state)) {
+        try {
+          await settleRace(record, created);
+        } catch (error) {
+          // Lost the race (its run is deleted already), or the race could not be decided (the informer lagged and
+          // the LIST failed): then the run is deleted too, so that the request can be retried whole.
+          if (!(error instanceof DomainError && error.reason === "TARGET_BUSY")) await deleteUnsettled(created);
+          throw error;
+        }
       }
-      const added = number(record.id, [], events);
-      const stored = { ...structuredClone(record), lastSequence: added.length };
-      try {
-        await writeStatus(created, stored, added, undefined);
-      } catch (error) {
-        // The run exists but its first status did not land: delete it so the request can be retried whole. Only as
-        // created: a leader that took it over as orphaned (it wrote a status) keeps executing it.
-        await rest
-          .request({
-            method: "DELETE",
-            path: objectPath(created.metadata.name),
-            body: {
-              kind: "DeleteOptions",
-              apiVersion: "v1",
-              preconditions: { uid: created.metadata.uid, resourceVersion: created.metadata.resourceVersion },
-            },
-          })
-          .catch((deleteError: unknown) => {
-            // Left behind: an unfinished run without status, which the leader resumes (no longer left to this
-            // process); or a run a leader executes already. Say so.
-            logger.warn({ err: deleteError, name: created.metadata.name }, "deleting an UpdateRun whose first status failed did not work");
-            options.countFailure?.("run-cleanup");
-          });
-        releaseCreated(created.metadata.name);
-        throw toDomainError(error, operation("update", created.metadata.name));
-      }
+      writeFirstStatus(created, stored, added);
       record.lastSequence = added.length;
       return structuredClone(added);
     },
@@ -932,7 +989,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       checkPageSize(query.pageSize);
       const after = query.pageToken ? decodeRunPageToken(query.pageToken) : undefined;
       const states = query.states && query.states.length > 0 ? new Set(query.states) : undefined;
-      const matching = [...runs.values()]
+      const onlyUnfinished = states !== undefined && [...states].every((state) => !isTerminal(state));
+      const candidates = onlyUnfinished ? [...unfinished].flatMap((name) => runs.get(name) ?? []) : [...runs.values()];
+      const matching = candidates
         .map((run) => run.decoded.record)
         .filter(
           (record) =>

@@ -15,7 +15,7 @@ export const updateIdLabel = `${updateRunGroup}/update-id`;
 
 /**
  * Annotation naming the replica (pod) that accepted the update and created its run: it writes the run's first status
- * right after, and a run without one is left to it while it may still be doing so.
+ * right after answering, and a run without one is left to it while it may still be doing so.
  */
 export const acceptedByAnnotation = `${updateRunGroup}/accepted-by`;
 
@@ -45,6 +45,12 @@ export interface UpdateRunSpec {
   plan: string;
   /** The update's trace and accept span (the parent of its attempts' spans); absent on runs older than tracing. */
   trace?: { traceId: string; spanId: string; sampled: boolean };
+  /**
+   * gzip+base64 JSON of what the update was accepted with (StoredAcceptance: its state and first events), so that
+   * creating the run alone makes them durable: a run whose status is not written yet reads as this. Absent on runs of
+   * versions that wrote them only with the first status.
+   */
+  accepted?: string;
 }
 
 /** A wait for a gate (a window, the alert gate) as the run stores it. */
@@ -180,8 +186,11 @@ export function stateFromPhase(phase: string | undefined): UpdateState | undefin
   return state as UpdateState;
 }
 
-/** The new object for `create`: spec from the record, and (written separately, via /status) its first status. */
-export function toUpdateRunObject(record: UpdateRecord, namespace: string): UpdateRunObject {
+/**
+ * The new object for `create`: spec from the record and, given its first events (numbered from 1), what it was
+ * accepted with (spec.accepted). The status is written separately (via /status).
+ */
+export function toUpdateRunObject(record: UpdateRecord, namespace: string, acceptedEvents?: readonly UpdateEvent[]): UpdateRunObject {
   return {
     apiVersion: updateRunApiVersion,
     kind: "UpdateRun",
@@ -217,7 +226,28 @@ export function toUpdateRunObject(record: UpdateRecord, namespace: string): Upda
       ...(record.trace === undefined
         ? {}
         : { trace: { traceId: record.trace.traceId, spanId: record.trace.spanId, sampled: record.trace.sampled } }),
+      ...(acceptedEvents === undefined ? {} : { accepted: compress(acceptanceOf(record, acceptedEvents)) }),
     },
+  };
+}
+
+/** What spec.accepted holds: the record's state when it was accepted, and its first events. */
+interface StoredAcceptance {
+  state: UpdateState;
+  step: UpdateRecord["phase"];
+  reason?: string;
+  finishTime?: string;
+  events: StoredEvent[];
+}
+
+function acceptanceOf(record: UpdateRecord, events: readonly UpdateEvent[]): StoredAcceptance {
+  return {
+    state: record.state,
+    step: record.phase,
+    ...(record.reason === "" ? {} : { reason: record.reason }),
+    ...(record.finishTime === undefined ? {} : { finishTime: record.finishTime.toISOString() }),
+    // Accepted with the plan the spec keeps: a planned event's plan is never stored twice.
+    events: toStoredEvents(events, (plan) => JSON.stringify(plan) === JSON.stringify(record.plan)),
   };
 }
 
@@ -262,15 +292,8 @@ export function toUpdateRunStatus(
   }));
   // Planned again when it leaves a queue or the wait for approval: its plan may differ from the spec's.
   const replanned = record.queuedTime !== undefined || record.approval !== undefined || record.gateWait !== undefined;
-  const stored: StoredEvent[] = events.map((event) => {
-    const { updateId: _updateId, time, ...rest } = event;
-    const copy: StoredEvent = { ...(rest as Omit<UpdateEvent, "time" | "updateId">), time: time.toISOString() };
-    // A queued update is planned again: its first plan (the spec's) and its current one may differ.
-    if (event.type === "planned" && !replanned && JSON.stringify(event.plan) === JSON.stringify(record.plan)) {
-      copy.plan = "spec";
-    }
-    return copy;
-  });
+  // A queued update is planned again: its first plan (the spec's) and its current one may differ.
+  const stored = toStoredEvents(events, (plan) => !replanned && JSON.stringify(plan) === JSON.stringify(record.plan));
   const progress: StoredProgress = {
     state: record.state,
     migrations: record.migrations,
@@ -324,6 +347,28 @@ export function toUpdateRunStatus(
   };
 }
 
+/** The event log as stored: no update id, times as text, and "spec" for a planned event's plan that is the spec's. */
+function toStoredEvents(events: readonly UpdateEvent[], isSpecPlan: (plan: UpdatePlan) => boolean): StoredEvent[] {
+  return events.map((event) => {
+    const { updateId: _updateId, time, ...rest } = event;
+    const copy: StoredEvent = { ...(rest as Omit<UpdateEvent, "time" | "updateId">), time: time.toISOString() };
+    if (event.type === "planned" && isSpecPlan(event.plan)) copy.plan = "spec";
+    return copy;
+  });
+}
+
+function fromStoredEvents(stored: readonly StoredEvent[], id: string, specPlan: UpdatePlan): UpdateEvent[] {
+  return stored.map((event) => {
+    const restored = { ...event, time: new Date(event.time), updateId: id } as UpdateEvent & { plan?: unknown };
+    if (event.type === "planned" && event.plan === "spec") restored.plan = specPlan;
+    // Dates inside events come back as text from JSON.
+    if (event.type === "approval-required") (restored as { deadline: unknown }).deadline = new Date(String((event as { deadline?: unknown }).deadline));
+    const notBefore = (event as { notBefore?: unknown }).notBefore;
+    if (event.type === "gate-closed" && notBefore !== undefined) (restored as { notBefore: unknown }).notBefore = new Date(String(notBefore));
+    return restored as UpdateEvent;
+  });
+}
+
 function storedGateWait(wait: GateWait): StoredGateWait {
   return {
     gate: wait.gate,
@@ -350,30 +395,28 @@ export interface DecodedRun {
   readonly events: readonly UpdateEvent[];
 }
 
-/** Reads a run back; a run whose status was never written is pending with no events. */
+/**
+ * Reads a run back. A run whose status is not written yet reads as it was accepted (spec.accepted); one of a version
+ * that did not record that reads as its spec says (queued, waiting or pending) with no events.
+ */
 export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
   const { spec } = object;
   const status = object.status ?? {};
+  const accepted = object.status === undefined && spec.accepted !== undefined ? decompress<StoredAcceptance>(spec.accepted) : undefined;
   const specPlan = decompress<UpdatePlan>(spec.plan);
   const progress = status.progress === undefined ? undefined : decompress<StoredProgress>(status.progress);
   const plan = progress?.plan ?? specPlan;
-  const stored = status.events === undefined ? [] : decompress<StoredEvent[]>(status.events);
-  const events = stored.map((event) => {
-    const restored = { ...event, time: new Date(event.time), updateId: spec.id } as UpdateEvent & { plan?: unknown };
-    if (event.type === "planned" && event.plan === "spec") restored.plan = specPlan;
-    // Dates inside events come back as text from JSON.
-    if (event.type === "approval-required") (restored as { deadline: unknown }).deadline = new Date(String((event as { deadline?: unknown }).deadline));
-    const notBefore = (event as { notBefore?: unknown }).notBefore;
-    if (event.type === "gate-closed" && notBefore !== undefined) (restored as { notBefore: unknown }).notBefore = new Date(String(notBefore));
-    return restored as UpdateEvent;
-  });
+  const stored = status.events === undefined ? (accepted?.events ?? []) : decompress<StoredEvent[]>(status.events);
+  const events = fromStoredEvents(stored, spec.id, specPlan);
+  const finishTime = status.finishTime ?? accepted?.finishTime;
   const record: UpdateRecord = {
     id: spec.id,
-    // Created, its first status not written yet: queued when it was accepted into a queue, waiting when it needs
-    // approval (never pending: a leader resuming it must not run it unapproved).
+    // Created, its first status not written yet: as accepted; by an earlier version, queued when it was accepted into
+    // a queue, waiting when it needs approval (never pending: a leader resuming it must not run it unapproved).
     state:
       progress?.state ??
       stateFromPhase(status.phase) ??
+      accepted?.state ??
       (spec.approval !== undefined
         ? "waiting-for-approval"
         : spec.gateWait !== undefined
@@ -381,7 +424,7 @@ export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
           : spec.queuedTime === undefined
             ? "pending"
             : "queued"),
-    phase: (status.step as UpdateRecord["phase"] | undefined) ?? "planning",
+    phase: (status.step as UpdateRecord["phase"] | undefined) ?? accepted?.step ?? "planning",
     image: spec.image,
     classifier: spec.classifier,
     requester: spec.requester,
@@ -409,8 +452,8 @@ export function fromUpdateRunObject(object: UpdateRunObject): DecodedRun {
           },
         }),
     ...(status.startTime ? { startTime: new Date(status.startTime) } : {}),
-    ...(status.finishTime ? { finishTime: new Date(status.finishTime) } : {}),
-    reason: status.reason ?? "",
+    ...(finishTime ? { finishTime: new Date(finishTime) } : {}),
+    reason: status.reason ?? accepted?.reason ?? "",
     updateTimeoutMs: spec.updateTimeoutMs,
     ...(spec.idempotencyKey === undefined ? {} : { idempotencyKey: spec.idempotencyKey }),
     ...(spec.requestHash === undefined ? {} : { requestHash: spec.requestHash }),

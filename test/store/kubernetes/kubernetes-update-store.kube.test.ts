@@ -4,6 +4,7 @@ import type { UpdateEvent } from "../../../src/core/domain/update-event.js";
 import { systemClock } from "../../../src/core/ports/clock.js";
 import { ExecutionHalted } from "../../../src/core/use-cases/execution-halted.js";
 import { createKubernetesUpdateStore, type KubernetesUpdateStore } from "../../../src/store/kubernetes/kubernetes-update-store.js";
+import { toUpdateRunObject, type UpdateRunObject, updateRunsPath } from "../../../src/store/kubernetes/update-run-codec.js";
 import { kubectlOk } from "../../kube/kubectl.js";
 import { aRecord, describeUpdateStoreContract } from "../../contract/update-store-contract.js";
 import { type CrdPlane, startCrdPlane } from "./kube-fixture.js";
@@ -72,6 +73,29 @@ describe("UpdateRun store across replicas", () => {
     } finally {
       await a.stop();
       await b.stop();
+    }
+  });
+
+  it("keeps a run's first events through the API server's schema: a run without status reads as accepted", async () => {
+    const namespace = await crd.createNamespace("accepted");
+    const record = aRecord("u-accepted", { state: "queued", queuedTime: new Date("2025-01-01T00:00:01Z"), lastSequence: 2 });
+    const events: UpdateEvent[] = [
+      { type: "planned", plan: record.plan, sequence: 1, time: new Date("2025-01-01T00:00:01Z"), updateId: record.id },
+      { type: "queued", behind: ["u-0"], sequence: 2, time: new Date("2025-01-01T00:00:01Z"), updateId: record.id },
+    ];
+    // As the acceptor's POST writes it; its first status never follows (the acceptor died in between).
+    const created = await crd.rest.request<UpdateRunObject>({
+      method: "POST",
+      path: updateRunsPath(namespace),
+      body: toUpdateRunObject(record, namespace, events),
+    });
+    expect(created.spec.accepted).toBeDefined();
+    const reader = await openStore(namespace, { identity: "pod-b" });
+    try {
+      expect(await reader.get(record.id)).toEqual(record);
+      expect(await reader.readEvents(record.id, 0)).toEqual(events);
+    } finally {
+      await reader.stop();
     }
   });
 

@@ -16,40 +16,152 @@ import {
   type UpdateRunObject,
 } from "../../../src/store/kubernetes/update-run-codec.js";
 
-describe("the UpdateRun store's clean-up", () => {
-  it("logs and counts a failed DELETE of a run whose first status did not land, and still reports the create's failure", async () => {
+describe("the UpdateRun store's create", () => {
+  const planned = (record: ReturnType<typeof aRecord>): UpdateEventBody[] => [{ type: "planned", plan: record.plan }];
+
+  /** A fake API server keeping one run; each status PUT waits for `putGate` and then answers `putAnswer`. */
+  function serverWithHeldPuts(putAnswer: () => "ok" | 422 | 503) {
+    let stored: UpdateRunObject | undefined;
+    let version = 0;
     const requests: string[] = [];
-    let deleted: { preconditions?: Record<string, string> } | undefined;
+    let releasePuts!: () => void;
+    const putGate = new Promise<void>((resolve) => (releasePuts = resolve));
     const rest: RestClient = {
       async request<T>(request: RestRequest): Promise<T> {
-        requests.push(`${request.method} ${request.path.split("/").slice(-2).join("/")}`);
-        if (request.method === "DELETE") deleted = request.body as typeof deleted;
+        requests.push(request.method);
         if (request.method === "POST") {
-          const body = request.body as { metadata: Record<string, unknown> };
-          return { ...body, metadata: { ...body.metadata, uid: "uid-1", resourceVersion: "1" } } as T;
+          const body = request.body as UpdateRunObject;
+          stored = { ...body, metadata: { ...body.metadata, uid: "uid-1", resourceVersion: String(++version) } };
+          return structuredClone(stored) as T;
         }
-        if (request.method === "PUT") throw new KubernetesApiError(500, { message: "etcdserver: leader changed" });
-        throw new KubernetesApiError(503, { message: "the server is currently unable to handle the request" });
+        if (request.method === "GET") return structuredClone(stored) as T;
+        if (request.method === "PUT") {
+          await putGate;
+          const body = request.body as UpdateRunObject;
+          if (body.metadata.resourceVersion !== stored?.metadata.resourceVersion) throw new KubernetesApiError(409, { reason: "Conflict" });
+          const answer = putAnswer();
+          if (answer === 422) throw new KubernetesApiError(422, { message: "status is invalid" });
+          if (answer === 503) throw new KubernetesApiError(503, { message: "etcdserver: leader changed" });
+          stored = { ...body, metadata: { ...body.metadata, resourceVersion: String(++version) } };
+          return structuredClone(stored) as T;
+        }
+        throw new Error(`unexpected ${request.method}`);
       },
     };
+    return { rest, requests, releasePuts, stored: () => structuredClone(stored) };
+  }
+
+  it("answers once the run is created: its first events are durable in the run itself, and its first status follows", async () => {
+    const server = serverWithHeldPuts(() => "ok");
+    const store = createKubernetesUpdateStore({ kubeConfig: new KubeConfig(), rest: server.rest, namespace: "update-manager", clock: createFakeClock(), identity: "replica-a" });
+    const record = aRecord("00000000-0000-4000-8000-000000000021");
+    const events = await store.create(record, planned(record));
+    expect(events.map((event) => `${event.sequence} ${event.type}`)).toEqual(["1 planned"]);
+    expect(server.requests).toEqual(["POST", "PUT"]);
+    // The PUT has not been answered: what another replica (or a new leader) reads now is the run as accepted.
+    const asCreated = server.stored()!;
+    expect(asCreated.status).toBeUndefined();
+    const read = fromUpdateRunObject(asCreated);
+    expect(read.record).toMatchObject({ id: record.id, state: "pending", lastSequence: 1 });
+    expect(read.events).toEqual(events);
+    // The executor's first save goes after the first status, on top of it.
+    const saving = store.save({ ...record, state: "running", phase: "rolling-out", lastSequence: 1 }, [{ type: "finished", state: "failed", reason: "test" }]);
+    server.releasePuts();
+    expect((await saving).map((event) => event.sequence)).toEqual([2]);
+    expect(server.requests).toEqual(["POST", "PUT", "PUT"]);
+    expect(fromUpdateRunObject(server.stored()!).events.map((event) => `${event.sequence} ${event.type}`)).toEqual(["1 planned", "2 finished"]);
+  });
+
+  it("logs and counts a first status that is refused, and the executor's first write still records the first events once", async () => {
+    let puts = 0;
+    const server = serverWithHeldPuts(() => (++puts === 1 ? 422 : "ok"));
+    server.releasePuts();
     const lines: LogLine[] = [];
     const counted: HandledFailure[] = [];
     const store = createKubernetesUpdateStore({
       kubeConfig: new KubeConfig(),
-      rest,
+      rest: server.rest,
       namespace: "update-manager",
       clock: createFakeClock(),
       identity: "replica-a",
       logger: createRecordingLogger(lines),
       countFailure: (failure) => counted.push(failure),
     });
-    await expect(store.create(aRecord("00000000-0000-4000-8000-000000000001"), [])).rejects.toMatchObject({ code: "unavailable" });
-    expect(requests.map((request) => request.split(" ")[0])).toEqual(["POST", "PUT", "DELETE"]);
+    const record = aRecord("00000000-0000-4000-8000-000000000022");
+    await store.create(record, planned(record));
+    await store.save({ ...record, state: "running", phase: "rolling-out", lastSequence: 1 }, [{ type: "finished", state: "failed", reason: "test" }]);
+    expect(counted).toEqual(["first-status-not-recorded"]);
+    expect(lines.find((line) => line.level === "warn")?.message).toBe(
+      "the UpdateRun's first status was not written; the run reads as accepted until its executor writes one",
+    );
+    expect(fromUpdateRunObject(server.stored()!).events.map((event) => `${event.sequence} ${event.type}`)).toEqual(["1 planned", "2 finished"]);
+  });
+
+  it("retries a first status refused for a while (503) instead of leaving the run without one", async () => {
+    let puts = 0;
+    const server = serverWithHeldPuts(() => (++puts <= 2 ? 503 : "ok"));
+    server.releasePuts();
+    const clock = createFakeClock();
+    const counted: HandledFailure[] = [];
+    const store = createKubernetesUpdateStore({
+      kubeConfig: new KubeConfig(),
+      rest: server.rest,
+      namespace: "update-manager",
+      clock,
+      identity: "replica-a",
+      countFailure: (failure) => counted.push(failure),
+    });
+    const record = aRecord("00000000-0000-4000-8000-000000000023");
+    await store.create(record, planned(record));
+    for (let step = 0; step < 50 && server.stored()?.status === undefined; step++) await clock.advanceAsync(100);
+    expect(server.stored()?.status).toMatchObject({ phase: "Pending", lastSequence: 1 });
+    expect(puts).toBe(3);
+    expect(counted).toEqual([]);
+  });
+
+  it("deletes a run whose race for its targets cannot be settled, and reports the failure; a failed DELETE is logged and counted", async () => {
+    const requests: string[] = [];
+    let deleted: { preconditions?: Record<string, string> } | undefined;
+    const rest: RestClient = {
+      async request<T>(request: RestRequest): Promise<T> {
+        requests.push(request.method);
+        if (request.method === "DELETE") deleted = request.body as typeof deleted;
+        if (request.method === "POST") {
+          const body = request.body as { metadata: Record<string, unknown> };
+          return { ...body, metadata: { ...body.metadata, uid: "uid-1", resourceVersion: "1" } } as T;
+        }
+        throw new KubernetesApiError(503, { message: "the server is currently unable to handle the request" });
+      },
+    };
+    const lines: LogLine[] = [];
+    const counted: HandledFailure[] = [];
+    const clock = createFakeClock();
+    const store = createKubernetesUpdateStore({
+      kubeConfig: new KubeConfig(),
+      rest,
+      namespace: "update-manager",
+      clock,
+      identity: "replica-a",
+      logger: createRecordingLogger(lines),
+      countFailure: (failure) => counted.push(failure),
+      settleTargetRaces: true,
+      informerWaitMs: 1_000,
+    });
+    const record = aRecord("00000000-0000-4000-8000-000000000001");
+    let outcome: unknown = "pending";
+    store.create(record, []).then(
+      () => (outcome = "created"),
+      (error: unknown) => (outcome = error),
+    );
+    // The informer never delivers the run (it is not started), so the race is decided by a LIST, which fails.
+    for (let step = 0; step < 20 && outcome === "pending"; step++) await clock.advanceAsync(100);
+    expect(outcome).toMatchObject({ code: "unavailable" });
+    expect(requests).toEqual(["POST", "GET", "DELETE"]);
     // Only the run as created: one a leader took over meanwhile (it wrote a status) is not deleted under it.
     expect(deleted?.preconditions).toEqual({ uid: "uid-1", resourceVersion: "1" });
     expect(counted).toEqual(["run-cleanup"]);
     const warning = lines.find((line) => line.level === "warn");
-    expect(warning?.message).toBe("deleting an UpdateRun whose first status failed did not work");
+    expect(warning?.message).toBe("deleting an UpdateRun whose race could not be settled did not work");
     expect(String((warning!.fields["err"] as Error).message)).toContain("unable to handle the request");
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { UpdateRecord } from "../../../src/core/domain/update.js";
 import type { UpdateEvent, UpdateEventBody } from "../../../src/core/domain/update-event.js";
 import {
+  decompress,
   fromUpdateRunObject,
   idempotencyName,
   phaseName,
@@ -144,11 +145,37 @@ describe("UpdateRun codec", () => {
     expect(back.record.gateWait).toEqual(later.gateWait);
   });
 
-  it("reads a run whose status was never written as pending with no events", () => {
+  it("reads a run of an earlier version whose status was never written as pending with no events", () => {
     const record = aRecord("u-2");
     const decoded = fromUpdateRunObject(JSON.parse(JSON.stringify(toUpdateRunObject(record, "update-manager"))));
     expect(decoded.record).toEqual(record);
     expect(decoded.events).toEqual([]);
+  });
+
+  it("reads a run whose first status is not written yet as it was accepted: its state and first events, the plan stored once", () => {
+    const queued = aRecord("u-3", { state: "queued", queuedTime: new Date("2025-01-01T00:00:01Z"), lastSequence: 2 });
+    const events = numbered("u-3", [{ type: "planned", plan: queued.plan }, { type: "queued", behind: ["u-0"] }]);
+    const object = toUpdateRunObject(queued, "update-manager", events);
+    const decoded = fromUpdateRunObject(JSON.parse(JSON.stringify(object)));
+    expect(decoded.record).toEqual(queued);
+    expect(decoded.events).toEqual(events);
+    expect(JSON.stringify(decompress(object.spec.accepted!))).not.toContain(queued.image);
+
+    // A refused update is recorded finished: that is what it reads as, with its reason.
+    const refused = aRecord("u-4", { state: "failed", phase: "finished", reason: "no workload uses it", finishTime: new Date("2025-01-01T00:00:02Z"), lastSequence: 1 });
+    const finished = numbered("u-4", [{ type: "finished", state: "failed", reason: "no workload uses it" }]);
+    expect(fromUpdateRunObject(JSON.parse(JSON.stringify(toUpdateRunObject(refused, "update-manager", finished))))).toEqual({
+      record: refused,
+      events: finished,
+    });
+
+    // Once a status is written, it alone says where the run is.
+    const running: UpdateRecord = { ...structuredClone(queued), state: "running", phase: "rolling-out", lastSequence: 3 };
+    const cancel = { ...numbered("u-3", [{ type: "cancel-requested", requester: "ci", reason: "" }])[0]!, sequence: 3 } as UpdateEvent;
+    const later = [...events, cancel];
+    const withStatus = fromUpdateRunObject(JSON.parse(JSON.stringify({ ...object, status: toUpdateRunStatus(running, later, "pod-a") })));
+    expect(withStatus.record).toEqual(running);
+    expect(withStatus.events.map((event) => event.type)).toEqual(["planned", "queued", "cancel-requested"]);
   });
 
   it("keeps a run of 500 targets with its whole event log under 256 KiB", () => {
