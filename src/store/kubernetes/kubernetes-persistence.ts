@@ -101,6 +101,9 @@ export function createKubernetesPersistence(options: KubernetesPersistenceOption
     canExecute,
     logger,
     settleTargetRaces: true,
+    // The leader's own execution writes a status within milliseconds of the accept (its first step is recorded before
+    // anything changes), so the first status is left to it: 1 s covers the event loop of a busy replica.
+    firstStatusGraceMs: 1_000,
     ...countFailure,
   });
   const quarantineWatch = createConfigMapWatch({

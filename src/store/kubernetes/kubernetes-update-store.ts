@@ -87,6 +87,14 @@ export interface KubernetesUpdateStoreOptions {
    */
   readonly informerWaitMs?: number;
   /**
+   * How long the first status of a run this replica executes itself (it may execute, and the run is pending) waits
+   * for the execution's first write, which records the same events on the run and so makes it unneeded: one write
+   * fewer per update. Written after the grace only when no status was written by then (the execution halted before
+   * its first write, say). Runs another replica executes and runs that wait (queued, for an approval or a gate) get
+   * theirs at once: it is their only write for a while, and what hands them to the leader. Default: 0 (at once).
+   */
+  readonly firstStatusGraceMs?: number;
+  /**
    * How long a run without its first status is left to the replica that accepted it (see leftToAcceptorMs), from
    * when this replica first saw it. Default: 30 000 ms.
    */
@@ -196,6 +204,9 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   const queue = createListenerQueue(options.onListenerError);
   const informerWaitMs = options.informerWaitMs ?? 5_000;
   const groupCommitMs = Math.min(options.groupCommitMs ?? 50, 100);
+  const firstStatusGraceMs = options.firstStatusGraceMs ?? 0;
+  /** First statuses waiting out their grace, by run name: written at once when the store stops. */
+  const firstStatusesDue = new Map<string, { cancel: () => void; write: () => void }>();
 
   /** By object name: the newest version seen, from the informer or this replica's writes. */
   const runs = new Map<string, CachedRun>();
@@ -816,17 +827,36 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
   }
 
   /**
-   * The run's first status, written after the answer and ahead of any other write of the run: its state readable
-   * (kubectl's Phase), its acceptedRevision kept, and the handover (a run another replica accepted is executed by the
-   * leader once it has a status). Its events are spec.accepted's, so a status someone else wrote first (a cancel, a
-   * leader that took the run over) holds them already: then it is not written. Should it never land, nothing is lost:
+   * The run's first status, written after the answer: its state readable (kubectl's Phase), its acceptedRevision kept,
+   * and the handover (a run another replica accepted is executed by the leader once it has a status). A run this
+   * replica executes gets it only when its execution wrote none within firstStatusGraceMs (any write of a run without
+   * a status carries the accepted events and keeps acceptedRevision); any other run at once, ahead of its other
+   * writes. Its events are spec.accepted's, so a status someone else wrote first (the execution, a cancel, a leader
+   * that took the run over) holds them already: then it is not written. Should it never land, nothing is lost:
    * the run reads as accepted, its executor's first write records the same events, and a leader resumes a run whose
    * acceptor is gone (or after the grace).
    */
   function writeFirstStatus(created: UpdateRunObject, record: UpdateRecord, events: readonly UpdateEvent[]): void {
     const name = created.metadata.name;
+    const write = () => {
+      firstStatusesDue.delete(name);
+      writeFirstStatusNow(created, record, events);
+    };
+    if (firstStatusGraceMs <= 0 || record.state !== "pending" || !canExecute()) {
+      write();
+      return;
+    }
+    firstStatusesDue.get(name)?.cancel();
+    firstStatusesDue.set(name, { cancel: clock.setTimer(firstStatusGraceMs, write), write });
+  }
+
+  function writeFirstStatusNow(created: UpdateRunObject, record: UpdateRecord, events: readonly UpdateEvent[]): void {
+    const name = created.metadata.name;
     const backoff = createBackoff({ initialDelayMs: 200, maxDelayMs: transientWriteMaxDelayMs });
     void serialised(record.id, async () => {
+      // The execution wrote a status during the grace (with these events): nothing left to write.
+      const cached = runs.get(name)?.object;
+      if (cached !== undefined && cached.metadata.uid === created.metadata.uid && cached.status !== undefined) return;
       let base = created;
       for (let attempt = 1; ; attempt++) {
         try {
@@ -899,6 +929,11 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
 
     async stop() {
       stopped = true;
+      // Not left to timers a stopping process may never run: a run without its status waits for the orphan grace.
+      for (const due of [...firstStatusesDue.values()]) {
+        due.cancel();
+        due.write();
+      }
       await informer.stop();
     },
 

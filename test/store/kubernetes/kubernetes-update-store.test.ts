@@ -119,6 +119,79 @@ describe("the UpdateRun store's create", () => {
     expect(counted).toEqual([]);
   });
 
+  describe("with a first-status grace (as kube/ deploys it)", () => {
+    const graceMs = 1_000;
+    const graced = (server: ReturnType<typeof serverWithHeldPuts>, clock: ReturnType<typeof createFakeClock>, canExecute = () => true) =>
+      createKubernetesUpdateStore({
+        kubeConfig: new KubeConfig(),
+        rest: server.rest,
+        namespace: "update-manager",
+        clock,
+        identity: "replica-a",
+        canExecute,
+        firstStatusGraceMs: graceMs,
+      });
+    const eventsOf = (server: ReturnType<typeof serverWithHeldPuts>) =>
+      fromUpdateRunObject(server.stored()!).events.map((event) => `${event.sequence} ${event.type}`);
+    /** A leader's store with one pending run just created on a server that answers every request at once. */
+    async function leaderCreated(id: string) {
+      const server = serverWithHeldPuts(() => "ok");
+      server.releasePuts();
+      const clock = createFakeClock();
+      const store = graced(server, clock);
+      const record = aRecord(id);
+      await store.create(record, planned(record));
+      return { server, clock, store, record };
+    }
+
+    it("leaves the first status of a run it executes to the execution's first write: one status write, with the first events", async () => {
+      const { server, clock, store, record } = await leaderCreated("00000000-0000-4000-8000-000000000024");
+      expect(server.requests).toEqual(["POST"]);
+      await store.save({ ...record, state: "running", phase: "rolling-out", lastSequence: 1 }, [{ type: "finished", state: "failed", reason: "test" }]);
+      await clock.advanceAsync(graceMs * 2);
+      expect(server.requests).toEqual(["POST", "PUT"]);
+      expect(eventsOf(server)).toEqual(["1 planned", "2 finished"]);
+      // As a first status would have: the revision the run was accepted at, for the race between replicas.
+      expect(server.stored()!.status?.acceptedRevision).toBe("1");
+    });
+
+    it("writes the first status after the grace when the execution wrote nothing by then", async () => {
+      const { server, clock } = await leaderCreated("00000000-0000-4000-8000-000000000025");
+      await clock.advanceAsync(graceMs - 1);
+      expect(server.stored()?.status).toBeUndefined();
+      await clock.advanceAsync(1);
+      for (let step = 0; step < 20 && server.stored()?.status === undefined; step++) await clock.advanceAsync(0);
+      expect(server.requests).toEqual(["POST", "PUT"]);
+      expect(server.stored()?.status).toMatchObject({ phase: "Pending", lastSequence: 1, acceptedRevision: "1" });
+    });
+
+    it("writes the first status at once for a run another replica executes, and for a run that waits", async () => {
+      const follower = serverWithHeldPuts(() => "ok");
+      follower.releasePuts();
+      const followerStore = graced(follower, createFakeClock(), () => false);
+      const handedOver = aRecord("00000000-0000-4000-8000-000000000026");
+      await followerStore.create(handedOver, planned(handedOver));
+      const leader = serverWithHeldPuts(() => "ok");
+      leader.releasePuts();
+      const leaderStore = graced(leader, createFakeClock());
+      const queued = aRecord("00000000-0000-4000-8000-000000000027", { state: "queued" });
+      await leaderStore.create(queued, [...planned(queued), { type: "queued", behind: ["00000000-0000-4000-8000-000000000001"] }]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(follower.requests).toEqual(["POST", "PUT"]);
+      expect(follower.stored()?.status).toMatchObject({ phase: "Pending", lastSequence: 1 });
+      expect(leader.requests).toEqual(["POST", "PUT"]);
+      expect(leader.stored()?.status).toMatchObject({ phase: "Queued", lastSequence: 2 });
+    });
+
+    it("writes a first status still within its grace when the store stops, rather than leave it to a timer", async () => {
+      const { server, store } = await leaderCreated("00000000-0000-4000-8000-000000000028");
+      await store.stop();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(server.requests).toEqual(["POST", "PUT"]);
+      expect(server.stored()?.status).toMatchObject({ phase: "Pending", lastSequence: 1 });
+    });
+  });
+
   it("deletes a run whose race for its targets cannot be settled, and reports the failure; a failed DELETE is logged and counted", async () => {
     const requests: string[] = [];
     let deleted: { preconditions?: Record<string, string> } | undefined;
