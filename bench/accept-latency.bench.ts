@@ -8,7 +8,10 @@
  * Accept latency = the `Update` RPC's round trip over gRPC (HTTP/2) on one connection. Sequential: each update runs
  * to its terminal WatchUpdate event before the next is sent. Back to back: each is sent as soon as the previous was
  * accepted (up to 200 executions then run in the background). The API server's audit log (the ServiceAccount only)
- * says which requests the manager sent within each sequential accept window.
+ * says which requests the manager sent within each sequential accept window. CPU time per update of each process on
+ * the shared cores (API server, etcd, controller-manager, manager, this client; /proc) is reported per phase, from
+ * the first accept to the last terminal event, net of what each uses in a 5 s spell without updates (measured before
+ * the sequential phase): it moves far less from run to run than the latency tails do.
  *
  * Run: `bash scripts/bench.sh bench/accept-latency.bench.ts`. BENCH_ACCEPT_WORKLOADS (default 10000),
  * BENCH_ACCEPT_SEQUENTIAL (default 100), BENCH_ACCEPT_BURST (default 200), BENCH_ACCEPT_WARMUP (default 20, sequential, not counted) override the sizes.
@@ -20,7 +23,7 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { type ManagerUnderTest, startKubeE2eEnvironment } from "../test/e2e-kube/kube-e2e-environment.js";
-import { collect, finalState, percentile, pool, readAudit, until } from "./bench-support.js";
+import { collect, cpuMs, cpuPer, finalState, percentile, pidsByCommand, pool, readAudit, until } from "./bench-support.js";
 import { cachesSynced, createDeployments, createNamespaces, deploymentOf, type OptedInDeployments, waitForControllers } from "./opted-in-deployments.js";
 
 const WORKLOADS = Number(process.env.BENCH_ACCEPT_WORKLOADS ?? 10_000);
@@ -28,6 +31,8 @@ const SEQUENTIAL = Number(process.env.BENCH_ACCEPT_SEQUENTIAL ?? 100);
 const BURST = Number(process.env.BENCH_ACCEPT_BURST ?? 200);
 /** Sequential updates run first and not counted: a long-running replica's code is optimised, a new process's is not. */
 const WARMUP = Number(process.env.BENCH_ACCEPT_WARMUP ?? 20);
+/** The quiet spell before the sequential updates in which each process's CPU use without updates is measured. */
+const IDLE_MS = 5_000;
 const managerUser = "system:serviceaccount:update-manager:update-manager";
 const generous = "100000";
 const set: OptedInDeployments = { namespaces: 100, prefix: "acc", concurrency: 32 };
@@ -109,16 +114,36 @@ async function main(): Promise<void> {
     }
     log(`${WARMUP} warm-up updates: ${[...new Set(warmStates)].join(", ")}`);
 
+    // CPU time per update of each process on the shared cores, through the phase and its executions (the updates'
+    // terminal events): a steadier measure of what an update costs than latency tails on two busy cores.
+    const pids = { ...(await pidsByCommand(["kube-apiserver", "etcd", "kube-controller-manager"])), manager: manager.server.child.pid! };
+    const cpuNow = async () => ({ ...(await cpuMs(pids)), bench: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000) });
+    // What each process uses with no update running (the control plane's own loops, the Lease, 10,000 cached
+    // Deployments), per second: subtracted from each phase for its net cost per update.
+    const idleStarted = performance.now();
+    const cpuBeforeIdle = await cpuNow();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const idleSeconds = (performance.now() - idleStarted) / 1000;
+    const idlePerSecond = cpuPer(cpuBeforeIdle, await cpuNow(), idleSeconds);
+    const net = (before: Record<string, number>, after: Record<string, number>, seconds: number, n: number) =>
+      Object.fromEntries(
+        Object.entries(cpuPer(before, after, 1)).map(([name, ms]) => [name, round2((ms - (idlePerSecond[name] ?? 0) * seconds) / n)]),
+      );
     log(`${SEQUENTIAL} sequential updates`);
     const loadBefore = loadavg()[0]!;
+    const cpuBeforeSequential = await cpuNow();
+    const sequentialStarted = performance.now();
     const sequential: { acceptMs: number; fromMs: number; toMs: number; state: string }[] = [];
     for (let i = 0; i < SEQUENTIAL; i++) {
       const sent = await send();
       sequential.push({ ...sent, state: finalState(await collect(client, sent.id)) });
     }
     const loadSequential = loadavg()[0]!;
+    const cpuSequential = net(cpuBeforeSequential, await cpuNow(), (performance.now() - sequentialStarted) / 1000, SEQUENTIAL);
 
     log(`${BURST} updates back to back`);
+    const cpuBeforeBurst = await cpuNow();
+    const burstStarted = performance.now();
     const burst: { id: string; acceptMs: number; fromMs: number; toMs: number }[] = [];
     for (let i = 0; i < BURST; i++) burst.push(await send());
     const loadBurst = loadavg()[0]!;
@@ -126,6 +151,7 @@ async function main(): Promise<void> {
     await pool(burst, 50, async ({ id }) => {
       burstStates.push(finalState(await collect(client, id)));
     });
+    const cpuBurst = net(cpuBeforeBurst, await cpuNow(), (performance.now() - burstStarted) / 1000, BURST);
 
     // The manager's requests inside each sequential accept window (ms resolution: the window is widened by 1 ms).
     const audit = (await readAudit(auditLog)).filter((record) => record.user === managerUser && !record.resource.startsWith("leases"));
@@ -161,6 +187,8 @@ async function main(): Promise<void> {
       backToBackMs: summarize(burst.map((b) => b.acceptMs)),
       requestsPerSequentialAccept: requestsPerAccept,
       runCreateInApiServerMs: { sequential: summarize(apiServerShare(sequential)), backToBack: summarize(apiServerShare(burst)) },
+      cpuMsPerSecondIdle: idlePerSecond,
+      cpuMsPerUpdate: { sequential: cpuSequential, backToBack: cpuBurst },
       notSucceeded: [...sequential.map((s) => s.state), ...burstStates].filter((state) => state !== "SUCCEEDED").length,
       createMs,
       controllersMs,
@@ -178,6 +206,8 @@ async function main(): Promise<void> {
         `  back to back (n=${BURST}): p50 ${f(results.backToBackMs.p50)} ms, p99 ${f(results.backToBackMs.p99)} ms, max ${f(results.backToBackMs.max)} ms: ${verdict(results.backToBackMs.p99, 100)}`,
         `  requests per sequential accept: ${JSON.stringify(requestsPerAccept)}`,
         `  the run's POST inside the API server: sequential p50 ${f(results.runCreateInApiServerMs.sequential.p50)} ms, p99 ${f(results.runCreateInApiServerMs.sequential.p99)} ms; back to back p50 ${f(results.runCreateInApiServerMs.backToBack.p50)} ms, p99 ${f(results.runCreateInApiServerMs.backToBack.p99)} ms`,
+        `  CPU ms per second with no update running: ${JSON.stringify(idlePerSecond)}`,
+        `  CPU ms per update, net of that (first accept to last terminal event): sequential ${JSON.stringify(cpuSequential)}; back to back ${JSON.stringify(cpuBurst)}`,
         `  not SUCCEEDED: ${results.notSucceeded}; load average ${results.loadAverage1m.before} / ${results.loadAverage1m.afterSequential} / ${results.loadAverage1m.afterBurst}`,
         `  run: ${results.runSeconds} s; raw: ${resultsPath}`,
         "",

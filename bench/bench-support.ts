@@ -1,5 +1,5 @@
 /** Helpers the Kubernetes benchmarks share. */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import type { Client } from "@connectrpc/connect";
 import type { UpdateEvent } from "../gen/updatemanager/v1/event_pb.js";
 import { UpdateState } from "../gen/updatemanager/v1/update_pb.js";
@@ -107,4 +107,39 @@ export async function readAudit(path: string): Promise<AuditRecord[]> {
 function parseMicros(timestamp: string): number {
   const micros = /\.(\d{3})(\d{1,3})Z$/.exec(timestamp);
   return Date.parse(timestamp) + (micros ? Number(micros[2]!.padEnd(3, "0")) / 1000 : 0);
+}
+
+/** Pids of running processes by their command name (`/proc/<pid>/comm`, Linux); the first one found for each name. */
+export async function pidsByCommand(names: readonly string[]): Promise<Record<string, number>> {
+  const found: Record<string, number> = {};
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = await readFile(`/proc/${entry}/comm`, "utf8").then((text) => text.trim(), () => "");
+    // comm is cut at 15 characters: kube-controller-manager reads "kube-controller".
+    const name = names.find((candidate) => candidate.slice(0, 15) === comm);
+    if (name !== undefined && found[name] === undefined) found[name] = Number(entry);
+  }
+  return found;
+}
+
+/** CPU time (user + system, ms) each process has used so far, from `/proc/<pid>/stat` (clock ticks of 10 ms). */
+export async function cpuMs(pids: Record<string, number>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+    if (stat === undefined) continue;
+    // Fields after the command (which may hold spaces) start at its closing parenthesis: utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out[name] = (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+  return out;
+}
+
+/** Per-process CPU ms between two `cpuMs` readings, divided by `per` (updates). */
+export function cpuPer(before: Record<string, number>, after: Record<string, number>, per: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(after)) {
+    if (before[name] !== undefined) out[name] = Math.round(((ms - before[name]) / per) * 100) / 100;
+  }
+  return out;
 }
