@@ -109,11 +109,17 @@ function parseMicros(timestamp: string): number {
   return Date.parse(timestamp) + (micros ? Number(micros[2]!.padEnd(3, "0")) / 1000 : 0);
 }
 
-/** Pids of running processes by their command name (`/proc/<pid>/comm`, Linux); the first one found for each name. */
+/**
+ * Pids of this process's children by their command name (`/proc/<pid>/comm`, Linux): the control plane the benchmark
+ * started, never another one running on the machine.
+ */
 export async function pidsByCommand(names: readonly string[]): Promise<Record<string, number>> {
   const found: Record<string, number> = {};
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // After the command in parentheses (which may hold spaces): state, then the parent's pid.
+    if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== process.pid) continue;
     const comm = await readFile(`/proc/${entry}/comm`, "utf8").then((text) => text.trim(), () => "");
     // comm is cut at 15 characters: kube-controller-manager reads "kube-controller".
     const name = names.find((candidate) => candidate.slice(0, 15) === comm);
