@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DomainError } from "../../src/core/domain/domain-error.js";
 import type { UpdateRecord, UpdateState } from "../../src/core/domain/update.js";
 import type { UpdateEvent, UpdateEventBody } from "../../src/core/domain/update-event.js";
+import type { WorkloadRef } from "../../src/core/domain/workload.js";
 import type { UpdateStore } from "../../src/core/ports/update-store.js";
 
 /** A store under test; `close` releases whatever the factory started. */
@@ -234,6 +235,36 @@ export function describeUpdateStoreContract(name: string, open: () => Promise<St
         expect((await store.list({ pageSize: 10, states: ["pending"] })).items.map((r) => r.id)).toEqual(["u-list-2", "u-list-1", "u-list-0"]);
         expect((await store.listUnfinished()).map((r) => r.id).sort()).toEqual(["u-list-0", "u-list-1", "u-list-2"]);
         await expectDomainError(store.list({ pageSize: 2, pageToken: "garbage!" }), "invalid-argument");
+      }),
+    );
+
+    it(
+      "lists only the updates that change or migrate one of the given workloads, when asked by target",
+      withStore(async (store) => {
+        const api: WorkloadRef = { kind: "Deployment", namespace: "shop", name: "api" };
+        const template: WorkloadRef = { kind: "Job", namespace: "shop", name: "migrate" };
+        const webPlan = aRecord("plan").plan;
+        const onApi = (unchanged: boolean): UpdateRecord["plan"] => ({
+          ...webPlan,
+          workloads: [{ ...webPlan.workloads[0]!, workload: api, unchanged }],
+        });
+        const plans: [string, UpdateRecord["plan"]][] = [
+          ["u-targets-web", webPlan],
+          ["u-targets-api", onApi(false)],
+          // Planned but unchanged (already on the image): it locks nothing.
+          ["u-targets-api-unchanged", onApi(true)],
+          ["u-targets-migrate", { ...onApi(true), migrations: [{ template, jobName: "migrate-u-targets", containers: [], order: 0 }] }],
+        ];
+        for (const [i, [id, plan]] of plans.entries()) {
+          const record = aRecord(id, { plan, createTime: new Date(Date.UTC(2025, 0, 2, 0, 0, i)) });
+          await store.create(record, [planned(record)]);
+        }
+        const ids = async (targets: WorkloadRef[], states?: UpdateState[]) =>
+          (await store.list({ pageSize: 10, targets, ...(states === undefined ? {} : { states }) })).items.map((r) => r.id);
+        expect(await ids([api])).toEqual(["u-targets-api"]);
+        expect(await ids([template, web], ["pending"])).toEqual(["u-targets-migrate", "u-targets-web"]);
+        expect(await ids([{ ...api, name: "nothing" }])).toEqual([]);
+        expect(await ids([api], ["running"])).toEqual([]);
       }),
     );
 

@@ -1,5 +1,6 @@
 import type { UpdateEvent, UpdateEventBody } from "../domain/update-event.js";
 import type { UpdateRecord, UpdateState } from "../domain/update.js";
+import type { WorkloadRef } from "../domain/workload.js";
 import type { Unsubscribe } from "./cluster.js";
 
 export interface ListUpdatesQuery {
@@ -8,6 +9,11 @@ export interface ListUpdatesQuery {
   readonly classifier?: string;
   readonly states?: readonly UpdateState[];
   readonly requester?: string;
+  /**
+   * Only updates that change or migrate one of these workloads (the targets they lock while they run): what the queue
+   * asks on every accept, so that the store clones only those, however many updates are unfinished. Default: any.
+   */
+  readonly targets?: readonly WorkloadRef[];
 }
 
 export interface Page<T> {

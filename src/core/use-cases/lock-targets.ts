@@ -1,5 +1,5 @@
 import type { UpdatePlan } from "../domain/update.js";
-import type { WorkloadRef } from "../domain/workload.js";
+import { type WorkloadRef, workloadKey } from "../domain/workload.js";
 
 /** What an update locks: every workload it changes and every migration template it copies. */
 export function lockTargets(plan: UpdatePlan): WorkloadRef[] {
@@ -7,4 +7,16 @@ export function lockTargets(plan: UpdatePlan): WorkloadRef[] {
     ...plan.workloads.filter((workload) => !workload.unchanged).map((workload) => workload.workload),
     ...plan.migrations.map((migration) => migration.template),
   ];
+}
+
+/**
+ * A test for "this plan locks one of `targets`" (ListUpdatesQuery.targets), always true without targets. Builds the
+ * key set once, so that a store filters many plans with it before copying any.
+ */
+export function locksAnyOf(targets: readonly WorkloadRef[] | undefined): (plan: UpdatePlan) => boolean {
+  if (targets === undefined) return () => true;
+  const keys = new Set(targets.map(workloadKey));
+  return (plan) =>
+    plan.workloads.some((workload) => !workload.unchanged && keys.has(workloadKey(workload.workload))) ||
+    plan.migrations.some((migration) => keys.has(workloadKey(migration.template)));
 }

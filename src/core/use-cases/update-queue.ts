@@ -69,6 +69,10 @@ export interface UpdateQueue {
 }
 
 const activeStates: readonly UpdateState[] = ["queued", "waiting-for-approval", "waiting-for-gate", "pending", "running", "rolling-back"];
+/** What a newcomer waits behind: the queue and the holders, not the updates waiting for an approval or a gate. */
+const aheadStates: readonly UpdateState[] = ["queued", "pending", "running", "rolling-back"];
+/** What a pass of the queue moves. */
+const waitingStates: readonly UpdateState[] = ["queued", "waiting-for-approval", "waiting-for-gate"];
 
 /** Queued and waiting updates hold no lock: they take their targets when they leave. */
 function holdsTargets(record: UpdateRecord): boolean {
@@ -117,6 +121,14 @@ export function createUpdateQueue(
 
   async function moveOnce(): Promise<void> {
     if (!canMove()) return;
+    // Called after every execution ends: with nothing waiting, there is nothing to move, and the updates running
+    // (hundreds, in a burst) are not copied to find that out.
+    if ((await deps.store.list({ pageSize: 1, states: waitingStates })).items.length === 0) {
+      for (const cancelTimer of timers.values()) cancelTimer();
+      timers.clear();
+      recheckAt.clear();
+      return;
+    }
     const active = await listActive(deps.store);
     const freeze = await readFreeze();
     const blocked = new Set<string>();
@@ -449,10 +461,8 @@ export function createUpdateQueue(
     },
 
     async ahead(targets) {
-      const keys = new Set(targets.map(workloadKey));
-      const sharing = (await listActive(deps.store))
-        .filter((record) => record.state !== "waiting-for-approval" && record.state !== "waiting-for-gate")
-        .filter((record) => lockTargets(record.plan).some((target) => keys.has(workloadKey(target))))
+      // Only the updates sharing a target, asked of the store: an accept must not copy every unfinished update.
+      const sharing = (await listActive(deps.store, aheadStates, targets))
         .sort((a, b) => (a.state === "queued" ? 1 : 0) - (b.state === "queued" ? 1 : 0) || order(a, b));
       const queued = sharing.filter((record) => record.state === "queued");
       let fullTarget: WorkloadRef | undefined;
@@ -530,12 +540,24 @@ export function createUpdateQueue(
   return queue;
 }
 
-/** Every unfinished update, from the store's listing (the cache on Kubernetes). */
-async function listActive(store: UpdateStore): Promise<UpdateRecord[]> {
+/**
+ * The unfinished updates in `states` (default: every unfinished one) that lock one of `targets` (default: any), from the
+ * store's listing (the cache on Kubernetes).
+ */
+async function listActive(
+  store: UpdateStore,
+  states: readonly UpdateState[] = activeStates,
+  targets?: readonly WorkloadRef[],
+): Promise<UpdateRecord[]> {
   const all: UpdateRecord[] = [];
   let pageToken: string | undefined;
   do {
-    const page = await store.list({ pageSize: 500, states: activeStates, ...(pageToken === undefined ? {} : { pageToken }) });
+    const page = await store.list({
+      pageSize: 500,
+      states,
+      ...(targets === undefined ? {} : { targets }),
+      ...(pageToken === undefined ? {} : { pageToken }),
+    });
     all.push(...page.items.filter((record) => !isTerminal(record.state)));
     pageToken = page.nextPageToken || undefined;
   } while (pageToken !== undefined);

@@ -16,7 +16,7 @@ import type { CountFailure } from "../../core/ports/failure-counter.js";
 import { type CoreLogger, silentLogger } from "../../core/ports/logger.js";
 import type { ListUpdatesQuery, Page, RemoveUpdateResult, UpdateStore } from "../../core/ports/update-store.js";
 import { ExecutionHalted } from "../../core/use-cases/execution-halted.js";
-import { lockTargets } from "../../core/use-cases/lock-targets.js";
+import { lockTargets, locksAnyOf } from "../../core/use-cases/lock-targets.js";
 import { frozenCopy } from "../memory/frozen-copy.js";
 import { createListenerQueue } from "../memory/listener-queue.js";
 import { checkPageSize } from "../memory/page-token.js";
@@ -1026,13 +1026,15 @@ export function createKubernetesUpdateStore(options: KubernetesUpdateStoreOption
       const states = query.states && query.states.length > 0 ? new Set(query.states) : undefined;
       const onlyUnfinished = states !== undefined && [...states].every((state) => !isTerminal(state));
       const candidates = onlyUnfinished ? [...unfinished].flatMap((name) => runs.get(name) ?? []) : [...runs.values()];
+      const locksTarget = locksAnyOf(query.targets);
       const matching = candidates
         .map((run) => run.decoded.record)
         .filter(
           (record) =>
             (!query.classifier || record.classifier === query.classifier) &&
             (!query.requester || record.requester === query.requester) &&
-            (!states || states.has(record.state)),
+            (!states || states.has(record.state)) &&
+            locksTarget(record.plan),
         )
         .map((record) => ({ record, position: { time: record.createTime.getTime(), id: record.id } }))
         .sort((a, b) => comparePositions(b.position, a.position))

@@ -5,6 +5,7 @@ import type { UpdateEvent, UpdateEventBody } from "../../core/domain/update-even
 import { type Clock, systemClock } from "../../core/ports/clock.js";
 import type { Unsubscribe } from "../../core/ports/cluster.js";
 import type { ListUpdatesQuery, Page, RemoveUpdateResult, UpdateStore } from "../../core/ports/update-store.js";
+import { locksAnyOf } from "../../core/use-cases/lock-targets.js";
 import { frozenCopy } from "./frozen-copy.js";
 import { createListenerQueue } from "./listener-queue.js";
 import { pageOf } from "./page-token.js";
@@ -142,12 +143,14 @@ export function createMemoryUpdateStore(options: MemoryUpdateStoreOptions = {}):
 
     async list(query: ListUpdatesQuery): Promise<Page<UpdateRecord>> {
       const states = query.states && query.states.length > 0 ? new Set(query.states) : undefined;
+      const locksTarget = locksAnyOf(query.targets);
       const matching = [...entries.values()]
         .filter(
           ({ record }) =>
             (!query.classifier || record.classifier === query.classifier) &&
             (!query.requester || record.requester === query.requester) &&
-            (!states || states.has(record.state)),
+            (!states || states.has(record.state)) &&
+            locksTarget(record.plan),
         )
         .sort((a, b) => b.position - a.position)
         .map((entry) => ({ position: entry.position, item: entry.record }));
