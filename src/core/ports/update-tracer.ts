@@ -44,13 +44,30 @@ export interface UpdateTracer {
   startSpan(name: string, options?: StartSpanOptions): CoreSpan;
 }
 
+/**
+ * Random bytes drawn from the system's generator in blocks: every span needs ids, and one call into it per id cost
+ * more than the rest of starting a span (as Node's randomUUID does, a block serves many ids).
+ */
+const randomBlock = new Uint8Array(4096);
+let randomOffset = randomBlock.length;
+const hexOfByte = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
 /** Random lowercase hex digits (`bytes` bytes); never all zeros, which W3C trace context calls invalid. */
 export function randomHexId(bytes: number): string {
   for (;;) {
-    const id = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(bytes)), (byte) =>
-      byte.toString(16).padStart(2, "0"),
-    ).join("");
-    if (!/^0+$/.test(id)) return id;
+    if (randomOffset + bytes > randomBlock.length) {
+      globalThis.crypto.getRandomValues(randomBlock);
+      randomOffset = 0;
+    }
+    let id = "";
+    let zero = true;
+    for (let i = 0; i < bytes; i++) {
+      const byte = randomBlock[randomOffset + i]!;
+      if (byte !== 0) zero = false;
+      id += hexOfByte[byte];
+    }
+    randomOffset += bytes;
+    if (!zero) return id;
   }
 }
 
