@@ -16,7 +16,5 @@ export function lockTargets(plan: UpdatePlan): WorkloadRef[] {
 export function locksAnyOf(targets: readonly WorkloadRef[] | undefined): (plan: UpdatePlan) => boolean {
   if (targets === undefined) return () => true;
   const keys = new Set(targets.map(workloadKey));
-  return (plan) =>
-    plan.workloads.some((workload) => !workload.unchanged && keys.has(workloadKey(workload.workload))) ||
-    plan.migrations.some((migration) => keys.has(workloadKey(migration.template)));
+  return (plan) => lockTargets(plan).some((target) => keys.has(workloadKey(target)));
 }
