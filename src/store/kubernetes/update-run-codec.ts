@@ -164,8 +164,13 @@ export function updateIdLabelValue(id: string): string {
   return `h-${sha256Hex(id).slice(0, 40)}`;
 }
 
+/**
+ * zlib's default level: on a run's few-KB fields level 9 took 2.8x as long (80 against 28 us for 2.8 KB of events)
+ * for 1% less, and 2.5x as long for 4% less on a 500-target log. Every status write compresses twice, on the event
+ * loop that also answers RPCs. Any level reads back the same.
+ */
 export function compress(value: unknown): string {
-  return gzipSync(Buffer.from(JSON.stringify(value), "utf8"), { level: 9 }).toString("base64");
+  return gzipSync(Buffer.from(JSON.stringify(value), "utf8")).toString("base64");
 }
 
 export function decompress<T>(text: string): T {
